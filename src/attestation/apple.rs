@@ -1,0 +1,9 @@
+//! The `apple` attestation statement format (WebAuthn L3 §8).
+
+use super::{StatementInput, StatementResult};
+
+/// Verifies a `apple` statement.
+pub(crate) fn verify(input: &StatementInput<'_>) -> StatementResult {
+    let _ = input;
+    todo!("attestation: apple::verify")
+}

@@ -1,0 +1,9 @@
+//! The `none` attestation statement format (WebAuthn L3 §8).
+
+use super::{StatementInput, StatementResult};
+
+/// Verifies a `none` statement.
+pub(crate) fn verify(input: &StatementInput<'_>) -> StatementResult {
+    let _ = input;
+    todo!("attestation: none::verify")
+}

@@ -1,0 +1,136 @@
+//! Command-line interface: argument definitions and dispatch to the subcommands.
+
+mod attestation;
+mod blob;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// mdsd — verified FIDO MDS3 metadata and WebAuthn attestation verification.
+#[derive(Debug, Parser)]
+#[command(name = "mdsd", version, about)]
+pub struct Cli {
+    /// Log output format (logs go to stderr).
+    #[arg(long, global = true, value_enum, default_value = "text", env = "MDSD_LOG_FORMAT")]
+    pub log_format: LogFormat,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Verify or inspect an MDS3 BLOB offline.
+    #[command(subcommand)]
+    Blob(BlobCommand),
+    /// Verify WebAuthn attestations offline.
+    #[command(subcommand)]
+    Attestation(AttestationCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BlobCommand {
+    /// Verify a BLOB: JWS signature, signing chain to the pinned roots, CRLs, payload.
+    Verify(BlobTrustArgs),
+    /// List the entries of a verified BLOB (AAGUID / key ids, description, current status).
+    Inspect(BlobTrustArgs),
+}
+
+/// How a BLOB is read and trusted; shared by `blob verify` and `blob inspect`.
+#[derive(Debug, Args)]
+pub struct BlobTrustArgs {
+    /// The BLOB file (compact JWS).
+    #[arg(long)]
+    pub blob: PathBuf,
+    /// Trust anchor (DER or PEM); repeatable. Replaces the built-in GlobalSign R3 and R46 pins.
+    #[arg(long = "root")]
+    pub roots: Vec<PathBuf>,
+    /// CRL (DER or PEM) for the signing chain; repeatable.
+    #[arg(long = "crl")]
+    pub crls: Vec<PathBuf>,
+    /// DANGER: verify without any revocation checking.
+    #[arg(long)]
+    pub danger_skip_revocation: bool,
+    /// Verification time (RFC 3339); default: now.
+    #[arg(long)]
+    pub at: Option<String>,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AttestationCommand {
+    /// Verify one registration attestation.
+    Verify(AttestationVerifyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AttestationVerifyArgs {
+    /// attestationObject, base64url.
+    #[arg(long)]
+    pub attestation_object: String,
+    /// clientDataJSON, base64url.
+    #[arg(long)]
+    pub client_data_json: String,
+    /// Expected RP ID (checks rpIdHash).
+    #[arg(long)]
+    pub rp_id: Option<String>,
+    /// Expected origin; repeatable (any one may match).
+    #[arg(long = "origin")]
+    pub origins: Vec<String>,
+    /// Expected challenge, base64url.
+    #[arg(long)]
+    pub challenge: Option<String>,
+    /// Time to judge the attestation at (RFC 3339); default: now.
+    #[arg(long)]
+    pub at: Option<String>,
+    /// MDS BLOB to build the trust store from.
+    #[arg(long)]
+    pub blob: Option<PathBuf>,
+    /// Trust anchor for the BLOB (DER or PEM); repeatable. Default: built-in pins.
+    #[arg(long = "blob-root")]
+    pub blob_roots: Vec<PathBuf>,
+    /// CRL for the BLOB signing chain; repeatable.
+    #[arg(long = "blob-crl")]
+    pub blob_crls: Vec<PathBuf>,
+    /// Time to verify the BLOB at (RFC 3339); default: now.
+    #[arg(long)]
+    pub blob_at: Option<String>,
+    /// DANGER: verify the BLOB without revocation checking.
+    #[arg(long)]
+    pub danger_skip_revocation: bool,
+    /// Extra attestation trust anchor (DER or PEM; Apple, Google, TPM vendor roots); repeatable.
+    #[arg(long = "extra-root")]
+    pub extra_roots: Vec<PathBuf>,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Installs the tracing subscriber (stderr). Only the binary does this.
+pub fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("MDSD_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> ExitCode {
+    match cli.command {
+        Command::Blob(BlobCommand::Verify(args)) => blob::verify(&args),
+        Command::Blob(BlobCommand::Inspect(args)) => blob::inspect(&args),
+        Command::Attestation(AttestationCommand::Verify(args)) => attestation::verify(&args),
+    }
+}

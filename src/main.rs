@@ -1,0 +1,14 @@
+//! `mdsd`: the command line. Thin: parse arguments, install logging, dispatch.
+#![forbid(unsafe_code)]
+
+mod cli;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let args = cli::Cli::parse();
+    cli::init_logging(args.log_format);
+    cli::run(args)
+}
