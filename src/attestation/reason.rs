@@ -90,6 +90,19 @@ impl Reason {
     }
 }
 
+/// Maps a signature failure to a reason; `what` names the key that was used ("credential key",
+/// "attestation certificate", ...).
+pub(crate) fn from_signature_error(err: &crate::crypto::SignatureError, what: &str) -> Reason {
+    use crate::crypto::SignatureError;
+    let code = match err {
+        SignatureError::Invalid => ReasonCode::BadSignature,
+        SignatureError::SchemeKeyMismatch { .. } => ReasonCode::AlgorithmMismatch,
+        SignatureError::Unsupported(_) => ReasonCode::UnsupportedAlgorithm,
+        SignatureError::MalformedKey(_) => ReasonCode::MalformedCredentialKey,
+    };
+    Reason::new(code, format!("statement signature with the {what}: {err}"))
+}
+
 impl fmt::Display for Reason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.code.as_str(), self.message)
