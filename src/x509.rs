@@ -15,7 +15,27 @@ pub use path::{build_path, PathBudget, PathError, PathProfile, TrustAnchor, Veri
 
 /// Parses one or more certificates from PEM (any number of `CERTIFICATE` blocks, text around them
 /// is ignored) or from a single DER certificate.
+///
+/// Input containing `-----BEGIN` is read as PEM: blocks with other labels are skipped, and no
+/// `CERTIFICATE` block at all is [`CertError::NoCertificate`]. Anything else is one DER
+/// certificate.
 pub fn certs_from_pem_or_der(bytes: &[u8]) -> Result<Vec<Cert>, CertError> {
-    let _ = bytes;
-    todo!("x509: certs_from_pem_or_der")
+    const PEM_MARKER: &[u8] = b"-----BEGIN";
+    if !bytes.windows(PEM_MARKER.len()).any(|w| w == PEM_MARKER) {
+        return Ok(vec![Cert::from_der(bytes)?]);
+    }
+    let blocks = pem::parse_many(bytes).map_err(|e| CertError::Malformed(format!("PEM: {e}")))?;
+    let certs = blocks
+        .iter()
+        .filter(|block| block.tag() == "CERTIFICATE")
+        .take(MAX_PEM_CERTS)
+        .map(|block| Cert::from_der(block.contents()))
+        .collect::<Result<Vec<_>, _>>()?;
+    if certs.is_empty() {
+        return Err(CertError::NoCertificate);
+    }
+    Ok(certs)
 }
+
+/// Most certificates read from one PEM input (a bundle of roots is far below this).
+pub const MAX_PEM_CERTS: usize = 1024;

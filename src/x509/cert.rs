@@ -5,7 +5,17 @@ use std::fmt;
 use thiserror::Error;
 use time::OffsetDateTime;
 
-use crate::crypto::{PublicKey, SignatureError, SignatureScheme};
+use x509_parser::certificate::X509Certificate;
+use x509_parser::extensions::{
+    CRLDistributionPoints, DistributionPointName, GeneralName, ParsedExtension,
+};
+use x509_parser::prelude::FromDer;
+use x509_parser::x509::AlgorithmIdentifier;
+
+use crate::crypto::{self, PublicKey, SignatureError, SignatureScheme};
+
+/// Largest certificate accepted (real attestation certificates are below 4 KiB).
+pub const MAX_CERT_LEN: usize = 64 * 1024;
 
 /// A certificate parsed once; cheap to query, cheap to clone behind an `Arc`.
 #[derive(Clone)]
@@ -80,9 +90,93 @@ pub enum CertError {
 
 impl Cert {
     /// Parses one DER certificate. Trailing bytes are an error.
+    ///
+    /// Lenient on purpose (REFERENCE.md §5): negative or zero serial numbers, empty subjects,
+    /// unknown or unparsable extensions, unsupported key and signature algorithms are all kept
+    /// and only matter if a check later reads them ([`PublicKey::Unsupported`],
+    /// `signature_scheme() == None`). Only DER that is not a certificate is refused.
     pub fn from_der(der: &[u8]) -> Result<Cert, CertError> {
-        let _ = der;
-        todo!("x509: Cert::from_der")
+        if der.len() > MAX_CERT_LEN {
+            return Err(CertError::Malformed(format!(
+                "{} bytes, more than the {MAX_CERT_LEN} accepted",
+                der.len()
+            )));
+        }
+        let (rest, x509) =
+            X509Certificate::from_der(der).map_err(|e| CertError::Malformed(e.to_string()))?;
+        if !rest.is_empty() {
+            return Err(CertError::Malformed(format!(
+                "{} trailing bytes after the certificate",
+                rest.len()
+            )));
+        }
+        let tbs = &x509.tbs_certificate;
+        let public_key = match PublicKey::from_spki(tbs.public_key()) {
+            Ok(key) => key,
+            // A broken key only matters if this certificate is used to verify something.
+            Err(e) => PublicKey::Unsupported { algorithm: format!("malformed key: {e}") },
+        };
+        let mut cert = Cert {
+            der: der.to_vec(),
+            sha256: crypto::sha256(der),
+            version: tbs.version().0.saturating_add(1),
+            tbs: tbs.as_ref().to_vec(),
+            serial: tbs.raw_serial().to_vec(),
+            issuer_raw: tbs.issuer().as_raw().to_vec(),
+            subject_raw: tbs.subject().as_raw().to_vec(),
+            issuer: tbs.issuer().to_string(),
+            subject: tbs.subject().to_string(),
+            not_before: tbs.validity().not_before.to_datetime(),
+            not_after: tbs.validity().not_after.to_datetime(),
+            public_key,
+            public_key_bits: tbs.public_key().subject_public_key.data.to_vec(),
+            signature_scheme: signature_scheme(&x509.signature_algorithm),
+            signature_algorithm_oid: x509.signature_algorithm.algorithm.to_id_string(),
+            signature: x509.signature_value.data.to_vec(),
+            basic_constraints: None,
+            key_usage: None,
+            extended_key_usage: Vec::new(),
+            subject_key_id: None,
+            authority_key_id: None,
+            crl_distribution_points: Vec::new(),
+            extensions: Vec::new(),
+        };
+        for ext in tbs.extensions() {
+            cert.extensions.push(Extension {
+                oid: ext.oid.to_id_string(),
+                critical: ext.critical,
+                value: ext.value.to_vec(),
+            });
+            // The first occurrence wins for the typed fields (duplicates are kept raw above).
+            match ext.parsed_extension() {
+                ParsedExtension::BasicConstraints(bc) if cert.basic_constraints.is_none() => {
+                    cert.basic_constraints = Some(BasicConstraints {
+                        ca: bc.ca,
+                        path_len: bc.path_len_constraint,
+                        critical: ext.critical,
+                    });
+                }
+                ParsedExtension::KeyUsage(ku) if cert.key_usage.is_none() => {
+                    cert.key_usage = Some(KeyUsage(ku.flags));
+                }
+                ParsedExtension::ExtendedKeyUsage(_) if cert.extended_key_usage.is_empty() => {
+                    cert.extended_key_usage = oid_sequence(ext.value);
+                }
+                ParsedExtension::SubjectKeyIdentifier(id) if cert.subject_key_id.is_none() => {
+                    cert.subject_key_id = Some(id.0.to_vec());
+                }
+                ParsedExtension::AuthorityKeyIdentifier(aki) if cert.authority_key_id.is_none() => {
+                    cert.authority_key_id = aki.key_identifier.as_ref().map(|k| k.0.to_vec());
+                }
+                ParsedExtension::CRLDistributionPoints(points)
+                    if cert.crl_distribution_points.is_empty() =>
+                {
+                    cert.crl_distribution_points = distribution_point_uris(points);
+                }
+                _ => {}
+            }
+        }
+        Ok(cert)
     }
     pub fn der(&self) -> &[u8] {
         &self.der
@@ -94,6 +188,7 @@ impl Cert {
     pub fn sha256_hex(&self) -> String {
         hex::encode(self.sha256)
     }
+    /// The X.509 version, 1-based as people say it: `3` for a v3 certificate (DER value 2).
     pub fn version(&self) -> u32 {
         self.version
     }
@@ -156,13 +251,112 @@ impl Cert {
     /// The FIDO attestation certificate key identifier: lowercase hex of SHA-1 over the
     /// subjectPublicKey BIT STRING contents (MDS3 `attestationCertificateKeyIdentifiers`).
     pub fn fido_key_identifier(&self) -> String {
-        todo!("x509: fido_key_identifier")
+        hex::encode(crypto::sha1(&self.public_key_bits))
+    }
+    /// The subjectPublicKey BIT STRING contents.
+    pub fn public_key_bits(&self) -> &[u8] {
+        &self.public_key_bits
+    }
+    /// The signature scheme of `signatureAlgorithm`, `None` when mdsd does not support it.
+    pub fn signature_scheme(&self) -> Option<SignatureScheme> {
+        self.signature_scheme
+    }
+    /// The dotted OID of `signatureAlgorithm` (for reports on unsupported algorithms).
+    pub fn signature_algorithm_oid(&self) -> &str {
+        &self.signature_algorithm_oid
+    }
+    /// The DER of `tbsCertificate`.
+    pub fn tbs(&self) -> &[u8] {
+        &self.tbs
     }
     /// Verifies this certificate's signature with `issuer_key`.
+    ///
+    /// An unsupported signature algorithm is [`SignatureError::Unsupported`] naming its OID.
     pub fn verify_signed_by(&self, issuer_key: &PublicKey) -> Result<(), SignatureError> {
-        let _ = issuer_key;
-        todo!("x509: verify_signed_by")
+        let scheme = self.signature_scheme.ok_or_else(|| {
+            SignatureError::Unsupported(format!(
+                "certificate signature algorithm {}",
+                self.signature_algorithm_oid
+            ))
+        })?;
+        issuer_key.verify(scheme, &self.tbs, &self.signature)
     }
+}
+
+/// Maps a signature AlgorithmIdentifier to a scheme (RFC 4055, RFC 5758, RFC 8410); `None` when
+/// unsupported.
+pub(crate) fn signature_scheme(alg: &AlgorithmIdentifier<'_>) -> Option<SignatureScheme> {
+    use SignatureScheme::*;
+    match alg.algorithm.to_id_string().as_str() {
+        "1.2.840.113549.1.1.5" | "1.3.14.3.2.29" => Some(RsaPkcs1Sha1),
+        "1.2.840.113549.1.1.11" => Some(RsaPkcs1Sha256),
+        "1.2.840.113549.1.1.12" => Some(RsaPkcs1Sha384),
+        "1.2.840.113549.1.1.13" => Some(RsaPkcs1Sha512),
+        "1.2.840.113549.1.1.10" => pss_scheme(alg),
+        "1.2.840.10045.4.3.2" => Some(EcdsaSha256),
+        "1.2.840.10045.4.3.3" => Some(EcdsaSha384),
+        "1.2.840.10045.4.3.4" => Some(EcdsaSha512),
+        "1.3.101.112" => Some(Ed25519),
+        // ecdsa-with-SHA1 (1.2.840.10045.4.1), DSA, Ed448, ...: unsupported.
+        _ => None,
+    }
+}
+
+/// RSASSA-PSS (RFC 4055 §3.1): ring verifies MGF1 with the same hash and a salt as long as the
+/// hash, so only those parameter sets map to a scheme.
+fn pss_scheme(alg: &AlgorithmIdentifier<'_>) -> Option<SignatureScheme> {
+    use x509_parser::signature_algorithm::SignatureAlgorithm;
+    let Ok(SignatureAlgorithm::RSASSA_PSS(params)) = SignatureAlgorithm::try_from(alg) else {
+        return None;
+    };
+    let hash = params.hash_algorithm_oid().to_id_string();
+    let (scheme, len) = match hash.as_str() {
+        "2.16.840.1.101.3.4.2.1" => (SignatureScheme::RsaPssSha256, 32),
+        "2.16.840.1.101.3.4.2.2" => (SignatureScheme::RsaPssSha384, 48),
+        "2.16.840.1.101.3.4.2.3" => (SignatureScheme::RsaPssSha512, 64),
+        _ => return None,
+    };
+    let mgf = params.mask_gen_algorithm().ok()?;
+    let mgf_ok =
+        mgf.mgf.to_id_string() == "1.2.840.113549.1.1.8" && mgf.hash.to_id_string() == hash;
+    let salt_ok = params.salt_length() == len;
+    (mgf_ok && salt_ok).then_some(scheme)
+}
+
+/// A DER `SEQUENCE OF OBJECT IDENTIFIER` (extKeyUsage) as dotted strings; stops at the first
+/// element that is not an OID.
+fn oid_sequence(value: &[u8]) -> Vec<String> {
+    use asn1_rs::{Oid, Sequence};
+    let Ok((_, seq)) = Sequence::from_der(value) else {
+        return Vec::new();
+    };
+    let mut input: &[u8] = &seq.content;
+    let mut out = Vec::new();
+    while !input.is_empty() && out.len() < 64 {
+        match Oid::from_der(input) {
+            Ok((rest, oid)) => {
+                out.push(oid.to_id_string());
+                input = rest;
+            }
+            Err(_) => break,
+        }
+    }
+    out
+}
+
+/// The URIs of the fullName distribution points (RFC 5280 §4.2.1.13).
+fn distribution_point_uris(points: &CRLDistributionPoints<'_>) -> Vec<String> {
+    let mut out = Vec::new();
+    for point in points.iter() {
+        if let Some(DistributionPointName::FullName(names)) = &point.distribution_point {
+            for name in names {
+                if let GeneralName::URI(uri) = name {
+                    out.push((*uri).to_string());
+                }
+            }
+        }
+    }
+    out
 }
 
 impl fmt::Debug for Cert {

@@ -1,0 +1,1 @@
+//! rcgen test PKI (filled in below).
