@@ -192,3 +192,59 @@ fn every_real_certificate_parses() {
     eprintln!("parsed {count} real certificates, {} failures", failures.len());
     assert!(failures.is_empty(), "{} of {count} failed:\n{}", failures.len(), failures.join("\n"));
 }
+
+#[test]
+fn generated_certificates_parse_with_all_fields() {
+    use support::pki::{self, KeyAlg, Spec};
+    let root = pki::root("Field Root");
+    for alg in [KeyAlg::P256, KeyAlg::P384, KeyAlg::Rsa2048, KeyAlg::Ed25519] {
+        let spec = Spec::ca("Field CA")
+            .key(alg)
+            .path_len(2)
+            .crl_url("http://crl.example/ca.crl")
+            .extension(&[1, 3, 6, 1, 4, 1, 45724, 1, 1, 4], false, &[0x04, 0x02, 0xab, 0xcd]);
+        let ca = pki::issue(spec, Some(&root));
+        let cert = ca.parsed();
+        assert_eq!(cert.version(), 3);
+        assert_eq!(cert.subject(), "CN=Field CA, O=mdsd test");
+        assert_eq!(cert.issuer(), "CN=Field Root, O=mdsd test");
+        assert_eq!(cert.issuer_raw(), root.parsed().subject_raw());
+        assert!(!cert.is_self_issued());
+        assert!(root.parsed().is_self_issued());
+        assert_eq!(cert.not_before(), pki::t(2020, 1, 1));
+        assert_eq!(cert.not_after(), pki::t(2040, 1, 1));
+        let bc = cert.basic_constraints().unwrap();
+        assert!(bc.ca);
+        assert_eq!(bc.path_len, Some(2));
+        let ku = cert.key_usage().unwrap();
+        assert!(ku.has(mdsd::x509::KeyUsage::KEY_CERT_SIGN));
+        assert!(ku.has(mdsd::x509::KeyUsage::CRL_SIGN));
+        assert!(!ku.has(mdsd::x509::KeyUsage::DIGITAL_SIGNATURE));
+        assert_eq!(cert.crl_distribution_points(), ["http://crl.example/ca.crl"]);
+        assert_eq!(cert.authority_key_id(), root.parsed().subject_key_id());
+        assert!(cert.subject_key_id().is_some());
+        let ext = cert.extension("1.3.6.1.4.1.45724.1.1.4").unwrap();
+        assert!(!ext.critical);
+        assert_eq!(ext.value, [0x04, 0x02, 0xab, 0xcd]);
+        assert_eq!(cert.sha256(), &mdsd::crypto::sha256(&ca.der));
+        let mut serial: Vec<u8> =
+            ca.serial.to_be_bytes().iter().copied().skip_while(|b| *b == 0).collect();
+        if serial[0] & 0x80 != 0 {
+            serial.insert(0, 0);
+        }
+        assert_eq!(cert.serial(), serial);
+        // Signed by the root's key, not by its own.
+        assert_eq!(cert.verify_signed_by(root.parsed().public_key()), Ok(()));
+        assert_eq!(
+            cert.verify_signed_by(cert.public_key()),
+            Err(mdsd::crypto::SignatureError::Invalid)
+        );
+        // fido_key_identifier = SHA-1 over the subjectPublicKey bits.
+        let spki = mdsd::crypto::PublicKey::from_spki_der(&ca.key.public_key_der()).unwrap();
+        assert_eq!(cert.public_key(), &spki);
+        assert_eq!(
+            cert.fido_key_identifier(),
+            hex::encode(mdsd::crypto::sha1(cert.public_key_bits()))
+        );
+    }
+}
