@@ -8,5 +8,6 @@
 
 pub mod attestation;
 pub mod crypto;
+pub mod mds;
 pub mod trust_store;
 pub mod x509;

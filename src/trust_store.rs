@@ -42,14 +42,68 @@ pub enum AuthenticatorStatus {
 impl AuthenticatorStatus {
     /// Parses the MDS string form (`"FIDO_CERTIFIED_L1"`); unknown strings become `Unknown`.
     pub fn parse(s: &str) -> AuthenticatorStatus {
-        let _ = s;
-        todo!("trust_store: AuthenticatorStatus::parse")
+        KNOWN_STATUSES
+            .iter()
+            .find(|status| status.as_str() == s)
+            .cloned()
+            .unwrap_or_else(|| AuthenticatorStatus::Unknown(s.to_string()))
     }
     /// The MDS string form.
     pub fn as_str(&self) -> &str {
-        todo!("trust_store: AuthenticatorStatus::as_str")
+        use AuthenticatorStatus::*;
+        match self {
+            NotFidoCertified => "NOT_FIDO_CERTIFIED",
+            FidoCertified => "FIDO_CERTIFIED",
+            UserVerificationBypass => "USER_VERIFICATION_BYPASS",
+            AttestationKeyCompromise => "ATTESTATION_KEY_COMPROMISE",
+            UserKeyRemoteCompromise => "USER_KEY_REMOTE_COMPROMISE",
+            UserKeyPhysicalCompromise => "USER_KEY_PHYSICAL_COMPROMISE",
+            UpdateAvailable => "UPDATE_AVAILABLE",
+            Revoked => "REVOKED",
+            SelfAssertionSubmitted => "SELF_ASSERTION_SUBMITTED",
+            FidoCertifiedL1 => "FIDO_CERTIFIED_L1",
+            FidoCertifiedL1Plus => "FIDO_CERTIFIED_L1plus",
+            FidoCertifiedL2 => "FIDO_CERTIFIED_L2",
+            FidoCertifiedL2Plus => "FIDO_CERTIFIED_L2plus",
+            FidoCertifiedL3 => "FIDO_CERTIFIED_L3",
+            FidoCertifiedL3Plus => "FIDO_CERTIFIED_L3plus",
+            Retired => "RETIRED",
+            Fips140CertifiedL1 => "FIPS140_CERTIFIED_L1",
+            Fips140CertifiedL2 => "FIPS140_CERTIFIED_L2",
+            Fips140CertifiedL3 => "FIPS140_CERTIFIED_L3",
+            Fips140CertifiedL4 => "FIPS140_CERTIFIED_L4",
+            Unknown(s) => s,
+        }
+    }
+    /// True for a value this version of mdsd does not know.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, AuthenticatorStatus::Unknown(_))
     }
 }
+
+/// Every status value of MDS3 v3.1.1 §3.1.4 (all but `Unknown`).
+const KNOWN_STATUSES: [AuthenticatorStatus; 20] = [
+    AuthenticatorStatus::NotFidoCertified,
+    AuthenticatorStatus::FidoCertified,
+    AuthenticatorStatus::UserVerificationBypass,
+    AuthenticatorStatus::AttestationKeyCompromise,
+    AuthenticatorStatus::UserKeyRemoteCompromise,
+    AuthenticatorStatus::UserKeyPhysicalCompromise,
+    AuthenticatorStatus::UpdateAvailable,
+    AuthenticatorStatus::Revoked,
+    AuthenticatorStatus::SelfAssertionSubmitted,
+    AuthenticatorStatus::FidoCertifiedL1,
+    AuthenticatorStatus::FidoCertifiedL1Plus,
+    AuthenticatorStatus::FidoCertifiedL2,
+    AuthenticatorStatus::FidoCertifiedL2Plus,
+    AuthenticatorStatus::FidoCertifiedL3,
+    AuthenticatorStatus::FidoCertifiedL3Plus,
+    AuthenticatorStatus::Retired,
+    AuthenticatorStatus::Fips140CertifiedL1,
+    AuthenticatorStatus::Fips140CertifiedL2,
+    AuthenticatorStatus::Fips140CertifiedL3,
+    AuthenticatorStatus::Fips140CertifiedL4,
+];
 
 /// One status report of an entry (MDS3 §3.1.3), kept as the BLOB had it.
 #[derive(Debug, Clone)]
@@ -139,6 +193,10 @@ impl Entry {
     pub fn status_reports(&self) -> &[StatusReport] {
         &self.status_reports
     }
+    /// `timeOfLastStatusChange` (MDS3 §3.1.1).
+    pub fn time_of_last_status_change(&self) -> Option<Date> {
+        self.time_of_last_status_change
+    }
     pub fn multi_device_credential_support(&self) -> Option<&str> {
         self.multi_device_credential_support.as_deref()
     }
@@ -153,23 +211,159 @@ impl Entry {
     }
     /// The current status at `now`: the latest report whose effectiveDate is not after `now`
     /// (reports without a date count as effective).
+    ///
+    /// Reports are ordered by effectiveDate (undated ones before every dated one); on a tie the
+    /// report later in the BLOB's list wins.
     pub fn current_status(&self, now: OffsetDateTime) -> Option<&StatusReport> {
-        let _ = now;
-        todo!("trust_store: Entry::current_status")
+        self.effective_reports(now).last().map(|(_, report)| *report)
     }
     /// Applies the status reports to an attestation made with `attestation_chain` (leaf first;
     /// empty for none/self) under `policy` at `now`: ATTESTATION_KEY_COMPROMISE with a
     /// `certificate` only hits chains containing that certificate; UPDATE_AVAILABLE that fixes an
     /// earlier security status refuses `authenticatorVersion`s that are not newer.
+    ///
+    /// The rules, in order (the first that refuses decides):
+    /// 1. MDS3 §3.1.4 ATTESTATION_KEY_COMPROMISE: every effective report with this status counts,
+    ///    not only the current one (a later certification does not un-compromise a batch key).
+    ///    With `certificate` it refuses only chains that contain that certificate (compared by
+    ///    DER); without, it refuses the whole model.
+    /// 2. The current status, when it is in `policy.untrusted` (other than a scoped
+    ///    ATTESTATION_KEY_COMPROMISE, handled by rule 1).
+    /// 3. MDS3 §3.1.4 UPDATE_AVAILABLE: when the latest effective UPDATE_AVAILABLE report follows
+    ///    a report whose status is in `policy.untrusted` (the update fixes a security issue), the
+    ///    metadata statement's `authenticatorVersion` must be at least the report's
+    ///    `authenticatorVersion`; an unknown version is refused.
     pub fn evaluate(
         &self,
         attestation_chain: &[Arc<Cert>],
         policy: &StatusPolicy,
         now: OffsetDateTime,
     ) -> StatusVerdict {
-        let _ = (attestation_chain, policy, now);
-        todo!("trust_store: Entry::evaluate")
+        let effective = self.effective_reports(now);
+        let current = effective.last().map(|(_, report)| report.status.clone());
+        let refuse = |status: AuthenticatorStatus, reason: String| StatusVerdict {
+            status: current.clone(),
+            trusted: false,
+            reason: Some(reason),
+            refused_status: Some(status),
+        };
+
+        // Rule 1: ATTESTATION_KEY_COMPROMISE, scoped by `certificate` when present.
+        let akc = AuthenticatorStatus::AttestationKeyCompromise;
+        if policy.untrusted.contains(&akc) {
+            for (_, report) in effective.iter().filter(|(_, r)| r.status == akc) {
+                match &report.certificate {
+                    Some(compromised) => {
+                        if let Some(hit) =
+                            attestation_chain.iter().find(|c| c.der() == compromised.der())
+                        {
+                            return refuse(
+                                akc,
+                                format!(
+                                    "ATTESTATION_KEY_COMPROMISE reported{} for the batch \
+                                     certificate {} (sha256 {}) in the attestation chain",
+                                    date_suffix(report.effective_date),
+                                    hit.subject(),
+                                    hit.sha256_hex()
+                                ),
+                            );
+                        }
+                    }
+                    None => {
+                        return refuse(
+                            akc,
+                            format!(
+                                "ATTESTATION_KEY_COMPROMISE reported{} for the whole model \
+                                 (no batch certificate named)",
+                                date_suffix(report.effective_date)
+                            ),
+                        );
+                    }
+                }
+            }
+        }
+
+        // Rule 2: the current status.
+        if let Some((_, report)) = effective.last() {
+            if report.status != akc && policy.untrusted.contains(&report.status) {
+                return refuse(
+                    report.status.clone(),
+                    format!(
+                        "current status is {}{}",
+                        report.status.as_str(),
+                        date_suffix(report.effective_date)
+                    ),
+                );
+            }
+        }
+
+        // Rule 3: UPDATE_AVAILABLE fixing an earlier security status.
+        let update = effective
+            .iter()
+            .enumerate()
+            .rev()
+            .find(|(_, (_, r))| r.status == AuthenticatorStatus::UpdateAvailable);
+        if let Some((position, (_, update))) = update {
+            let fixed = effective
+                .get(..position)
+                .unwrap_or_default()
+                .iter()
+                .rev()
+                .map(|(_, r)| &r.status)
+                .find(|status| policy.untrusted.contains(status));
+            if let (Some(fixed), Some(required)) = (fixed, update.authenticator_version) {
+                let ok = self.authenticator_version.is_some_and(|v| v >= required);
+                if !ok {
+                    let have = self
+                        .authenticator_version
+                        .map_or_else(|| "unknown".to_string(), |v| v.to_string());
+                    return refuse(
+                        AuthenticatorStatus::UpdateAvailable,
+                        format!(
+                            "UPDATE_AVAILABLE{} fixes {} from authenticatorVersion {required}; \
+                             the metadata statement describes version {have}",
+                            date_suffix(update.effective_date),
+                            fixed.as_str()
+                        ),
+                    );
+                }
+            }
+        }
+
+        StatusVerdict { status: current, trusted: true, reason: None, refused_status: None }
     }
+
+    /// The reports effective at `now` (effectiveDate not after `now`'s UTC date), in effective
+    /// order: undated first, then by date; ties keep the BLOB's list order. Each comes with its
+    /// index in [`Entry::status_reports`].
+    fn effective_reports(&self, now: OffsetDateTime) -> Vec<(usize, &StatusReport)> {
+        let today = now.to_offset(time::UtcOffset::UTC).date();
+        let mut reports: Vec<(usize, &StatusReport)> = self
+            .status_reports
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.effective_date.is_none_or(|d| d <= today))
+            .collect();
+        // A stable sort keeps list order on ties.
+        reports.sort_by_key(|(_, r)| r.effective_date);
+        reports
+    }
+}
+
+fn date_suffix(date: Option<Date>) -> String {
+    date.map_or_else(String::new, |d| format!(" effective {d}"))
+}
+
+/// Two entries claim the same lookup key. The first entry keeps the key (first wins); the
+/// later one stays in [`TrustStore::entries`] but is not reachable by that key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DuplicateKey {
+    /// `"aaguid:<uuid>"`, `"key_identifier:<hex>"` or `"aaid:<aaid>"`.
+    pub key: String,
+    /// Index (in [`TrustStore::entries`]) of the entry that keeps the key.
+    pub kept: usize,
+    /// Index of the entry that lost it.
+    pub shadowed: usize,
 }
 
 /// An immutable, indexed snapshot of one verified BLOB.
@@ -181,9 +375,82 @@ pub struct TrustStore {
     pub(crate) by_aaguid: std::collections::HashMap<Uuid, usize>,
     pub(crate) by_key_identifier: std::collections::HashMap<String, usize>,
     pub(crate) by_aaid: std::collections::HashMap<String, usize>,
+    pub(crate) duplicates: Vec<DuplicateKey>,
 }
 
 impl TrustStore {
+    /// Builds the indexes in one pass over `entries` (in BLOB order). A key claimed by several
+    /// entries stays with the first one; the others are listed in [`TrustStore::duplicates`]
+    /// (real BLOBs repeat U2F key identifiers across entries).
+    pub fn from_entries(no: u64, next_update: Date, entries: Vec<Entry>) -> TrustStore {
+        use std::collections::hash_map::Entry as Slot;
+        use std::collections::HashMap;
+        let mut by_aaguid = HashMap::new();
+        let mut by_key_identifier = HashMap::new();
+        let mut by_aaid = HashMap::new();
+        let mut duplicates = Vec::new();
+        fn claim<K: std::hash::Hash + Eq>(
+            map: &mut HashMap<K, usize>,
+            key: K,
+            index: usize,
+            name: impl FnOnce() -> String,
+            duplicates: &mut Vec<DuplicateKey>,
+        ) {
+            match map.entry(key) {
+                Slot::Vacant(slot) => {
+                    slot.insert(index);
+                }
+                Slot::Occupied(slot) => {
+                    if *slot.get() != index {
+                        duplicates.push(DuplicateKey {
+                            key: name(),
+                            kept: *slot.get(),
+                            shadowed: index,
+                        });
+                    }
+                }
+            }
+        }
+        for (index, entry) in entries.iter().enumerate() {
+            if let Some(aaguid) = entry.aaguid {
+                claim(
+                    &mut by_aaguid,
+                    aaguid,
+                    index,
+                    || format!("aaguid:{aaguid}"),
+                    &mut duplicates,
+                );
+            }
+            for key_id in &entry.key_identifiers {
+                let key_id = key_id.to_ascii_lowercase();
+                let name = format!("key_identifier:{key_id}");
+                claim(&mut by_key_identifier, key_id, index, || name, &mut duplicates);
+            }
+            if let Some(aaid) = &entry.aaid {
+                claim(
+                    &mut by_aaid,
+                    aaid.clone(),
+                    index,
+                    || format!("aaid:{aaid}"),
+                    &mut duplicates,
+                );
+            }
+        }
+        TrustStore {
+            no,
+            next_update,
+            entries: entries.into_iter().map(Arc::new).collect(),
+            by_aaguid,
+            by_key_identifier,
+            by_aaid,
+            duplicates,
+        }
+    }
+
+    /// Lookup keys claimed by more than one entry (first wins).
+    pub fn duplicates(&self) -> &[DuplicateKey] {
+        &self.duplicates
+    }
     /// The BLOB serial number this snapshot was built from.
     pub fn no(&self) -> u64 {
         self.no
@@ -197,9 +464,13 @@ impl TrustStore {
     pub fn by_aaguid(&self, aaguid: &Uuid) -> Option<&Arc<Entry>> {
         self.by_aaguid.get(aaguid).and_then(|&i| self.entries.get(i))
     }
-    /// Lookup by lowercase-hex key identifier.
+    /// Lookup by hex key identifier (compared in lowercase).
     pub fn by_key_identifier(&self, key_id: &str) -> Option<&Arc<Entry>> {
-        self.by_key_identifier.get(key_id).and_then(|&i| self.entries.get(i))
+        let found = match self.by_key_identifier.get(key_id) {
+            Some(found) => Some(found),
+            None => self.by_key_identifier.get(&key_id.to_ascii_lowercase()),
+        };
+        found.and_then(|&i| self.entries.get(i))
     }
     pub fn by_aaid(&self, aaid: &str) -> Option<&Arc<Entry>> {
         self.by_aaid.get(aaid).and_then(|&i| self.entries.get(i))

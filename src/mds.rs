@@ -1,0 +1,387 @@
+//! MDS3 BLOB verification (FIDO Metadata Service v3 §3.2): compact JWS → signing chain to a
+//! pinned root → CRLs → signature → payload → rollback refusal → [`TrustStore`].
+//!
+//! Pure: the caller supplies the BLOB bytes, the trust anchors, the CRLs (and an x5u chain it
+//! downloaded), the last accepted `no`, and `now`. Nothing here fetches, reads files or the clock.
+//!
+//! The order of the checks in [`verify_blob`] is fixed and each failure names its step
+//! ([`BlobError::step`]):
+//!
+//! | step | check |
+//! |---|---|
+//! | `size` | the BLOB is not larger than [`BlobVerifyOptions::max_blob_bytes`] |
+//! | `jws` | compact serialisation: three parts, strict unpadded base64url |
+//! | `header` | the header is a JSON object with `alg`; `x5c` decodes; no `crit` |
+//! | `alg` | `alg` is on the allow-list; later: it fits the signing key's type |
+//! | `x5u` | `x5u` has the BLOB URL's origin and its chain was supplied (§3.2 step 4) |
+//! | `chain` | x5c bounded and parseable; path from the leaf to a trust anchor (§3.2 steps 4–5) |
+//! | `revocation` | every chain certificate against a current CRL of its issuer (§3.2 step 2) |
+//! | `signature` | the JWS signature with the leaf key (§3.2 step 6) |
+//! | `payload` | `no`, `nextUpdate`, `entries` well-formed (entries are parsed tolerantly) |
+//! | `rollback` | `no` greater than the last accepted `no` (§3.2 step 6) |
+//!
+//! The signature is checked before the payload is parsed, so unauthenticated JSON is never
+//! parsed; rollback is checked after the signature (an unsigned `no` proves nothing) and before
+//! the entries are parsed.
+
+mod jws;
+mod payload;
+mod roots;
+
+use std::sync::Arc;
+
+use thiserror::Error;
+use time::{Date, OffsetDateTime};
+
+pub use jws::{check_x5u_origin, parse_header, JwsAlg, JwsHeader};
+pub use payload::{parse_payload, ParsedPayload, PayloadLimits, Quarantined, UnknownCounts};
+pub use roots::{builtin_roots, GLOBALSIGN_ROOT_R3_SHA256, GLOBALSIGN_ROOT_R46_SHA256};
+
+use crate::crypto::SignatureError;
+use crate::trust_store::TrustStore;
+use crate::x509::{
+    build_path, check_revocation, Cert, Crl, KeyUsage, PathBudget, PathError, PathProfile,
+    RevocationError, RevocationMode, TrustAnchor,
+};
+
+/// Default cap on the BLOB size: 64 MiB (the real BLOB was 4 MB in 2024 and 10 MB+ in 2026).
+pub const DEFAULT_MAX_BLOB_BYTES: usize = 64 * 1024 * 1024;
+/// Default cap on the number of certificates in `x5c` (or an x5u chain).
+pub const DEFAULT_MAX_X5C: usize = 8;
+
+/// Everything [`verify_blob`] needs besides the BLOB and `now`.
+#[derive(Debug, Clone)]
+pub struct BlobVerifyOptions {
+    /// Pinned roots (MDS3 §3.2 step 1); see [`builtin_roots`].
+    pub anchors: Vec<TrustAnchor>,
+    /// CRLs for the signing chain (MDS3 §3.2 step 2), fetched by the caller.
+    pub crls: Vec<Arc<Crl>>,
+    /// [`RevocationMode::Require`] by default; `DangerSkip` must be logged loudly by the caller.
+    pub revocation: RevocationMode,
+    /// Accepted JWS algorithms; default [`JwsAlg::DEFAULT_ALLOWED`].
+    pub allowed_algs: Vec<JwsAlg>,
+    /// Larger BLOBs are refused before any parsing.
+    pub max_blob_bytes: usize,
+    /// Bounds on path building.
+    pub path_budget: PathBudget,
+    /// Most certificates accepted in `x5c` or an x5u chain.
+    pub max_x5c: usize,
+    /// Bounds on the payload.
+    pub payload_limits: PayloadLimits,
+    /// `no` of the last BLOB accepted; a BLOB whose `no` is not greater is refused.
+    pub last_accepted_no: Option<u64>,
+    /// URL the BLOB was downloaded from; required when the header has `x5u`.
+    pub blob_url: Option<String>,
+    /// The chain the caller downloaded from the header's `x5u` (see [`parse_header`]).
+    pub x5u_chain: Option<Vec<Arc<Cert>>>,
+}
+
+impl BlobVerifyOptions {
+    /// Secure defaults around `anchors`: CRLs required (none given yet), default allow-list,
+    /// 64 MiB cap, no rollback reference.
+    pub fn new(anchors: Vec<TrustAnchor>) -> BlobVerifyOptions {
+        BlobVerifyOptions {
+            anchors,
+            crls: Vec::new(),
+            revocation: RevocationMode::Require,
+            allowed_algs: JwsAlg::DEFAULT_ALLOWED.to_vec(),
+            max_blob_bytes: DEFAULT_MAX_BLOB_BYTES,
+            path_budget: PathBudget::default(),
+            max_x5c: DEFAULT_MAX_X5C,
+            payload_limits: PayloadLimits::default(),
+            last_accepted_no: None,
+            blob_url: None,
+            x5u_chain: None,
+        }
+    }
+}
+
+/// A BLOB that passed every step, with the trust store built from it.
+#[derive(Debug, Clone)]
+pub struct VerifiedBlob {
+    pub no: u64,
+    pub next_update: Date,
+    pub alg: JwsAlg,
+    /// The anchor the signing chain ended at (or that signed the BLOB itself).
+    pub anchor: TrustAnchor,
+    /// The validated chain, leaf first, anchor excluded; empty when the anchor signed.
+    pub chain: Vec<Arc<Cert>>,
+    pub legal_header: Option<String>,
+    pub store: Arc<TrustStore>,
+    /// Entries left out because they could not be understood.
+    pub quarantined: Vec<Quarantined>,
+    /// Unknown members and status values (kept, counted, not fatal).
+    pub unknown: UnknownCounts,
+    /// False when the chain was accepted without revocation checking (`danger_skip_revocation`).
+    pub revocation_checked: bool,
+}
+
+impl VerifiedBlob {
+    /// True when `now` is past `nextUpdate`: the BLOB is still authentic, but a newer one should
+    /// have been fetched (MDS3 §3.2 step 3). Callers decide what to do with a stale BLOB.
+    pub fn is_stale(&self, now: OffsetDateTime) -> bool {
+        now.to_offset(time::UtcOffset::UTC).date() > self.next_update
+    }
+}
+
+/// Why a BLOB was refused. Each variant belongs to one step of [`verify_blob`] (see
+/// [`BlobError::step`]) and carries the evidence.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum BlobError {
+    /// Bound on untrusted input (not a spec step).
+    #[error("BLOB is {size} bytes, more than the {max} allowed")]
+    TooLarge { size: usize, max: usize },
+    /// RFC 7515 §7.1 compact serialisation.
+    #[error("malformed compact JWS: {reason}")]
+    MalformedJws { reason: String },
+    /// RFC 7515 §4.1 header.
+    #[error("malformed JWS header: {reason}")]
+    MalformedHeader { reason: String },
+    /// The header's `alg` is unknown or not on the allow-list.
+    #[error("JWS alg {alg:?} is not allowed (allowed: {allowed})")]
+    AlgNotAllowed { alg: String, allowed: String },
+    /// RFC 7518 §3: `alg` needs another key type than the signer's.
+    #[error("JWS alg {alg} does not fit the signing key {key} of {subject}")]
+    AlgKeyMismatch { alg: JwsAlg, key: String, subject: String },
+    /// MDS3 §3.2 step 4: x5u must have the BLOB URL's origin.
+    #[error("x5u {x5u} refused (BLOB URL {blob_url}): {reason}")]
+    X5uOrigin { x5u: String, blob_url: String, reason: String },
+    /// MDS3 §3.2 step 4: the chain named by x5u was not supplied.
+    #[error("header names x5u {x5u} but no downloaded chain was supplied")]
+    X5uChainMissing { x5u: String },
+    /// Bound on `x5c`.
+    #[error("signing chain has {count} certificates, more than the {max} allowed")]
+    TooManyCertificates { count: usize, max: usize },
+    /// An `x5c` entry is not a certificate.
+    #[error("x5c[{index}] is not a certificate: {reason}")]
+    BadCertificate { index: usize, reason: String },
+    /// The signing certificate's keyUsage does not allow signatures (RFC 5280 §4.2.1.3).
+    #[error(
+        "signing certificate {subject} (serial {serial}) has keyUsage without digitalSignature"
+    )]
+    LeafKeyUsage { subject: String, serial: String },
+    /// MDS3 §3.2 steps 4–5: no valid path to a trust anchor.
+    #[error("signing chain: {0}")]
+    Chain(PathError),
+    /// MDS3 §3.2 step 2: revocation information missing, stale, or listing a chain certificate.
+    #[error("revocation: {0}")]
+    Revocation(RevocationError),
+    /// MDS3 §3.2 step 6: the JWS signature does not verify.
+    #[error("JWS signature ({alg}) by {signer} does not verify: {reason}")]
+    Signature { alg: JwsAlg, signer: String, reason: SignatureError },
+    /// MDS3 §3.1.6: the payload's top level is unusable.
+    #[error("payload: {reason}")]
+    Payload { reason: String },
+    /// MDS3 §3.2 step 6: `no` not greater than the cached BLOB's.
+    #[error("rollback refused: BLOB no {offered} is not greater than the accepted no {stored}")]
+    RollbackRefused { stored: u64, offered: u64 },
+}
+
+impl BlobError {
+    /// The step that failed: `size`, `jws`, `header`, `alg`, `x5u`, `chain`, `revocation`,
+    /// `signature`, `payload` or `rollback`.
+    pub fn step(&self) -> &'static str {
+        match self {
+            BlobError::TooLarge { .. } => "size",
+            BlobError::MalformedJws { .. } => "jws",
+            BlobError::MalformedHeader { .. } => "header",
+            BlobError::AlgNotAllowed { .. } | BlobError::AlgKeyMismatch { .. } => "alg",
+            BlobError::X5uOrigin { .. } | BlobError::X5uChainMissing { .. } => "x5u",
+            BlobError::TooManyCertificates { .. }
+            | BlobError::BadCertificate { .. }
+            | BlobError::LeafKeyUsage { .. }
+            | BlobError::Chain(_) => "chain",
+            BlobError::Revocation(_) => "revocation",
+            BlobError::Signature { .. } => "signature",
+            BlobError::Payload { .. } => "payload",
+            BlobError::RollbackRefused { .. } => "rollback",
+        }
+    }
+}
+
+/// Verifies a BLOB at `now` and builds its trust store (MDS3 §3.2; step order in the module
+/// docs).
+pub fn verify_blob(
+    blob: &[u8],
+    opts: &BlobVerifyOptions,
+    now: OffsetDateTime,
+) -> Result<VerifiedBlob, BlobError> {
+    // Bound the input before touching it.
+    if blob.len() > opts.max_blob_bytes {
+        return Err(BlobError::TooLarge { size: blob.len(), max: opts.max_blob_bytes });
+    }
+
+    // RFC 7515 §5.2 steps 1–7: split and decode.
+    let jws = jws::split_compact(blob)?;
+
+    // RFC 7515 §5.2 step 8 / RFC 7518 §3.1: the algorithm comes from the header, is checked
+    // against the allow-list (never hard-coded), and later against the key type.
+    let alg = JwsAlg::parse(&jws.header.alg).filter(|a| opts.allowed_algs.contains(a)).ok_or_else(
+        || BlobError::AlgNotAllowed {
+            alg: jws.header.alg.clone(),
+            allowed: opts.allowed_algs.iter().map(|a| a.as_str()).collect::<Vec<_>>().join(", "),
+        },
+    )?;
+
+    // MDS3 §3.2 steps 4–5: where the signing certificate comes from.
+    let offered: Vec<Arc<Cert>> = match (&jws.header.x5u, &jws.header.x5c) {
+        (Some(x5u), _) => {
+            let blob_url = opts.blob_url.as_deref().ok_or_else(|| BlobError::X5uOrigin {
+                x5u: x5u.clone(),
+                blob_url: String::new(),
+                reason: "the BLOB URL is unknown, so the origin cannot be compared".into(),
+            })?;
+            check_x5u_origin(x5u, blob_url)?;
+            let chain = opts
+                .x5u_chain
+                .as_ref()
+                .ok_or_else(|| BlobError::X5uChainMissing { x5u: x5u.clone() })?;
+            if chain.len() > opts.max_x5c {
+                return Err(BlobError::TooManyCertificates {
+                    count: chain.len(),
+                    max: opts.max_x5c,
+                });
+            }
+            chain.clone()
+        }
+        (None, Some(x5c)) => {
+            if x5c.len() > opts.max_x5c {
+                return Err(BlobError::TooManyCertificates { count: x5c.len(), max: opts.max_x5c });
+            }
+            x5c.iter()
+                .enumerate()
+                .map(|(index, der)| {
+                    Cert::from_der(der)
+                        .map(Arc::new)
+                        .map_err(|e| BlobError::BadCertificate { index, reason: e.to_string() })
+                })
+                .collect::<Result<_, _>>()?
+        }
+        (None, None) => Vec::new(),
+    };
+
+    let (anchor, chain) = match offered.split_first() {
+        Some((leaf, rest)) => {
+            // RFC 7518 §3: the key type must fit alg (its own error, before any path work).
+            if !alg.fits_key(leaf.public_key()) {
+                return Err(BlobError::AlgKeyMismatch {
+                    alg,
+                    key: leaf.public_key().describe(),
+                    subject: leaf.subject().to_string(),
+                });
+            }
+            // RFC 5280 §4.2.1.3: a signing certificate with keyUsage must allow signatures.
+            if let Some(usage) = leaf.key_usage() {
+                if !usage.has(KeyUsage::DIGITAL_SIGNATURE) {
+                    return Err(BlobError::LeafKeyUsage {
+                        subject: leaf.subject().to_string(),
+                        serial: leaf.serial_hex(),
+                    });
+                }
+            }
+            // MDS3 §3.2 steps 4–5: x5c is an unordered bag; build a path to a pinned root.
+            let path =
+                build_path(leaf, rest, &opts.anchors, now, PathProfile::Metadata, opts.path_budget)
+                    .map_err(BlobError::Chain)?;
+            // MDS3 §3.2 step 2: every certificate of the chain against its issuer's CRL.
+            check_revocation(&path, &opts.crls, now, opts.revocation)
+                .map_err(BlobError::Revocation)?;
+            // MDS3 §3.2 step 6: the signature, with the leaf's key.
+            leaf.public_key().verify(alg.scheme(), jws.signing_input, &jws.signature).map_err(
+                |reason| BlobError::Signature { alg, signer: leaf.subject().to_string(), reason },
+            )?;
+            let anchor = opts
+                .anchors
+                .get(path.anchor_index)
+                .cloned()
+                .unwrap_or_else(|| TrustAnchor { cert: path.anchor.clone(), label: String::new() });
+            (anchor, path.chain)
+        }
+        // MDS3 §3.2 step 5: neither x5u nor x5c — the trust anchor itself signs.
+        None => (anchor_signed(&jws, alg, opts)?, Vec::new()),
+    };
+
+    // MDS3 §3.1.6: the payload's top level; refused whole when unusable.
+    let top = payload::parse_top(&jws.payload)?;
+    // MDS3 §3.2 step 6: refuse rollback and replay.
+    if let Some(stored) = opts.last_accepted_no {
+        if top.no <= stored {
+            return Err(BlobError::RollbackRefused { stored, offered: top.no });
+        }
+    }
+    let parsed = top.into_parsed(&opts.payload_limits)?;
+
+    Ok(VerifiedBlob {
+        no: parsed.no,
+        next_update: parsed.next_update,
+        alg,
+        anchor,
+        chain,
+        legal_header: parsed.legal_header,
+        store: Arc::new(parsed.store),
+        quarantined: parsed.quarantined,
+        unknown: parsed.unknown,
+        revocation_checked: opts.revocation == RevocationMode::Require,
+    })
+}
+
+/// MDS3 §3.2 step 5: without x5u and x5c, one of the trust anchors must have signed the BLOB.
+/// Anchors whose key does not fit `alg` are skipped; the first that verifies wins.
+fn anchor_signed(
+    jws: &jws::CompactJws<'_>,
+    alg: JwsAlg,
+    opts: &BlobVerifyOptions,
+) -> Result<TrustAnchor, BlobError> {
+    if opts.anchors.is_empty() {
+        return Err(BlobError::Chain(PathError::NoAnchors));
+    }
+    let mut last_error = None;
+    for anchor in opts.anchors.iter().filter(|a| alg.fits_key(a.cert.public_key())) {
+        match anchor.cert.public_key().verify(alg.scheme(), jws.signing_input, &jws.signature) {
+            Ok(()) => return Ok(anchor.clone()),
+            Err(reason) => {
+                last_error = Some(BlobError::Signature {
+                    alg,
+                    signer: format!("trust anchor {} ({})", anchor.label, anchor.cert.subject()),
+                    reason,
+                })
+            }
+        }
+    }
+    Err(last_error.unwrap_or_else(|| BlobError::AlgKeyMismatch {
+        alg,
+        key: opts
+            .anchors
+            .iter()
+            .map(|a| a.cert.public_key().describe())
+            .collect::<Vec<_>>()
+            .join(", "),
+        subject: "every trust anchor (no x5c or x5u: the anchor must sign)".into(),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn oversized_blob_is_refused_before_parsing() {
+        let mut opts = BlobVerifyOptions::new(Vec::new());
+        opts.max_blob_bytes = 10;
+        let err = verify_blob(b"not even a JWS", &opts, OffsetDateTime::UNIX_EPOCH).unwrap_err();
+        assert_eq!(err, BlobError::TooLarge { size: 14, max: 10 });
+        assert_eq!(err.step(), "size");
+    }
+
+    #[test]
+    fn defaults_are_strict() {
+        let opts = BlobVerifyOptions::new(Vec::new());
+        assert_eq!(opts.revocation, RevocationMode::Require);
+        assert_eq!(opts.max_blob_bytes, 64 * 1024 * 1024);
+        assert!(!opts.allowed_algs.contains(&JwsAlg::EdDsa));
+        for alg in ["RS256", "ES256", "PS256", "ES384", "RS384", "RS512", "PS384", "PS512", "ES512"]
+        {
+            assert!(opts.allowed_algs.contains(&JwsAlg::parse(alg).unwrap()), "{alg}");
+        }
+    }
+}

@@ -1,0 +1,369 @@
+//! The BLOB's compact JWS (RFC 7515 §7.1): strict splitting and decoding, the protected header,
+//! the `alg` allow-list (RFC 7518 §3.1) and the x5u same-origin rule (MDS3 §3.2 step 4).
+
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::Engine;
+use serde::Deserialize;
+
+use super::BlobError;
+use crate::crypto::{Curve, PublicKey, SignatureScheme};
+
+/// A JWS `alg` value (RFC 7518 §3.1, RFC 8037 §3.1) mdsd can verify.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum JwsAlg {
+    Rs256,
+    Rs384,
+    Rs512,
+    Ps256,
+    Ps384,
+    Ps512,
+    Es256,
+    Es384,
+    Es512,
+    EdDsa,
+}
+
+impl JwsAlg {
+    /// Every algorithm mdsd implements.
+    pub const ALL: [JwsAlg; 10] = [
+        JwsAlg::Rs256,
+        JwsAlg::Rs384,
+        JwsAlg::Rs512,
+        JwsAlg::Ps256,
+        JwsAlg::Ps384,
+        JwsAlg::Ps512,
+        JwsAlg::Es256,
+        JwsAlg::Es384,
+        JwsAlg::Es512,
+        JwsAlg::EdDsa,
+    ];
+
+    /// The default allow-list: the RSA and ECDSA algorithms (the MDS has used RS256 and ES256;
+    /// it has switched before, so the neighbours are allowed too). EdDSA is implemented but not
+    /// allowed by default.
+    pub const DEFAULT_ALLOWED: [JwsAlg; 9] = [
+        JwsAlg::Rs256,
+        JwsAlg::Rs384,
+        JwsAlg::Rs512,
+        JwsAlg::Ps256,
+        JwsAlg::Ps384,
+        JwsAlg::Ps512,
+        JwsAlg::Es256,
+        JwsAlg::Es384,
+        JwsAlg::Es512,
+    ];
+
+    /// Parses the header value (case-sensitive, RFC 7515 §4.1.1).
+    pub fn parse(name: &str) -> Option<JwsAlg> {
+        JwsAlg::ALL.into_iter().find(|alg| alg.as_str() == name)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JwsAlg::Rs256 => "RS256",
+            JwsAlg::Rs384 => "RS384",
+            JwsAlg::Rs512 => "RS512",
+            JwsAlg::Ps256 => "PS256",
+            JwsAlg::Ps384 => "PS384",
+            JwsAlg::Ps512 => "PS512",
+            JwsAlg::Es256 => "ES256",
+            JwsAlg::Es384 => "ES384",
+            JwsAlg::Es512 => "ES512",
+            JwsAlg::EdDsa => "EdDSA",
+        }
+    }
+
+    /// The signature scheme. ECDSA in JWS is the fixed-width `r‖s` form (RFC 7518 §3.4), never
+    /// DER: the `*Fixed` schemes.
+    pub fn scheme(self) -> SignatureScheme {
+        match self {
+            JwsAlg::Rs256 => SignatureScheme::RsaPkcs1Sha256,
+            JwsAlg::Rs384 => SignatureScheme::RsaPkcs1Sha384,
+            JwsAlg::Rs512 => SignatureScheme::RsaPkcs1Sha512,
+            JwsAlg::Ps256 => SignatureScheme::RsaPssSha256,
+            JwsAlg::Ps384 => SignatureScheme::RsaPssSha384,
+            JwsAlg::Ps512 => SignatureScheme::RsaPssSha512,
+            JwsAlg::Es256 => SignatureScheme::EcdsaSha256Fixed,
+            JwsAlg::Es384 => SignatureScheme::EcdsaSha384Fixed,
+            JwsAlg::Es512 => SignatureScheme::EcdsaSha512Fixed,
+            JwsAlg::EdDsa => SignatureScheme::Ed25519,
+        }
+    }
+
+    /// True when `key` is the key type `alg` requires: RSA for RS*/PS*, P-256 for ES256, P-384
+    /// for ES384, P-521 for ES512 (RFC 7518 §3.4), Ed25519 for EdDSA.
+    pub fn fits_key(self, key: &PublicKey) -> bool {
+        match (self, key) {
+            (
+                JwsAlg::Rs256
+                | JwsAlg::Rs384
+                | JwsAlg::Rs512
+                | JwsAlg::Ps256
+                | JwsAlg::Ps384
+                | JwsAlg::Ps512,
+                PublicKey::Rsa { .. },
+            ) => true,
+            (JwsAlg::Es256, PublicKey::Ec { curve: Curve::P256, .. }) => true,
+            (JwsAlg::Es384, PublicKey::Ec { curve: Curve::P384, .. }) => true,
+            (JwsAlg::Es512, PublicKey::Ec { curve: Curve::P521, .. }) => true,
+            (JwsAlg::EdDsa, PublicKey::Ed25519(_)) => true,
+            _ => false,
+        }
+    }
+}
+
+impl std::fmt::Display for JwsAlg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The JOSE header of a BLOB (RFC 7515 §4.1), decoded but not yet trusted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JwsHeader {
+    /// `alg` as written (checked against the allow-list by [`super::verify_blob`]).
+    pub alg: String,
+    pub typ: Option<String>,
+    /// `x5c`: DER certificates, in the order given (RFC 7515 §4.1.6: standard base64).
+    pub x5c: Option<Vec<Vec<u8>>>,
+    /// `x5u`: URL of a PEM chain (RFC 7515 §4.1.5).
+    pub x5u: Option<String>,
+}
+
+/// The three parts of a compact JWS, split and decoded.
+#[derive(Debug)]
+pub(crate) struct CompactJws<'a> {
+    /// `BASE64URL(header) '.' BASE64URL(payload)`: the JWS signing input (RFC 7515 §5.2 step 8).
+    pub signing_input: &'a [u8],
+    pub header: JwsHeader,
+    pub payload: Vec<u8>,
+    pub signature: Vec<u8>,
+}
+
+/// Splits and decodes a compact JWS: exactly three parts, each strict base64url without padding
+/// (RFC 7515 §7.1, §2), a JSON header object.
+pub(crate) fn split_compact(blob: &[u8]) -> Result<CompactJws<'_>, BlobError> {
+    // The MDS serves the BLOB as a text file; one trailing newline is tolerated, nothing else.
+    let blob = trim_trailing_newline(blob);
+    let mut parts = blob.split(|&b| b == b'.');
+    let (Some(h), Some(p), Some(s), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        let count = blob.split(|&b| b == b'.').count();
+        return Err(BlobError::MalformedJws {
+            reason: format!("compact JWS must have 3 dot-separated parts, found {count}"),
+        });
+    };
+    let header_bytes = decode_part("header", h)?;
+    let payload = decode_part("payload", p)?;
+    let signature = decode_part("signature", s)?;
+    if payload.is_empty() {
+        return Err(BlobError::MalformedJws { reason: "empty payload".into() });
+    }
+    let header = parse_header_json(&header_bytes)?;
+    let signing_input = blob.get(..h.len() + 1 + p.len()).unwrap_or_default();
+    Ok(CompactJws { signing_input, header, payload, signature })
+}
+
+/// Decodes only the header of a compact JWS (for the daemon: to learn `x5u` before verifying).
+pub fn parse_header(blob: &[u8]) -> Result<JwsHeader, BlobError> {
+    let blob = trim_trailing_newline(blob);
+    let first = blob.split(|&b| b == b'.').next().unwrap_or_default();
+    if blob.split(|&b| b == b'.').count() != 3 {
+        return Err(BlobError::MalformedJws {
+            reason: "compact JWS must have 3 dot-separated parts".into(),
+        });
+    }
+    parse_header_json(&decode_part("header", first)?)
+}
+
+/// MDS3 §3.2 step 4: `x5u` must have the same web origin (scheme, host, port; RFC 6454) as the
+/// URL the BLOB was downloaded from.
+pub fn check_x5u_origin(x5u: &str, blob_url: &str) -> Result<(), BlobError> {
+    let mismatch = |why: String| BlobError::X5uOrigin {
+        x5u: x5u.to_string(),
+        blob_url: blob_url.to_string(),
+        reason: why,
+    };
+    let a = Origin::parse(x5u).map_err(|e| mismatch(format!("x5u: {e}")))?;
+    let b = Origin::parse(blob_url).map_err(|e| mismatch(format!("BLOB URL: {e}")))?;
+    if a != b {
+        return Err(mismatch(format!(
+            "origin {}://{}:{} differs from {}://{}:{}",
+            a.scheme, a.host, a.port, b.scheme, b.host, b.port
+        )));
+    }
+    Ok(())
+}
+
+/// A web origin: scheme, host and port (default port filled in), all lowercase.
+#[derive(Debug, PartialEq, Eq)]
+struct Origin {
+    scheme: String,
+    host: String,
+    port: u16,
+}
+
+impl Origin {
+    fn parse(url: &str) -> Result<Origin, String> {
+        let (scheme, rest) = url.split_once("://").ok_or("not an absolute URL")?;
+        let scheme = scheme.to_ascii_lowercase();
+        let default_port = match scheme.as_str() {
+            "https" => 443,
+            "http" => 80,
+            other => return Err(format!("scheme {other:?} is not http(s)")),
+        };
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+        if authority.contains('@') {
+            return Err("URLs with user information are refused".into());
+        }
+        // IPv6 literals are bracketed: the port follows the closing bracket.
+        let (host, port) = match authority.strip_prefix('[') {
+            Some(v6) => {
+                let (addr, after) = v6.split_once(']').ok_or("unclosed IPv6 literal")?;
+                (format!("[{addr}]"), after.strip_prefix(':'))
+            }
+            None => match authority.rsplit_once(':') {
+                Some((host, port)) => (host.to_string(), Some(port)),
+                None => (authority.to_string(), None),
+            },
+        };
+        if host.is_empty() || host == "[]" {
+            return Err("empty host".into());
+        }
+        let port = match port {
+            None | Some("") => default_port,
+            Some(p) => p.parse::<u16>().map_err(|_| format!("bad port {p:?}"))?,
+        };
+        Ok(Origin { scheme, host: host.to_ascii_lowercase(), port })
+    }
+}
+
+/// The header as it may appear in JSON; serde rejects wrong types and duplicate members.
+#[derive(Deserialize)]
+struct RawHeader {
+    alg: Option<String>,
+    typ: Option<String>,
+    x5c: Option<Vec<String>>,
+    x5u: Option<String>,
+    crit: Option<serde_json::Value>,
+}
+
+fn parse_header_json(bytes: &[u8]) -> Result<JwsHeader, BlobError> {
+    let bad = |reason: String| BlobError::MalformedHeader { reason };
+    let raw: RawHeader =
+        serde_json::from_slice(bytes).map_err(|e| bad(format!("not a JSON header object: {e}")))?;
+    // RFC 7515 §4.1.11: mdsd understands no extension header parameters.
+    if raw.crit.is_some() {
+        return Err(bad("critical header parameters (crit) are not supported".into()));
+    }
+    let alg = raw.alg.ok_or_else(|| bad("missing alg".into()))?;
+    let x5c = match raw.x5c {
+        None => None,
+        Some(list) if list.is_empty() => return Err(bad("x5c is an empty array".into())),
+        Some(list) => Some(
+            list.iter()
+                .enumerate()
+                .map(|(i, b64)| {
+                    STANDARD
+                        .decode(b64)
+                        .map_err(|e| bad(format!("x5c[{i}] is not standard base64: {e}")))
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+        ),
+    };
+    Ok(JwsHeader { alg, typ: raw.typ, x5c, x5u: raw.x5u })
+}
+
+fn decode_part(name: &str, part: &[u8]) -> Result<Vec<u8>, BlobError> {
+    if part.is_empty() {
+        return Err(BlobError::MalformedJws { reason: format!("empty {name}") });
+    }
+    URL_SAFE_NO_PAD.decode(part).map_err(|e| BlobError::MalformedJws {
+        reason: format!("{name} is not unpadded base64url: {e}"),
+    })
+}
+
+fn trim_trailing_newline(blob: &[u8]) -> &[u8] {
+    let blob = blob.strip_suffix(b"\n").unwrap_or(blob);
+    blob.strip_suffix(b"\r").unwrap_or(blob)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn b64(s: &str) -> String {
+        URL_SAFE_NO_PAD.encode(s)
+    }
+
+    #[test]
+    fn splits_three_parts_only() {
+        let h = b64(r#"{"alg":"ES256"}"#);
+        let ok = format!("{h}.{}.{}", b64("{}"), b64("sig"));
+        let jws = split_compact(ok.as_bytes()).unwrap();
+        assert_eq!(jws.header.alg, "ES256");
+        assert_eq!(jws.signing_input, format!("{h}.{}", b64("{}")).as_bytes());
+        for bad in [format!("{h}.{}", b64("{}")), format!("{ok}.{}", b64("x"))] {
+            let err = split_compact(bad.as_bytes()).unwrap_err();
+            assert_eq!(err.step(), "jws", "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn base64url_is_strict() {
+        let h = b64(r#"{"alg":"ES256"}"#);
+        // Padding, standard-alphabet characters and stray bytes are all refused.
+        for payload in ["e30=", "e3+0", "e3 0", ""] {
+            let jws = format!("{h}.{payload}.{}", b64("sig"));
+            assert_eq!(split_compact(jws.as_bytes()).unwrap_err().step(), "jws", "{payload}");
+        }
+    }
+
+    #[test]
+    fn header_must_be_a_json_object_with_alg() {
+        for header in [
+            "not json",
+            "[]",
+            r#"{"typ":"JWT"}"#,
+            r#"{"alg":5}"#,
+            r#"{"alg":"ES256","crit":["b64"]}"#,
+            r#"{"alg":"ES256","x5c":[]}"#,
+            r#"{"alg":"ES256","x5c":["%%"]}"#,
+        ] {
+            let jws = format!("{}.{}.{}", b64(header), b64("{}"), b64("sig"));
+            let err = split_compact(jws.as_bytes()).unwrap_err();
+            assert_eq!(err.step(), "header", "{header}: {err}");
+        }
+    }
+
+    #[test]
+    fn alg_names_round_trip() {
+        for alg in JwsAlg::ALL {
+            assert_eq!(JwsAlg::parse(alg.as_str()), Some(alg));
+        }
+        assert_eq!(JwsAlg::parse("none"), None);
+        assert_eq!(JwsAlg::parse("es256"), None);
+        assert_eq!(JwsAlg::parse("HS256"), None);
+    }
+
+    #[test]
+    fn x5u_origin() {
+        let blob = "https://mds.fidoalliance.org/";
+        check_x5u_origin("https://mds.fidoalliance.org/chain.pem", blob).unwrap();
+        check_x5u_origin("HTTPS://MDS.fidoalliance.org:443/x", blob).unwrap();
+        for bad in [
+            "http://mds.fidoalliance.org/chain.pem",
+            "https://mds.fidoalliance.org:8443/chain.pem",
+            "https://evil.example/chain.pem",
+            "https://mds.fidoalliance.org@evil.example/chain.pem",
+            "//mds.fidoalliance.org/chain.pem",
+            "file:///etc/passwd",
+        ] {
+            let err = check_x5u_origin(bad, blob).unwrap_err();
+            assert_eq!(err.step(), "x5u", "{bad}");
+        }
+        check_x5u_origin("https://[::1]:8443/c", "https://[::1]:8443/blob").unwrap();
+        assert!(check_x5u_origin("https://[::1]/c", "https://[::1]:8443/blob").is_err());
+    }
+}
