@@ -3,8 +3,12 @@
 //! MDS trust store.
 
 mod auth_data;
+mod cache;
+mod client_data;
+mod common;
 mod cose;
 mod reason;
+mod trust;
 
 mod android_key;
 mod android_safetynet;
@@ -17,13 +21,19 @@ mod tpm;
 
 use std::sync::Arc;
 
+use ciborium::Value;
 use time::OffsetDateTime;
+use uuid::Uuid;
 
-pub use auth_data::{AttestedCredential, AuthenticatorData, Flags};
-pub use cose::CoseKey;
+pub use auth_data::{AttestedCredential, AuthenticatorData, Flags, MAX_CREDENTIAL_ID_LEN};
+pub use cache::{CacheStats, ChainCache};
+pub use client_data::{parse_client_data, CollectedClientData, Expectations};
+pub use common::{MAX_X5C, OID_FIDO_AAGUID};
+pub use cose::{alg_name, digest_for_alg, scheme_for_alg, CoseKey};
 pub use reason::{Reason, ReasonCode};
 
-use crate::x509::Cert;
+use crate::trust_store::{AuthenticatorStatus, StatusPolicy, TrustStore};
+use crate::x509::{Cert, PathBudget, TrustAnchor};
 
 /// The attestation statement formats of WebAuthn L3 §8 (IANA "WebAuthn Attestation Statement
 /// Format Identifiers").
@@ -116,6 +126,7 @@ impl Default for StatementOptions {
 }
 
 /// What every format verifier receives (WebAuthn L3 §8: "the verification procedure inputs").
+#[derive(Clone, Copy)]
 pub(crate) struct StatementInput<'a> {
     /// The `attStmt` map as decoded CBOR.
     pub att_stmt: &'a ciborium::Value,
@@ -141,3 +152,412 @@ pub(crate) struct StatementOutcome {
 
 /// The result of one format verifier: a valid statement, or the first check that failed.
 pub(crate) type StatementResult = Result<StatementOutcome, Reason>;
+
+/// Bounds on the work one attestationObject may cause.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Most bytes of attestationObject accepted (default 64 KiB).
+    pub max_attestation_object: usize,
+    /// Deepest CBOR nesting accepted in the attestationObject (default 16).
+    pub max_cbor_depth: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { max_attestation_object: 64 * 1024, max_cbor_depth: 16 }
+    }
+}
+
+/// Everything that configures a [`Verifier`].
+#[derive(Debug, Clone, Default)]
+pub struct VerifierOptions {
+    pub statement: StatementOptions,
+    pub limits: Limits,
+    /// Which metadata statuses make an authenticator untrusted.
+    pub status_policy: StatusPolicy,
+    /// Operator-configured attestation anchors (Apple WebAuthn Root CA, Google hardware
+    /// attestation roots, TPM vendor roots, ...), used beside the metadata roots.
+    pub extra_anchors: Vec<TrustAnchor>,
+    pub path_budget: PathBudget,
+}
+
+/// One registration response to judge.
+#[derive(Debug, Clone, Copy)]
+pub struct RegistrationInput<'a> {
+    pub attestation_object: &'a [u8],
+    pub client_data_json: &'a [u8],
+    /// Ceremony checks to perform; `None`: judge only the attestation itself.
+    pub expectations: Option<&'a Expectations>,
+}
+
+/// Device-bound or synced, read from the BE flag (WebAuthn L3 §6.1.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CredentialKind {
+    DeviceBound,
+    Synced,
+}
+
+impl CredentialKind {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            CredentialKind::DeviceBound => "device_bound",
+            CredentialKind::Synced => "synced",
+        }
+    }
+}
+
+/// What the metadata says about the authenticator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthenticatorSummary {
+    pub description: Option<String>,
+    /// The current status (latest effective status report at `now`).
+    pub status: Option<String>,
+    pub key_scope: Option<String>,
+    pub multi_device_credential_support: Option<String>,
+    /// True when the metadata entry was reached through a verified attestation chain; false
+    /// when it was only looked up by the (unverified, spoofable) AAGUID.
+    pub verified: bool,
+}
+
+/// The outcome of one registration verification. A value, never a panic.
+#[derive(Debug, Clone)]
+pub struct AttestationResult {
+    /// The statement verifies per its format, the structure parses, and every ceremony check
+    /// the caller asked for passes.
+    pub statement_valid: bool,
+    /// The statement is valid and its chain leads to a root the metadata (or the operator)
+    /// vouches for, with an acceptable status.
+    pub trusted: bool,
+    pub format: Option<Format>,
+    /// `fmt` as received (also when unknown).
+    pub fmt: Option<String>,
+    pub attestation_type: Option<AttestationType>,
+    pub aaguid: Option<Uuid>,
+    pub authenticator: Option<AuthenticatorSummary>,
+    pub credential_id: Option<Vec<u8>>,
+    /// The credential public key in its COSE_Key form.
+    pub credential_public_key: Option<Vec<u8>>,
+    pub credential_alg: Option<i64>,
+    pub sign_count: Option<u32>,
+    pub flags: Option<Flags>,
+    pub credential_kind: Option<CredentialKind>,
+    /// Set when the metadata says multiDeviceCredentialSupport is "unsupported" but BE=1.
+    pub kind_conflict: Option<String>,
+    /// SHA-256 fingerprints of the validated path (leaf first), or of x5c when no path was built.
+    pub trust_path: Vec<String>,
+    /// SHA-256 of the anchoring certificate and its label.
+    pub anchor: Option<(String, String)>,
+    /// `no` of the BLOB the trust store came from.
+    pub metadata_no: Option<u64>,
+    /// Every failure and every reason trust was not granted.
+    pub reasons: Vec<Reason>,
+}
+
+impl AttestationResult {
+    fn empty() -> AttestationResult {
+        AttestationResult {
+            statement_valid: false,
+            trusted: false,
+            format: None,
+            fmt: None,
+            attestation_type: None,
+            aaguid: None,
+            authenticator: None,
+            credential_id: None,
+            credential_public_key: None,
+            credential_alg: None,
+            sign_count: None,
+            flags: None,
+            credential_kind: None,
+            kind_conflict: None,
+            trust_path: Vec::new(),
+            anchor: None,
+            metadata_no: None,
+            reasons: Vec::new(),
+        }
+    }
+
+    fn fail(mut self, reason: Reason) -> AttestationResult {
+        self.reasons.push(reason);
+        self
+    }
+
+    /// The JSON form used by the CLI (`--json`).
+    pub fn to_json(&self) -> serde_json::Value {
+        use base64::Engine;
+        let b64 = |b: &Vec<u8>| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
+        serde_json::json!({
+            "statement_valid": self.statement_valid,
+            "trusted": self.trusted,
+            "format": self.format.map(|f| f.as_str()).or(self.fmt.as_deref()),
+            "attestation_type": self.attestation_type.map(|t| t.as_str()),
+            "aaguid": self.aaguid.map(|u| u.to_string()),
+            "authenticator": self.authenticator.as_ref().map(|a| serde_json::json!({
+                "description": a.description,
+                "status": a.status,
+                "key_scope": a.key_scope,
+                "multi_device_credential_support": a.multi_device_credential_support,
+                "verified": a.verified,
+            })),
+            "credential_id": self.credential_id.as_ref().map(b64),
+            "credential_public_key": self.credential_public_key.as_ref().map(b64),
+            "credential_alg": self.credential_alg,
+            "sign_count": self.sign_count,
+            "flags": self.flags.map(|f| serde_json::json!({
+                "up": f.user_present(),
+                "uv": f.user_verified(),
+                "be": f.backup_eligible(),
+                "bs": f.backed_up(),
+                "at": f.attested_credential_data(),
+                "ed": f.extension_data(),
+            })),
+            "credential_kind": self.credential_kind.map(|k| k.as_str()),
+            "kind_conflict": self.kind_conflict,
+            "trust_path": self.trust_path,
+            "anchor": self.anchor.as_ref().map(|(sha, label)| serde_json::json!({
+                "sha256": sha, "label": label,
+            })),
+            "metadata_no": self.metadata_no,
+            "reasons": self.reasons.iter().map(|r| serde_json::json!({
+                "code": r.code.as_str(), "message": r.message,
+            })).collect::<Vec<_>>(),
+        })
+    }
+}
+
+/// Verifies registrations; holds options and the chain cache. Share one (it is `Sync`).
+#[derive(Debug, Default)]
+pub struct Verifier {
+    options: VerifierOptions,
+    cache: ChainCache,
+}
+
+impl Verifier {
+    pub fn new(options: VerifierOptions) -> Verifier {
+        Verifier { options, cache: ChainCache::default() }
+    }
+
+    /// A verifier with a chain cache of `capacity` entries (0 disables caching).
+    pub fn with_cache_capacity(options: VerifierOptions, capacity: usize) -> Verifier {
+        Verifier { options, cache: ChainCache::new(capacity) }
+    }
+
+    pub fn options(&self) -> &VerifierOptions {
+        &self.options
+    }
+
+    pub fn cache_stats(&self) -> CacheStats {
+        self.cache.stats()
+    }
+
+    /// Verifies one registration at `now` (WebAuthn L3 §7.1 steps 5–23 as far as they concern
+    /// the attestation; the ceremony steps only as `input.expectations` asks).
+    pub fn verify_registration(
+        &self,
+        input: &RegistrationInput<'_>,
+        store: Option<&TrustStore>,
+        now: OffsetDateTime,
+    ) -> AttestationResult {
+        let mut result = AttestationResult::empty();
+        result.metadata_no = store.map(|s| s.no());
+        let limits = self.options.limits;
+
+        // WebAuthn L3 §7.1 step 12 / §6.5.4: decode the attestationObject, bounded.
+        if input.attestation_object.len() > limits.max_attestation_object {
+            return result.fail(Reason::new(
+                ReasonCode::LimitExceeded,
+                format!(
+                    "attestationObject is {} bytes, more than {}",
+                    input.attestation_object.len(),
+                    limits.max_attestation_object
+                ),
+            ));
+        }
+        let object = match parse_attestation_object(input.attestation_object, limits.max_cbor_depth)
+        {
+            Ok(o) => o,
+            Err(r) => return result.fail(r),
+        };
+        result.fmt = Some(object.fmt.clone());
+        result.format = Format::from_name(&object.fmt);
+
+        let auth_data = match AuthenticatorData::parse(&object.auth_data) {
+            Ok(a) => a,
+            Err(r) => return result.fail(r),
+        };
+        result.flags = Some(auth_data.flags);
+        result.sign_count = Some(auth_data.sign_count);
+        result.credential_kind = Some(if auth_data.flags.backup_eligible() {
+            CredentialKind::Synced
+        } else {
+            CredentialKind::DeviceBound
+        });
+        let credential = match &auth_data.attested_credential {
+            Some(c) => c,
+            None => {
+                return result.fail(Reason::new(
+                    ReasonCode::MalformedAuthenticatorData,
+                    "registration authenticatorData has no attested credential data (AT not set)",
+                ))
+            }
+        };
+        result.aaguid = Some(credential.aaguid);
+        result.credential_id = Some(credential.credential_id.clone());
+        result.credential_public_key = Some(credential.public_key.raw.clone());
+        result.credential_alg = Some(credential.public_key.alg);
+
+        // Ceremony checks the caller asked for (§7.1 steps 5–16).
+        let mut ceremony_ok = true;
+        if let Some(expect) = input.expectations {
+            let failures = client_data::check(input.client_data_json, &auth_data, expect);
+            ceremony_ok = failures.is_empty();
+            result.reasons.extend(failures);
+        }
+
+        // §7.1 step 12 (hash) and step 19–21: dispatch on fmt.
+        let hash = ring::digest::digest(&ring::digest::SHA256, input.client_data_json);
+        let mut client_data_hash = [0u8; 32];
+        client_data_hash.copy_from_slice(hash.as_ref());
+        let format = match result.format {
+            Some(f) => f,
+            None => {
+                return result.fail(Reason::new(
+                    ReasonCode::UnsupportedFormat,
+                    format!("attestation format {:?} is not supported", object.fmt),
+                ))
+            }
+        };
+        let statement_input = StatementInput {
+            att_stmt: &object.att_stmt,
+            auth_data: &auth_data,
+            auth_data_raw: &object.auth_data,
+            client_data_hash: &client_data_hash,
+            now,
+            options: &self.options.statement,
+        };
+        let outcome = match verify_statement(format, &statement_input) {
+            Ok(o) => o,
+            Err(r) => return result.fail(r),
+        };
+        result.attestation_type = Some(outcome.attestation_type);
+        result.trust_path = outcome.trust_path.iter().map(|c| c.sha256_hex()).collect();
+        result.statement_valid = ceremony_ok;
+
+        // §7.1 steps 22–23: trust.
+        let ctx = trust::TrustContext {
+            store,
+            extra_anchors: &self.options.extra_anchors,
+            policy: &self.options.status_policy,
+            budget: self.options.path_budget,
+            cache: &self.cache,
+            now,
+        };
+        let judged = trust::evaluate(&outcome, &credential.aaguid, &ctx);
+        if let Some(path) = &judged.path {
+            result.trust_path = path.chain.iter().map(|c| c.sha256_hex()).collect();
+            result.anchor =
+                Some((path.anchor.sha256_hex(), judged.anchor_label.clone().unwrap_or_default()));
+        }
+        // The entry: as judged (chain-verified) or, for display only, by the claimed AAGUID.
+        let verified_entry = judged.path.is_some() && judged.entry.is_some();
+        let entry = judged.entry.clone().or_else(|| {
+            store.and_then(|s| (!credential.aaguid.is_nil()).then(|| s.by_aaguid(&credential.aaguid)).flatten().cloned())
+        });
+        if let Some(entry) = &entry {
+            let status = match &judged.verdict {
+                Some(v) => v.status.clone(),
+                None => entry.current_status(now).map(|r| r.status.clone()),
+            };
+            let mdcs = entry.multi_device_credential_support().map(str::to_string);
+            if auth_data.flags.backup_eligible() && mdcs.as_deref() == Some("unsupported") {
+                result.kind_conflict = Some(
+                    "BE=1 (synced credential) but metadata says multiDeviceCredentialSupport is unsupported"
+                        .into(),
+                );
+            }
+            result.authenticator = Some(AuthenticatorSummary {
+                description: entry.description().map(str::to_string),
+                status: status.as_ref().map(|s: &AuthenticatorStatus| s.as_str().to_string()),
+                key_scope: entry.key_scope().map(str::to_string),
+                multi_device_credential_support: mdcs,
+                verified: verified_entry,
+            });
+        }
+        result.trusted = result.statement_valid && judged.trusted;
+        result.reasons.extend(judged.reasons);
+        result
+    }
+}
+
+/// The decoded attestationObject (WebAuthn L3 §6.5.4).
+struct AttestationObject {
+    fmt: String,
+    att_stmt: Value,
+    auth_data: Vec<u8>,
+}
+
+/// Decodes the attestationObject: exactly one CBOR map with text `fmt`, `attStmt` and byte-string
+/// `authData`, no duplicate keys, nothing after it.
+fn parse_attestation_object(bytes: &[u8], max_depth: usize) -> Result<AttestationObject, Reason> {
+    let malformed = |m: String| Reason::new(ReasonCode::MalformedAttestationObject, m);
+    let (value, consumed) = cose::decode_prefix(bytes, max_depth).map_err(|e| {
+        let code = if e.contains("nesting") {
+            ReasonCode::LimitExceeded
+        } else {
+            ReasonCode::MalformedAttestationObject
+        };
+        Reason::new(code, format!("attestationObject: {e}"))
+    })?;
+    if consumed != bytes.len() {
+        return Err(malformed(format!(
+            "{} trailing bytes after the attestationObject map",
+            bytes.len().saturating_sub(consumed)
+        )));
+    }
+    cose::check_no_duplicate_keys(&value).map_err(|e| malformed(format!("attestationObject: {e}")))?;
+    let map = match value {
+        Value::Map(map) => map,
+        other => {
+            return Err(malformed(format!("attestationObject is {} not a map", cose::kind(&other))))
+        }
+    };
+    let mut fmt = None;
+    let mut att_stmt = None;
+    let mut auth_data = None;
+    for (k, v) in map {
+        match (k, v) {
+            (Value::Text(k), Value::Text(v)) if k == "fmt" => fmt = Some(v),
+            (Value::Text(k), v) if k == "attStmt" => att_stmt = Some(v),
+            (Value::Text(k), Value::Bytes(v)) if k == "authData" => auth_data = Some(v),
+            (Value::Text(k), v) if k == "fmt" || k == "authData" => {
+                return Err(malformed(format!("attestationObject.{k} is {}", cose::kind(&v))))
+            }
+            _ => {}
+        }
+    }
+    match (fmt, att_stmt, auth_data) {
+        (Some(fmt), Some(att_stmt), Some(auth_data)) => {
+            Ok(AttestationObject { fmt, att_stmt, auth_data })
+        }
+        (f, s, a) => Err(malformed(format!(
+            "attestationObject lacks{}{}{}",
+            if f.is_none() { " fmt" } else { "" },
+            if s.is_none() { " attStmt" } else { "" },
+            if a.is_none() { " authData" } else { "" },
+        ))),
+    }
+}
+
+/// Verifies one statement by its format (the one `match` on [`Format`]).
+pub(crate) fn verify_statement(format: Format, input: &StatementInput<'_>) -> StatementResult {
+    match format {
+        Format::Packed => packed::verify(input),
+        Format::Tpm => tpm::verify(input),
+        Format::AndroidKey => android_key::verify(input),
+        Format::AndroidSafetynet => android_safetynet::verify(input),
+        Format::FidoU2f => fido_u2f::verify(input),
+        Format::Apple => apple::verify(input),
+        Format::None => none::verify(input),
+        Format::Compound => compound::verify(input),
+    }
+}
