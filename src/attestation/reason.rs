@@ -48,6 +48,12 @@ pub enum ReasonCode {
     NoAttestationTrust,
     /// An input or work bound was exceeded.
     LimitExceeded,
+    /// A device-integrity verdict in the statement is negative (android-safetynet
+    /// `ctsProfileMatch` false).
+    DeviceIntegrity,
+    /// A timestamp in the statement lies outside the accepted window around the verification
+    /// time (android-safetynet `timestampMs`).
+    StatementTimestamp,
 }
 
 impl ReasonCode {
@@ -73,6 +79,8 @@ impl ReasonCode {
             ReasonCode::StatusRefused => "STATUS_REFUSED",
             ReasonCode::NoAttestationTrust => "NO_ATTESTATION_TRUST",
             ReasonCode::LimitExceeded => "LIMIT_EXCEEDED",
+            ReasonCode::DeviceIntegrity => "DEVICE_INTEGRITY",
+            ReasonCode::StatementTimestamp => "STATEMENT_TIMESTAMP",
         }
     }
 }
