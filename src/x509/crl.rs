@@ -5,8 +5,13 @@ use std::sync::Arc;
 use thiserror::Error;
 use time::OffsetDateTime;
 
-use super::cert::Cert;
+use x509_parser::extensions::ParsedExtension;
+use x509_parser::prelude::FromDer;
+use x509_parser::revocation_list::CertificateRevocationList;
+
+use super::cert::{signature_scheme, Cert, KeyUsage};
 use super::path::VerifiedPath;
+use crate::crypto::{PublicKey, SignatureError, SignatureScheme};
 
 /// A parsed CRL. The signature is checked by [`check_revocation`] against the issuer it claims.
 #[derive(Debug, Clone)]
@@ -22,13 +27,28 @@ pub struct Crl {
     pub(crate) signature_algorithm_oid: String,
     pub(crate) signature: Vec<u8>,
     pub(crate) crl_number: Option<Vec<u8>>,
+    /// `None` when the CRL's signature algorithm is not supported.
+    pub(crate) signature_scheme: Option<SignatureScheme>,
+    /// issuingDistributionPoint onlyContainsUserCerts (RFC 5280 §5.2.5).
+    pub(crate) only_user_certs: bool,
+    /// issuingDistributionPoint onlyContainsCACerts.
+    pub(crate) only_ca_certs: bool,
 }
+
+/// Largest CRL accepted (the GlobalSign EV CRL with 207 entries is 9 KiB).
+pub const MAX_CRL_LEN: usize = 16 * 1024 * 1024;
 
 /// Why bytes are not a usable CRL.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum CrlError {
     #[error("not a DER/PEM X.509 CRL: {0}")]
     Malformed(String),
+    /// A CRL kind mdsd does not process (RFC 5280 §5.2): delta CRLs (§5.2.4), indirect CRLs
+    /// (§5.2.5, §5.3.3), CRLs partitioned by reason (onlySomeReasons) or for attribute
+    /// certificates, unknown critical CRL or entry extensions (§5.2, §5.3). Accepting one
+    /// without processing it could hide a revocation, so it is refused at parse time.
+    #[error("unsupported CRL: {0}")]
+    Unsupported(String),
 }
 
 /// How missing or stale revocation information is treated.
@@ -61,9 +81,103 @@ pub enum RevocationError {
 
 impl Crl {
     /// Parses one CRL from DER or PEM (`X509 CRL` block).
+    ///
+    /// Refuses, as [`CrlError::Unsupported`], the CRL kinds listed there.
     pub fn from_pem_or_der(bytes: &[u8]) -> Result<Crl, CrlError> {
-        let _ = bytes;
-        todo!("x509: Crl::from_pem_or_der")
+        if bytes.len() > MAX_CRL_LEN {
+            return Err(CrlError::Malformed(format!(
+                "{} bytes, more than the {MAX_CRL_LEN} accepted",
+                bytes.len()
+            )));
+        }
+        const PEM_MARKER: &[u8] = b"-----BEGIN";
+        if bytes.windows(PEM_MARKER.len()).any(|w| w == PEM_MARKER) {
+            let blocks =
+                pem::parse_many(bytes).map_err(|e| CrlError::Malformed(format!("PEM: {e}")))?;
+            let block = blocks
+                .iter()
+                .find(|b| b.tag() == "X509 CRL")
+                .ok_or_else(|| CrlError::Malformed("no X509 CRL PEM block".into()))?;
+            return Self::from_der(block.contents());
+        }
+        Self::from_der(bytes)
+    }
+
+    fn from_der(der: &[u8]) -> Result<Crl, CrlError> {
+        let (rest, crl) = CertificateRevocationList::from_der(der)
+            .map_err(|e| CrlError::Malformed(e.to_string()))?;
+        if !rest.is_empty() {
+            return Err(CrlError::Malformed(format!(
+                "{} trailing bytes after the CRL",
+                rest.len()
+            )));
+        }
+        let tbs = &crl.tbs_cert_list;
+        let mut crl_number = None;
+        let mut only_user_certs = false;
+        let mut only_ca_certs = false;
+        for ext in tbs.extensions() {
+            let oid = ext.oid.to_id_string();
+            match ext.parsed_extension() {
+                ParsedExtension::CRLNumber(_) => {
+                    crl_number = Some(der_integer_contents(ext.value));
+                }
+                // RFC 5280 §5.2.4: delta CRLs need the complete CRL they patch.
+                _ if oid == "2.5.29.27" => {
+                    return Err(CrlError::Unsupported("delta CRL (deltaCRLIndicator)".into()));
+                }
+                ParsedExtension::IssuingDistributionPoint(idp) => {
+                    if idp.indirect_crl {
+                        return Err(CrlError::Unsupported("indirect CRL".into()));
+                    }
+                    if idp.only_some_reasons.is_some() {
+                        return Err(CrlError::Unsupported("CRL partitioned by reason".into()));
+                    }
+                    if idp.only_contains_attribute_certs {
+                        return Err(CrlError::Unsupported("CRL for attribute certificates".into()));
+                    }
+                    only_user_certs = idp.only_contains_user_certs;
+                    only_ca_certs = idp.only_contains_ca_certs;
+                }
+                // authorityKeyIdentifier (§5.2.1) and non-critical others: informational.
+                _ if ext.critical && oid != "2.5.29.35" => {
+                    return Err(CrlError::Unsupported(format!("critical CRL extension {oid}")));
+                }
+                _ => {}
+            }
+        }
+        let mut revoked = Vec::with_capacity(tbs.revoked_certificates.len());
+        for entry in &tbs.revoked_certificates {
+            for ext in entry.extensions() {
+                let oid = ext.oid.to_id_string();
+                // RFC 5280 §5.3.3: certificateIssuer makes the CRL indirect.
+                if oid == "2.5.29.29" {
+                    return Err(CrlError::Unsupported("indirect CRL (certificateIssuer)".into()));
+                }
+                // reasonCode (§5.3.1) and invalidityDate (§5.3.2) are informational.
+                if ext.critical && oid != "2.5.29.21" && oid != "2.5.29.24" {
+                    return Err(CrlError::Unsupported(format!(
+                        "critical CRL entry extension {oid}"
+                    )));
+                }
+            }
+            revoked.push((entry.raw_serial().to_vec(), entry.revocation_date.to_datetime()));
+        }
+        Ok(Crl {
+            der: der.to_vec(),
+            issuer_raw: tbs.issuer.as_raw().to_vec(),
+            issuer: tbs.issuer.to_string(),
+            this_update: tbs.this_update.to_datetime(),
+            next_update: tbs.next_update.map(|t| t.to_datetime()),
+            revoked,
+            tbs: tbs.as_ref().to_vec(),
+            signature_algorithm_oid: crl.signature_algorithm.algorithm.to_id_string(),
+            signature_scheme: signature_scheme(&crl.signature_algorithm),
+            signature: crl.signature_value.data.to_vec(),
+            crl_number,
+            only_user_certs,
+            only_ca_certs,
+        })
     }
     pub fn issuer(&self) -> &str {
         &self.issuer
@@ -79,8 +193,43 @@ impl Crl {
     }
     /// True when the serial is listed (serials compare as encoded integers).
     pub fn lists(&self, serial: &[u8]) -> bool {
-        let _ = serial;
-        todo!("x509: Crl::lists")
+        self.revoked_at(serial).is_some()
+    }
+    /// When `serial` was revoked, if this CRL lists it.
+    pub fn revoked_at(&self, serial: &[u8]) -> Option<OffsetDateTime> {
+        let wanted = minimal_integer(serial);
+        self.revoked.iter().find(|(s, _)| minimal_integer(s) == wanted).map(|(_, at)| *at)
+    }
+    /// Number of revoked entries.
+    pub fn revoked_count(&self) -> usize {
+        self.revoked.len()
+    }
+    /// The cRLNumber INTEGER contents, when present.
+    pub fn crl_number(&self) -> Option<&[u8]> {
+        self.crl_number.as_deref()
+    }
+    /// True when `thisUpdate <= now < nextUpdate` (RFC 5280 §6.3.3 (a)(2)); a CRL without
+    /// nextUpdate is never current (conforming CAs must include it, §5.1.2.5).
+    pub fn is_current(&self, now: OffsetDateTime) -> bool {
+        match self.next_update {
+            Some(next) => self.this_update <= now && now < next,
+            None => false,
+        }
+    }
+    /// Verifies the CRL's signature with `issuer_key`.
+    pub fn verify_signed_by(&self, issuer_key: &PublicKey) -> Result<(), SignatureError> {
+        let scheme = self.signature_scheme.ok_or_else(|| {
+            SignatureError::Unsupported(format!(
+                "CRL signature algorithm {}",
+                self.signature_algorithm_oid
+            ))
+        })?;
+        issuer_key.verify(scheme, &self.tbs, &self.signature)
+    }
+    /// Whether this CRL's scope (issuingDistributionPoint) covers `cert`.
+    fn covers(&self, cert: &Cert) -> bool {
+        let is_ca = cert.basic_constraints().is_some_and(|bc| bc.ca);
+        !(self.only_user_certs && is_ca) && !(self.only_ca_certs && !is_ca)
     }
 }
 
@@ -91,12 +240,114 @@ impl Crl {
 /// signature verifies with the issuer's key must exist, have `thisUpdate <= now < nextUpdate`,
 /// and not list the serial. With several matching CRLs, the newest current one decides. CRLs that
 /// do not match any issuer are ignored.
+///
+/// Details (RFC 5280 §6.3.3): the CRL's issuer must have cRLSign when it has a keyUsage
+/// extension (else the CRL counts as badly signed); a CRL whose issuingDistributionPoint scope
+/// excludes the certificate (user-only / CA-only) does not count. Certificates equal to the
+/// anchor (a leaf that is itself the anchor) are not checked. The error for a certificate is,
+/// by priority: no correctly signed CRL at all → [`RevocationError::BadSignature`] if a
+/// name-matching CRL failed its signature check, else [`RevocationError::Missing`]; no current
+/// one → [`RevocationError::Stale`] for the newest; listed → [`RevocationError::Revoked`].
 pub fn check_revocation(
     path: &VerifiedPath,
     crls: &[Arc<Crl>],
     now: OffsetDateTime,
     mode: RevocationMode,
 ) -> Result<(), RevocationError> {
-    let _ = (path, crls, now, mode, Cert::der);
-    todo!("x509: check_revocation")
+    if mode == RevocationMode::DangerSkip {
+        return Ok(());
+    }
+    for (i, cert) in path.chain.iter().enumerate() {
+        if cert.sha256() == path.anchor.sha256() {
+            continue;
+        }
+        let issuer = path.chain.get(i + 1).unwrap_or(&path.anchor);
+        check_one(cert, issuer, crls, now)?;
+    }
+    Ok(())
+}
+
+fn check_one(
+    cert: &Cert,
+    issuer: &Cert,
+    crls: &[Arc<Crl>],
+    now: OffsetDateTime,
+) -> Result<(), RevocationError> {
+    let mut bad_signature = None;
+    let mut newest_verified: Option<&Crl> = None;
+    let mut newest_current: Option<&Crl> = None;
+    for crl in crls.iter().filter(|c| c.issuer_raw == cert.issuer_raw() && c.covers(cert)) {
+        // RFC 5280 §6.3.3 (f): the CRL issuer's key verifies it and may sign CRLs.
+        let verified = match issuer.key_usage() {
+            Some(ku) if !ku.has(KeyUsage::CRL_SIGN) => {
+                Err(format!("{} has keyUsage without cRLSign", issuer.subject()))
+            }
+            _ => crl.verify_signed_by(issuer.public_key()).map_err(|e| e.to_string()),
+        };
+        if let Err(reason) = verified {
+            bad_signature.get_or_insert(RevocationError::BadSignature {
+                issuer: crl.issuer.clone(),
+                reason,
+            });
+            continue;
+        }
+        if newest_verified.is_none_or(|n| crl.this_update > n.this_update) {
+            newest_verified = Some(crl);
+        }
+        // RFC 5280 §6.3.3 (a)(2): current at `now`.
+        if crl.is_current(now) && newest_current.is_none_or(|n| crl.this_update > n.this_update) {
+            newest_current = Some(crl);
+        }
+    }
+    let Some(crl) = newest_current else {
+        return Err(match (newest_verified, bad_signature) {
+            (Some(stale), _) => RevocationError::Stale {
+                issuer: stale.issuer.clone(),
+                this_update: stale.this_update,
+                next_update: stale.next_update,
+                now,
+            },
+            (None, Some(bad)) => bad,
+            (None, None) => RevocationError::Missing {
+                subject: cert.subject().to_string(),
+                serial: cert.serial_hex(),
+                issuer: cert.issuer().to_string(),
+                distribution_points: cert.crl_distribution_points().to_vec(),
+            },
+        });
+    };
+    // RFC 5280 §6.3.3 (i): the serial is listed.
+    if let Some(revoked_at) = crl.revoked_at(cert.serial()) {
+        return Err(RevocationError::Revoked {
+            subject: cert.subject().to_string(),
+            serial: cert.serial_hex(),
+            issuer: crl.issuer.clone(),
+            revoked_at,
+        });
+    }
+    Ok(())
+}
+
+/// A DER INTEGER's value bytes in minimal two's-complement form (redundant leading 0x00 /
+/// 0xff removed), so serials compare as integers.
+fn minimal_integer(bytes: &[u8]) -> &[u8] {
+    let mut b = bytes;
+    while let [first, second, ..] = b {
+        let redundant =
+            (*first == 0x00 && second & 0x80 == 0) || (*first == 0xff && second & 0x80 != 0);
+        if !redundant {
+            break;
+        }
+        b = b.get(1..).unwrap_or_default();
+    }
+    b
+}
+
+/// The contents of a DER INTEGER (extnValue of cRLNumber), or the bytes as given if they are
+/// not one.
+fn der_integer_contents(value: &[u8]) -> Vec<u8> {
+    match asn1_rs::Integer::from_der(value) {
+        Ok((_, int)) => int.as_ref().to_vec(),
+        Err(_) => value.to_vec(),
+    }
 }
