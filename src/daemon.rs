@@ -1,4 +1,5 @@
 //! The daemon shell: configuration, fetching, the refresh loop, the on-disk snapshot, the gRPC
 //! service and the admin endpoint. Every side effect lives here; the verification core stays pure.
 
+pub mod config;
 pub mod proto;
