@@ -3,3 +3,4 @@
 
 pub mod config;
 pub mod proto;
+pub mod snapshot_file;
