@@ -530,3 +530,415 @@ fn certs_from_pem_with_text_header_and_der() {
         Err(mdsd::x509::CertError::Malformed(_))
     ));
 }
+
+// ---------------------------------------------------------------------------------------------
+// Generated PKIs: one test per check of build_path.
+
+const NOW: OffsetDateTime = datetime!(2025-01-01 0:00 UTC);
+
+fn path_of(
+    leaf: &pki::Issued,
+    bag: &[&pki::Issued],
+    anchors: &[&pki::Issued],
+    profile: PathProfile,
+) -> Result<VerifiedPath, PathError> {
+    let bag: Vec<Arc<Cert>> = bag.iter().map(|c| c.parsed()).collect();
+    let anchors: Vec<TrustAnchor> = anchors.iter().map(|a| a.anchor()).collect();
+    build_path(&leaf.parsed(), &bag, &anchors, NOW, profile, PathBudget::default())
+}
+
+fn subjects(path: &VerifiedPath) -> Vec<String> {
+    path.chain.iter().map(|c| c.subject().to_string()).collect()
+}
+
+#[test]
+fn generated_chain_with_every_key_type() {
+    for alg in [KeyAlg::P256, KeyAlg::P384, KeyAlg::Rsa2048, KeyAlg::Ed25519] {
+        let root = pki::issue(Spec::ca("Root").key(alg), None);
+        let ca = pki::issue(Spec::ca("CA").key(alg), Some(&root));
+        let leaf = pki::issue(Spec::leaf("Leaf").key(alg), Some(&ca));
+        let path = path_of(&leaf, &[&ca], &[&root], PathProfile::Metadata).unwrap();
+        assert_eq!(subjects(&path), ["CN=Leaf, O=mdsd test", "CN=CA, O=mdsd test"], "{alg:?}");
+        assert_eq!(path.anchor.sha256(), root.parsed().sha256());
+    }
+}
+
+#[test]
+fn unordered_bag_with_cross_signed_and_unrelated_certs() {
+    // The August 2026 situation: old root R3, new root R46, R46 cross-signed by R3, a new
+    // intermediate under R46; x5c carries all of it in any order.
+    let r3 = pki::root("Old Root");
+    let r46 = pki::root("New Root");
+    let r46_by_r3 = pki::cross_sign(&r46, &r3);
+    let ca = pki::intermediate("New CA", &r46);
+    let leaf = pki::leaf("Signer", &ca);
+    let unrelated_root = pki::root("Unrelated Root");
+    let unrelated = pki::intermediate("Unrelated CA", &unrelated_root);
+    let bag = [&r46_by_r3, &unrelated, &leaf, &ca];
+    // Pinned R46: leaf → CA → R46.
+    let path = path_of(&leaf, &bag, &[&r46], PathProfile::Metadata).unwrap();
+    assert_eq!(path.chain.len(), 2);
+    assert_eq!(path.anchor.subject(), "CN=New Root, O=mdsd test");
+    // Pinned R3 only: leaf → CA → R46 (cross-signed) → R3.
+    let path = path_of(&leaf, &bag, &[&r3], PathProfile::Metadata).unwrap();
+    assert_eq!(path.chain.len(), 3);
+    assert_eq!(path.chain[2].sha256(), r46_by_r3.parsed().sha256());
+    assert_eq!(path.anchor.subject(), "CN=Old Root, O=mdsd test");
+    // Both pinned, anchor_index points at the anchor used.
+    let path = path_of(&leaf, &bag, &[&unrelated_root, &r46, &r3], PathProfile::Metadata).unwrap();
+    assert_eq!(path.anchor_index, 1);
+    // The anchor itself inside the bag is used as the anchor, not as an intermediate.
+    let path = path_of(&leaf, &[&r46, &ca], &[&r46], PathProfile::Metadata).unwrap();
+    assert_eq!(path.chain.len(), 2);
+}
+
+#[test]
+fn same_name_issuers_are_all_tried() {
+    // Two CAs with the same name and different keys (re-keyed CA): the first one in the bag
+    // does not verify the leaf, the second does. Without SKI/AKI the name is all we have.
+    let root = pki::root("Root");
+    let mut old = Spec::ca("Same Name CA");
+    old.serial = pki::next_serial();
+    let old = pki::issue(old, Some(&root));
+    let new = pki::issue(Spec::ca("Same Name CA"), Some(&root));
+    let mut leaf_spec = Spec::leaf("Leaf");
+    leaf_spec.serial = pki::next_serial();
+    let leaf = pki::issue(leaf_spec, Some(&new));
+    // rcgen writes AKI; these two CAs have different SKIs, so the old one is filtered by
+    // AKI/SKI. Either way the path is found through `new`.
+    let path = path_of(&leaf, &[&old, &new], &[&root], PathProfile::Metadata).unwrap();
+    assert_eq!(path.chain[1].sha256(), new.parsed().sha256());
+}
+
+#[test]
+fn expired_and_not_yet_valid_leaf() {
+    let root = pki::root("Root");
+    let expired =
+        pki::issue(Spec::leaf("Old").validity(pki::t(2020, 1, 1), pki::t(2024, 1, 1)), Some(&root));
+    assert!(matches!(
+        path_of(&expired, &[], &[&root], PathProfile::Attestation),
+        Err(PathError::Expired { not_after, now, .. }) if not_after == pki::t(2024, 1, 1) && now == NOW
+    ));
+    let future =
+        pki::issue(Spec::leaf("New").validity(pki::t(2026, 1, 1), pki::t(2030, 1, 1)), Some(&root));
+    assert!(matches!(
+        path_of(&future, &[], &[&root], PathProfile::Attestation),
+        Err(PathError::NotYetValid { not_before, .. }) if not_before == pki::t(2026, 1, 1)
+    ));
+    // The bounds are inclusive: valid exactly at notAfter.
+    let edge = pki::issue(Spec::leaf("Edge").validity(pki::t(2020, 1, 1), NOW), Some(&root));
+    assert!(path_of(&edge, &[], &[&root], PathProfile::Metadata).is_ok());
+}
+
+#[test]
+fn expired_intermediate_fails_but_expired_anchor_does_not() {
+    let root =
+        pki::issue(Spec::ca("Old Root").validity(pki::t(2000, 1, 1), pki::t(2010, 1, 1)), None);
+    let ca = pki::issue(
+        Spec::ca("Old CA").validity(pki::t(2000, 1, 1), pki::t(2024, 1, 1)),
+        Some(&root),
+    );
+    let leaf = pki::leaf("Leaf", &ca);
+    assert!(matches!(
+        path_of(&leaf, &[&ca], &[&root], PathProfile::Metadata),
+        Err(PathError::Expired { subject, .. }) if subject.contains("Old CA")
+    ));
+    // RFC 5280 §6.1.1 (d): the anchor is a name and a key; its own dates are not checked.
+    let leaf = pki::leaf("Leaf", &root);
+    assert!(path_of(&leaf, &[], &[&root], PathProfile::Metadata).is_ok());
+}
+
+#[test]
+fn issuer_must_be_a_ca() {
+    let root = pki::root("Root");
+    for ca_flag in [rcgen::IsCa::ExplicitNoCa, rcgen::IsCa::NoCa] {
+        let mut spec = Spec::ca("Not A CA");
+        spec.ca = ca_flag.clone();
+        let not_ca = pki::issue(spec, Some(&root));
+        let leaf = pki::leaf("Leaf", &not_ca);
+        for profile in [PathProfile::Metadata, PathProfile::Attestation] {
+            assert!(matches!(
+                path_of(&leaf, &[&not_ca], &[&root], profile),
+                Err(PathError::IssuerNotCa { subject }) if subject.contains("Not A CA")
+            ));
+        }
+    }
+}
+
+#[test]
+fn issuer_key_usage_must_include_key_cert_sign() {
+    let root = pki::root("Root");
+    let mut spec = Spec::ca("CRL Only CA");
+    spec.key_usage =
+        vec![rcgen::KeyUsagePurpose::CrlSign, rcgen::KeyUsagePurpose::DigitalSignature];
+    let ca = pki::issue(spec, Some(&root));
+    let leaf = pki::leaf("Leaf", &ca);
+    for profile in [PathProfile::Metadata, PathProfile::Attestation] {
+        assert!(matches!(
+            path_of(&leaf, &[&ca], &[&root], profile),
+            Err(PathError::IssuerKeyUsage { subject }) if subject.contains("CRL Only CA")
+        ));
+    }
+    // No keyUsage at all is fine (RFC 5280 §4.2.1.3: the extension is optional).
+    let mut spec = Spec::ca("No KU CA");
+    spec.key_usage = Vec::new();
+    let ca = pki::issue(spec, Some(&root));
+    assert!(ca.parsed().key_usage().is_none());
+    let leaf = pki::leaf("Leaf", &ca);
+    assert!(path_of(&leaf, &[&ca], &[&root], PathProfile::Metadata).is_ok());
+}
+
+#[test]
+fn path_len_constraint() {
+    let root = pki::root("Root");
+    for (path_len, ok) in [(0u8, false), (1, true)] {
+        let upper = pki::issue(Spec::ca("Upper CA").path_len(path_len), Some(&root));
+        let lower = pki::intermediate("Lower CA", &upper);
+        let leaf = pki::leaf("Leaf", &lower);
+        let result = path_of(&leaf, &[&lower, &upper], &[&root], PathProfile::Attestation);
+        if ok {
+            assert_eq!(result.unwrap().chain.len(), 3);
+        } else {
+            assert!(matches!(
+                result,
+                Err(PathError::PathLenExceeded { subject, path_len: 0 }) if subject.contains("Upper")
+            ));
+        }
+    }
+    // pathLen 0 on the CA directly above the leaf is fine (the leaf is not counted).
+    let ca = pki::issue(Spec::ca("Bottom CA").path_len(0), Some(&root));
+    let leaf = pki::leaf("Leaf", &ca);
+    assert!(path_of(&leaf, &[&ca], &[&root], PathProfile::Metadata).is_ok());
+}
+
+const UNKNOWN_OID: &[u64] = &[1, 3, 6, 1, 4, 1, 99999, 1];
+
+#[test]
+fn unknown_critical_extension_metadata_rejects_attestation_accepts() {
+    let root = pki::root("Root");
+    // On the leaf.
+    let leaf =
+        pki::issue(Spec::leaf("Leaf").extension(UNKNOWN_OID, true, &[0x05, 0x00]), Some(&root));
+    assert!(matches!(
+        path_of(&leaf, &[], &[&root], PathProfile::Metadata),
+        Err(PathError::UnknownCriticalExtension { oid, .. }) if oid == "1.3.6.1.4.1.99999.1"
+    ));
+    assert!(path_of(&leaf, &[], &[&root], PathProfile::Attestation).is_ok());
+    // On an intermediate.
+    let ca = pki::issue(Spec::ca("CA").extension(UNKNOWN_OID, true, &[0x05, 0x00]), Some(&root));
+    let leaf = pki::leaf("Leaf", &ca);
+    assert!(matches!(
+        path_of(&leaf, &[&ca], &[&root], PathProfile::Metadata),
+        Err(PathError::UnknownCriticalExtension { subject, .. }) if subject.contains("CN=CA")
+    ));
+    assert!(path_of(&leaf, &[&ca], &[&root], PathProfile::Attestation).is_ok());
+    // Non-critical unknown extensions are fine in both profiles.
+    let leaf =
+        pki::issue(Spec::leaf("Leaf").extension(UNKNOWN_OID, false, &[0x05, 0x00]), Some(&root));
+    assert!(path_of(&leaf, &[], &[&root], PathProfile::Metadata).is_ok());
+}
+
+#[test]
+fn real_windows_hello_aik_chains_need_the_attestation_profile_or_not() {
+    // Measured: which critical extensions do the real TPM AIK certificates carry, and does the
+    // Metadata profile (strict) reject them while Attestation accepts?
+    let anchors = vec![anchor(
+        "attestations/roots/tweag_webauthn__Microsoft_TPM_Root_Certificate_Authority_2014.crt",
+    )];
+    let mut by_id = std::collections::BTreeMap::<String, Vec<Vec<u8>>>::new();
+    for (id, der) in attestation_vector_certs() {
+        by_id.entry(id).or_default().push(der);
+    }
+    let ders = &by_id["java-webauthn-server-tpm-RealExamples-WindowsHelloTpm"];
+    let chain: Vec<Arc<Cert>> = ders.iter().map(|d| Arc::new(Cert::from_der(d).unwrap())).collect();
+    assert_eq!(chain[0].subject(), "", "AIK certificates have an empty subject");
+    let critical: Vec<&str> =
+        chain[0].extensions().iter().filter(|e| e.critical).map(|e| e.oid.as_str()).collect();
+    assert!(critical.contains(&"2.5.29.17"), "critical SAN: {critical:?}");
+    let now = chain[0].not_before() + time::Duration::days(1);
+    assert!(build(&chain, &anchors, now, PathProfile::Attestation).is_ok());
+}
+
+#[test]
+fn same_name_impostor_is_not_a_candidate_and_tampering_is_a_bad_signature() {
+    let root = pki::root("Root");
+    let ca = pki::intermediate("CA", &root);
+    let leaf = pki::leaf("Leaf", &ca);
+    // An impostor root with the real root's name and another key: its subjectKeyIdentifier
+    // contradicts the CA's authorityKeyIdentifier, so it is not a candidate → NoIssuer.
+    let impostor = pki::issue(Spec::ca("Root"), None);
+    assert!(matches!(
+        path_of(&leaf, &[&ca], &[&impostor], PathProfile::Metadata),
+        Err(PathError::NoIssuer { subject, .. }) if subject.contains("CN=CA")
+    ));
+    // A tampered signature under the right key is a BadSignature.
+    let mut der = ca.der.clone();
+    let last = der.len() - 1;
+    der[last] ^= 0x01;
+    let tampered = Arc::new(Cert::from_der(&der).unwrap());
+    let result = build_path(
+        &leaf.parsed(),
+        &[tampered],
+        &[root.anchor()],
+        NOW,
+        PathProfile::Metadata,
+        PathBudget::default(),
+    );
+    assert!(
+        matches!(&result, Err(PathError::BadSignature { subject, issuer, .. })
+            if subject.contains("CN=CA") && issuer.contains("CN=Root")),
+        "{result:?}"
+    );
+}
+
+#[test]
+fn the_deepest_failure_is_reported() {
+    // Two copies of the leaf's CA (same name and key): one issued by the pinned root but
+    // expired (fails at depth 1), one valid but issued by a root nobody offers (fails at
+    // depth 2). The deeper failure is reported whatever the bag order.
+    let root = pki::root("Root");
+    let missing = pki::root("Missing Root");
+    let ca = pki::intermediate("CA", &missing);
+    let leaf = pki::leaf("Leaf", &ca);
+    let expired_spec = Spec {
+        serial: pki::next_serial(),
+        ..ca.spec.clone().validity(pki::t(2000, 1, 1), pki::t(2010, 1, 1))
+    };
+    let key = rcgen::KeyPair::try_from(ca.pkcs8().as_slice()).unwrap();
+    let expired = pki::issue_with_key(expired_spec, key, Some(&root));
+    for bag in [[&expired, &ca], [&ca, &expired]] {
+        let result = path_of(&leaf, &bag, &[&root], PathProfile::Metadata);
+        assert!(
+            matches!(&result, Err(PathError::NoIssuer { subject, issuer })
+                if subject.contains("CN=CA") && issuer.contains("Missing Root")),
+            "{result:?}"
+        );
+    }
+}
+
+#[test]
+fn unsupported_signature_algorithm_is_named() {
+    let root = pki::root("Root");
+    let leaf = pki::leaf("Leaf", &root);
+    // Rewrite the outer signatureAlgorithm ecdsa-with-SHA256 (…04 03 02) to ecdsa-with-SHA224
+    // (…04 03 01), same length, which mdsd does not support.
+    let mut der = leaf.der.clone();
+    let oid = [0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02];
+    let pos = der.windows(oid.len()).rposition(|w| w == oid).unwrap();
+    der[pos + oid.len() - 1] = 0x01;
+    let cert = Arc::new(Cert::from_der(&der).unwrap());
+    assert_eq!(cert.signature_scheme(), None);
+    let result =
+        build_path(&cert, &[], &[root.anchor()], NOW, PathProfile::Metadata, PathBudget::default());
+    assert!(
+        matches!(&result, Err(PathError::UnsupportedSignatureAlgorithm { oid, .. }) if oid == "1.2.840.10045.4.3.1"),
+        "{result:?}"
+    );
+}
+
+#[test]
+fn leaf_that_is_an_anchor() {
+    // MDS3 §3.2 step 5: no x5c, the pinned certificate itself signs.
+    let root = pki::root("Signer Root");
+    let path = path_of(&root, &[], &[&root], PathProfile::Metadata).unwrap();
+    assert_eq!(path.chain.len(), 1);
+    assert_eq!(path.chain[0].sha256(), root.parsed().sha256());
+    assert_eq!(path.anchor.sha256(), root.parsed().sha256());
+    // The leaf is still checked for validity even though it is the anchor.
+    let old = pki::issue(Spec::ca("Old").validity(pki::t(2000, 1, 1), pki::t(2010, 1, 1)), None);
+    assert!(matches!(
+        path_of(&old, &[], &[&old], PathProfile::Metadata),
+        Err(PathError::Expired { .. })
+    ));
+    // And revocation skips it (nothing issued it but itself).
+    assert_eq!(check_revocation(&path, &[], NOW, RevocationMode::Require), Ok(()));
+}
+
+#[test]
+fn loops_terminate() {
+    // A and B issue each other (same names as each other's issuer), no anchor reachable.
+    let seed_a = pki::root("Loop A");
+    let seed_b = pki::root("Loop B");
+    let a_by_b = pki::cross_sign(&seed_a, &seed_b);
+    let b_by_a = pki::cross_sign(&seed_b, &seed_a);
+    let leaf = pki::leaf("Leaf", &seed_a);
+    let other_root = pki::root("Elsewhere");
+    let result = path_of(&leaf, &[&a_by_b, &b_by_a], &[&other_root], PathProfile::Metadata);
+    assert!(matches!(result, Err(PathError::NoIssuer { .. })), "{result:?}");
+}
+
+#[test]
+fn depth_is_bounded() {
+    let root = pki::root("Root");
+    let mut cas = vec![pki::intermediate("CA 0", &root)];
+    for i in 1..6 {
+        let next = pki::intermediate(&format!("CA {i}"), cas.last().unwrap());
+        cas.push(next);
+    }
+    let leaf = pki::leaf("Leaf", cas.last().unwrap());
+    let bag: Vec<&pki::Issued> = cas.iter().collect();
+    // 1 leaf + 6 CAs + anchor = 8 = the default max_depth.
+    assert_eq!(path_of(&leaf, &bag, &[&root], PathProfile::Metadata).unwrap().chain.len(), 7);
+    let bag_arc: Vec<Arc<Cert>> = cas.iter().map(|c| c.parsed()).collect();
+    let budget = PathBudget { max_depth: 7, ..PathBudget::default() };
+    let result =
+        build_path(&leaf.parsed(), &bag_arc, &[root.anchor()], NOW, PathProfile::Metadata, budget);
+    assert_eq!(result.unwrap_err(), PathError::TooDeep { max_depth: 7 });
+}
+
+#[test]
+fn too_many_candidates() {
+    let root = pki::root("Root");
+    let ca = pki::intermediate("CA", &root);
+    let leaf = pki::leaf("Leaf", &ca);
+    let mut bag: Vec<Arc<Cert>> =
+        (0..12).map(|i| pki::root(&format!("Noise {i}")).parsed()).collect();
+    bag.push(ca.parsed());
+    let anchors = [root.anchor()];
+    let budget = PathBudget { max_candidates: 13, ..PathBudget::default() };
+    assert!(build_path(&leaf.parsed(), &bag, &anchors, NOW, PathProfile::Metadata, budget).is_ok());
+    let budget = PathBudget { max_candidates: 12, ..PathBudget::default() };
+    assert_eq!(
+        build_path(&leaf.parsed(), &bag, &anchors, NOW, PathProfile::Metadata, budget).unwrap_err(),
+        PathError::TooManyCandidates { count: 13, max: 12 }
+    );
+}
+
+#[test]
+fn budget_exhaustion_with_name_only_decoys() {
+    // Decoys that pass every cheap filter (same name, same key and SKI as the real CA, i.e.
+    // cross-signed copies under unrelated roots): each costs a signature check.
+    let root = pki::root("Budget Root");
+    let other = pki::root("Other Root");
+    let ca = pki::intermediate("Budget CA", &other);
+    let leaf = pki::leaf("Leaf", &ca);
+    // Ten copies of "Budget CA" (same key, same SKI) issued by unrelated roots: all are
+    // candidates for the leaf, each verifies the leaf (1 check) and then finds no issuer.
+    let copies: Vec<pki::Issued> =
+        (0..10).map(|i| pki::cross_sign(&ca, &pki::root(&format!("Decoy Root {i}")))).collect();
+    let bag: Vec<Arc<Cert>> = copies.iter().map(|c| c.parsed()).collect();
+    let anchors = [root.anchor()];
+    let budget = PathBudget { max_signature_checks: 5, ..PathBudget::default() };
+    assert_eq!(
+        build_path(&leaf.parsed(), &bag, &anchors, NOW, PathProfile::Metadata, budget).unwrap_err(),
+        PathError::BudgetExhausted { max: 5 }
+    );
+    // With enough budget the search ends normally with NoIssuer (deepest failure: the copies'
+    // issuers are not offered).
+    let budget = PathBudget { max_signature_checks: 64, ..PathBudget::default() };
+    assert!(matches!(
+        build_path(&leaf.parsed(), &bag, &anchors, NOW, PathProfile::Metadata, budget),
+        Err(PathError::NoIssuer { subject, .. }) if subject.contains("Budget CA")
+    ));
+}
+
+#[test]
+fn no_anchors_is_an_error() {
+    let root = pki::root("Root");
+    let leaf = pki::leaf("Leaf", &root);
+    assert_eq!(
+        build_path(&leaf.parsed(), &[], &[], NOW, PathProfile::Metadata, PathBudget::default())
+            .unwrap_err(),
+        PathError::NoAnchors
+    );
+}
