@@ -942,3 +942,232 @@ fn no_anchors_is_an_error() {
         PathError::NoAnchors
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Generated CRLs: one test per check of check_revocation.
+
+struct Pki {
+    root: pki::Issued,
+    ca: pki::Issued,
+    leaf: pki::Issued,
+    path: VerifiedPath,
+}
+
+fn small_pki() -> Pki {
+    let root = pki::root("CRL Root");
+    let ca = pki::issue(Spec::ca("CRL CA").crl_url("http://crl.example/root.crl"), Some(&root));
+    let leaf = pki::issue(Spec::leaf("CRL Leaf").crl_url("http://crl.example/ca.crl"), Some(&ca));
+    let path = path_of(&leaf, &[&ca], &[&root], PathProfile::Metadata).unwrap();
+    Pki { root, ca, leaf, path }
+}
+
+fn crl(der: Vec<u8>) -> Arc<Crl> {
+    Arc::new(Crl::from_pem_or_der(&der).unwrap())
+}
+
+/// Current CRLs for both issuers of `small_pki`, listing nothing.
+fn clean_crls(p: &Pki) -> Vec<Arc<Crl>> {
+    vec![
+        crl(pki::crl(&p.root, &[], pki::t(2024, 12, 1), pki::t(2025, 2, 1))),
+        crl(pki::crl(&p.ca, &[], pki::t(2024, 12, 1), pki::t(2025, 2, 1))),
+    ]
+}
+
+#[test]
+fn generated_crls_pass_when_nothing_is_listed() {
+    let p = small_pki();
+    assert_eq!(check_revocation(&p.path, &clean_crls(&p), NOW, RevocationMode::Require), Ok(()));
+    // Unrelated CRLs are ignored.
+    let mut crls = clean_crls(&p);
+    let other = pki::root("Other");
+    crls.push(crl(pki::crl(&other, &[p.leaf.serial], pki::t(2024, 12, 1), pki::t(2025, 2, 1))));
+    assert_eq!(check_revocation(&p.path, &crls, NOW, RevocationMode::Require), Ok(()));
+}
+
+#[test]
+fn generated_revoked_leaf_and_intermediate() {
+    let p = small_pki();
+    let mut crls = clean_crls(&p);
+    crls[1] = crl(pki::crl(&p.ca, &[7, p.leaf.serial], pki::t(2024, 12, 1), pki::t(2025, 2, 1)));
+    match check_revocation(&p.path, &crls, NOW, RevocationMode::Require) {
+        Err(RevocationError::Revoked { subject, serial, revoked_at, .. }) => {
+            assert!(subject.contains("CRL Leaf"));
+            assert_eq!(serial, p.leaf.parsed().serial_hex());
+            assert_eq!(revoked_at, pki::t(2024, 12, 1));
+        }
+        other => panic!("{other:?}"),
+    }
+    // The root's CRL listing the intermediate.
+    let mut crls = clean_crls(&p);
+    crls[0] = crl(pki::crl(&p.root, &[p.ca.serial], pki::t(2024, 12, 1), pki::t(2025, 2, 1)));
+    assert!(matches!(
+        check_revocation(&p.path, &crls, NOW, RevocationMode::Require),
+        Err(RevocationError::Revoked { subject, .. }) if subject.contains("CRL CA")
+    ));
+    // Listing the leaf's serial on the root's CRL does not revoke the leaf (wrong issuer).
+    let mut crls = clean_crls(&p);
+    crls[0] = crl(pki::crl(&p.root, &[p.leaf.serial], pki::t(2024, 12, 1), pki::t(2025, 2, 1)));
+    assert_eq!(check_revocation(&p.path, &crls, NOW, RevocationMode::Require), Ok(()));
+}
+
+#[test]
+fn generated_crl_signed_by_the_wrong_key() {
+    let p = small_pki();
+    let mut crls = clean_crls(&p);
+    let forger = KeyAlg::P256.generate();
+    crls[1] =
+        crl(pki::crl_signed_with(&p.ca, &forger, &[], pki::t(2024, 12, 1), pki::t(2025, 2, 1)));
+    assert!(matches!(
+        check_revocation(&p.path, &crls, NOW, RevocationMode::Require),
+        Err(RevocationError::BadSignature { issuer, .. }) if issuer.contains("CRL CA")
+    ));
+    // A forged CRL next to a genuine one does not hide the genuine one.
+    crls.push(crl(pki::crl(&p.ca, &[], pki::t(2024, 12, 1), pki::t(2025, 2, 1))));
+    assert_eq!(check_revocation(&p.path, &crls, NOW, RevocationMode::Require), Ok(()));
+}
+
+#[test]
+fn generated_crl_issuer_without_crl_sign() {
+    let root = pki::root("Root");
+    let mut spec = Spec::ca("No cRLSign CA");
+    spec.key_usage = vec![rcgen::KeyUsagePurpose::KeyCertSign];
+    let ca = pki::issue(spec, Some(&root));
+    let leaf = pki::leaf("Leaf", &ca);
+    let path = path_of(&leaf, &[&ca], &[&root], PathProfile::Metadata).unwrap();
+    // rcgen refuses to sign a CRL for an issuer without cRLSign, so sign it through a twin
+    // certificate (same name and key, with cRLSign): the CRL's bytes are identical.
+    let twin_spec = Spec { key_usage: vec![rcgen::KeyUsagePurpose::CrlSign], ..ca.spec.clone() };
+    let twin_key = rcgen::KeyPair::try_from(ca.pkcs8().as_slice()).unwrap();
+    let twin = pki::issue_with_key(twin_spec, twin_key, Some(&root));
+    let crls = vec![
+        crl(pki::crl(&root, &[], pki::t(2024, 12, 1), pki::t(2025, 2, 1))),
+        crl(pki::crl(&twin, &[], pki::t(2024, 12, 1), pki::t(2025, 2, 1))),
+    ];
+    // The same CRL verifies against the twin's path (so only the keyUsage differs).
+    let twin_leaf_path = VerifiedPath { chain: vec![leaf.parsed(), twin.parsed()], ..path.clone() };
+    assert_eq!(check_revocation(&twin_leaf_path, &crls, NOW, RevocationMode::Require), Ok(()));
+    assert!(matches!(
+        check_revocation(&path, &crls, NOW, RevocationMode::Require),
+        Err(RevocationError::BadSignature { reason, .. }) if reason.contains("cRLSign")
+    ));
+}
+
+#[test]
+fn generated_crl_stale_and_not_yet_valid() {
+    let p = small_pki();
+    for (this, next) in [
+        (pki::t(2024, 11, 1), pki::t(2024, 12, 1)), // expired
+        (pki::t(2025, 1, 2), pki::t(2025, 2, 1)),   // not yet valid
+        (pki::t(2024, 12, 1), NOW),                 // nextUpdate == now is no longer current
+    ] {
+        let mut crls = clean_crls(&p);
+        crls[1] = crl(pki::crl(&p.ca, &[], this, next));
+        match check_revocation(&p.path, &crls, NOW, RevocationMode::Require) {
+            Err(RevocationError::Stale { this_update, next_update, now, .. }) => {
+                assert_eq!((this_update, next_update, now), (this, Some(next), NOW));
+            }
+            other => panic!("{this} .. {next}: {other:?}"),
+        }
+    }
+    // thisUpdate == now is current.
+    let mut crls = clean_crls(&p);
+    crls[1] = crl(pki::crl(&p.ca, &[], NOW, pki::t(2025, 2, 1)));
+    assert_eq!(check_revocation(&p.path, &crls, NOW, RevocationMode::Require), Ok(()));
+}
+
+#[test]
+fn generated_newest_current_crl_decides() {
+    let p = small_pki();
+    let older_listing =
+        crl(pki::crl(&p.ca, &[p.leaf.serial], pki::t(2024, 11, 1), pki::t(2025, 3, 1)));
+    let newer_clean = crl(pki::crl(&p.ca, &[], pki::t(2024, 12, 15), pki::t(2025, 3, 1)));
+    let root_crl = clean_crls(&p).remove(0);
+    // The newer one does not list the leaf (un-revoked, e.g. a certificateHold lifted).
+    let crls = vec![Arc::clone(&root_crl), Arc::clone(&older_listing), Arc::clone(&newer_clean)];
+    assert_eq!(check_revocation(&p.path, &crls, NOW, RevocationMode::Require), Ok(()));
+    // The other way round: the newest one lists it.
+    let older_clean = crl(pki::crl(&p.ca, &[], pki::t(2024, 11, 1), pki::t(2025, 3, 1)));
+    let newer_listing =
+        crl(pki::crl(&p.ca, &[p.leaf.serial], pki::t(2024, 12, 15), pki::t(2025, 3, 1)));
+    let crls = vec![root_crl, newer_listing, older_clean];
+    assert!(matches!(
+        check_revocation(&p.path, &crls, NOW, RevocationMode::Require),
+        Err(RevocationError::Revoked { .. })
+    ));
+}
+
+#[test]
+fn generated_missing_crl_names_distribution_points() {
+    let p = small_pki();
+    let crls = clean_crls(&p);
+    match check_revocation(&p.path, &crls[..1], NOW, RevocationMode::Require) {
+        Err(RevocationError::Missing { subject, distribution_points, .. }) => {
+            assert!(subject.contains("CRL Leaf"));
+            assert_eq!(distribution_points, ["http://crl.example/ca.crl"]);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(
+        check_revocation(&p.path, &crls[1..], NOW, RevocationMode::Require),
+        Err(RevocationError::Missing { subject, .. }) if subject.contains("CRL CA")
+    ));
+    assert_eq!(check_revocation(&p.path, &[], NOW, RevocationMode::DangerSkip), Ok(()));
+}
+
+#[test]
+fn generated_crl_scope_user_only_or_ca_only() {
+    let p = small_pki();
+    // The root's CRL covers only user (end-entity) certificates: it says nothing about the
+    // intermediate, so the intermediate has no CRL.
+    let mut crls = clean_crls(&p);
+    crls[0] = crl(pki::crl_scoped(
+        &p.root,
+        &[],
+        pki::t(2024, 12, 1),
+        pki::t(2025, 2, 1),
+        rcgen::CrlScope::UserCertsOnly,
+    ));
+    assert!(matches!(
+        check_revocation(&p.path, &crls, NOW, RevocationMode::Require),
+        Err(RevocationError::Missing { subject, .. }) if subject.contains("CRL CA")
+    ));
+    // The CA's CRL covers only CA certificates: nothing about the leaf.
+    let mut crls = clean_crls(&p);
+    crls[1] = crl(pki::crl_scoped(
+        &p.ca,
+        &[],
+        pki::t(2024, 12, 1),
+        pki::t(2025, 2, 1),
+        rcgen::CrlScope::CaCertsOnly,
+    ));
+    assert!(matches!(
+        check_revocation(&p.path, &crls, NOW, RevocationMode::Require),
+        Err(RevocationError::Missing { subject, .. }) if subject.contains("CRL Leaf")
+    ));
+    // A matching scope counts.
+    let mut crls = clean_crls(&p);
+    crls[0] = crl(pki::crl_scoped(
+        &p.root,
+        &[],
+        pki::t(2024, 12, 1),
+        pki::t(2025, 2, 1),
+        rcgen::CrlScope::CaCertsOnly,
+    ));
+    assert_eq!(check_revocation(&p.path, &crls, NOW, RevocationMode::Require), Ok(()));
+}
+
+#[test]
+fn generated_crl_with_unsupported_signature_algorithm() {
+    let p = small_pki();
+    let mut der = pki::crl(&p.ca, &[], pki::t(2024, 12, 1), pki::t(2025, 2, 1));
+    // Outer signatureAlgorithm ecdsa-with-SHA256 → ecdsa-with-SHA224 (unsupported).
+    let oid = [0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02];
+    let pos = der.windows(oid.len()).rposition(|w| w == oid).unwrap();
+    der[pos + oid.len() - 1] = 0x01;
+    let mut crls = clean_crls(&p);
+    crls[1] = crl(der);
+    assert!(matches!(
+        check_revocation(&p.path, &crls, NOW, RevocationMode::Require),
+        Err(RevocationError::BadSignature { reason, .. }) if reason.contains("1.2.840.10045.4.3.1")
+    ));
+}
