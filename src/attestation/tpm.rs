@@ -12,6 +12,8 @@
 
 pub(crate) mod stmt;
 pub(crate) mod structs;
+#[cfg(test)]
+pub(crate) mod testkit;
 
 use x509_parser::extensions::{GeneralName, SubjectAlternativeName};
 use x509_parser::prelude::FromDer;

@@ -272,6 +272,11 @@ pub(crate) fn object_name(name_alg: NameAlg, pub_area: &[u8]) -> Vec<u8> {
     name
 }
 
+/// TPMI_ALG_HASH values (Part 2 §9.27): SHA-1, SHA-256/384/512, SM3-256, SHA3-256/384/512.
+fn is_tpmi_alg_hash(id: u16) -> bool {
+    matches!(id, 0x0004 | 0x000B | 0x000C | 0x000D | 0x0012 | 0x0027 | 0x0028 | 0x0029)
+}
+
 /// Length of TPMU_ASYM_SCHEME details for an RSA scheme (Part 2 §11.2.3.5), `None` if unknown.
 fn rsa_scheme_detail_len(scheme: u16) -> Option<usize> {
     match scheme {
@@ -377,7 +382,19 @@ impl<'a> Reader<'a> {
             field,
             value: scheme,
         })?;
-        self.take(field, len)?;
+        let details = self.take(field, len)?;
+        // Every scheme detail this parser knows starts with hashAlg, a TPMI_ALG_HASH (§9.27).
+        if let Some(hash) = details.first_chunk::<2>().map(|b| u16::from_be_bytes(*b)) {
+            if !is_tpmi_alg_hash(hash) {
+                return Err(TpmError::Invalid {
+                    structure: self.structure,
+                    message: format!(
+                        "{field} 0x{scheme:04x} has hashAlg 0x{hash:04x}, which is not a hash \
+                         algorithm (are the scheme details missing?)"
+                    ),
+                });
+            }
+        }
         Ok(scheme)
     }
 
