@@ -35,6 +35,7 @@ struct Vector {
     #[serde(rename = "rpId")]
     rp_id: Option<String>,
     expected: String,
+    aaguid: Option<String>,
     valid_at: Option<String>,
 }
 
@@ -251,4 +252,59 @@ fn every_vector_gets_its_expected_statement_validity() {
 
 fn format_of_id<'a>(vectors: &'a [Vector], id: &str) -> &'a str {
     vectors.iter().find(|v| v.id == id).map(|v| v.format.as_str()).unwrap_or("?")
+}
+
+/// The entry for `aaguid` read straight from the BLOB payload JSON (an oracle independent of
+/// the trust store): (description, status of the report with the latest effectiveDate).
+fn payload_entry(file: &str, aaguid: &str) -> (String, String) {
+    let blob = std::fs::read_to_string(format!("{SHARED}/blobs/{file}")).unwrap();
+    let payload = blob.split('.').nth(1).unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&b64(payload)).unwrap();
+    let entry = json["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["aaguid"].as_str() == Some(aaguid))
+        .unwrap();
+    let description = entry["metadataStatement"]["description"].as_str().unwrap().to_string();
+    let latest = entry["statusReports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .max_by_key(|r| r["effectiveDate"].as_str().unwrap_or("").to_string())
+        .unwrap();
+    (description, latest["status"].as_str().unwrap().to_string())
+}
+
+#[test]
+fn real_yubikey_reports_mds_description_and_status() {
+    let file = "s1r-J_fido-mds3__2024-12-02__blob.jwt";
+    let store = store(file, "2024-12-15T00:00:00Z");
+    let verifier = Verifier::new(VerifierOptions::default());
+    let vectors = load_vectors();
+    for id in [
+        "java-webauthn-server-packed-RealExamples-YubiKey5Ci",
+        "java-webauthn-server-packed-RealExamples-YubikeyBio_5_5_6",
+    ] {
+        let v = vectors.iter().find(|v| v.id == id).unwrap();
+        let ao = b64(&v.attestation_object);
+        let cd = b64(&v.client_data_json);
+        let exp = expectations(v);
+        let input = RegistrationInput {
+            attestation_object: &ao,
+            client_data_json: &cd,
+            expectations: Some(&exp),
+        };
+        // No extra anchors: the MDS entry's own attestation roots must anchor the chain.
+        let r = verifier.verify_registration(&input, Some(&store), time("2024-12-15T00:00:00Z"));
+        assert!(r.statement_valid && r.trusted, "{id}: {:?}", r.reasons);
+        let (description, status) = payload_entry(file, v.aaguid.as_deref().unwrap());
+        let a = r.authenticator.as_ref().unwrap();
+        assert!(a.verified);
+        assert_eq!(a.description.as_deref(), Some(description.as_str()), "{id}");
+        assert_eq!(a.status.as_deref(), Some(status.as_str()), "{id}");
+        assert_eq!(r.metadata_no, Some(121));
+        assert!(r.anchor.as_ref().unwrap().1.starts_with("MDS attestation root of"));
+        eprintln!("{id}: {description} / {status}");
+    }
 }
