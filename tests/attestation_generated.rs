@@ -584,3 +584,45 @@ fn chain_cache_hits_and_still_enforces_now() {
     assert_eq!(verifier.cache_stats().hits, 1);
     assert_eq!(verifier.cache_stats().entries, 2);
 }
+
+#[test]
+fn more_certificate_requirements() {
+    let o = |f: fn(&mut Opts)| {
+        let mut o = Opts::default();
+        f(&mut o);
+        o
+    };
+    // packed: AAGUID extension must be non-critical; subject needs C.
+    let made = make(Fmt::Packed, &o(|o| o.aaguid_ext_critical = true), None);
+    assert_invalid(&run(&made), ReasonCode::CertificateRequirements);
+    let made = make(Fmt::Packed, &o(|o| o.drop_country = true), None);
+    assert_invalid(&run(&made), ReasonCode::CertificateRequirements);
+    // fido-u2f: the certificate key must be EC P-256.
+    let made = make(Fmt::FidoU2f, &o(|o| o.leaf_key = Some(pki::KeyAlg::P384)), None);
+    assert_invalid(&run(&made), ReasonCode::CertificateRequirements);
+    // packed accepts a P-384 attestation key (ES384).
+    let made = make(Fmt::Packed, &o(|o| o.leaf_key = Some(pki::KeyAlg::P384)), None);
+    assert!(run(&made).statement_valid);
+    // apple: the credential key must be the certificate key.
+    let made = make(Fmt::Apple, &o(|o| o.apple_other_key = true), None);
+    assert_invalid(&run(&made), ReasonCode::CredentialKeyMismatch);
+}
+
+#[test]
+fn x5c_is_bounded() {
+    let made = make(Fmt::Packed, &Opts::default(), None);
+    let value: Value = ciborium::de::from_reader(&made.attestation_object[..]).unwrap();
+    let Value::Map(top) = value else { panic!() };
+    let stmt = top.iter().find(|(k, _)| k == &Value::Text("attStmt".into())).unwrap().1.clone();
+    let Value::Map(mut stmt) = stmt else { panic!() };
+    for (k, v) in stmt.iter_mut() {
+        if k == &Value::Text("x5c".into()) {
+            let Value::Array(items) = v else { panic!() };
+            let first = items[0].clone();
+            items.extend(std::iter::repeat_n(first, 8));
+        }
+    }
+    let ao = object_with("packed", Value::Map(stmt), &made.auth_data);
+    let m = Made { attestation_object: ao, ..clone_made(&made) };
+    assert_invalid(&run(&m), ReasonCode::LimitExceeded);
+}

@@ -13,7 +13,9 @@ use base64::Engine;
 use ciborium::Value;
 use rcgen::{DnType, KeyPair};
 use ring::rand::SystemRandom;
-use ring::signature::{EcdsaKeyPair, ECDSA_P256_SHA256_ASN1_SIGNING};
+use ring::signature::{
+    EcdsaKeyPair, ECDSA_P256_SHA256_ASN1_SIGNING, ECDSA_P384_SHA384_ASN1_SIGNING,
+};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -56,6 +58,14 @@ pub struct Opts {
     pub leaf_ou: Option<String>,
     /// Issue the packed leaf with CA=true.
     pub leaf_is_ca: bool,
+    /// Mark the AAGUID extension critical (packed).
+    pub aaguid_ext_critical: bool,
+    /// Leave C out of the packed leaf subject.
+    pub drop_country: bool,
+    /// Key algorithm of the attestation leaf (fido-u2f, packed).
+    pub leaf_key: Option<pki::KeyAlg>,
+    /// apple: issue the credential certificate for another key than the credential's.
+    pub apple_other_key: bool,
     /// clientDataJSON fields.
     pub client_type: String,
     pub origin: String,
@@ -75,6 +85,10 @@ impl Default for Opts {
             sign_other_client_data: false,
             leaf_ou: None,
             leaf_is_ca: false,
+            aaguid_ext_critical: false,
+            drop_country: false,
+            leaf_key: None,
+            apple_other_key: false,
             client_type: "webauthn.create".into(),
             origin: ORIGIN.into(),
             challenge: CHALLENGE.to_vec(),
@@ -101,9 +115,17 @@ pub fn p256_key() -> KeyPair {
 
 /// ECDSA P-256 SHA-256 DER signature with a PKCS#8 key.
 pub fn sign_p256(pkcs8: &[u8], message: &[u8]) -> Vec<u8> {
+    sign_ec(pkcs8, message).1
+}
+
+/// ECDSA DER signature with a P-256 (ES256) or P-384 (ES384) PKCS#8 key: (COSE alg, sig).
+pub fn sign_ec(pkcs8: &[u8], message: &[u8]) -> (i64, Vec<u8>) {
     let rng = SystemRandom::new();
-    let key = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, pkcs8, &rng).unwrap();
-    key.sign(&rng, message).unwrap().as_ref().to_vec()
+    if let Ok(key) = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, pkcs8, &rng) {
+        return (-7, key.sign(&rng, message).unwrap().as_ref().to_vec());
+    }
+    let key = EcdsaKeyPair::from_pkcs8(&ECDSA_P384_SHA384_ASN1_SIGNING, pkcs8, &rng).unwrap();
+    (-35, key.sign(&rng, message).unwrap().as_ref().to_vec())
 }
 
 /// COSE_Key (EC2, ES256, P-256) for an uncompressed point.
@@ -178,12 +200,19 @@ pub fn aaguid_ext(aaguid: &Uuid) -> Vec<u8> {
 pub fn packed_leaf_spec(cn: &str, opts: &Opts) -> Spec {
     let ou = opts.leaf_ou.clone().unwrap_or_else(|| "Authenticator Attestation".into());
     let mut spec = Spec::leaf(cn);
-    spec.dn = Some(vec![
+    let mut dn = vec![
         (DnType::CountryName, "US".into()),
         (DnType::OrganizationName, "mdsd test vendor".into()),
         (DnType::OrganizationalUnitName, ou),
         (DnType::CommonName, cn.into()),
-    ]);
+    ];
+    if opts.drop_country {
+        dn.remove(0);
+    }
+    spec.dn = Some(dn);
+    if let Some(key) = opts.leaf_key {
+        spec = spec.key(key);
+    }
     if opts.leaf_is_ca {
         spec.ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
     }
@@ -192,7 +221,7 @@ pub fn packed_leaf_spec(cn: &str, opts: &Opts) -> Spec {
     }
     if !opts.no_aaguid_extension {
         let aaguid = opts.cert_aaguid.unwrap_or(opts.aaguid);
-        spec = spec.extension(OID_AAGUID, false, &aaguid_ext(&aaguid));
+        spec = spec.extension(OID_AAGUID, opts.aaguid_ext_critical, &aaguid_ext(&aaguid));
     }
     spec
 }
@@ -228,9 +257,10 @@ pub fn make(fmt: Fmt, opts: &Opts, root: Option<Issued>) -> Made {
 
     let packed_x5c = |root: &Issued| {
         let leaf = pki::issue(packed_leaf_spec("mdsd packed batch", opts), Some(root));
-        let sig = maybe_flip(sign_p256(&leaf.pkcs8(), &signed));
+        let (alg, sig) = sign_ec(&leaf.pkcs8(), &signed);
+        let sig = maybe_flip(sig);
         let stmt = Value::Map(vec![
-            (text("alg"), Value::Integer((-7).into())),
+            (text("alg"), Value::Integer(alg.into())),
             (text("sig"), Value::Bytes(sig)),
             (text("x5c"), Value::Array(vec![Value::Bytes(leaf.der.clone())])),
         ]);
@@ -253,6 +283,9 @@ pub fn make(fmt: Fmt, opts: &Opts, root: Option<Issued>) -> Made {
         Fmt::None => ("none", Value::Map(vec![]), None),
         Fmt::FidoU2f => {
             let mut spec = Spec::leaf("mdsd u2f batch");
+            if let Some(key) = opts.leaf_key {
+                spec = spec.key(key);
+            }
             if let Some((nb, na)) = opts.leaf_validity {
                 spec = spec.validity(nb, na);
             }
@@ -281,7 +314,8 @@ pub fn make(fmt: Fmt, opts: &Opts, root: Option<Issued>) -> Made {
             if let Some((nb, na)) = opts.leaf_validity {
                 spec = spec.validity(nb, na);
             }
-            let leaf = pki::issue_with_key(spec, cred, Some(&root));
+            let key = if opts.apple_other_key { p256_key() } else { cred };
+            let leaf = pki::issue_with_key(spec, key, Some(&root));
             let stmt = Value::Map(vec![
                 (text("alg"), Value::Integer((-7).into())),
                 (text("x5c"), Value::Array(vec![Value::Bytes(leaf.der.clone())])),
