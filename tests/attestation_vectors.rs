@@ -166,6 +166,10 @@ fn every_vector_gets_its_expected_statement_validity() {
     let vectors = load_vectors();
     assert_eq!(vectors.len(), 130);
     let exceptions = exceptions();
+    for e in exceptions.values() {
+        assert!(vectors.iter().any(|v| v.id == e.id), "exception for unknown vector {}", e.id);
+        assert!(e.reason.len() > 20, "exception {} needs a reason", e.id);
+    }
     let stores = [
         store("s1r-J_fido-mds3__2024-12-02__blob.jwt", "2024-12-15T00:00:00Z"),
         store("s1r-J_fido-mds3__2021-08-24__blob.jwt", "2021-08-25T00:00:00Z"),
@@ -307,4 +311,43 @@ fn real_yubikey_reports_mds_description_and_status() {
         assert!(r.anchor.as_ref().unwrap().1.starts_with("MDS attestation root of"));
         eprintln!("{id}: {description} / {status}");
     }
+}
+
+/// Byte flips and truncations of every real vector: never a panic, always a result with a
+/// reason when invalid.
+#[test]
+fn mutated_real_vectors_never_panic() {
+    let store = store("s1r-J_fido-mds3__2024-12-02__blob.jwt", "2024-12-15T00:00:00Z");
+    let verifier =
+        Verifier::new(VerifierOptions { extra_anchors: extra_anchors(), ..Default::default() });
+    let mut panics = Vec::new();
+    for v in load_vectors() {
+        let ao = b64(&v.attestation_object);
+        let cd = b64(&v.client_data_json);
+        let at = time(v.valid_at.as_deref().unwrap_or(DEFAULT_AT));
+        let step = (ao.len() / 24).max(1);
+        let mut mutants: Vec<Vec<u8>> = Vec::new();
+        for i in (0..ao.len()).step_by(step) {
+            let mut m = ao.clone();
+            m[i] ^= 0x5a;
+            mutants.push(m);
+            mutants.push(ao[..i].to_vec());
+        }
+        for m in mutants {
+            let input = RegistrationInput {
+                attestation_object: &m,
+                client_data_json: &cd,
+                expectations: None,
+            };
+            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                verifier.verify_registration(&input, Some(&store), at)
+            }));
+            match r {
+                Err(_) => panics.push(v.id.clone()),
+                Ok(r) => assert!(r.statement_valid || !r.reasons.is_empty(), "{}", v.id),
+            }
+        }
+    }
+    panics.dedup();
+    assert!(panics.is_empty(), "panics in: {panics:#?}");
 }
