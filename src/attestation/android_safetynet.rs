@@ -47,7 +47,14 @@ pub(crate) fn verify(input: &StatementInput<'_>) -> StatementResult {
     let response = bytes_field(entries, "response", FORMAT)?;
 
     // Step 2: response is a valid SafetyNet response: a JWS signed by its x5c leaf.
-    let jws = Jws::parse(response).map_err(|e| malformed(format!("android-safetynet {e}")))?;
+    let jws = Jws::parse(response).map_err(|e| {
+        let code = match e {
+            JwsError::TooLong(_) => ReasonCode::LimitExceeded,
+            JwsError::UnsupportedAlg(_) => ReasonCode::UnsupportedAlgorithm,
+            _ => ReasonCode::MalformedStatement,
+        };
+        Reason::new(code, format!("android-safetynet {e}"))
+    })?;
     let x5c = certs_from_ders(&jws.x5c, FORMAT)?;
     let leaf = x5c.first().ok_or_else(|| malformed("android-safetynet JWS x5c is empty"))?;
     leaf.public_key()

@@ -36,7 +36,8 @@ fn every_android_key_vector_gets_its_expected_validity() {
     }
 }
 
-const HARDWARE_VECTOR: &str = "py_webauthn-android-key-verify-attestation-android-key-hardware-authority";
+const HARDWARE_VECTOR: &str =
+    "py_webauthn-android-key-verify-attestation-android-key-hardware-authority";
 
 #[test]
 fn flipped_signature_byte_is_rejected() {
@@ -68,8 +69,8 @@ fn statement_fields_are_required() {
 fn real_key_description_parses() {
     let case = Case::vector(HARDWARE_VECTOR);
     let leaf = crate::x509::Cert::from_der(&case.x5c()[0]).unwrap();
-    let kd = KeyDescription::parse(&leaf.extension(super::OID_KEY_DESCRIPTION).unwrap().value)
-        .unwrap();
+    let kd =
+        KeyDescription::parse(&leaf.extension(super::OID_KEY_DESCRIPTION).unwrap().value).unwrap();
     assert_eq!(kd.attestation_version, 300);
     assert_eq!(kd.attestation_security_level, SecurityLevel::TrustedEnvironment);
     assert_eq!(kd.tee_enforced.purpose, vec![2]);
@@ -113,8 +114,10 @@ fn synthetic_with(description: Option<Vec<u8>>, cert_key_is_credential: bool) ->
     let (ca, ca_key) = test_ca();
     let mut p = params(&[(rcgen::DnType::CommonName, "Android Keystore Key")]);
     if let Some(d) = description {
-        p.custom_extensions
-            .push(rcgen::CustomExtension::from_oid_content(&[1, 3, 6, 1, 4, 1, 11129, 2, 1, 17], d));
+        p.custom_extensions.push(rcgen::CustomExtension::from_oid_content(
+            &[1, 3, 6, 1, 4, 1, 11129, 2, 1, 17],
+            d,
+        ));
     }
     let leaf = p.signed_by(&cert_key.rcgen, &ca, &ca_key).unwrap();
     let auth_data = auth_data([0; 16], &credential.cose());
@@ -196,7 +199,11 @@ fn origin_must_be_generated() {
     // With software keys allowed, every origin present must be GENERATED.
     let mut case = synthetic(&[origin(2)], &[purpose(&[2]), origin(0)]);
     case.options.android_key_allow_software = true;
-    assert_rejected(&case.run(verify), ReasonCode::CertificateRequirements, "softwareEnforced.origin");
+    assert_rejected(
+        &case.run(verify),
+        ReasonCode::CertificateRequirements,
+        "softwareEnforced.origin",
+    );
 }
 
 #[test]
@@ -212,7 +219,11 @@ fn purpose_must_include_sign() {
 #[test]
 fn software_keys_need_the_policy_option() {
     let mut case = synthetic(&[purpose(&[2]), origin(0)], &[]);
-    assert_rejected(&case.run(verify), ReasonCode::CertificateRequirements, "not accepted by policy");
+    assert_rejected(
+        &case.run(verify),
+        ReasonCode::CertificateRequirements,
+        "not accepted by policy",
+    );
     case.options.android_key_allow_software = true;
     assert!(case.run(verify).is_ok());
     // Mixed: origin in the TEE, purpose only in software.
