@@ -739,9 +739,9 @@ fn unknown_critical_extension_metadata_rejects_attestation_accepts() {
 }
 
 #[test]
-fn real_windows_hello_aik_chains_need_the_attestation_profile_or_not() {
-    // Measured: which critical extensions do the real TPM AIK certificates carry, and does the
-    // Metadata profile (strict) reject them while Attestation accepts?
+fn real_windows_hello_aik_chain_builds() {
+    // Windows Hello AIK: empty subject, critical SAN and policies, chains to the Microsoft TPM
+    // root through an intermediate.
     let anchors = vec![anchor(
         "attestations/roots/tweag_webauthn__Microsoft_TPM_Root_Certificate_Authority_2014.crt",
     )];
@@ -755,8 +755,14 @@ fn real_windows_hello_aik_chains_need_the_attestation_profile_or_not() {
     let critical: Vec<&str> =
         chain[0].extensions().iter().filter(|e| e.critical).map(|e| e.oid.as_str()).collect();
     assert!(critical.contains(&"2.5.29.17"), "critical SAN: {critical:?}");
+    assert!(chain[0].extended_key_usage().iter().any(|o| o == "2.23.133.8.3"));
+    assert_eq!(chain[0].basic_constraints().map(|b| b.ca), Some(false));
     let now = chain[0].not_before() + time::Duration::days(1);
     assert!(build(&chain, &anchors, now, PathProfile::Attestation).is_ok());
+    // Measured: its critical extensions (keyUsage, basicConstraints, certificatePolicies, SAN)
+    // are all ones mdsd understands, so even the strict profile accepts the chain.
+    assert_eq!(critical, ["2.5.29.15", "2.5.29.19", "2.5.29.32", "2.5.29.17"]);
+    assert!(build(&chain, &anchors, now, PathProfile::Metadata).is_ok());
 }
 
 #[test]
@@ -852,6 +858,26 @@ fn leaf_that_is_an_anchor() {
     ));
     // And revocation skips it (nothing issued it but itself).
     assert_eq!(check_revocation(&path, &[], NOW, RevocationMode::Require), Ok(()));
+    // Not only self-signed roots: an intermediate pinned as anchor (as MDS entries do with
+    // attestationRootCertificates) is a path on its own, without its issuer.
+    let ca = pki::intermediate("Pinned CA", &root);
+    let path = path_of(&ca, &[], &[&ca], PathProfile::Attestation).unwrap();
+    assert_eq!(path.chain.len(), 1);
+    assert_eq!(path.anchor_index, 0);
+}
+
+#[test]
+fn self_issued_intermediates_do_not_count_for_path_len() {
+    // Key rollover: "Upper CA" (pathLen 0) issues a new "Upper CA" certificate for its new key
+    // (self-issued: same name), which issues the leaf. RFC 5280 §6.1.4 (l): self-issued
+    // certificates are not counted.
+    let root = pki::root("Root");
+    let upper = pki::issue(Spec::ca("Upper CA").path_len(0), Some(&root));
+    let rolled = pki::issue(Spec::ca("Upper CA"), Some(&upper));
+    assert!(rolled.parsed().is_self_issued());
+    let leaf = pki::leaf("Leaf", &rolled);
+    let path = path_of(&leaf, &[&rolled, &upper], &[&root], PathProfile::Metadata).unwrap();
+    assert_eq!(path.chain.len(), 3);
 }
 
 #[test]
@@ -1170,4 +1196,131 @@ fn generated_crl_with_unsupported_signature_algorithm() {
         check_revocation(&p.path, &crls, NOW, RevocationMode::Require),
         Err(RevocationError::BadSignature { reason, .. }) if reason.contains("1.2.840.10045.4.3.1")
     ));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hand-built CRLs for the kinds rcgen cannot make (delta, indirect, critical extensions).
+
+fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+    let mut out = vec![tag];
+    match content.len() {
+        n if n < 0x80 => out.push(n as u8),
+        n if n < 0x100 => out.extend_from_slice(&[0x81, n as u8]),
+        n => out.extend_from_slice(&[0x82, (n >> 8) as u8, n as u8]),
+    }
+    out.extend_from_slice(content);
+    out
+}
+
+/// One Extension: (OID content bytes, critical, extnValue).
+type RawExt<'a> = (&'a [u8], bool, &'a [u8]);
+
+fn extensions(exts: &[RawExt<'_>]) -> Vec<u8> {
+    let mut all = Vec::new();
+    for (oid, critical, value) in exts {
+        let mut ext = tlv(0x06, oid);
+        if *critical {
+            ext.extend_from_slice(&[0x01, 0x01, 0xff]);
+        }
+        ext.extend(tlv(0x04, value));
+        all.extend(tlv(0x30, &ext));
+    }
+    tlv(0x30, &all)
+}
+
+/// A v2 CRL by `issuer` (P-256 key), current at NOW, revoking `serial` with `entry_exts`, with
+/// `crl_exts`, signed with ecdsa-with-SHA256.
+fn hand_crl(
+    issuer: &pki::Issued,
+    serial: u64,
+    entry_exts: &[RawExt<'_>],
+    crl_exts: &[RawExt<'_>],
+) -> Vec<u8> {
+    let alg = hex::decode("300a06082a8648ce3d040302").unwrap();
+    let mut entry = tlv(0x02, &serial.to_be_bytes());
+    entry.extend(tlv(0x17, b"241201000000Z"));
+    if !entry_exts.is_empty() {
+        entry.extend(extensions(entry_exts));
+    }
+    let mut tbs = tlv(0x02, &[1]);
+    tbs.extend_from_slice(&alg);
+    tbs.extend_from_slice(issuer.parsed().subject_raw());
+    tbs.extend(tlv(0x17, b"241201000000Z"));
+    tbs.extend(tlv(0x17, b"250201000000Z"));
+    tbs.extend(tlv(0x30, &tlv(0x30, &entry)));
+    if !crl_exts.is_empty() {
+        tbs.extend(tlv(0xa0, &extensions(crl_exts)));
+    }
+    let tbs = tlv(0x30, &tbs);
+    let rng = ring::rand::SystemRandom::new();
+    let key = ring::signature::EcdsaKeyPair::from_pkcs8(
+        &ring::signature::ECDSA_P256_SHA256_ASN1_SIGNING,
+        &issuer.pkcs8(),
+        &rng,
+    )
+    .unwrap();
+    let sig = key.sign(&rng, &tbs).unwrap();
+    let mut bits = vec![0];
+    bits.extend_from_slice(sig.as_ref());
+    let mut body = tbs;
+    body.extend_from_slice(&alg);
+    body.extend(tlv(0x03, &bits));
+    tlv(0x30, &body)
+}
+
+const OID_DELTA: &[u8] = &[0x55, 0x1d, 0x1b];
+const OID_IDP: &[u8] = &[0x55, 0x1d, 0x1c];
+const OID_CERT_ISSUER: &[u8] = &[0x55, 0x1d, 0x1d];
+const OID_REASON: &[u8] = &[0x55, 0x1d, 0x15];
+const OID_PRIVATE: &[u8] = &[0x2b, 0x06, 0x01, 0x04, 0x01, 0x86, 0x8d, 0x1f, 0x01];
+
+#[test]
+fn hand_built_crl_baseline_verifies_and_revokes() {
+    let p = small_pki();
+    // Critical reasonCode on the entry is understood; a non-critical private CRL extension
+    // is ignored.
+    let der = hand_crl(
+        &p.ca,
+        p.leaf.serial,
+        &[(OID_REASON, true, &[0x0a, 0x01, 0x01])],
+        &[(OID_PRIVATE, false, &[0x05, 0x00])],
+    );
+    let mut crls = clean_crls(&p);
+    crls[1] = crl(der);
+    assert!(matches!(
+        check_revocation(&p.path, &crls, NOW, RevocationMode::Require),
+        Err(RevocationError::Revoked { .. })
+    ));
+}
+
+#[test]
+fn unsupported_crl_kinds_are_refused_at_parse_time() {
+    let p = small_pki();
+    let cases: [(&str, Vec<u8>); 6] = [
+        ("delta", hand_crl(&p.ca, 1, &[], &[(OID_DELTA, true, &[0x02, 0x01, 0x01])])),
+        // issuingDistributionPoint { indirectCRL [4] TRUE }
+        ("indirect", hand_crl(&p.ca, 1, &[], &[(OID_IDP, true, &[0x30, 0x03, 0x84, 0x01, 0xff])])),
+        // issuingDistributionPoint { onlySomeReasons [3] keyCompromise }
+        (
+            "reason",
+            hand_crl(&p.ca, 1, &[], &[(OID_IDP, true, &[0x30, 0x04, 0x83, 0x02, 0x06, 0x40])]),
+        ),
+        ("critical CRL extension", hand_crl(&p.ca, 1, &[], &[(OID_PRIVATE, true, &[0x05, 0x00])])),
+        // certificateIssuer GeneralNames { dNSName "x" }
+        (
+            "certificateIssuer",
+            hand_crl(&p.ca, 1, &[(OID_CERT_ISSUER, true, &[0x30, 0x03, 0x82, 0x01, b'x'])], &[]),
+        ),
+        (
+            "critical CRL entry extension",
+            hand_crl(&p.ca, 1, &[(OID_PRIVATE, true, &[0x05, 0x00])], &[]),
+        ),
+    ];
+    for (what, der) in cases {
+        let result = Crl::from_pem_or_der(&der);
+        assert!(
+            matches!(&result, Err(mdsd::x509::CrlError::Unsupported(m)) if m.contains(what)),
+            "{what}: {result:?}"
+        );
+    }
 }
