@@ -626,3 +626,30 @@ fn x5c_is_bounded() {
     let m = Made { attestation_object: ao, ..clone_made(&made) };
     assert_invalid(&run(&m), ReasonCode::LimitExceeded);
 }
+
+#[test]
+fn verifier_is_shareable_across_threads() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Verifier>();
+    let made = make(Fmt::Packed, &Opts::default(), None);
+    let store = gen::store(11, &[entry_for(&made, certified())]);
+    let verifier = Verifier::default();
+    std::thread::scope(|s| {
+        for _ in 0..4 {
+            s.spawn(|| {
+                let r = verifier.verify_registration(
+                    &RegistrationInput {
+                        attestation_object: &made.attestation_object,
+                        client_data_json: &made.client_data_json,
+                        expectations: None,
+                    },
+                    Some(&store),
+                    now(),
+                );
+                assert!(r.trusted);
+            });
+        }
+    });
+    let stats = verifier.cache_stats();
+    assert_eq!(stats.hits + stats.misses, 4);
+}
