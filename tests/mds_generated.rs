@@ -487,8 +487,14 @@ fn broken_entries_are_quarantined_and_the_rest_loads() {
     let bad_aaguid = blob::fido2_entry("not-a-uuid", "FIDO_CERTIFIED_L1");
     let mut bad_version = blob::fido2_entry(AAGUID_B, "FIDO_CERTIFIED");
     bad_version["metadataStatement"]["authenticatorVersion"] = json!("two");
-    let mut bad_root = blob::fido2_entry("11111111-2222-3333-4444-555555555555", "FIDO_CERTIFIED");
-    bad_root["metadataStatement"]["attestationRootCertificates"] = json!(["AAECAwQ="]);
+    let mut bad_report_cert =
+        blob::fido2_entry("11111111-2222-3333-4444-555555555555", "FIDO_CERTIFIED");
+    bad_report_cert["statusReports"][0]["certificate"] = json!("AAECAwQ=");
+    // An unreadable attestation root is left out (with a warning); the entry still loads.
+    let mut bad_root = blob::fido2_entry("66666666-2222-3333-4444-555555555555", "FIDO_CERTIFIED");
+    let root_b64 = base64_std(&pki.root.der);
+    bad_root["metadataStatement"]["attestationRootCertificates"] =
+        json!(["AAECAwQ=", "%%%", root_b64]);
     let mut bad_date = blob::u2f_entry(&["aa"], "FIDO_CERTIFIED");
     bad_date["statusReports"][0]["effectiveDate"] = json!("01/02/2020");
     let mut no_reports = blob::u2f_entry(&["bb"], "FIDO_CERTIFIED");
@@ -500,26 +506,34 @@ fn broken_entries_are_quarantined_and_the_rest_loads() {
         bad_aaguid,
         good,
         bad_version,
-        bad_root,
+        bad_report_cert,
         bad_date,
         no_reports,
         bad_key_id,
         no_id,
         not_object,
-        blob::u2f_entry(&["CC"], "FIDO_CERTIFIED"),
+        blob::u2f_entry(&["CC", "cc"], "FIDO_CERTIFIED"),
+        bad_root,
     ];
     let b = pki.blob("ES256", &blob::payload(3, entries));
     let v = verify_blob(&b, &pki.opts(), now()).unwrap();
     let indexes: Vec<usize> = v.quarantined.iter().map(|q| q.index).collect();
     assert_eq!(indexes, [0, 2, 3, 4, 5, 6, 7, 8], "{:#?}", v.quarantined);
-    assert_eq!(v.store.entries().len(), 2);
+    assert_eq!(v.store.entries().len(), 3);
     assert!(v.store.by_aaguid(&AAGUID_A.parse().unwrap()).is_some());
-    assert!(v.store.by_key_identifier("cc").is_some());
+    // Key identifiers are lowercased and listed once.
+    assert_eq!(v.store.by_key_identifier("cc").unwrap().key_identifiers(), ["cc"]);
+    let with_bad_root =
+        v.store.by_aaguid(&"66666666-2222-3333-4444-555555555555".parse().unwrap()).unwrap();
+    assert_eq!(with_bad_root.attestation_roots().len(), 1);
+    let notes: Vec<(usize, &str)> = v.warnings.iter().map(|w| (w.index, w.note.as_str())).collect();
+    assert_eq!(notes.len(), 2, "{notes:?}");
+    assert!(notes.iter().all(|(i, n)| *i == 10 && n.contains("left out")), "{notes:?}");
     let q = &v.quarantined;
     assert_eq!(q[0].id.as_deref(), Some("aaguid:not-a-uuid"));
     assert!(q[1].reason.contains("authenticatorVersion"), "{}", q[1].reason);
     assert_eq!(q[1].id.as_deref(), Some(format!("aaguid:{AAGUID_B}").as_str()));
-    assert!(q[2].reason.contains("attestationRootCertificates[0]"), "{}", q[2].reason);
+    assert!(q[2].reason.contains("statusReports[0]: certificate"), "{}", q[2].reason);
     assert!(q[3].reason.contains("effectiveDate"), "{}", q[3].reason);
     assert!(q[4].reason.contains("statusReports"), "{}", q[4].reason);
     assert!(q[5].reason.contains("not hex"), "{}", q[5].reason);
@@ -575,6 +589,31 @@ fn certificates_per_entry_are_bounded() {
     let v = verify_blob(&b, &opts, now()).unwrap();
     assert_eq!(v.quarantined.len(), 1);
     assert!(v.quarantined[0].reason.contains("too many certificates"));
+}
+
+#[test]
+fn concatenated_roots_are_split_and_whitespace_is_ignored() {
+    let pki = Pki::new();
+    let mut both = pki.root.der.clone();
+    both.extend_from_slice(&pki.ca.der);
+    let spaced = format!("\t{}\n", base64_std(&pki.leaf.der));
+    let mut entry = blob::fido2_entry(AAGUID_A, "FIDO_CERTIFIED");
+    entry["metadataStatement"]["attestationRootCertificates"] = json!([base64_std(&both), spaced]);
+    let b = pki.blob("ES256", &blob::payload(1, vec![entry]));
+    let v = verify_blob(&b, &pki.opts(), now()).unwrap();
+    let roots = v.store.entries()[0].attestation_roots();
+    let ders: Vec<&[u8]> = roots.iter().map(|r| r.der()).collect();
+    assert_eq!(ders, [pki.root.der.as_slice(), pki.ca.der.as_slice(), pki.leaf.der.as_slice()]);
+    assert_eq!(v.warnings.len(), 2, "{:?}", v.warnings);
+    // Trailing garbage that is not a certificate: the whole string is one bad root, left out.
+    let mut tail = pki.root.der.clone();
+    tail.extend_from_slice(&[0x30, 0x03, 1, 2, 3]);
+    let mut entry = blob::fido2_entry(AAGUID_A, "FIDO_CERTIFIED");
+    entry["metadataStatement"]["attestationRootCertificates"] = json!([base64_std(&tail)]);
+    let b = pki.blob("ES256", &blob::payload(1, vec![entry]));
+    let v = verify_blob(&b, &pki.opts(), now()).unwrap();
+    assert_eq!(v.store.entries()[0].attestation_roots().len(), 1);
+    assert!(v.warnings.iter().any(|w| w.note.contains("left out")), "{:?}", v.warnings);
 }
 
 fn base64_std(der: &[u8]) -> String {
