@@ -392,15 +392,14 @@ impl Verifier {
         } else {
             CredentialKind::DeviceBound
         });
-        let credential = match &auth_data.attested_credential {
-            Some(c) => c,
-            None => {
-                return result.fail(Reason::new(
+        let credential =
+            match &auth_data.attested_credential {
+                Some(c) => c,
+                None => return result.fail(Reason::new(
                     ReasonCode::MalformedAuthenticatorData,
                     "registration authenticatorData has no attested credential data (AT not set)",
-                ))
-            }
-        };
+                )),
+            };
         result.aaguid = Some(credential.aaguid);
         result.credential_id = Some(credential.credential_id.clone());
         result.credential_public_key = Some(credential.public_key.raw.clone());
@@ -461,7 +460,12 @@ impl Verifier {
         // The entry: as judged (chain-verified) or, for display only, by the claimed AAGUID.
         let verified_entry = judged.path.is_some() && judged.entry.is_some();
         let entry = judged.entry.clone().or_else(|| {
-            store.and_then(|s| (!credential.aaguid.is_nil()).then(|| s.by_aaguid(&credential.aaguid)).flatten().cloned())
+            store.and_then(|s| {
+                (!credential.aaguid.is_nil())
+                    .then(|| s.by_aaguid(&credential.aaguid))
+                    .flatten()
+                    .cloned()
+            })
         });
         if let Some(entry) = &entry {
             let status = match &judged.verdict {
@@ -514,7 +518,8 @@ fn parse_attestation_object(bytes: &[u8], max_depth: usize) -> Result<Attestatio
             bytes.len().saturating_sub(consumed)
         )));
     }
-    cose::check_no_duplicate_keys(&value).map_err(|e| malformed(format!("attestationObject: {e}")))?;
+    cose::check_no_duplicate_keys(&value)
+        .map_err(|e| malformed(format!("attestationObject: {e}")))?;
     let map = match value {
         Value::Map(map) => map,
         other => {
