@@ -304,3 +304,14 @@ fn generated_cts_false_and_stale_responses_are_rejected() {
     let case = synthetic(|_| {}, |j| j.payload["timestampMs"] = 1_500_000_000_000i64.into());
     assert_rejected(&case.run(verify), ReasonCode::StatementTimestamp, "before");
 }
+
+#[test]
+fn truncated_responses_are_rejected_without_panicking() {
+    let case = Case::vector(REAL);
+    let response = case.bytes("response");
+    for n in (0..response.len()).step_by(7) {
+        let mut c = case.clone();
+        c.set("response", Value::Bytes(response[..n].to_vec()));
+        assert!(c.run(verify).is_err(), "response[..{n}]");
+    }
+}

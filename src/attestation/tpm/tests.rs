@@ -489,3 +489,40 @@ fn vendor_registry_names_known_manufacturers() {
     assert_eq!(tcg_vendor_name("id:00000000"), None);
     assert_eq!(tcg_vendor_name("4E544300"), None);
 }
+
+#[test]
+fn aik_must_be_version_3() {
+    // rcgen only issues v3 certificates: rewrite the version INTEGER of a generated AIK
+    // (tbsCertificate starts `a0 03 02 01 02`) to v2. Its signature no longer verifies, which
+    // is the chain builder's concern, not the statement's.
+    let mut case = synthetic(|_| {});
+    let mut x5c = case.x5c();
+    let at = x5c[0].windows(5).position(|w| w == [0xa0, 0x03, 0x02, 0x01, 0x02]).unwrap();
+    x5c[0][at + 4] = 0x01;
+    case.set_x5c(&x5c);
+    assert_rejected(&case.run(verify), ReasonCode::CertificateRequirements, "version 2");
+}
+
+#[test]
+fn unknown_kdf_scheme_is_rejected() {
+    let mut area = ecc_pub_area(alg::SHA256, 3, &alg::NULL.to_be_bytes(), &[1; 32], &[2; 32]);
+    // type(2) nameAlg(2) attributes(4) authPolicy(2) symmetric(2) scheme(2) curveID(2) kdf.
+    area[16..18].copy_from_slice(&[0x00, 0x99]);
+    let err = PubArea::parse(&area).unwrap_err();
+    assert!(matches!(err, TpmError::Unsupported { field: "kdf", .. }), "{err}");
+}
+
+#[test]
+fn every_single_byte_change_is_rejected_without_panicking() {
+    let case = Case::vector(ECC_VECTOR);
+    for field in ["pubArea", "certInfo"] {
+        let original = case.bytes(field);
+        for i in 0..original.len() {
+            let mut mutated = original.clone();
+            mutated[i] ^= 0x80;
+            let mut c = case.clone();
+            c.set(field, Value::Bytes(mutated));
+            assert!(c.run(verify).is_err(), "{field}[{i}] ^= 0x80 still verifies");
+        }
+    }
+}
