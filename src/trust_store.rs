@@ -628,7 +628,7 @@ mod tests {
         assert_eq!(verdict.refused_status, Some(AuthenticatorStatus::AttestationKeyCompromise));
         assert!(verdict.reason.unwrap().contains(&compromised.sha256_hex()));
         // Another batch of the same model is not affected.
-        assert!(e.evaluate(&[other.clone()], &policy, NOW).trusted);
+        assert!(e.evaluate(std::slice::from_ref(&other), &policy, NOW).trusted);
         assert!(e.evaluate(&[], &policy, NOW).trusted);
         // Scoped, as the current status: still only the named batch.
         let mut akc = report("ATTESTATION_KEY_COMPROMISE", Some(date!(2022 - 01 - 01)));

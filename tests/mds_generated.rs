@@ -332,7 +332,7 @@ fn oversized_blob_is_refused() {
 #[test]
 fn too_many_or_broken_x5c_certificates_are_refused() {
     let pki = Pki::new();
-    let many: Vec<&Issued> = std::iter::repeat(&pki.ca).take(9).collect();
+    let many: Vec<&Issued> = std::iter::repeat_n(&pki.ca, 9).collect();
     let mut x5c = vec![&pki.leaf];
     x5c.extend(many);
     let b = blob::sign(&blob::header("ES256", &x5c), &good_payload(1), &pki.leaf);
