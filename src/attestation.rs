@@ -531,7 +531,7 @@ fn parse_attestation_object(bytes: &[u8], max_depth: usize) -> Result<Attestatio
     })?;
     if consumed != bytes.len() {
         return Err(malformed(format!(
-            "{} trailing bytes after the attestationObject map",
+            "{} trailing bytes after the attestationObject",
             bytes.len().saturating_sub(consumed)
         )));
     }
