@@ -401,6 +401,11 @@ fn without_x5c_or_x5u_the_anchor_signs() {
     // Signed by a non-anchor key: refused at the signature step.
     let b = blob::sign(&blob::header("ES256", &[]), &good_payload(4), &pki.leaf);
     assert_eq!(refused(&b, &pki.opts()).step(), "signature");
+    // No anchors at all.
+    let b = blob::sign(&blob::header("ES256", &[]), &good_payload(4), &pki.root);
+    let mut none = pki.opts();
+    none.anchors = Vec::new();
+    assert!(matches!(refused(&b, &none), BlobError::Chain(PathError::NoAnchors)));
     // No anchor has a key for the alg.
     let b = blob::sign_with(&blob::header("RS256", &[]), &good_payload(4), |_| vec![0; 256]);
     assert!(matches!(refused(&b, &pki.opts()), BlobError::AlgKeyMismatch { .. }));
@@ -429,6 +434,9 @@ fn x5u_chain_is_used_only_from_the_blob_origin() {
     opts.blob_url = Some("https://mds.example.org/blob".into());
     opts.x5u_chain = None;
     assert!(matches!(refused(&b, &opts), BlobError::X5uChainMissing { .. }));
+    // A supplied chain longer than allowed.
+    opts.x5u_chain = Some(std::iter::repeat_n(pki.leaf.parsed(), 9).collect());
+    assert!(matches!(refused(&b, &opts), BlobError::TooManyCertificates { count: 9, max: 8 }));
     // A supplied chain that does not lead to the anchor.
     let stranger = pki::leaf("stranger", &pki::root("other"));
     opts.x5u_chain = Some(vec![stranger.parsed()]);
@@ -539,6 +547,29 @@ fn broken_entries_are_quarantined_and_the_rest_loads() {
     assert!(q[5].reason.contains("not hex"), "{}", q[5].reason);
     assert!(q[6].id.is_none());
     assert!(q[7].reason.contains("not a JSON object"), "{}", q[7].reason);
+}
+
+#[test]
+fn bad_time_of_last_status_change_quarantines_the_entry() {
+    let pki = Pki::new();
+    let mut entry = blob::fido2_entry(AAGUID_B, "FIDO_CERTIFIED");
+    entry["timeOfLastStatusChange"] = json!("yesterday");
+    let good = blob::fido2_entry(AAGUID_A, "FIDO_CERTIFIED");
+    let b = pki.blob("ES256", &blob::payload(1, vec![entry, good]));
+    let v = verify_blob(&b, &pki.opts(), now()).unwrap();
+    assert_eq!(v.quarantined.len(), 1);
+    assert!(v.quarantined[0].reason.contains("timeOfLastStatusChange"));
+    let a = v.store.by_aaguid(&AAGUID_A.parse().unwrap()).unwrap();
+    assert_eq!(a.time_of_last_status_change().unwrap().to_string(), "2020-01-01");
+}
+
+#[test]
+fn staleness_is_reported_not_refused() {
+    let pki = Pki::new();
+    // nextUpdate is 2024-07-01.
+    let v = verify_blob(&pki.blob("ES256", &good_payload(1)), &pki.opts(), now()).unwrap();
+    assert!(!v.is_stale(t(2024, 7, 1)));
+    assert!(v.is_stale(t(2024, 7, 2)));
 }
 
 #[test]
