@@ -1,6 +1,23 @@
 //! WebAuthn attestation verification (WebAuthn L3 §6.5, §7.1 steps 19–23, §8): parse the
 //! attestationObject, dispatch on `fmt` to one module per format, then judge trust against the
 //! MDS trust store.
+//!
+//! Entry point: [`Verifier::verify_registration`] → [`AttestationResult`] (a value; every
+//! failure is a [`Reason`]). Decisions, in one place:
+//! - `statement_valid` covers the structure, the format's verification procedure and the
+//!   ceremony checks the caller asked for ([`Expectations`]); without expectations only the
+//!   attestation itself is judged (clientDataJSON is hashed, not parsed).
+//! - Certificate validity at `now` is a trust question, not a statement one: an expired
+//!   attestation certificate gives a valid statement that is not trusted (CERTIFICATE_EXPIRED).
+//! - Basic and AttCA are indistinguishable from the statement: x5c statements report Basic.
+//! - `compound`: at least two sub-statements, none compound, all must verify; trust is judged on
+//!   the first sub-statement with a certificate chain (see the `compound` module).
+//! - Trust: see the `trust` module: MDS entry by AAGUID, else by the FIDO key identifier of the
+//!   chain (fido-u2f); anchors are the entry's roots plus operator extra anchors; a chain that
+//!   only an extra anchor vouches for (no entry) is trusted by that operator decision.
+//! - Credential keys mdsd cannot verify with (Ed448, ML-DSA) still parse: only signatures made
+//!   with them fail, with UNSUPPORTED_ALGORITHM.
+//! - Chain validation results are cached per (chain, anchor set), re-checked against `now`.
 
 mod auth_data;
 mod cache;
@@ -392,15 +409,14 @@ impl Verifier {
         } else {
             CredentialKind::DeviceBound
         });
-        let credential = match &auth_data.attested_credential {
-            Some(c) => c,
-            None => {
-                return result.fail(Reason::new(
+        let credential =
+            match &auth_data.attested_credential {
+                Some(c) => c,
+                None => return result.fail(Reason::new(
                     ReasonCode::MalformedAuthenticatorData,
                     "registration authenticatorData has no attested credential data (AT not set)",
-                ))
-            }
-        };
+                )),
+            };
         result.aaguid = Some(credential.aaguid);
         result.credential_id = Some(credential.credential_id.clone());
         result.credential_public_key = Some(credential.public_key.raw.clone());
@@ -461,7 +477,12 @@ impl Verifier {
         // The entry: as judged (chain-verified) or, for display only, by the claimed AAGUID.
         let verified_entry = judged.path.is_some() && judged.entry.is_some();
         let entry = judged.entry.clone().or_else(|| {
-            store.and_then(|s| (!credential.aaguid.is_nil()).then(|| s.by_aaguid(&credential.aaguid)).flatten().cloned())
+            store.and_then(|s| {
+                (!credential.aaguid.is_nil())
+                    .then(|| s.by_aaguid(&credential.aaguid))
+                    .flatten()
+                    .cloned()
+            })
         });
         if let Some(entry) = &entry {
             let status = match &judged.verdict {
@@ -510,11 +531,12 @@ fn parse_attestation_object(bytes: &[u8], max_depth: usize) -> Result<Attestatio
     })?;
     if consumed != bytes.len() {
         return Err(malformed(format!(
-            "{} trailing bytes after the attestationObject map",
+            "{} trailing bytes after the attestationObject",
             bytes.len().saturating_sub(consumed)
         )));
     }
-    cose::check_no_duplicate_keys(&value).map_err(|e| malformed(format!("attestationObject: {e}")))?;
+    cose::check_no_duplicate_keys(&value)
+        .map_err(|e| malformed(format!("attestationObject: {e}")))?;
     let map = match value {
         Value::Map(map) => map,
         other => {

@@ -34,7 +34,9 @@ use thiserror::Error;
 use time::{Date, OffsetDateTime};
 
 pub use jws::{check_x5u_origin, parse_header, JwsAlg, JwsHeader};
-pub use payload::{parse_payload, ParsedPayload, PayloadLimits, Quarantined, UnknownCounts};
+pub use payload::{
+    parse_payload, EntryWarning, ParsedPayload, PayloadLimits, Quarantined, UnknownCounts,
+};
 pub use roots::{builtin_roots, GLOBALSIGN_ROOT_R3_SHA256, GLOBALSIGN_ROOT_R46_SHA256};
 
 use crate::crypto::SignatureError;
@@ -110,6 +112,8 @@ pub struct VerifiedBlob {
     pub store: Arc<TrustStore>,
     /// Entries left out because they could not be understood.
     pub quarantined: Vec<Quarantined>,
+    /// Defects tolerated in loaded entries (roots left out, whitespace, concatenated roots).
+    pub warnings: Vec<EntryWarning>,
     /// Unknown members and status values (kept, counted, not fatal).
     pub unknown: UnknownCounts,
     /// False when the chain was accepted without revocation checking (`danger_skip_revocation`).
@@ -320,6 +324,7 @@ pub fn verify_blob(
         legal_header: parsed.legal_header,
         store: Arc::new(parsed.store),
         quarantined: parsed.quarantined,
+        warnings: parsed.warnings,
         unknown: parsed.unknown,
         revocation_checked: opts.revocation == RevocationMode::Require,
     })

@@ -94,9 +94,9 @@ pub(crate) fn check(
                     c.origin
                 )));
             }
-            // L2 §5.8.1 (Token Binding, dropped in L3): a present tokenBinding must carry a
-            // known status.
-            if let Some(tb) = &c.token_binding {
+            // L2 §5.8.1 (Token Binding, dropped in L3): a tokenBinding object must carry a
+            // known status. Non-object values (old browsers sent "unused") are tolerated.
+            if let Some(tb @ serde_json::Value::Object(_)) = &c.token_binding {
                 let status = tb.get("status").and_then(|s| s.as_str());
                 if !matches!(status, Some("present" | "supported")) {
                     reasons.push(Reason::new(

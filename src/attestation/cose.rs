@@ -179,13 +179,23 @@ pub(crate) fn decode_prefix(bytes: &[u8], max_depth: usize) -> Result<(Value, us
     Ok((value, consumed))
 }
 
+/// Most entries one CBOR map may have (the duplicate check is quadratic; real attestation
+/// objects have maps of a handful of entries).
+pub const MAX_MAP_ENTRIES: usize = 256;
+
 /// Rejects maps (at any depth) with duplicate keys (RFC 8949 §5.6: such maps are not valid;
-/// WebAuthn relies on CTAP2 canonical CBOR).
+/// WebAuthn relies on CTAP2 canonical CBOR), and maps larger than [`MAX_MAP_ENTRIES`].
 pub(crate) fn check_no_duplicate_keys(value: &Value) -> Result<(), String> {
     let mut stack = vec![value];
     while let Some(v) = stack.pop() {
         match v {
             Value::Map(entries) => {
+                if entries.len() > MAX_MAP_ENTRIES {
+                    return Err(format!(
+                        "CBOR map has {} entries, more than {MAX_MAP_ENTRIES}",
+                        entries.len()
+                    ));
+                }
                 for (i, (k, val)) in entries.iter().enumerate() {
                     if entries.iter().skip(i + 1).any(|(other, _)| other == k) {
                         return Err(format!("CBOR map has a duplicate key {}", describe_key(k)));
@@ -535,6 +545,16 @@ mod tests {
         deep.push(0x00);
         let err = CoseKey::parse_prefix(&deep).unwrap_err();
         assert!(err.message.contains("nesting"), "{err}");
+    }
+
+    #[test]
+    fn huge_maps_are_rejected() {
+        let big = Value::Map((0..300).map(|n| (i(n), i(0))).collect());
+        assert!(check_no_duplicate_keys(&big).unwrap_err().contains("300 entries"));
+        let ok = Value::Array(vec![Value::Map((0..200).map(|n| (i(n), i(0))).collect())]);
+        assert!(check_no_duplicate_keys(&ok).is_ok());
+        let dup = Value::Array(vec![Value::Map(vec![(i(1), i(0)), (i(1), i(1))])]);
+        assert!(check_no_duplicate_keys(&dup).is_err());
     }
 
     #[test]

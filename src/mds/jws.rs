@@ -93,22 +93,21 @@ impl JwsAlg {
     /// True when `key` is the key type `alg` requires: RSA for RS*/PS*, P-256 for ES256, P-384
     /// for ES384, P-521 for ES512 (RFC 7518 §3.4), Ed25519 for EdDSA.
     pub fn fits_key(self, key: &PublicKey) -> bool {
-        match (self, key) {
+        matches!(
+            (self, key),
             (
                 JwsAlg::Rs256
-                | JwsAlg::Rs384
-                | JwsAlg::Rs512
-                | JwsAlg::Ps256
-                | JwsAlg::Ps384
-                | JwsAlg::Ps512,
+                    | JwsAlg::Rs384
+                    | JwsAlg::Rs512
+                    | JwsAlg::Ps256
+                    | JwsAlg::Ps384
+                    | JwsAlg::Ps512,
                 PublicKey::Rsa { .. },
-            ) => true,
-            (JwsAlg::Es256, PublicKey::Ec { curve: Curve::P256, .. }) => true,
-            (JwsAlg::Es384, PublicKey::Ec { curve: Curve::P384, .. }) => true,
-            (JwsAlg::Es512, PublicKey::Ec { curve: Curve::P521, .. }) => true,
-            (JwsAlg::EdDsa, PublicKey::Ed25519(_)) => true,
-            _ => false,
-        }
+            ) | (JwsAlg::Es256, PublicKey::Ec { curve: Curve::P256, .. })
+                | (JwsAlg::Es384, PublicKey::Ec { curve: Curve::P384, .. })
+                | (JwsAlg::Es512, PublicKey::Ec { curve: Curve::P521, .. })
+                | (JwsAlg::EdDsa, PublicKey::Ed25519(_))
+        )
     }
 }
 

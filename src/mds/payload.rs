@@ -46,6 +46,17 @@ pub struct Quarantined {
     pub reason: String,
 }
 
+/// A defect mdsd tolerated in an entry that was loaded (e.g. an attestation root that does not
+/// parse and was left out: fewer roots can only make fewer chains trusted).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntryWarning {
+    /// Position in the payload's `entries` array.
+    pub index: usize,
+    /// What identifies the entry (as in [`Quarantined::id`]).
+    pub id: Option<String>,
+    pub note: String,
+}
+
 /// Unknown members (by qualified name, e.g. `"statusReport.sunsetDay"`) and unknown
 /// AuthenticatorStatus values, with how often each occurred.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -72,6 +83,7 @@ pub struct ParsedPayload {
     pub legal_header: Option<String>,
     pub store: TrustStore,
     pub quarantined: Vec<Quarantined>,
+    pub warnings: Vec<EntryWarning>,
     pub unknown: UnknownCounts,
 }
 
@@ -128,13 +140,20 @@ impl Top<'_> {
         }
         let mut unknown = self.unknown;
         let mut quarantined = Vec::new();
+        let mut warnings = Vec::new();
         let mut entries = Vec::with_capacity(self.entries.len());
         for (index, raw) in self.entries.into_iter().enumerate() {
-            // Unknown counts of a quarantined entry are discarded with it.
+            // Unknown counts and warnings of a quarantined entry are discarded with it.
             let mut entry_unknown = UnknownCounts::default();
-            match parse_entry(raw, limits, &mut entry_unknown) {
-                Ok(entry) => {
+            let mut notes = Vec::new();
+            match parse_entry(raw, limits, &mut entry_unknown, &mut notes) {
+                Ok((entry, id)) => {
                     merge(&mut unknown, entry_unknown);
+                    warnings.extend(notes.into_iter().map(|note| EntryWarning {
+                        index,
+                        id: id.clone(),
+                        note,
+                    }));
                     entries.push(entry);
                 }
                 Err(EntryError { id, reason }) => {
@@ -148,6 +167,7 @@ impl Top<'_> {
             legal_header: self.legal_header,
             store: TrustStore::from_entries(self.no, self.next_update, entries),
             quarantined,
+            warnings,
             unknown,
         })
     }
@@ -225,11 +245,14 @@ struct EntryError {
 type Members<'a> = BTreeMap<String, &'a RawValue>;
 
 /// MDS3 §3.1.1 MetadataBLOBPayloadEntry → [`Entry`].
+///
+/// Tolerated defects (see [`parse_roots`]) are pushed to `warnings`.
 fn parse_entry(
     raw: &RawValue,
     limits: &PayloadLimits,
     unknown: &mut UnknownCounts,
-) -> Result<Entry, EntryError> {
+    warnings: &mut Vec<String>,
+) -> Result<(Entry, Option<String>), EntryError> {
     let fail = |id: &Option<String>, reason: String| EntryError { id: id.clone(), reason };
     let members: Members<'_> = serde_json::from_str(raw.get())
         .map_err(|e| fail(&None, format!("entry is not a JSON object: {e}")))?;
@@ -277,8 +300,14 @@ fn parse_entry(
             ));
         }
     }
-    let key_identifiers: Vec<String> =
-        key_identifiers.iter().map(|k| k.to_ascii_lowercase()).collect();
+    // Lowercase, and listed once (real BLOBs repeat some within one entry).
+    let mut unique: Vec<String> = Vec::with_capacity(key_identifiers.len());
+    for key_id in key_identifiers.iter().map(|k| k.to_ascii_lowercase()) {
+        if !unique.contains(&key_id) {
+            unique.push(key_id);
+        }
+    }
+    let key_identifiers = unique;
     if aaguid.is_none() && aaid.is_none() && key_identifiers.is_empty() {
         return Err(fail(&id, "no aaguid, aaid or attestationCertificateKeyIdentifiers".into()));
     }
@@ -298,9 +327,10 @@ fn parse_entry(
                     optional(s, "attestationRootCertificates").map_err(|e| fail(&id, e))?;
                 let mut roots = Vec::new();
                 for (i, text) in root_texts.unwrap_or_default().iter().enumerate() {
-                    let cert = parse_cert(text, &mut cert_budget)
-                        .map_err(|e| fail(&id, format!("attestationRootCertificates[{i}]: {e}")))?;
-                    roots.push(cert);
+                    parse_roots(text, &mut cert_budget, &mut roots, &mut |note| {
+                        warnings.push(format!("attestationRootCertificates[{i}]: {note}"))
+                    })
+                    .map_err(|e| fail(&id, format!("attestationRootCertificates[{i}]: {e}")))?;
                 }
                 let mdcs: Option<String> =
                     optional(s, "multiDeviceCredentialSupport").map_err(|e| fail(&id, e))?;
@@ -328,7 +358,7 @@ fn parse_entry(
         None => None,
     };
 
-    Ok(Entry {
+    let entry = Entry {
         aaguid,
         aaid,
         key_identifiers,
@@ -341,7 +371,8 @@ fn parse_entry(
         key_scope,
         attestation_types,
         raw_json: Arc::from(raw.get()),
-    })
+    };
+    Ok((entry, id))
 }
 
 /// MDS3 §3.1.3 StatusReport.
@@ -378,16 +409,86 @@ fn parse_status_report(
     })
 }
 
-/// A base64 DER certificate. ASCII whitespace inside is tolerated (the 2024-12 BLOB has a root
-/// starting with a tab); anything else that is not standard base64 is not.
+/// One `attestationRootCertificates` string, tolerantly: ASCII whitespace is ignored (the
+/// 2024-12 BLOB has a root starting with a tab), several DER certificates concatenated in one
+/// string are split (the same BLOB's Feitian BioPass entry), and a root that does not decode or
+/// parse is left out with a note (a missing root can only make fewer chains trusted). Only the
+/// certificate budget is an error (it quarantines the entry).
+fn parse_roots(
+    text: &str,
+    budget: &mut usize,
+    roots: &mut Vec<Arc<Cert>>,
+    note: &mut dyn FnMut(String),
+) -> Result<(), String> {
+    let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    if compact.len() != text.len() {
+        note("whitespace inside the base64 ignored".into());
+    }
+    let der = match STANDARD.decode(compact.as_bytes()) {
+        Ok(der) => der,
+        Err(e) => {
+            note(format!("left out: not base64: {e}"));
+            return Ok(());
+        }
+    };
+    let pieces = match split_der_sequences(&der) {
+        Some(pieces) if pieces.len() > 1 => {
+            note(format!("{} concatenated certificates split", pieces.len()));
+            pieces
+        }
+        _ => vec![der.as_slice()],
+    };
+    for piece in pieces {
+        take_budget(budget)?;
+        match Cert::from_der(piece) {
+            Ok(cert) => roots.push(Arc::new(cert)),
+            Err(e) => note(format!("left out: {e}")),
+        }
+    }
+    Ok(())
+}
+
+/// A base64 DER certificate (status-report `certificate`), strictly apart from whitespace: a
+/// report scoped to a certificate mdsd cannot read cannot be applied correctly.
 fn parse_cert(text: &str, budget: &mut usize) -> Result<Arc<Cert>, String> {
+    take_budget(budget)?;
+    let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    let der = STANDARD.decode(compact.as_bytes()).map_err(|e| format!("not base64: {e}"))?;
+    Cert::from_der(&der).map(Arc::new).map_err(|e| e.to_string())
+}
+
+fn take_budget(budget: &mut usize) -> Result<(), String> {
     if *budget == 0 {
         return Err("too many certificates in this entry".into());
     }
     *budget -= 1;
-    let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-    let der = STANDARD.decode(compact.as_bytes()).map_err(|e| format!("not base64: {e}"))?;
-    Cert::from_der(&der).map(Arc::new).map_err(|e| e.to_string())
+    Ok(())
+}
+
+/// Splits bytes into consecutive DER SEQUENCEs (tag 0x30, definite length of up to 4 bytes).
+/// `None` when the bytes are not exactly such a concatenation.
+fn split_der_sequences(mut der: &[u8]) -> Option<Vec<&[u8]>> {
+    let mut pieces = Vec::new();
+    while !der.is_empty() {
+        let (&tag, rest) = der.split_first()?;
+        let (&first, rest) = rest.split_first()?;
+        if tag != 0x30 {
+            return None;
+        }
+        let (len, header) = match first {
+            0..=0x7f => (usize::from(first), 2),
+            0x81..=0x84 => {
+                let n = usize::from(first & 0x7f);
+                let bytes = rest.get(..n)?;
+                (bytes.iter().fold(0usize, |acc, &b| (acc << 8) | usize::from(b)), 2 + n)
+            }
+            _ => return None,
+        };
+        let total = header.checked_add(len)?;
+        pieces.push(der.get(..total)?);
+        der = der.get(total..)?;
+    }
+    Some(pieces)
 }
 
 /// An ISO 8601 calendar date, `YYYY-MM-DD` (MDS3 uses this form for every date).

@@ -369,3 +369,67 @@ impl fmt::Debug for Cert {
             .finish()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn alg(der_hex: &str) -> Option<SignatureScheme> {
+        let der = hex::decode(der_hex).unwrap();
+        let (_, alg) = AlgorithmIdentifier::from_der(&der).unwrap();
+        signature_scheme(&alg)
+    }
+
+    // RSASSA-PSS AlgorithmIdentifier with SHA-256, MGF1(SHA-256), salt 32 (RFC 4055 §3.1).
+    const PSS_SHA256: &str = "304106092a864886f70d01010a3034a00f300d06096086480165030402010500a11c301a06092a864886f70d010108300d06096086480165030402010500a203020120";
+
+    #[test]
+    fn signature_algorithms_map_to_schemes() {
+        use SignatureScheme::*;
+        assert_eq!(alg("300d06092a864886f70d0101050500"), Some(RsaPkcs1Sha1));
+        assert_eq!(alg("300d06092a864886f70d01010b0500"), Some(RsaPkcs1Sha256));
+        assert_eq!(alg("300d06092a864886f70d01010c0500"), Some(RsaPkcs1Sha384));
+        assert_eq!(alg("300d06092a864886f70d01010d0500"), Some(RsaPkcs1Sha512));
+        assert_eq!(alg("300a06082a8648ce3d040302"), Some(EcdsaSha256));
+        assert_eq!(alg("300a06082a8648ce3d040303"), Some(EcdsaSha384));
+        assert_eq!(alg("300a06082a8648ce3d040304"), Some(EcdsaSha512));
+        assert_eq!(alg("300506032b6570"), Some(Ed25519));
+        // ecdsa-with-SHA1, ecdsa-with-SHA224, Ed448: unsupported.
+        assert_eq!(alg("300906072a8648ce3d0401"), None);
+        assert_eq!(alg("300a06082a8648ce3d040301"), None);
+        assert_eq!(alg("300506032b6571"), None);
+    }
+
+    #[test]
+    fn pss_parameters_must_match_what_ring_verifies() {
+        assert_eq!(alg(PSS_SHA256), Some(SignatureScheme::RsaPssSha256));
+        // Salt length 20 instead of 32.
+        let salt20 = PSS_SHA256.replace("a203020120", "a203020114");
+        assert_eq!(alg(&salt20), None);
+        // MGF1 with SHA-384 while hashing with SHA-256.
+        let idx = PSS_SHA256.rfind("608648016503040201").unwrap();
+        let mut mgf384 = PSS_SHA256.to_string();
+        mgf384.replace_range(idx..idx + 18, "608648016503040202");
+        assert_eq!(alg(&mgf384), None);
+        // All defaults (SHA-1, salt 20): not supported.
+        assert_eq!(alg("300d06092a864886f70d01010a3000"), None);
+    }
+
+    #[test]
+    fn oversized_input_is_refused_before_parsing() {
+        assert!(matches!(
+            Cert::from_der(&vec![0x30; MAX_CERT_LEN + 1]),
+            Err(CertError::Malformed(_))
+        ));
+        assert!(matches!(Cert::from_der(&[0x30, 0x00]), Err(CertError::Malformed(_))));
+    }
+
+    #[test]
+    fn eku_oids_are_read_in_order() {
+        // SEQUENCE { serverAuth, clientAuth, 2.23.133.8.3 }
+        let der =
+            hex::decode("301b06082b0601050507030106082b0601050507030206056781050803").unwrap();
+        assert_eq!(oid_sequence(&der), ["1.3.6.1.5.5.7.3.1", "1.3.6.1.5.5.7.3.2", "2.23.133.8.3"]);
+        assert!(oid_sequence(&[0x04, 0x00]).is_empty());
+    }
+}

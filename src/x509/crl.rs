@@ -229,7 +229,11 @@ impl Crl {
     /// Whether this CRL's scope (issuingDistributionPoint) covers `cert`.
     fn covers(&self, cert: &Cert) -> bool {
         let is_ca = cert.basic_constraints().is_some_and(|bc| bc.ca);
-        !(self.only_user_certs && is_ca) && !(self.only_ca_certs && !is_ca)
+        if is_ca {
+            !self.only_user_certs
+        } else {
+            !self.only_ca_certs
+        }
     }
 }
 
@@ -349,5 +353,26 @@ fn der_integer_contents(value: &[u8]) -> Vec<u8> {
     match asn1_rs::Integer::from_der(value) {
         Ok((_, int)) => int.as_ref().to_vec(),
         Err(_) => value.to_vec(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serials_compare_as_integers() {
+        assert_eq!(minimal_integer(&[0x00, 0x80]), &[0x00, 0x80]);
+        assert_eq!(minimal_integer(&[0x00, 0x00, 0x7f]), &[0x7f]);
+        assert_eq!(minimal_integer(&[0xff, 0xff, 0x80]), &[0x80]);
+        assert_eq!(minimal_integer(&[0xff, 0x7f]), &[0xff, 0x7f]);
+        assert_eq!(minimal_integer(&[0x00]), &[0x00]);
+        assert_eq!(minimal_integer(&[]), &[] as &[u8]);
+    }
+
+    #[test]
+    fn oversized_input_is_refused_before_parsing() {
+        let big = vec![0x30; MAX_CRL_LEN + 1];
+        assert!(matches!(Crl::from_pem_or_der(&big), Err(CrlError::Malformed(_))));
     }
 }

