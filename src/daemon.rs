@@ -2,5 +2,9 @@
 //! service and the admin endpoint. Every side effect lives here; the verification core stays pure.
 
 pub mod config;
+pub mod fetch;
+pub mod metrics;
 pub mod proto;
+pub mod refresh;
 pub mod snapshot_file;
+pub mod state;
