@@ -152,6 +152,18 @@ fn unordered_x5c_with_an_extra_cross_signed_certificate() {
 }
 
 #[test]
+fn x5c_that_repeats_the_root_or_the_leaf_still_verifies() {
+    let pki = Pki::new();
+    for x5c in [vec![&pki.leaf, &pki.ca, &pki.root], vec![&pki.leaf, &pki.root, &pki.leaf, &pki.ca]]
+    {
+        let b = blob::sign(&blob::header("ES256", &x5c), &good_payload(1), &pki.leaf);
+        let v = verify_blob(&b, &pki.opts(), now()).unwrap();
+        assert_eq!(v.chain.len(), 2);
+        assert_eq!(v.anchor.cert.der(), pki.root.der.as_slice());
+    }
+}
+
+#[test]
 fn expired_leaf_is_refused_at_the_chain_step() {
     let pki = Pki::with_leaf(Spec::leaf("expired signer").validity(t(2020, 1, 1), t(2024, 1, 1)));
     let err = refused(&pki.blob("ES256", &good_payload(1)), &pki.opts());
