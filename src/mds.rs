@@ -236,9 +236,11 @@ pub fn verify_blob(
                 reason: "the BLOB URL is unknown, so the origin cannot be compared".into(),
             })?;
             check_x5u_origin(x5u, blob_url)?;
+            // An empty download is no chain (it must not fall through to "the anchor signs").
             let chain = opts
                 .x5u_chain
                 .as_ref()
+                .filter(|chain| !chain.is_empty())
                 .ok_or_else(|| BlobError::X5uChainMissing { x5u: x5u.clone() })?;
             if chain.len() > opts.max_x5c {
                 return Err(BlobError::TooManyCertificates {

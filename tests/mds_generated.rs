@@ -446,6 +446,9 @@ fn x5u_chain_is_used_only_from_the_blob_origin() {
     opts.blob_url = Some("https://mds.example.org/blob".into());
     opts.x5u_chain = None;
     assert!(matches!(refused(&b, &opts), BlobError::X5uChainMissing { .. }));
+    // An empty download is no chain, even though the root could have signed.
+    opts.x5u_chain = Some(Vec::new());
+    assert!(matches!(refused(&b, &opts), BlobError::X5uChainMissing { .. }));
     // A supplied chain longer than allowed.
     opts.x5u_chain = Some(std::iter::repeat_n(pki.leaf.parsed(), 9).collect());
     assert!(matches!(refused(&b, &opts), BlobError::TooManyCertificates { count: 9, max: 8 }));
