@@ -446,7 +446,7 @@ fn x5u_chain_is_used_only_from_the_blob_origin() {
     opts.blob_url = Some("https://mds.example.org/blob".into());
     opts.x5u_chain = None;
     assert!(matches!(refused(&b, &opts), BlobError::X5uChainMissing { .. }));
-    // An empty download is no chain, even though the root could have signed.
+    // An empty download is no chain (not a fall-back to "the anchor signs").
     opts.x5u_chain = Some(Vec::new());
     assert!(matches!(refused(&b, &opts), BlobError::X5uChainMissing { .. }));
     // A supplied chain longer than allowed.
