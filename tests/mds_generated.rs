@@ -684,3 +684,20 @@ impl ReplaceAlg for Vec<u8> {
         format!("{}.{rest}", blob::b64url(h.to_string().as_bytes())).into_bytes()
     }
 }
+
+#[test]
+fn truncations_and_byte_flips_never_panic() {
+    let pki = Pki::new();
+    let b = pki.blob("ES256", &good_payload(1));
+    let opts = pki.opts();
+    for len in (0..b.len()).step_by(7) {
+        assert!(verify_blob(&b[..len], &opts, now()).is_err(), "truncated to {len}");
+    }
+    for i in (0..b.len()).step_by(13) {
+        for flip in [0x01, 0x20, 0x80] {
+            let mut m = b.clone();
+            m[i] ^= flip;
+            assert!(verify_blob(&m, &opts, now()).is_err(), "byte {i} ^ {flip:#x}");
+        }
+    }
+}
