@@ -301,13 +301,12 @@ fn parse_entry(
         }
     }
     // Lowercase, and listed once (real BLOBs repeat some within one entry).
-    let mut unique: Vec<String> = Vec::with_capacity(key_identifiers.len());
-    for key_id in key_identifiers.iter().map(|k| k.to_ascii_lowercase()) {
-        if !unique.contains(&key_id) {
-            unique.push(key_id);
-        }
-    }
-    let key_identifiers = unique;
+    let mut seen = std::collections::HashSet::with_capacity(key_identifiers.len());
+    let key_identifiers: Vec<String> = key_identifiers
+        .iter()
+        .map(|k| k.to_ascii_lowercase())
+        .filter(|k| seen.insert(k.clone()))
+        .collect();
     if aaguid.is_none() && aaid.is_none() && key_identifiers.is_empty() {
         return Err(fail(&id, "no aaguid, aaid or attestationCertificateKeyIdentifiers".into()));
     }
