@@ -416,6 +416,17 @@ fn attestation_object_structure() {
         now(),
     );
     assert_invalid(&r, ReasonCode::LimitExceeded);
+    let big_cd = vec![b' '; 64 * 1024 + 1];
+    let r = verifier.verify_registration(
+        &RegistrationInput {
+            attestation_object: &made.attestation_object,
+            client_data_json: &big_cd,
+            expectations: None,
+        },
+        None,
+        now(),
+    );
+    assert_invalid(&r, ReasonCode::LimitExceeded);
     // No attested credential data (AT clear).
     let auth = gen::auth_data(gen::RP_ID, 0x01, &Uuid::nil(), &[], &[]);
     check(object_with("none", Value::Map(vec![]), &auth), ReasonCode::MalformedAuthenticatorData);
