@@ -87,9 +87,10 @@ pub struct ParsedPayload {
     pub unknown: UnknownCounts,
 }
 
-/// Parses a payload without any signature check: for tests and for callers that verified the
-/// bytes some other way (a snapshot they wrote themselves). BLOBs go through
-/// [`super::verify_blob`].
+/// Parses a payload WITHOUT any signature, chain, revocation or rollback check.
+///
+/// For tests (hand-made entries) and fuzzing only: a store built this way is not trusted data.
+/// Everything that serves relying parties must go through [`super::verify_blob`].
 pub fn parse_payload(json: &[u8], limits: &PayloadLimits) -> Result<ParsedPayload, BlobError> {
     let top = parse_top(json)?;
     top.into_parsed(limits)
