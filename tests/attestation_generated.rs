@@ -664,3 +664,117 @@ fn verifier_is_shareable_across_threads() {
     let stats = verifier.cache_stats();
     assert_eq!(stats.hits + stats.misses, 4);
 }
+
+/// The attStmt of a generated registration, as map entries.
+fn stmt_entries(made: &Made) -> Vec<(Value, Value)> {
+    let value: Value = ciborium::de::from_reader(&made.attestation_object[..]).unwrap();
+    let Value::Map(top) = value else { panic!() };
+    match top.into_iter().find(|(k, _)| k == &Value::Text("attStmt".into())).unwrap().1 {
+        Value::Map(m) => m,
+        _ => panic!(),
+    }
+}
+
+fn with_field(stmt: &[(Value, Value)], name: &str, value: Option<Value>) -> Value {
+    let mut out: Vec<(Value, Value)> =
+        stmt.iter().filter(|(k, _)| k != &Value::Text(name.into())).cloned().collect();
+    if let Some(v) = value {
+        out.push((Value::Text(name.into()), v));
+    }
+    Value::Map(out)
+}
+
+#[test]
+fn statement_field_shapes() {
+    let b = |d: &[u8]| Value::Bytes(d.to_vec());
+    for (fmt, name) in [(Fmt::Packed, "packed"), (Fmt::FidoU2f, "fido-u2f"), (Fmt::Apple, "apple")]
+    {
+        let made = make(fmt, &Opts::default(), None);
+        let stmt = stmt_entries(&made);
+        let mut cases = vec![
+            (with_field(&stmt, "x5c", Some(Value::Text("x".into()))), "x5c"),
+            (with_field(&stmt, "x5c", Some(Value::Array(vec![]))), "empty"),
+            (
+                with_field(&stmt, "x5c", Some(Value::Array(vec![Value::Integer(1.into())]))),
+                "x5c[0]",
+            ),
+            (
+                with_field(&stmt, "x5c", Some(Value::Array(vec![b(b"\x30\x03\x02\x01\x01")]))),
+                "x5c[0]",
+            ),
+            (Value::Array(vec![]), "instead of a map"),
+        ];
+        if fmt != Fmt::Apple {
+            cases.push((with_field(&stmt, "sig", None), "sig is missing"));
+            cases.push((with_field(&stmt, "sig", Some(Value::Integer(1.into()))), "sig"));
+        } else {
+            cases.push((with_field(&stmt, "x5c", None), "x5c is missing"));
+        }
+        if fmt == Fmt::Packed {
+            cases.push((with_field(&stmt, "alg", None), "alg is missing"));
+            cases.push((with_field(&stmt, "alg", Some(Value::Text("ES256".into()))), "alg"));
+            cases.push((with_field(&stmt, "alg", Some(Value::Integer((-48).into()))), "ML-DSA-44"));
+        }
+        for (stmt, needle) in cases {
+            let ao = object_with(name, stmt, &made.auth_data);
+            let m = Made { attestation_object: ao, ..clone_made(&made) };
+            let r = run(&m);
+            assert!(!r.statement_valid, "{name} {needle}");
+            assert!(
+                r.reasons.iter().any(|r| r.message.contains(needle)),
+                "{name} {needle}: {:?}",
+                r.reasons
+            );
+        }
+    }
+}
+
+#[test]
+fn apple_requires_the_nonce_extension() {
+    // A packed leaf has no apple nonce extension; put it into an apple statement.
+    let packed = make(Fmt::Packed, &Opts::default(), None);
+    let x5c =
+        stmt_entries(&packed).into_iter().find(|(k, _)| k == &Value::Text("x5c".into())).unwrap().1;
+    let stmt = Value::Map(vec![(Value::Text("x5c".into()), x5c)]);
+    let ao = object_with("apple", stmt, &packed.auth_data);
+    let m = Made { attestation_object: ao, ..clone_made(&packed) };
+    let r = run(&m);
+    assert_invalid(&r, ReasonCode::CertificateRequirements);
+    assert!(r.reasons[0].message.contains("nonce extension"));
+}
+
+#[test]
+fn fido_u2f_credential_key_must_be_p256() {
+    let made = make(Fmt::FidoU2f, &Opts::default(), None);
+    let i = |n: i64| Value::Integer(n.into());
+    let ed25519 = gen::enc(&Value::Map(vec![
+        (i(1), i(1)),
+        (i(3), i(-8)),
+        (i(-1), i(6)),
+        (i(-2), Value::Bytes(vec![3; 32])),
+    ]));
+    let auth = gen::auth_data(gen::RP_ID, gen::FLAGS_DEFAULT, &Uuid::nil(), &[1; 16], &ed25519);
+    let ao = object_with("fido-u2f", Value::Map(stmt_entries(&made)), &auth);
+    let m = Made { attestation_object: ao, ..clone_made(&made) };
+    assert_invalid(&run(&m), ReasonCode::CredentialKeyMismatch);
+}
+
+#[test]
+fn compound_is_bounded() {
+    let made = make(Fmt::Compound, &Opts::default(), None);
+    let value: Value = ciborium::de::from_reader(&made.attestation_object[..]).unwrap();
+    let Value::Map(top) = value else { panic!() };
+    let Value::Array(items) =
+        top.into_iter().find(|(k, _)| k == &Value::Text("attStmt".into())).unwrap().1
+    else {
+        panic!()
+    };
+    let many: Vec<Value> = items.iter().cycle().take(5).cloned().collect();
+    let ao = object_with("compound", Value::Array(many), &made.auth_data);
+    let m = Made { attestation_object: ao, ..clone_made(&made) };
+    assert_invalid(&run(&m), ReasonCode::LimitExceeded);
+    let four: Vec<Value> = items.iter().cycle().take(4).cloned().collect();
+    let ao = object_with("compound", Value::Array(four), &made.auth_data);
+    let m = Made { attestation_object: ao, ..clone_made(&made) };
+    assert!(run(&m).statement_valid);
+}
