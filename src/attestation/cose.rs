@@ -550,7 +550,8 @@ mod tests {
     #[test]
     fn key_shape_rejections() {
         let b = |n: usize| Value::Bytes(vec![1; n]);
-        let cases: Vec<(Vec<(Value, Value)>, ReasonCode, &str)> = vec![
+        type Case = (Vec<(Value, Value)>, ReasonCode, &'static str);
+        let cases: Vec<Case> = vec![
             (vec![(i(3), i(-7))], ReasonCode::MalformedCredentialKey, "lacks kty"),
             (vec![(i(1), i(9)), (i(3), i(-7))], ReasonCode::UnsupportedAlgorithm, "key type 9"),
             (
