@@ -181,6 +181,10 @@ fn leaf_not_yet_valid_or_expired() {
         for window in [(t(2026, 1, 1), t(2030, 1, 1)), (t(2021, 1, 1), t(2024, 1, 1))] {
             let made = make(fmt, &Opts { leaf_validity: Some(window), ..Default::default() }, None);
             assert_valid_untrusted(&run(&made), ReasonCode::CertificateExpired);
+            // Reported even when there is no metadata to build a chain against.
+            let r = run_with(&made, None, now());
+            assert_valid_untrusted(&r, ReasonCode::CertificateExpired);
+            assert!(codes(&r).contains(&ReasonCode::MetadataNotFound));
         }
     }
 }
@@ -510,6 +514,15 @@ fn compound_rules() {
     check(Value::Array(vec![items[0].clone(), unknown]), ReasonCode::UnsupportedFormat);
     // Not an array.
     check(Value::Map(vec![]), ReasonCode::MalformedStatement);
+    // Order does not matter: trust is judged on the statement with a certificate chain.
+    let reversed = object_with(
+        "compound",
+        Value::Array(vec![items[1].clone(), items[0].clone()]),
+        &made.auth_data,
+    );
+    let r = run(&Made { attestation_object: reversed, ..clone_made(&made) });
+    assert_eq!(r.attestation_type, Some(AttestationType::Basic));
+    assert!(!r.trust_path.is_empty());
 }
 
 #[test]
@@ -777,4 +790,36 @@ fn compound_is_bounded() {
     let ao = object_with("compound", Value::Array(four), &made.auth_data);
     let m = Made { attestation_object: ao, ..clone_made(&made) };
     assert!(run(&m).statement_valid);
+}
+
+#[test]
+fn chain_cache_is_bounded() {
+    let verifier = Verifier::with_cache_capacity(VerifierOptions::default(), 1);
+    for i in 0..3 {
+        let made = make(Fmt::Packed, &Opts::default(), None);
+        let store = gen::store(20 + i, &[entry_for(&made, certified())]);
+        let r = verifier.verify_registration(
+            &RegistrationInput {
+                attestation_object: &made.attestation_object,
+                client_data_json: &made.client_data_json,
+                expectations: None,
+            },
+            Some(&store),
+            now(),
+        );
+        assert!(r.trusted);
+        assert_eq!(verifier.cache_stats().entries, 1);
+    }
+    let off = Verifier::with_cache_capacity(VerifierOptions::default(), 0);
+    let made = make(Fmt::Packed, &Opts::default(), None);
+    let store = gen::store(30, &[entry_for(&made, certified())]);
+    for _ in 0..2 {
+        let input = RegistrationInput {
+            attestation_object: &made.attestation_object,
+            client_data_json: &made.client_data_json,
+            expectations: None,
+        };
+        assert!(off.verify_registration(&input, Some(&store), now()).trusted);
+    }
+    assert_eq!(off.cache_stats().hits, 0);
 }
