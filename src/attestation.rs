@@ -390,6 +390,16 @@ impl Verifier {
                 ),
             ));
         }
+        if input.client_data_json.len() > client_data::MAX_CLIENT_DATA_LEN {
+            return result.fail(Reason::new(
+                ReasonCode::LimitExceeded,
+                format!(
+                    "clientDataJSON is {} bytes, more than {}",
+                    input.client_data_json.len(),
+                    client_data::MAX_CLIENT_DATA_LEN
+                ),
+            ));
+        }
         let object = match parse_attestation_object(input.attestation_object, limits.max_cbor_depth)
         {
             Ok(o) => o,

@@ -4,21 +4,24 @@
 //! Pure: the caller supplies the BLOB bytes, the trust anchors, the CRLs (and an x5u chain it
 //! downloaded), the last accepted `no`, and `now`. Nothing here fetches, reads files or the clock.
 //!
-//! The order of the checks in [`verify_blob`] is fixed and each failure names its step
-//! ([`BlobError::step`]):
+//! The checks run in this order; each failure names its step ([`BlobError::step`]):
 //!
-//! | step | check |
-//! |---|---|
-//! | `size` | the BLOB is not larger than [`BlobVerifyOptions::max_blob_bytes`] |
-//! | `jws` | compact serialisation: three parts, strict unpadded base64url |
-//! | `header` | the header is a JSON object with `alg`; `x5c` decodes; no `crit` |
-//! | `alg` | `alg` is on the allow-list; later: it fits the signing key's type |
-//! | `x5u` | `x5u` has the BLOB URL's origin and its chain was supplied (§3.2 step 4) |
-//! | `chain` | x5c bounded and parseable; path from the leaf to a trust anchor (§3.2 steps 4–5) |
-//! | `revocation` | every chain certificate against a current CRL of its issuer (§3.2 step 2) |
-//! | `signature` | the JWS signature with the leaf key (§3.2 step 6) |
-//! | `payload` | `no`, `nextUpdate`, `entries` well-formed (entries are parsed tolerantly) |
-//! | `rollback` | `no` greater than the last accepted `no` (§3.2 step 6) |
+//! 1. `size`: the BLOB is not larger than [`BlobVerifyOptions::max_blob_bytes`].
+//! 2. `jws`: compact serialisation, three parts, strict unpadded base64url.
+//! 3. `header`: a JSON object with `alg`; `x5c` decodes; no `crit`.
+//! 4. `alg`: `alg` is on the allow-list.
+//! 5. `x5u` (§3.2 step 4): when present, it has the BLOB URL's origin and its downloaded chain
+//!    was supplied. `x5u` takes precedence over `x5c`.
+//! 6. `chain`: x5c bounded and parseable.
+//! 7. `alg`: `alg` fits the signing key's type (RS*/PS* RSA, ES256/384/512 P-256/384/521).
+//! 8. `chain`: the leaf's keyUsage allows signatures; a path from the leaf through the offered
+//!    certificates (an unordered bag) to a pinned anchor (§3.2 steps 4–5). Without x5c and x5u
+//!    the anchor itself must have signed (§3.2 step 5).
+//! 9. `revocation` (§3.2 step 2): every chain certificate against a current CRL of its issuer.
+//! 10. `signature` (§3.2 step 6): the JWS signature with the leaf key (ECDSA as JOSE `r‖s`).
+//! 11. `payload`: `no`, `nextUpdate`, `entries` well-formed (entries are parsed tolerantly:
+//!     quarantined, not fatal).
+//! 12. `rollback` (§3.2 step 6): `no` greater than the last accepted `no`.
 //!
 //! The signature is checked before the payload is parsed, so unauthenticated JSON is never
 //! parsed; rollback is checked after the signature (an unsigned `no` proves nothing) and before
@@ -236,9 +239,11 @@ pub fn verify_blob(
                 reason: "the BLOB URL is unknown, so the origin cannot be compared".into(),
             })?;
             check_x5u_origin(x5u, blob_url)?;
+            // An empty download is no chain (it must not fall through to "the anchor signs").
             let chain = opts
                 .x5u_chain
                 .as_ref()
+                .filter(|chain| !chain.is_empty())
                 .ok_or_else(|| BlobError::X5uChainMissing { x5u: x5u.clone() })?;
             if chain.len() > opts.max_x5c {
                 return Err(BlobError::TooManyCertificates {

@@ -382,7 +382,7 @@ impl TrustStore {
     /// Builds the indexes in one pass over `entries` (in BLOB order). A key claimed by several
     /// entries stays with the first one; the others are listed in [`TrustStore::duplicates`]
     /// (real BLOBs repeat U2F key identifiers across entries).
-    pub fn from_entries(no: u64, next_update: Date, entries: Vec<Entry>) -> TrustStore {
+    pub(crate) fn from_entries(no: u64, next_update: Date, entries: Vec<Entry>) -> TrustStore {
         use std::collections::hash_map::Entry as Slot;
         use std::collections::HashMap;
         let mut by_aaguid = HashMap::new();

@@ -181,6 +181,10 @@ fn leaf_not_yet_valid_or_expired() {
         for window in [(t(2026, 1, 1), t(2030, 1, 1)), (t(2021, 1, 1), t(2024, 1, 1))] {
             let made = make(fmt, &Opts { leaf_validity: Some(window), ..Default::default() }, None);
             assert_valid_untrusted(&run(&made), ReasonCode::CertificateExpired);
+            // Reported even when there is no metadata to build a chain against.
+            let r = run_with(&made, None, now());
+            assert_valid_untrusted(&r, ReasonCode::CertificateExpired);
+            assert!(codes(&r).contains(&ReasonCode::MetadataNotFound));
         }
     }
 }
@@ -416,6 +420,17 @@ fn attestation_object_structure() {
         now(),
     );
     assert_invalid(&r, ReasonCode::LimitExceeded);
+    let big_cd = vec![b' '; 64 * 1024 + 1];
+    let r = verifier.verify_registration(
+        &RegistrationInput {
+            attestation_object: &made.attestation_object,
+            client_data_json: &big_cd,
+            expectations: None,
+        },
+        None,
+        now(),
+    );
+    assert_invalid(&r, ReasonCode::LimitExceeded);
     // No attested credential data (AT clear).
     let auth = gen::auth_data(gen::RP_ID, 0x01, &Uuid::nil(), &[], &[]);
     check(object_with("none", Value::Map(vec![]), &auth), ReasonCode::MalformedAuthenticatorData);
@@ -499,6 +514,15 @@ fn compound_rules() {
     check(Value::Array(vec![items[0].clone(), unknown]), ReasonCode::UnsupportedFormat);
     // Not an array.
     check(Value::Map(vec![]), ReasonCode::MalformedStatement);
+    // Order does not matter: trust is judged on the statement with a certificate chain.
+    let reversed = object_with(
+        "compound",
+        Value::Array(vec![items[1].clone(), items[0].clone()]),
+        &made.auth_data,
+    );
+    let r = run(&Made { attestation_object: reversed, ..clone_made(&made) });
+    assert_eq!(r.attestation_type, Some(AttestationType::Basic));
+    assert!(!r.trust_path.is_empty());
 }
 
 #[test]
@@ -652,4 +676,150 @@ fn verifier_is_shareable_across_threads() {
     });
     let stats = verifier.cache_stats();
     assert_eq!(stats.hits + stats.misses, 4);
+}
+
+/// The attStmt of a generated registration, as map entries.
+fn stmt_entries(made: &Made) -> Vec<(Value, Value)> {
+    let value: Value = ciborium::de::from_reader(&made.attestation_object[..]).unwrap();
+    let Value::Map(top) = value else { panic!() };
+    match top.into_iter().find(|(k, _)| k == &Value::Text("attStmt".into())).unwrap().1 {
+        Value::Map(m) => m,
+        _ => panic!(),
+    }
+}
+
+fn with_field(stmt: &[(Value, Value)], name: &str, value: Option<Value>) -> Value {
+    let mut out: Vec<(Value, Value)> =
+        stmt.iter().filter(|(k, _)| k != &Value::Text(name.into())).cloned().collect();
+    if let Some(v) = value {
+        out.push((Value::Text(name.into()), v));
+    }
+    Value::Map(out)
+}
+
+#[test]
+fn statement_field_shapes() {
+    let b = |d: &[u8]| Value::Bytes(d.to_vec());
+    for (fmt, name) in [(Fmt::Packed, "packed"), (Fmt::FidoU2f, "fido-u2f"), (Fmt::Apple, "apple")]
+    {
+        let made = make(fmt, &Opts::default(), None);
+        let stmt = stmt_entries(&made);
+        let mut cases = vec![
+            (with_field(&stmt, "x5c", Some(Value::Text("x".into()))), "x5c"),
+            (with_field(&stmt, "x5c", Some(Value::Array(vec![]))), "empty"),
+            (
+                with_field(&stmt, "x5c", Some(Value::Array(vec![Value::Integer(1.into())]))),
+                "x5c[0]",
+            ),
+            (
+                with_field(&stmt, "x5c", Some(Value::Array(vec![b(b"\x30\x03\x02\x01\x01")]))),
+                "x5c[0]",
+            ),
+            (Value::Array(vec![]), "instead of a map"),
+        ];
+        if fmt != Fmt::Apple {
+            cases.push((with_field(&stmt, "sig", None), "sig is missing"));
+            cases.push((with_field(&stmt, "sig", Some(Value::Integer(1.into()))), "sig"));
+        } else {
+            cases.push((with_field(&stmt, "x5c", None), "x5c is missing"));
+        }
+        if fmt == Fmt::Packed {
+            cases.push((with_field(&stmt, "alg", None), "alg is missing"));
+            cases.push((with_field(&stmt, "alg", Some(Value::Text("ES256".into()))), "alg"));
+            cases.push((with_field(&stmt, "alg", Some(Value::Integer((-48).into()))), "ML-DSA-44"));
+        }
+        for (stmt, needle) in cases {
+            let ao = object_with(name, stmt, &made.auth_data);
+            let m = Made { attestation_object: ao, ..clone_made(&made) };
+            let r = run(&m);
+            assert!(!r.statement_valid, "{name} {needle}");
+            assert!(
+                r.reasons.iter().any(|r| r.message.contains(needle)),
+                "{name} {needle}: {:?}",
+                r.reasons
+            );
+        }
+    }
+}
+
+#[test]
+fn apple_requires_the_nonce_extension() {
+    // A packed leaf has no apple nonce extension; put it into an apple statement.
+    let packed = make(Fmt::Packed, &Opts::default(), None);
+    let x5c =
+        stmt_entries(&packed).into_iter().find(|(k, _)| k == &Value::Text("x5c".into())).unwrap().1;
+    let stmt = Value::Map(vec![(Value::Text("x5c".into()), x5c)]);
+    let ao = object_with("apple", stmt, &packed.auth_data);
+    let m = Made { attestation_object: ao, ..clone_made(&packed) };
+    let r = run(&m);
+    assert_invalid(&r, ReasonCode::CertificateRequirements);
+    assert!(r.reasons[0].message.contains("nonce extension"));
+}
+
+#[test]
+fn fido_u2f_credential_key_must_be_p256() {
+    let made = make(Fmt::FidoU2f, &Opts::default(), None);
+    let i = |n: i64| Value::Integer(n.into());
+    let ed25519 = gen::enc(&Value::Map(vec![
+        (i(1), i(1)),
+        (i(3), i(-8)),
+        (i(-1), i(6)),
+        (i(-2), Value::Bytes(vec![3; 32])),
+    ]));
+    let auth = gen::auth_data(gen::RP_ID, gen::FLAGS_DEFAULT, &Uuid::nil(), &[1; 16], &ed25519);
+    let ao = object_with("fido-u2f", Value::Map(stmt_entries(&made)), &auth);
+    let m = Made { attestation_object: ao, ..clone_made(&made) };
+    assert_invalid(&run(&m), ReasonCode::CredentialKeyMismatch);
+}
+
+#[test]
+fn compound_is_bounded() {
+    let made = make(Fmt::Compound, &Opts::default(), None);
+    let value: Value = ciborium::de::from_reader(&made.attestation_object[..]).unwrap();
+    let Value::Map(top) = value else { panic!() };
+    let Value::Array(items) =
+        top.into_iter().find(|(k, _)| k == &Value::Text("attStmt".into())).unwrap().1
+    else {
+        panic!()
+    };
+    let many: Vec<Value> = items.iter().cycle().take(5).cloned().collect();
+    let ao = object_with("compound", Value::Array(many), &made.auth_data);
+    let m = Made { attestation_object: ao, ..clone_made(&made) };
+    assert_invalid(&run(&m), ReasonCode::LimitExceeded);
+    let four: Vec<Value> = items.iter().cycle().take(4).cloned().collect();
+    let ao = object_with("compound", Value::Array(four), &made.auth_data);
+    let m = Made { attestation_object: ao, ..clone_made(&made) };
+    assert!(run(&m).statement_valid);
+}
+
+#[test]
+fn chain_cache_is_bounded() {
+    let verifier = Verifier::with_cache_capacity(VerifierOptions::default(), 1);
+    for i in 0..3 {
+        let made = make(Fmt::Packed, &Opts::default(), None);
+        let store = gen::store(20 + i, &[entry_for(&made, certified())]);
+        let r = verifier.verify_registration(
+            &RegistrationInput {
+                attestation_object: &made.attestation_object,
+                client_data_json: &made.client_data_json,
+                expectations: None,
+            },
+            Some(&store),
+            now(),
+        );
+        assert!(r.trusted);
+        assert_eq!(verifier.cache_stats().entries, 1);
+    }
+    let off = Verifier::with_cache_capacity(VerifierOptions::default(), 0);
+    let made = make(Fmt::Packed, &Opts::default(), None);
+    let store = gen::store(30, &[entry_for(&made, certified())]);
+    for _ in 0..2 {
+        let input = RegistrationInput {
+            attestation_object: &made.attestation_object,
+            client_data_json: &made.client_data_json,
+            expectations: None,
+        };
+        assert!(off.verify_registration(&input, Some(&store), now()).trusted);
+    }
+    assert_eq!(off.cache_stats().hits, 0);
 }

@@ -351,3 +351,32 @@ fn mutated_real_vectors_never_panic() {
     panics.dedup();
     assert!(panics.is_empty(), "panics in: {panics:#?}");
 }
+
+/// Attestation types reported for vectors whose type the source names.
+#[test]
+fn attestation_types_of_named_vectors() {
+    use mdsd::attestation::AttestationType as T;
+    let verifier = Verifier::new(VerifierOptions::default());
+    let vectors = load_vectors();
+    for (id, expected) in [
+        ("java-webauthn-server-fido-u2f-FidoU2f-SelfAttestation", T::SelfAttestation),
+        ("java-webauthn-server-fido-u2f-FidoU2f-BasicAttestation", T::Basic),
+        ("java-webauthn-server-packed-Packed-SelfAttestation", T::SelfAttestation),
+        ("java-webauthn-server-packed-Packed-BasicAttestation", T::Basic),
+        ("java-webauthn-server-apple-RealExamples-AppleAttestationIos", T::AnonCa),
+        ("java-webauthn-server-none-NoneAttestation-Default", T::None),
+    ] {
+        let v = vectors.iter().find(|v| v.id == id).unwrap();
+        let ao = b64(&v.attestation_object);
+        let cd = b64(&v.client_data_json);
+        let input = RegistrationInput {
+            attestation_object: &ao,
+            client_data_json: &cd,
+            expectations: None,
+        };
+        let at = time(v.valid_at.as_deref().unwrap_or(DEFAULT_AT));
+        let r = verifier.verify_registration(&input, None, at);
+        assert!(r.statement_valid, "{id}: {:?}", r.reasons);
+        assert_eq!(r.attestation_type, Some(expected), "{id}");
+    }
+}

@@ -152,6 +152,18 @@ fn unordered_x5c_with_an_extra_cross_signed_certificate() {
 }
 
 #[test]
+fn x5c_that_repeats_the_root_or_the_leaf_still_verifies() {
+    let pki = Pki::new();
+    for x5c in [vec![&pki.leaf, &pki.ca, &pki.root], vec![&pki.leaf, &pki.root, &pki.leaf, &pki.ca]]
+    {
+        let b = blob::sign(&blob::header("ES256", &x5c), &good_payload(1), &pki.leaf);
+        let v = verify_blob(&b, &pki.opts(), now()).unwrap();
+        assert_eq!(v.chain.len(), 2);
+        assert_eq!(v.anchor.cert.der(), pki.root.der.as_slice());
+    }
+}
+
+#[test]
 fn expired_leaf_is_refused_at_the_chain_step() {
     let pki = Pki::with_leaf(Spec::leaf("expired signer").validity(t(2020, 1, 1), t(2024, 1, 1)));
     let err = refused(&pki.blob("ES256", &good_payload(1)), &pki.opts());
@@ -434,6 +446,9 @@ fn x5u_chain_is_used_only_from_the_blob_origin() {
     opts.blob_url = Some("https://mds.example.org/blob".into());
     opts.x5u_chain = None;
     assert!(matches!(refused(&b, &opts), BlobError::X5uChainMissing { .. }));
+    // An empty download is no chain (not a fall-back to "the anchor signs").
+    opts.x5u_chain = Some(Vec::new());
+    assert!(matches!(refused(&b, &opts), BlobError::X5uChainMissing { .. }));
     // A supplied chain longer than allowed.
     opts.x5u_chain = Some(std::iter::repeat_n(pki.leaf.parsed(), 9).collect());
     assert!(matches!(refused(&b, &opts), BlobError::TooManyCertificates { count: 9, max: 8 }));
@@ -667,5 +682,22 @@ impl ReplaceAlg for Vec<u8> {
             serde_json::from_slice(&engine.decode(header).unwrap()).unwrap();
         h["alg"] = json!(alg);
         format!("{}.{rest}", blob::b64url(h.to_string().as_bytes())).into_bytes()
+    }
+}
+
+#[test]
+fn truncations_and_byte_flips_never_panic() {
+    let pki = Pki::new();
+    let b = pki.blob("ES256", &good_payload(1));
+    let opts = pki.opts();
+    for len in (0..b.len()).step_by(7) {
+        assert!(verify_blob(&b[..len], &opts, now()).is_err(), "truncated to {len}");
+    }
+    for i in (0..b.len()).step_by(13) {
+        for flip in [0x01, 0x20, 0x80] {
+            let mut m = b.clone();
+            m[i] ^= flip;
+            assert!(verify_blob(&m, &opts, now()).is_err(), "byte {i} ^ {flip:#x}");
+        }
     }
 }

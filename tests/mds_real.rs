@@ -337,3 +337,26 @@ fn ingest_time_of_the_2024_12_blob() {
     }
     println!("2024-12 BLOB (4.1 MB, 280 entries): {:?} per verify_blob", start.elapsed() / runs);
 }
+
+#[test]
+fn payload_mutations_never_panic() {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+    use mdsd::mds::{parse_payload, PayloadLimits};
+    let text = String::from_utf8(data("tweag_webauthn__golden-metadata_small_blob.jwt")).unwrap();
+    let payload = URL_SAFE_NO_PAD.decode(text.split('.').nth(1).unwrap()).unwrap();
+    let limits = PayloadLimits::default();
+    let parsed = parse_payload(&payload, &limits).unwrap();
+    assert_eq!(parsed.store.entries().len(), 2);
+    for i in (0..payload.len()).step_by(29) {
+        for flip in [0x01, 0x22 ^ b'a'] {
+            let mut m = payload.clone();
+            m[i] ^= flip;
+            // Refused, or parsed with some entries quarantined: never a panic.
+            if let Ok(p) = parse_payload(&m, &limits) {
+                assert_eq!(p.store.entries().len() + p.quarantined.len(), 2);
+            }
+        }
+        let _ = parse_payload(&payload[..i], &limits);
+    }
+}

@@ -1095,6 +1095,18 @@ fn generated_crl_stale_and_not_yet_valid() {
             other => panic!("{this} .. {next}: {other:?}"),
         }
     }
+    // With several stale CRLs the newest is reported (whatever the order).
+    let newer = crl(pki::crl(&p.ca, &[], pki::t(2024, 11, 15), pki::t(2024, 12, 15)));
+    let older = crl(pki::crl(&p.ca, &[], pki::t(2024, 10, 1), pki::t(2024, 11, 1)));
+    for pair in [[&newer, &older], [&older, &newer]] {
+        let mut crls = clean_crls(&p);
+        crls[1] = Arc::clone(pair[0]);
+        crls.push(Arc::clone(pair[1]));
+        assert!(matches!(
+            check_revocation(&p.path, &crls, NOW, RevocationMode::Require),
+            Err(RevocationError::Stale { this_update, .. }) if this_update == pki::t(2024, 11, 15)
+        ));
+    }
     // thisUpdate == now is current.
     let mut crls = clean_crls(&p);
     crls[1] = crl(pki::crl(&p.ca, &[], NOW, pki::t(2025, 2, 1)));

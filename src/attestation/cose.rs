@@ -548,6 +548,87 @@ mod tests {
     }
 
     #[test]
+    fn key_shape_rejections() {
+        let b = |n: usize| Value::Bytes(vec![1; n]);
+        type Case = (Vec<(Value, Value)>, ReasonCode, &'static str);
+        let cases: Vec<Case> = vec![
+            (vec![(i(3), i(-7))], ReasonCode::MalformedCredentialKey, "lacks kty"),
+            (vec![(i(1), i(9)), (i(3), i(-7))], ReasonCode::UnsupportedAlgorithm, "key type 9"),
+            (
+                vec![
+                    (i(1), i(2)),
+                    (i(3), i(-7)),
+                    (i(-1), i(1)),
+                    (i(-2), b(32)),
+                    (i(-3), Value::Bool(true)),
+                ],
+                ReasonCode::UnsupportedAlgorithm,
+                "compressed",
+            ),
+            (
+                vec![(i(1), i(3)), (i(3), i(-7)), (i(-1), b(256)), (i(-2), b(3))],
+                ReasonCode::MalformedCredentialKey,
+                "RSA",
+            ),
+            (
+                vec![
+                    (i(1), i(3)),
+                    (i(3), i(-257)),
+                    (i(-1), Value::Bytes(vec![0; 4])),
+                    (i(-2), b(3)),
+                ],
+                ReasonCode::MalformedCredentialKey,
+                "zero",
+            ),
+            (
+                vec![(i(1), i(1)), (i(3), i(-8)), (i(-1), i(6)), (i(-2), b(31))],
+                ReasonCode::MalformedCredentialKey,
+                "Ed25519 key of 31",
+            ),
+            (
+                vec![(i(1), i(1)), (i(3), i(-7)), (i(-1), i(6)), (i(-2), b(32))],
+                ReasonCode::MalformedCredentialKey,
+                "OKP Ed25519",
+            ),
+            (
+                vec![(i(1), i(1)), (i(3), i(-8)), (i(-1), i(4)), (i(-2), b(32))],
+                ReasonCode::UnsupportedAlgorithm,
+                "OKP curve 4",
+            ),
+            (
+                vec![(i(1), i(7)), (i(3), i(-48)), (i(-1), b(100))],
+                ReasonCode::MalformedCredentialKey,
+                "ML-DSA-44",
+            ),
+            (
+                vec![(i(1), i(7)), (i(3), i(-7)), (i(-1), b(1312))],
+                ReasonCode::MalformedCredentialKey,
+                "AKP",
+            ),
+            (
+                vec![(i(1), i(2)), (i(3), i(-7)), (i(-1), i(1)), (i(-2), i(5)), (i(-3), b(32))],
+                ReasonCode::MalformedCredentialKey,
+                "byte string",
+            ),
+        ];
+        for (entries, code, needle) in cases {
+            let err = CoseKey::parse_prefix(&enc(&Value::Map(entries))).unwrap_err();
+            assert_eq!(err.code, code, "{needle}: {err}");
+            assert!(err.message.contains(needle), "{needle}: {err}");
+        }
+        let not_map = CoseKey::parse_prefix(&enc(&i(1))).unwrap_err();
+        assert!(not_map.message.contains("not a CBOR map"));
+        // ML-DSA keys of the right size parse, as unsupported.
+        let (k, _) = CoseKey::parse_prefix(&enc(&Value::Map(vec![
+            (i(1), i(7)),
+            (i(3), i(-48)),
+            (i(-1), b(1312)),
+        ])))
+        .unwrap();
+        assert_eq!(k.key, PublicKey::Unsupported { algorithm: "ML-DSA-44".into() });
+    }
+
+    #[test]
     fn huge_maps_are_rejected() {
         let big = Value::Map((0..300).map(|n| (i(n), i(0))).collect());
         assert!(check_no_duplicate_keys(&big).unwrap_err().contains("300 entries"));

@@ -77,7 +77,6 @@ pub(super) fn parse_time(s: Option<&str>) -> Result<OffsetDateTime, LoadError> {
 /// Reads the BLOB, the roots (default: the built-in pins) and the CRLs, and verifies the BLOB at
 /// `at` (default: now). `danger_skip_revocation` is logged at WARN. Used by
 /// `mdsd attestation verify --blob`.
-#[allow(dead_code)]
 pub(super) fn load_verified_blob(
     blob: &Path,
     roots: &[PathBuf],

@@ -87,9 +87,10 @@ pub struct ParsedPayload {
     pub unknown: UnknownCounts,
 }
 
-/// Parses a payload without any signature check: for tests and for callers that verified the
-/// bytes some other way (a snapshot they wrote themselves). BLOBs go through
-/// [`super::verify_blob`].
+/// Parses a payload WITHOUT any signature, chain, revocation or rollback check.
+///
+/// For tests (hand-made entries) and fuzzing only: a store built this way is not trusted data.
+/// Everything that serves relying parties must go through [`super::verify_blob`].
 pub fn parse_payload(json: &[u8], limits: &PayloadLimits) -> Result<ParsedPayload, BlobError> {
     let top = parse_top(json)?;
     top.into_parsed(limits)
@@ -301,13 +302,12 @@ fn parse_entry(
         }
     }
     // Lowercase, and listed once (real BLOBs repeat some within one entry).
-    let mut unique: Vec<String> = Vec::with_capacity(key_identifiers.len());
-    for key_id in key_identifiers.iter().map(|k| k.to_ascii_lowercase()) {
-        if !unique.contains(&key_id) {
-            unique.push(key_id);
-        }
-    }
-    let key_identifiers = unique;
+    let mut seen = std::collections::HashSet::with_capacity(key_identifiers.len());
+    let key_identifiers: Vec<String> = key_identifiers
+        .iter()
+        .map(|k| k.to_ascii_lowercase())
+        .filter(|k| seen.insert(k.clone()))
+        .collect();
     if aaguid.is_none() && aaid.is_none() && key_identifiers.is_empty() {
         return Err(fail(&id, "no aaguid, aaid or attestationCertificateKeyIdentifiers".into()));
     }

@@ -11,7 +11,7 @@
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use ring::rand::SystemRandom;
-use ring::signature::{self as sig, KeyPair as _};
+use ring::signature as sig;
 use serde_json::{json, Value};
 
 use crate::support::pki::Issued;
@@ -133,9 +133,4 @@ pub fn u2f_entry(key_ids: &[&str], status: &str) -> Value {
         "statusReports": [{ "status": status, "effectiveDate": "2020-01-01" }],
         "timeOfLastStatusChange": "2020-01-01",
     })
-}
-
-/// The public key of a PKCS#8 Ed25519 key (unused by most tests, handy for debugging).
-pub fn ed25519_public(pkcs8: &[u8]) -> Vec<u8> {
-    sig::Ed25519KeyPair::from_pkcs8_maybe_unchecked(pkcs8).unwrap().public_key().as_ref().to_vec()
 }
