@@ -33,6 +33,7 @@ fn expectations() -> Expectations {
         rp_id: Some(gen::RP_ID.into()),
         origins: vec![gen::ORIGIN.into()],
         challenge: Some(gen::CHALLENGE.to_vec()),
+        top_origins: None,
         require_user_presence: true,
         require_user_verification: false,
     }

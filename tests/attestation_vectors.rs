@@ -94,6 +94,7 @@ fn expectations(v: &Vector) -> Expectations {
         rp_id: v.rp_id.clone(),
         origins: v.origin.iter().cloned().collect(),
         challenge: v.challenge_b64url.as_deref().map(b64),
+        top_origins: None,
         require_user_presence: false,
         require_user_verification: false,
     }
@@ -378,5 +379,32 @@ fn attestation_types_of_named_vectors() {
         let r = verifier.verify_registration(&input, None, at);
         assert!(r.statement_valid, "{id}: {:?}", r.reasons);
         assert_eq!(r.attestation_type, Some(expected), "{id}");
+    }
+}
+
+/// §7.1 step 10 on the W3C cross-origin vectors: checked only when `top_origins` is given.
+#[test]
+fn cross_origin_vectors_follow_top_origins() {
+    let verifier = Verifier::new(VerifierOptions::default());
+    let vectors = load_vectors();
+    for (id, top_origins, ok) in [
+        ("w3c-none-es256-topOrigin", Some(vec!["https://example.com".to_string()]), true),
+        ("w3c-none-es256-topOrigin", Some(vec![]), false),
+        ("w3c-none-es256-topOrigin", None, true),
+        ("w3c-none-es256-crossOrigin", Some(vec!["https://example.com".to_string()]), false),
+        ("w3c-none-es256-crossOrigin", None, true),
+        ("w3c-none-es256", Some(vec![]), true),
+    ] {
+        let v = vectors.iter().find(|v| v.id == id).unwrap();
+        let ao = b64(&v.attestation_object);
+        let cd = b64(&v.client_data_json);
+        let exp = Expectations { top_origins: top_origins.clone(), ..expectations(v) };
+        let input = RegistrationInput {
+            attestation_object: &ao,
+            client_data_json: &cd,
+            expectations: Some(&exp),
+        };
+        let r = verifier.verify_registration(&input, None, time(DEFAULT_AT));
+        assert_eq!(r.statement_valid, ok, "{id} {top_origins:?}: {:?}", r.reasons);
     }
 }

@@ -21,6 +21,10 @@ pub struct Expectations {
     pub origins: Vec<String>,
     /// The challenge the RP issued (raw bytes); must equal clientDataJSON.challenge (step 8).
     pub challenge: Option<Vec<u8>>,
+    /// Cross-origin creation (§7.1 step 10). `None`: not checked. `Some(list)`: a
+    /// clientDataJSON with `crossOrigin: true` or a `topOrigin` is accepted only when
+    /// `topOrigin` is one of `list` (so `Some(vec![])` refuses every cross-origin creation).
+    pub top_origins: Option<Vec<String>>,
     /// Require the UP flag (§7.1 step 14).
     pub require_user_presence: bool,
     /// Require the UV flag (§7.1 step 15).
@@ -93,6 +97,21 @@ pub(crate) fn check(
                     "clientDataJSON.origin {:?} is not one of the expected origins",
                     c.origin
                 )));
+            }
+            // Step 10: cross-origin creation only within the expected top-level origins.
+            if let Some(allowed) = &expect.top_origins {
+                let cross = c.cross_origin == Some(true) || c.top_origin.is_some();
+                if cross {
+                    match &c.top_origin {
+                        Some(top) if allowed.iter().any(|a| a == top) => {}
+                        Some(top) => reasons.push(mismatch(format!(
+                            "clientDataJSON.topOrigin {top:?} is not an expected top-level origin"
+                        ))),
+                        None => reasons.push(mismatch(
+                            "clientDataJSON.crossOrigin is true but no topOrigin is given".into(),
+                        )),
+                    }
+                }
             }
             // L2 §5.8.1 (Token Binding, dropped in L3): a tokenBinding object must carry a
             // known status. Non-object values (old browsers sent "unused") are tolerated.

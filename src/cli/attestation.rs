@@ -111,6 +111,7 @@ fn run(args: &AttestationVerifyArgs) -> Result<AttestationResult, InputError> {
             rp_id: args.rp_id.clone(),
             origins: args.origins.clone(),
             challenge,
+            top_origins: None,
             require_user_presence: false,
             require_user_verification: false,
         });
