@@ -2,6 +2,7 @@
 
 mod attestation;
 mod blob;
+mod serve;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -33,6 +34,9 @@ pub enum Command {
     /// Verify WebAuthn attestations offline.
     #[command(subcommand)]
     Attestation(AttestationCommand),
+    /// Run the daemon: BLOB refresh loop, gRPC service, admin endpoint (alias: run).
+    #[command(visible_alias = "run")]
+    Serve(Box<serve::ServeArgs>),
 }
 
 #[derive(Debug, Subcommand)]
@@ -132,5 +136,6 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Blob(BlobCommand::Verify(args)) => blob::verify(&args),
         Command::Blob(BlobCommand::Inspect(args)) => blob::inspect(&args),
         Command::Attestation(AttestationCommand::Verify(args)) => attestation::verify(&args),
+        Command::Serve(args) => serve::serve(*args),
     }
 }
