@@ -412,3 +412,134 @@ async fn http_get(addr: std::net::SocketAddr, path: &str) -> String {
     conn.read_to_string(&mut out).await.unwrap();
     out
 }
+
+/// Past nextUpdate: served (flagged stale) within the grace period; after it, fail closed with
+/// FAILED_PRECONDITION and health NOT_SERVING — unless danger_serve_stale.
+#[tokio::test]
+async fn stale_grace_then_fail_closed() {
+    let env = MdsEnv::start("e2e-stale").await;
+    // nextUpdate ten days ago.
+    env.serve_blob(5, env.blob(5, in_days(-10), vec![w3c_entry("FIDO_CERTIFIED_L1")]));
+
+    // Grace 30 days: still served, flagged stale everywhere.
+    let mut raw = env.raw_config();
+    raw.stale_grace = Some("30d".into());
+    let running = start(raw.check().unwrap()).await.unwrap();
+    let (mut api, mut h) = client(&running).await;
+    wait_serving(&mut h).await;
+    let r = api.verify_registration(registration(PACKED_ES256)).await.unwrap().into_inner();
+    assert_eq!(r.verdict, Verdict::Accepted as i32, "{:?}", r.reasons);
+    assert!(r.metadata_stale);
+    let info = api.get_metadata_info(GetMetadataInfoRequest {}).await.unwrap().into_inner();
+    assert!(info.stale);
+    let metrics = http_get(running.admin_addr.unwrap(), "/metrics").await;
+    assert!(metrics.contains("mdsd_blob_stale 1"), "{metrics}");
+    running.shutdown().await;
+
+    // Grace 1 day: over. The BLOB is authentic and loaded, but nothing is judged against it.
+    let mut raw = env.raw_config();
+    raw.stale_grace = Some("1d".into());
+    raw.state_dir = Some(env.dir.join("state-short-grace"));
+    let running = start(raw.check().unwrap()).await.unwrap();
+    let (mut api, mut h) = client(&running).await;
+    let mut info = None;
+    for _ in 0..100 {
+        let i = api.get_metadata_info(GetMetadataInfoRequest {}).await.unwrap().into_inner();
+        if i.loaded {
+            info = Some(i);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let info = info.expect("BLOB never loaded");
+    assert!(info.stale && info.serve_until.is_some());
+    let err = api.verify_registration(registration(PACKED_ES256)).await.unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition, "{err:?}");
+    let details = tonic_types::StatusExt::get_error_details(&err);
+    assert_eq!(details.error_info().unwrap().reason, "METADATA_STALE");
+    assert_eq!(health(&mut h, "").await, ServingStatus::NotServing);
+    assert!(http_get(running.admin_addr.unwrap(), "/readyz").await.starts_with("HTTP/1.1 503"));
+    running.shutdown().await;
+
+    // danger_serve_stale: served regardless, and the switch shows in the metrics.
+    let mut raw = env.raw_config();
+    raw.stale_grace = Some("1d".into());
+    raw.danger_serve_stale = Some(true);
+    raw.state_dir = Some(env.dir.join("state-danger"));
+    let running = start(raw.check().unwrap()).await.unwrap();
+    let (mut api, mut h) = client(&running).await;
+    wait_serving(&mut h).await;
+    let r = api.verify_registration(registration(PACKED_ES256)).await.unwrap().into_inner();
+    assert!(r.metadata_stale);
+    let metrics = http_get(running.admin_addr.unwrap(), "/metrics").await;
+    assert!(metrics.contains("mdsd_danger{switch=\"danger_serve_stale\"} 1"), "{metrics}");
+    running.shutdown().await;
+}
+
+/// TLS, then mTLS: a client without a certificate is refused, one with a certificate from the
+/// configured client CA gets through.
+#[tokio::test]
+async fn tls_and_mtls() {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
+    use tonic::transport::{Certificate, ClientTlsConfig, Identity};
+
+    let env = MdsEnv::start("e2e-tls").await;
+    env.serve_blob(9, env.blob(9, in_days(30), vec![w3c_entry("FIDO_CERTIFIED_L1")]));
+    let ca = |cn: &str| {
+        let key = KeyPair::generate().unwrap();
+        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params.distinguished_name.push(rcgen::DnType::CommonName, cn);
+        (params.self_signed(&key).unwrap(), key)
+    };
+    let leaf = |name: &str, issuer: &(rcgen::Certificate, KeyPair)| {
+        let key = KeyPair::generate().unwrap();
+        let cert = CertificateParams::new(vec![name.to_string()])
+            .unwrap()
+            .signed_by(&key, &issuer.0, &issuer.1)
+            .unwrap();
+        (cert.pem(), key.serialize_pem())
+    };
+    let server_ca = ca("mdsd test server CA");
+    let client_ca = ca("mdsd test client CA");
+    let (server_cert, server_key) = leaf("localhost", &server_ca);
+    let (client_cert, client_key) = leaf("relying-party", &client_ca);
+    let write = |name: &str, pem: &str| {
+        let path = env.dir.join(name);
+        std::fs::write(&path, pem).unwrap();
+        path
+    };
+    let mut raw = env.raw_config();
+    raw.tls_cert = Some(write("server.pem", &server_cert));
+    raw.tls_key = Some(write("server.key", &server_key));
+    raw.tls_client_ca = Some(write("client-ca.pem", &client_ca.0.pem()));
+    let running = start(raw.check().unwrap()).await.unwrap();
+    let url = format!("https://localhost:{}", running.grpc_addr.unwrap().port());
+    let tls = ClientTlsConfig::new()
+        .ca_certificate(Certificate::from_pem(server_ca.0.pem()))
+        .domain_name("localhost");
+
+    // No client certificate: the handshake or the first call fails.
+    let anonymous = Channel::from_shared(url.clone()).unwrap().tls_config(tls.clone()).unwrap();
+    let refused = match anonymous.connect().await {
+        Err(_) => true,
+        Ok(channel) => HealthClient::new(channel)
+            .check(HealthCheckRequest { service: String::new() })
+            .await
+            .is_err(),
+    };
+    assert!(refused, "a client without a certificate got through mTLS");
+
+    let with_cert = tls.identity(Identity::from_pem(client_cert, client_key));
+    let channel =
+        Channel::from_shared(url).unwrap().tls_config(with_cert).unwrap().connect().await.unwrap();
+    let mut h = HealthClient::new(channel.clone());
+    wait_serving(&mut h).await;
+    let r = AttestationServiceClient::new(channel)
+        .verify_registration(registration(PACKED_ES256))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(r.verdict, Verdict::Accepted as i32, "{:?}", r.reasons);
+    running.shutdown().await;
+}
