@@ -544,72 +544,89 @@ async fn tls_and_mtls() {
     running.shutdown().await;
 }
 
-/// The Python grpcio example client (examples/python, stubs generated from proto/ in this
-/// repository) calls VerifyRegistration on the real server. Needs `pip install -r
-/// examples/python/requirements.txt` (done by .ci/run); skipped with a notice when the modules
-/// are missing, except under CI or with MDSD_REQUIRE_PYTHON_CLIENT=1, where it fails.
+/// The example clients in real gRPC stacks — Python grpcio (examples/python, stubs generated from
+/// proto/ in this repository) and Node @grpc/grpc-js (examples/node, proto loaded at run time) —
+/// call VerifyRegistration on the real server. Their dependencies are installed by .ci/run; each
+/// is skipped with a notice when missing, except under CI or with MDSD_REQUIRE_EXAMPLE_CLIENTS=1,
+/// where a missing client fails the test.
 #[tokio::test]
-async fn python_grpcio_client() {
-    let have = std::process::Command::new("python3")
+async fn example_clients_python_and_node() {
+    let required = std::env::var_os("CI").is_some()
+        || std::env::var_os("MDSD_REQUIRE_EXAMPLE_CLIENTS").is_some();
+    let root = env!("CARGO_MANIFEST_DIR");
+    let python_ok = std::process::Command::new("python3")
         .args(["-c", "import grpc, grpc_tools"])
         .status()
         .is_ok_and(|s| s.success());
-    if !have {
-        let required = std::env::var_os("CI").is_some()
-            || std::env::var_os("MDSD_REQUIRE_PYTHON_CLIENT").is_some();
-        assert!(!required, "python3 with grpcio and grpcio-tools is required here");
-        eprintln!("SKIPPED python_grpcio_client: python3 grpcio/grpcio-tools not installed");
+    let node_ok = std::path::Path::new(&format!("{root}/examples/node/node_modules/@grpc/grpc-js"))
+        .exists()
+        && std::process::Command::new("node").arg("--version").status().is_ok_and(|s| s.success());
+    let mut clients: Vec<(&str, String)> = Vec::new();
+    for (ok, program, script) in [
+        (python_ok, "python3", "examples/python/verify_registration.py"),
+        (node_ok, "node", "examples/node/verify_registration.js"),
+    ] {
+        if ok {
+            clients.push((program, format!("{root}/{script}")));
+        } else {
+            assert!(!required, "{program} client for {script} is not installed (see .ci/run)");
+            eprintln!("SKIPPED {program} example client: dependencies not installed");
+        }
+    }
+    if clients.is_empty() {
         return;
     }
-    let env = MdsEnv::start("e2e-python").await;
+
+    let env = MdsEnv::start("e2e-clients").await;
     env.serve_blob(21, env.blob(21, in_days(30), vec![w3c_entry("FIDO_CERTIFIED_L1")]));
     let running = start(env.config()).await.unwrap();
     let (_, mut h) = client(&running).await;
     wait_serving(&mut h).await;
+    let target = running.grpc_addr.unwrap().to_string();
 
-    let run = |id: &str, challenge_override: Option<&str>| {
-        let v = vector(id);
-        let target = running.grpc_addr.unwrap().to_string();
-        let challenge = challenge_override
-            .map(str::to_string)
-            .unwrap_or_else(|| v["challenge_b64url"].as_str().unwrap().to_string());
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/python/verify_registration.py");
-        let args = vec![
-            script.to_string(),
-            "--target".into(),
-            target,
-            "--attestation-object".into(),
-            v["attestationObject_b64url"].as_str().unwrap().into(),
-            "--client-data-json".into(),
-            v["clientDataJSON_b64url"].as_str().unwrap().into(),
-            "--rp-id".into(),
-            v["rpId"].as_str().unwrap().into(),
-            "--origin".into(),
-            v["origin"].as_str().unwrap().into(),
-            "--challenge".into(),
-            challenge,
-        ];
-        tokio::task::spawn_blocking(move || {
-            std::process::Command::new("python3").args(args).output().unwrap()
-        })
-    };
-    let out = run(PACKED_ES256, None).await.unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
-    let response: Value = serde_json::from_str(&stdout).unwrap();
-    assert_eq!(response["verdict"], "ACCEPTED");
-    assert_eq!(response["format"], "packed");
-    assert_eq!(response["metadata_no"], "21"); // uint64 is a JSON string in proto3 JSON
-    assert_eq!(response["aaguid"], vector(PACKED_ES256)["aaguid"]);
+    for (program, script) in clients {
+        let run = |challenge: Option<&str>| {
+            let v = vector(PACKED_ES256);
+            let challenge = challenge
+                .map(str::to_string)
+                .unwrap_or_else(|| v["challenge_b64url"].as_str().unwrap().to_string());
+            let args: Vec<String> = vec![
+                script.clone(),
+                "--target".into(),
+                target.clone(),
+                "--attestation-object".into(),
+                v["attestationObject_b64url"].as_str().unwrap().into(),
+                "--client-data-json".into(),
+                v["clientDataJSON_b64url"].as_str().unwrap().into(),
+                "--rp-id".into(),
+                v["rpId"].as_str().unwrap().into(),
+                "--origin".into(),
+                v["origin"].as_str().unwrap().into(),
+                "--challenge".into(),
+                challenge,
+            ];
+            let program = program.to_string();
+            tokio::task::spawn_blocking(move || {
+                std::process::Command::new(program).args(args).output().unwrap()
+            })
+        };
+        let out = run(None).await.unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{program}: {stdout}\n{stderr}");
+        let response: Value = serde_json::from_str(&stdout).unwrap();
+        assert_eq!(response["verdict"], "ACCEPTED", "{program}");
+        assert_eq!(response["format"], "packed", "{program}");
+        // uint64 is a string in both clients' JSON (proto3 JSON mapping / longs: String).
+        assert_eq!(response["metadata_no"], "21", "{program}");
+        assert_eq!(response["aaguid"], vector(PACKED_ES256)["aaguid"], "{program}");
 
-    let out = run(PACKED_ES256, Some("AAAA")).await.unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let response: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(response["verdict"], "REJECTED");
-    assert!(response["reasons"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|r| r["code"] == "CEREMONY_MISMATCH"));
+        let out = run(Some("AAAA")).await.unwrap();
+        assert_eq!(out.status.code(), Some(1), "{program}");
+        let response: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(response["verdict"], "REJECTED", "{program}");
+        let reasons = response["reasons"].as_array().unwrap();
+        assert!(reasons.iter().any(|r| r["code"] == "CEREMONY_MISMATCH"), "{program}: {reasons:?}");
+    }
     running.shutdown().await;
 }
