@@ -240,6 +240,48 @@ fn extra_anchor_without_metadata_is_trusted_by_operator_decision() {
     assert_eq!(r.anchor.as_ref().unwrap().1, made.root.spec.cn);
 }
 
+/// An authenticator whose chain leads to an operator anchor (a platform root such as Google's or
+/// Apple's) but whose authenticatorData claims the AAGUID of a model that MDS lists must not be
+/// reported as that model: only the entry's own roots bind an AAGUID to a model.
+#[test]
+fn extra_anchor_does_not_vouch_for_a_claimed_mds_aaguid() {
+    for &fmt in &[Fmt::Packed, Fmt::Compound] {
+        let made = make(fmt, &Opts::default(), None);
+        let genuine_root = pki::root("the listed model's own root");
+        let mut entry = entry_for(&made, certified());
+        entry.roots = vec![&genuine_root];
+        let store = gen::store(9, &[entry]);
+        let verifier = Verifier::new(VerifierOptions {
+            extra_anchors: vec![made.root.anchor()],
+            ..Default::default()
+        });
+        let exp = expectations();
+        let r = verifier.verify_registration(
+            &RegistrationInput {
+                attestation_object: &made.attestation_object,
+                client_data_json: &made.client_data_json,
+                expectations: Some(&exp),
+            },
+            Some(&store),
+            now(),
+        );
+        assert_valid_untrusted(&r, ReasonCode::UntrustedChain);
+        // Without the metadata entry the same chain is trusted through the operator anchor,
+        // but no authenticator is identified.
+        let r = verifier.verify_registration(
+            &RegistrationInput {
+                attestation_object: &made.attestation_object,
+                client_data_json: &made.client_data_json,
+                expectations: Some(&exp),
+            },
+            None,
+            now(),
+        );
+        assert!(r.trusted, "{:?}", r.reasons);
+        assert!(r.authenticator.is_none());
+    }
+}
+
 #[test]
 fn revoked_model_in_metadata() {
     for &fmt in CHAINED {

@@ -6,10 +6,14 @@
 //! - `none` and self attestation are valid but untrusted (NO_ATTESTATION_TRUST).
 //! - The entry is found by AAGUID when it is not nil, else by the FIDO key identifier of each
 //!   certificate of the trust path (fido-u2f).
-//! - With an entry, anchors are its attestationRootCertificates followed by the extra anchors.
-//!   Without one, a chain that validates to an operator-configured extra anchor (Apple, Google,
-//!   TPM vendor roots) is trusted by that operator decision, with no status to apply; otherwise
-//!   METADATA_NOT_FOUND.
+//! - With an entry, the chain must lead to one of that entry's attestationRootCertificates and
+//!   to nothing else: the AAGUID in authenticatorData is claimed by the authenticator, and only
+//!   the entry's own roots bind the claim to the model. (An operator anchor such as a Google or
+//!   Apple root vouches for a platform, not for an AAGUID: a genuine Android key could otherwise
+//!   sign authenticatorData claiming a YubiKey's AAGUID and be reported as that YubiKey.)
+//! - Without an entry, a chain that validates to an operator-configured extra anchor (Apple,
+//!   Google, TPM vendor roots) is trusted by that operator decision, with no status to apply and
+//!   no authenticator identified; otherwise METADATA_NOT_FOUND.
 
 use std::sync::Arc;
 
@@ -106,7 +110,8 @@ pub(crate) fn evaluate(
         ));
     }
 
-    // Anchors: the entry's roots, then the operator's extra anchors.
+    // Anchors: the entry's roots when there is an entry (and only those: they are what binds
+    // the claimed AAGUID to the model); the operator's extra anchors otherwise.
     let mut anchors: Vec<TrustAnchor> = Vec::new();
     if let Some(entry) = &entry {
         let label = format!(
@@ -119,11 +124,17 @@ pub(crate) fn evaluate(
                 .iter()
                 .map(|c| TrustAnchor { cert: c.clone(), label: label.clone() }),
         );
+    } else {
+        anchors.extend(ctx.extra_anchors.iter().cloned());
     }
-    anchors.extend(ctx.extra_anchors.iter().cloned());
     if anchors.is_empty() {
         let why = match ctx.store {
             None => "no trust store and no extra anchors are configured".to_string(),
+            Some(store) if entry.is_some() => format!(
+                "the metadata entry in BLOB no {} for this authenticator lists no usable \
+                 attestation root",
+                store.no()
+            ),
             Some(store) => format!(
                 "no metadata entry in BLOB no {} for AAGUID {aaguid} or the chain's key identifiers",
                 store.no()

@@ -269,6 +269,10 @@ impl Cert {
     pub fn tbs(&self) -> &[u8] {
         &self.tbs
     }
+    /// The signatureValue BIT STRING contents.
+    pub fn signature(&self) -> &[u8] {
+        &self.signature
+    }
     /// Verifies this certificate's signature with `issuer_key`.
     ///
     /// An unsupported signature algorithm is [`SignatureError::Unsupported`] naming its OID.

@@ -13,7 +13,9 @@ use super::cert::{signature_scheme, Cert, KeyUsage};
 use super::path::VerifiedPath;
 use crate::crypto::{PublicKey, SignatureError, SignatureScheme};
 
-/// A parsed CRL. The signature is checked by [`check_revocation`] against the issuer it claims.
+/// A parsed CRL. The signature is checked by [`check_revocation`] against the issuer it claims;
+/// an unsupported signature algorithm is reported there (as a bad signature naming the OID), not
+/// at parse time, so one odd CRL in a bundle does not hide the others.
 #[derive(Debug, Clone)]
 pub struct Crl {
     pub(crate) der: Vec<u8>,
@@ -181,6 +183,10 @@ impl Crl {
     }
     pub fn issuer(&self) -> &str {
         &self.issuer
+    }
+    /// The issuer Name as DER (compared byte-wise with certificates' issuer names).
+    pub fn issuer_raw(&self) -> &[u8] {
+        &self.issuer_raw
     }
     pub fn this_update(&self) -> OffsetDateTime {
         self.this_update
