@@ -2,6 +2,7 @@
 
 mod attestation;
 mod blob;
+mod health;
 mod serve;
 
 use std::path::PathBuf;
@@ -37,6 +38,8 @@ pub enum Command {
     /// Run the daemon: BLOB refresh loop, gRPC service, admin endpoint (alias: run).
     #[command(visible_alias = "run")]
     Serve(Box<serve::ServeArgs>),
+    /// Ask a running daemon for its gRPC health (container and Kubernetes probes).
+    Health(health::HealthArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -141,5 +144,6 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Blob(BlobCommand::Inspect(args)) => blob::inspect(&args),
         Command::Attestation(AttestationCommand::Verify(args)) => attestation::verify(&args),
         Command::Serve(args) => serve::serve(*args),
+        Command::Health(args) => health::health(&args),
     }
 }

@@ -6,6 +6,7 @@ pub mod config;
 pub mod fetch;
 pub mod grpc;
 pub mod metrics;
+pub mod probe;
 pub mod proto;
 pub mod refresh;
 pub mod server;

@@ -630,3 +630,48 @@ async fn example_clients_python_and_node() {
     }
     running.shutdown().await;
 }
+
+/// `mdsd health` (the container/Kubernetes probe) against TCP and Unix-socket listeners.
+#[tokio::test]
+async fn health_probe_command() {
+    let probe = |target: String, service: &str| {
+        let service = service.to_string();
+        tokio::task::spawn_blocking(move || {
+            std::process::Command::new(env!("CARGO_BIN_EXE_mdsd"))
+                .args(["health", "--target", &target, "--service", &service, "--timeout", "2s"])
+                .output()
+                .unwrap()
+        })
+    };
+    let env = MdsEnv::start("e2e-probe").await;
+    let socket = env.dir.join("probe.sock");
+    let mut raw = env.raw_config();
+    raw.listen = Some(format!("unix:{}", socket.display()));
+    let running = start(raw.check().unwrap()).await.unwrap();
+    let target = format!("unix:{}", socket.display());
+    // No BLOB: NOT_SERVING, exit 1.
+    let out = probe(target.clone(), "").await.unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "NOT_SERVING");
+
+    env.serve_blob(2, env.blob(2, in_days(30), vec![w3c_entry("FIDO_CERTIFIED_L1")]));
+    running.shared.trigger_refresh();
+    let mut serving = false;
+    for _ in 0..100 {
+        let out = probe(target.clone(), "mdsd.v1.AttestationService").await.unwrap();
+        if out.status.code() == Some(0) {
+            assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "SERVING");
+            serving = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(serving, "probe never saw SERVING");
+    running.shutdown().await;
+    assert!(!socket.exists(), "socket file left behind after shutdown");
+
+    // Nothing listening: exit 1, UNREACHABLE.
+    let out = probe(target, "").await.unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("UNREACHABLE"));
+}

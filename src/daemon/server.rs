@@ -150,10 +150,12 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
                 .with_context(|| format!("gRPC listen unix:{}", path.display()))?;
             let incoming = tokio_stream::wrappers::UnixListenerStream::new(listener);
             let stop = stopped(shutdown_rx.clone());
+            let socket = path.clone();
             tasks.push(tokio::spawn(async move {
                 if let Err(e) = router.serve_with_incoming_shutdown(incoming, stop).await {
                     tracing::error!(error = %e, "gRPC server failed");
                 }
+                let _ = std::fs::remove_file(&socket);
             }));
             tracing::info!(listen = %config.listen, "gRPC listening");
             None
