@@ -653,6 +653,19 @@ async fn health_probe_command() {
     let out = probe(target.clone(), "").await.unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "NOT_SERVING");
+    // … but alive.
+    let live = tokio::task::spawn_blocking({
+        let target = target.clone();
+        move || {
+            std::process::Command::new(env!("CARGO_BIN_EXE_mdsd"))
+                .args(["health", "--live", "--target", &target])
+                .output()
+                .unwrap()
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(live.status.code(), Some(0));
 
     env.serve_blob(2, env.blob(2, in_days(30), vec![w3c_entry("FIDO_CERTIFIED_L1")]));
     running.shared.trigger_refresh();

@@ -2,7 +2,8 @@
 //! probes (works with loopback-only and Unix-socket listeners, which kubelet's own gRPC probe
 //! cannot reach).
 //!
-//! Exit codes: 0 SERVING, 1 anything else (NOT_SERVING, unreachable, timeout), 2 bad arguments.
+//! Exit codes: 0 SERVING (with `--live`: any answer), 1 anything else (NOT_SERVING, unreachable,
+//! timeout), 2 bad arguments.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -34,6 +35,10 @@ pub struct HealthArgs {
     /// Client key (PEM) for mTLS.
     #[arg(long, value_name = "FILE")]
     pub tls_client_key: Option<PathBuf>,
+    /// Liveness mode: exit 0 whenever the server answers, whatever the status (a daemon that
+    /// is NOT_SERVING while it waits for metadata is alive and must not be restarted).
+    #[arg(long)]
+    pub live: bool,
 }
 
 pub fn health(args: &HealthArgs) -> ExitCode {
@@ -79,7 +84,9 @@ pub fn health(args: &HealthArgs) -> ExitCode {
     match result {
         Ok(status) => {
             let _ = writeln!(out, "{}", status.as_str_name());
-            if status == tonic_health::pb::health_check_response::ServingStatus::Serving {
+            if args.live
+                || status == tonic_health::pb::health_check_response::ServingStatus::Serving
+            {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::from(1)
