@@ -301,6 +301,9 @@ async fn daemon_end_to_end() {
         ),
         "{metrics}"
     );
+    // Two accepted packed verifications of the same chain: the second hit the chain cache.
+    assert!(metrics.contains("mdsd_chain_cache_hits_total "), "{metrics}");
+    assert!(!metrics.contains("mdsd_chain_cache_hits_total 0\n"), "{metrics}");
     assert!(http_get(admin, "/readyz").await.starts_with("HTTP/1.1 200"));
     assert!(http_get(admin, "/livez").await.starts_with("HTTP/1.1 200"));
 

@@ -279,3 +279,66 @@ async fn stale_blob_is_served_in_grace_then_fails_closed() {
     r.refresh_once(now()).await.unwrap();
     assert!(shared.for_request(later).unwrap().1);
 }
+
+/// A BLOB whose header names its chain by `x5u` (MDS3 §3.2 step 4).
+fn x5u_blob(env: &MdsEnv, no: u64, x5u: &str) -> Vec<u8> {
+    let mut payload: serde_json::Value =
+        serde_json::from_slice(&blob::payload(no, entries())).unwrap();
+    payload["nextUpdate"] = serde_json::Value::from(in_days(30).to_string());
+    let header = serde_json::json!({ "alg": "ES256", "typ": "JWT", "x5u": x5u });
+    blob::sign(&header, payload.to_string().as_bytes(), &env.signer)
+}
+
+#[tokio::test]
+async fn x5u_chain_from_the_same_origin_is_used_and_persisted() {
+    let env = MdsEnv::start("refresh-x5u").await;
+    let chain_pem = format!("{}{}", env.signer.cert.pem(), env.ca.cert.pem());
+    env.server.set("/mds/chain.pem", Route::Ok { body: chain_pem.into_bytes(), etag: None });
+    env.serve_blob(30, x5u_blob(&env, 30, &env.server.url("/mds/chain.pem")));
+    {
+        let (mut r, shared) = refresher(env.config());
+        assert_eq!(r.refresh_once(now()).await.unwrap(), LastOutcome::Updated);
+        assert_eq!(serving(&shared), Some(30));
+    }
+    // Restart offline: the persisted x5u chain lets the snapshot verify again.
+    for path in [BLOB_PATH, CA_CRL_PATH, ROOT_CRL_PATH, "/mds/chain.pem"] {
+        env.server.remove(path);
+    }
+    let (mut r, shared) = refresher(env.config());
+    assert_eq!(r.restore(now()).await.unwrap(), Some(30));
+    assert_eq!(serving(&shared), Some(30));
+}
+
+#[tokio::test]
+async fn x5u_from_another_origin_is_refused() {
+    let env = MdsEnv::start("refresh-x5u-origin").await;
+    let other = http::MockServer::start().await;
+    let chain_pem = format!("{}{}", env.signer.cert.pem(), env.ca.cert.pem());
+    other.set("/chain.pem", Route::Ok { body: chain_pem.into_bytes(), etag: None });
+    env.serve_blob(31, x5u_blob(&env, 31, &other.url("/chain.pem")));
+    let (mut r, shared) = refresher(env.config());
+    let err = r.refresh_once(now()).await.unwrap_err();
+    assert_eq!(err.step(), "verify:x5u", "{err}");
+    assert!(other.seen("/chain.pem").is_empty(), "the foreign x5u was fetched");
+    assert_eq!(serving(&shared), None);
+}
+
+/// A file source (air-gapped sites): read, verified, and recognised as unchanged afterwards
+/// without another verification.
+#[tokio::test]
+async fn file_source_is_read_and_unchanged_bytes_are_recognised() {
+    let env = MdsEnv::start("refresh-file").await;
+    let path = env.dir.join("mds.jwt");
+    std::fs::write(&path, env.blob(50, in_days(30), entries())).unwrap();
+    let mut raw = env.raw_config();
+    raw.mds_url = Some(path.display().to_string());
+    let (mut r, shared) = refresher(raw.check().unwrap());
+    assert_eq!(r.refresh_once(now()).await.unwrap(), LastOutcome::Updated);
+    assert_eq!(r.refresh_once(now()).await.unwrap(), LastOutcome::Unchanged);
+    // Unchanged bytes are not verified again: not even the CRL cache was consulted.
+    let metrics = shared.metrics.render(&shared, now());
+    assert!(metrics.contains("mdsd_crl_fetches_total{source=\"cache\"} 0"), "{metrics}");
+    std::fs::write(&path, env.blob(51, in_days(30), entries())).unwrap();
+    assert_eq!(r.refresh_once(now()).await.unwrap(), LastOutcome::Updated);
+    assert_eq!(serving(&shared), Some(51));
+}

@@ -2,7 +2,7 @@
 //! outcomes, CRL cache use, and gRPC requests by RPC, result and verdict with latency.
 
 use std::sync::atomic::AtomicU64;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use prometheus_client::metrics::counter::Counter;
@@ -13,6 +13,7 @@ use prometheus_client::registry::Registry;
 use time::OffsetDateTime;
 
 use super::state::{Loaded, Shared};
+use crate::attestation::Verifier;
 
 type Labels = Vec<(&'static str, String)>;
 
@@ -38,6 +39,10 @@ pub struct Metrics {
     verifications: Family<Labels, Counter>,
     latency: Family<Labels, Histogram>,
     danger: Family<Labels, Gauge>,
+    chain_cache_hits: Counter,
+    chain_cache_misses: Counter,
+    chain_cache_entries: Gauge,
+    verifier: Mutex<Option<Arc<Verifier>>>,
 }
 
 impl Default for Metrics {
@@ -70,6 +75,10 @@ impl Metrics {
                 Histogram::new(exponential_buckets(0.0001, 2.0, 16))
             }),
             danger: Family::default(),
+            chain_cache_hits: Counter::default(),
+            chain_cache_misses: Counter::default(),
+            chain_cache_entries: Gauge::default(),
+            verifier: Mutex::new(None),
         };
         if let Ok(mut r) = m.registry.lock() {
             r.register("blob_no", "Serial number (no) of the BLOB being served", m.blob_no.clone());
@@ -142,6 +151,21 @@ impl Metrics {
                 m.latency.clone(),
             );
             r.register("danger", "1 for each danger_* switch that is on", m.danger.clone());
+            r.register(
+                "chain_cache_hits",
+                "Attestation chain validations answered from the cache",
+                m.chain_cache_hits.clone(),
+            );
+            r.register(
+                "chain_cache_misses",
+                "Attestation chain validations that built a path",
+                m.chain_cache_misses.clone(),
+            );
+            r.register(
+                "chain_cache_entries",
+                "Validated attestation chains held in the cache",
+                m.chain_cache_entries.clone(),
+            );
         }
         m
     }
@@ -205,8 +229,24 @@ impl Metrics {
         self.danger.get_or_create(&vec![("switch", name.to_string())]).set(1);
     }
 
+    /// Reports the chain cache of `verifier` at each render.
+    pub fn watch_verifier(&self, verifier: Arc<Verifier>) {
+        if let Ok(mut v) = self.verifier.lock() {
+            *v = Some(verifier);
+        }
+    }
+
     /// Renders the text exposition, first updating the time-dependent gauges from `shared`.
     pub fn render(&self, shared: &Shared, now: OffsetDateTime) -> String {
+        let verifier = self.verifier.lock().ok().and_then(|v| v.clone());
+        if let Some(verifier) = verifier {
+            let stats = verifier.cache_stats();
+            // Counters only move forward: add what happened since the last render.
+            self.chain_cache_hits.inc_by(stats.hits.saturating_sub(self.chain_cache_hits.get()));
+            self.chain_cache_misses
+                .inc_by(stats.misses.saturating_sub(self.chain_cache_misses.get()));
+            self.chain_cache_entries.set(i64::try_from(stats.entries).unwrap_or(i64::MAX));
+        }
         match shared.current() {
             Some(loaded) => {
                 self.blob_age.set((now - loaded.fetched_at).as_seconds_f64().max(0.0));

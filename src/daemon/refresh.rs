@@ -12,7 +12,7 @@ use time::{Date, OffsetDateTime, Time};
 use super::config::{BlobSource, Config, RefreshConfig};
 use super::fetch::{BlobFetch, FetchError, Fetcher, MAX_AUX_BYTES};
 use super::snapshot_file::{Snapshot, StateDir};
-use super::state::{Loaded, Shared};
+use super::state::{blob_digest, Loaded, Shared};
 use crate::mds::{check_x5u_origin, parse_header, BlobError, BlobVerifyOptions, VerifiedBlob};
 use crate::x509::{certs_from_pem_or_der, Cert, Crl, RevocationMode};
 
@@ -179,6 +179,7 @@ impl Refresher {
         self.etag = snapshot.etag.clone();
         self.shared.install(Loaded {
             blob: verified,
+            blob_sha256: blob_digest(&snapshot.blob),
             source: snapshot.source,
             restored: true,
             fetched_at: snapshot.fetched_at,
@@ -202,10 +203,10 @@ impl Refresher {
             BlobFetch::Fetched { bytes, etag, fetched_at } => (bytes, etag, fetched_at),
         };
         // Same bytes as served: nothing to do (file sources, servers without ETag).
-        if let Some(current) = self.shared.current() {
-            if self.floor == Some(current.blob.no) && etag.is_some() && etag == current.etag {
-                return Ok(LastOutcome::Unchanged);
-            }
+        let digest = blob_digest(&bytes);
+        if self.shared.current().is_some_and(|current| current.blob_sha256 == digest) {
+            self.etag = etag;
+            return Ok(LastOutcome::Unchanged);
         }
 
         // MDS3 §3.2 steps 4-5: the chain candidates, to learn where their CRLs are.
@@ -218,6 +219,7 @@ impl Refresher {
             .take(opts.max_x5c)
             .filter_map(|der| Cert::from_der(der).ok().map(Arc::new))
             .collect();
+        let mut x5u_der: Vec<Vec<u8>> = Vec::new();
         if let Some(x5u) = &header.x5u {
             let BlobSource::Url(blob_url) = source else {
                 return Err(RefreshError::X5u(format!(
@@ -230,6 +232,7 @@ impl Refresher {
             let certs = certs_from_pem_or_der(&pem)
                 .map_err(|e| RefreshError::X5u(format!("{x5u}: {e}")))?;
             let certs: Vec<Arc<Cert>> = certs.into_iter().map(Arc::new).collect();
+            x5u_der = certs.iter().map(|c| c.der().to_vec()).collect();
             chain.clone_from(&certs);
             opts.x5u_chain = Some(certs);
             opts.blob_url = Some(blob_url.to_string());
@@ -281,6 +284,7 @@ impl Refresher {
             etag: etag.clone(),
             blob: bytes,
             crls: crl_der,
+            x5u_chain: x5u_der,
         };
         if let Some(state) = self.state.clone() {
             let persisted =
@@ -300,6 +304,7 @@ impl Refresher {
             anchor = %verified.anchor.label, "BLOB accepted");
         self.shared.install(Loaded {
             blob: verified,
+            blob_sha256: digest,
             source: source.to_string(),
             restored: false,
             fetched_at,

@@ -78,6 +78,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         extra_anchors: config.attestation_roots.clone(),
         ..VerifierOptions::default()
     }));
+    shared.metrics.watch_verifier(verifier.clone());
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let stopped = |mut rx: watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|stop| *stop).await;

@@ -26,12 +26,15 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 use time::OffsetDateTime;
 
 use crate::mds::{verify_blob, BlobError, BlobVerifyOptions, VerifiedBlob};
-use crate::x509::Crl;
+use crate::x509::{Cert, Crl};
+
+const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 
 /// File name of the snapshot inside the state directory.
 pub const SNAPSHOT_FILE: &str = "snapshot.v1";
@@ -62,6 +65,8 @@ pub struct Snapshot {
     pub blob: Vec<u8>,
     /// The CRLs (DER) the signing chain was checked against.
     pub crls: Vec<Vec<u8>>,
+    /// The chain (DER) downloaded from the header's `x5u`, when the BLOB used one.
+    pub x5u_chain: Vec<Vec<u8>>,
 }
 
 /// Why a snapshot could not be read or written.
@@ -91,6 +96,16 @@ impl Snapshot {
     ) -> Result<VerifiedBlob, SnapshotVerifyError> {
         let mut opts = opts.clone();
         opts.last_accepted_no = None;
+        if !self.x5u_chain.is_empty() {
+            let chain = self
+                .x5u_chain
+                .iter()
+                .map(|der| Cert::from_der(der).map(Arc::new))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| SnapshotVerifyError::X5u(e.to_string()))?;
+            opts.x5u_chain = Some(chain);
+            opts.blob_url = Some(self.source.clone());
+        }
         for der in &self.crls {
             let crl =
                 Crl::from_pem_or_der(der).map_err(|e| SnapshotVerifyError::Crl(e.to_string()))?;
@@ -110,6 +125,7 @@ impl Snapshot {
             source: self.source.clone(),
             fetched_at: self.fetched_at,
             etag: self.etag.clone(),
+            x5u_chain: self.x5u_chain.iter().map(|der| B64.encode(der)).collect(),
         };
         // Serialising this plain struct cannot fail; an empty meta would fail decoding loudly.
         let meta = serde_json::to_vec(&meta).unwrap_or_default();
@@ -190,6 +206,12 @@ impl Snapshot {
         if !r.rest.is_empty() {
             return Err(corrupt("trailing bytes"));
         }
+        let x5u_chain = meta
+            .x5u_chain
+            .iter()
+            .map(|b64| B64.decode(b64))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| corrupt(&format!("meta x5u_chain: {e}")))?;
         Ok(Snapshot {
             no: meta.no,
             source: meta.source,
@@ -197,6 +219,7 @@ impl Snapshot {
             etag: meta.etag,
             blob,
             crls,
+            x5u_chain,
         })
     }
 }
@@ -208,6 +231,8 @@ pub enum SnapshotVerifyError {
     Crl(String),
     #[error("stored BLOB ({step}): {0}", step = .0.step())]
     Blob(BlobError),
+    #[error("stored x5u chain: {0}")]
+    X5u(String),
     #[error("stored no {stored} differs from the BLOB's no {blob}")]
     NoMismatch { stored: u64, blob: u64 },
 }
@@ -328,6 +353,9 @@ struct Meta {
     fetched_at: OffsetDateTime,
     #[serde(default)]
     etag: Option<String>,
+    /// x5u chain certificates, standard base64 DER.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    x5u_chain: Vec<String>,
 }
 
 fn len_u32(len: usize) -> u32 {
@@ -370,6 +398,7 @@ mod tests {
             etag: Some("\"121\"".into()),
             blob: b"header.payload.signature".to_vec(),
             crls: vec![vec![0x30, 0x82, 0x01], vec![0x30, 0x03]],
+            x5u_chain: vec![vec![0x30, 0x01, 0x02]],
         }
     }
 
@@ -505,6 +534,7 @@ mod tests {
                 read("webauthn4j__root-r3.crl"),
                 read("webauthn4j__gsextendvalsha2g3r3.crl"),
             ],
+            x5u_chain: vec![],
         };
         let decoded = Snapshot::decode(&snapshot.encode(), Path::new("s"), 64 << 20).unwrap();
         let opts = BlobVerifyOptions::new(anchors);

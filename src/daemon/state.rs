@@ -23,6 +23,15 @@ pub struct Loaded {
     pub fetched_at: OffsetDateTime,
     pub verified_at: OffsetDateTime,
     pub etag: Option<String>,
+    /// SHA-256 of the BLOB bytes (to recognise an unchanged BLOB without verifying it again).
+    pub blob_sha256: [u8; 32],
+}
+
+/// SHA-256 of BLOB bytes, as kept in [`Loaded::blob_sha256`].
+pub fn blob_digest(bytes: &[u8]) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    out.copy_from_slice(ring::digest::digest(&ring::digest::SHA256, bytes).as_ref());
+    out
 }
 
 /// What the refresh loop last did.
