@@ -9,5 +9,6 @@
 pub mod attestation;
 pub mod crypto;
 pub mod mds;
+pub mod policy;
 pub mod trust_store;
 pub mod x509;
