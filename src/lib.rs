@@ -11,5 +11,6 @@ pub mod attestation;
 pub mod crypto;
 pub mod daemon;
 pub mod mds;
+pub mod policy;
 pub mod trust_store;
 pub mod x509;

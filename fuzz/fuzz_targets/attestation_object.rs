@@ -1,0 +1,19 @@
+//! The attestationObject path end to end: `now(8) ‖ len(2) ‖ clientDataJSON ‖ attestationObject`
+//! through `Verifier::verify_registration`, without and with the real MDS trust store.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use mdsd::attestation::RegistrationInput;
+
+fuzz_target!(|data: &[u8]| {
+    let (now, rest) = mdsd_fuzz::time_from(data);
+    let (client_data_json, attestation_object) = mdsd_fuzz::split_u16(rest);
+    let input = RegistrationInput { attestation_object, client_data_json, expectations: None };
+    let verifier = mdsd_fuzz::verifier();
+    let bare = verifier.verify_registration(&input, None, now);
+    let with_store = verifier.verify_registration(&input, Some(mdsd_fuzz::store()), now);
+    // The statement verdict does not depend on metadata.
+    assert_eq!(bare.statement_valid, with_store.statement_valid);
+    assert!(!with_store.trusted || with_store.statement_valid);
+    let _ = with_store.to_json();
+});

@@ -1,0 +1,525 @@
+//! The decision: scope, then every requirement of every in-scope profile, each failure with a
+//! stable code and a readable message.
+//!
+//! A refusal is a result, not an error. Codes (the `as_str` forms) are the wire form and do
+//! not change meaning once published.
+
+use std::fmt;
+
+use uuid::Uuid;
+
+use crate::attestation::CredentialKind;
+
+use super::facts::{AttestationTrust, AuthenticationFacts, MetadataFacts, RegistrationFacts};
+use super::{AttestationEnforcement, KeyRestrictionMode, PolicySet, Profile};
+
+/// Most groups of one user considered; more refuse the request (LIMIT_EXCEEDED).
+pub const MAX_USER_GROUPS: usize = 10_000;
+
+/// Which ceremony is decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ceremony {
+    Registration,
+    Authentication,
+}
+
+impl Ceremony {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Ceremony::Registration => "registration",
+            Ceremony::Authentication => "authentication",
+        }
+    }
+}
+
+/// Why a requirement failed. Stable wire codes (UPPER_SNAKE_CASE).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FailureCode {
+    /// No profile applies to the user (decision level, not per profile).
+    NoProfileInScope,
+    /// The request is larger than mdsd accepts (decision level).
+    LimitExceeded,
+    /// The attestation statement did not verify (any profile, at registration).
+    StatementInvalid,
+    /// Attestation is enforced and the attestation is not trusted through MDS.
+    AttestationRequired,
+    /// The format is not in `allowed_formats`.
+    FormatNotAllowed,
+    /// The attestation type is not in `allowed_attestation_types`.
+    AttestationTypeNotAllowed,
+    /// The passkey type (from BE) is not allowed.
+    PasskeyTypeNotAllowed,
+    /// Only device-bound passkeys are allowed, and the BE=0 claim is not believed (untrusted
+    /// attestation under enforcement, or no flags).
+    PasskeyTypeUnverified,
+    /// Allow list enforced and the AAGUID is not on it (or not believed).
+    AaguidNotAllowed,
+    /// Block list enforced and the AAGUID is on it.
+    AaguidBlocked,
+    /// Certification below `min_certification`, or unknown.
+    CertificationTooLow,
+    /// UV flag not set and `require_user_verification`.
+    UserVerificationRequired,
+    /// The authenticator's current MDS status is in `refuse_statuses`.
+    StatusRefused,
+}
+
+impl FailureCode {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            FailureCode::NoProfileInScope => "NO_PROFILE_IN_SCOPE",
+            FailureCode::LimitExceeded => "LIMIT_EXCEEDED",
+            FailureCode::StatementInvalid => "STATEMENT_INVALID",
+            FailureCode::AttestationRequired => "ATTESTATION_REQUIRED",
+            FailureCode::FormatNotAllowed => "FORMAT_NOT_ALLOWED",
+            FailureCode::AttestationTypeNotAllowed => "ATTESTATION_TYPE_NOT_ALLOWED",
+            FailureCode::PasskeyTypeNotAllowed => "PASSKEY_TYPE_NOT_ALLOWED",
+            FailureCode::PasskeyTypeUnverified => "PASSKEY_TYPE_UNVERIFIED",
+            FailureCode::AaguidNotAllowed => "AAGUID_NOT_ALLOWED",
+            FailureCode::AaguidBlocked => "AAGUID_BLOCKED",
+            FailureCode::CertificationTooLow => "CERTIFICATION_TOO_LOW",
+            FailureCode::UserVerificationRequired => "USER_VERIFICATION_REQUIRED",
+            FailureCode::StatusRefused => "STATUS_REFUSED",
+        }
+    }
+}
+
+/// Something the caller should know that is not (by itself) a failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum NoteCode {
+    /// BE=1 but the metadata says multiDeviceCredentialSupport is "unsupported".
+    KindConflict,
+    /// A key restriction was applied to an AAGUID no trusted attestation vouches for.
+    AaguidClaimed,
+    /// The current status is ATTESTATION_KEY_COMPROMISE scoped to one batch certificate: the
+    /// model is not refused by the policy (the core judges the batch at registration).
+    StatusBatchScoped,
+}
+
+impl NoteCode {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            NoteCode::KindConflict => "KIND_CONFLICT",
+            NoteCode::AaguidClaimed => "AAGUID_CLAIMED",
+            NoteCode::StatusBatchScoped => "STATUS_BATCH_SCOPED",
+        }
+    }
+}
+
+/// One failed requirement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    pub code: FailureCode,
+    pub message: String,
+}
+
+/// One note.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Note {
+    pub code: NoteCode,
+    pub message: String,
+}
+
+/// How one in-scope profile judged the passkey (no failures: it passed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProfileOutcome {
+    pub profile: String,
+    pub failures: Vec<Failure>,
+}
+
+impl ProfileOutcome {
+    pub fn passed(&self) -> bool {
+        self.failures.is_empty()
+    }
+}
+
+/// The answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    pub ceremony: Ceremony,
+    pub allowed: bool,
+    /// The first passing profile in configuration order (named profiles, then the default).
+    pub profile: Option<String>,
+    /// Every in-scope profile with every requirement it found failing.
+    pub outcomes: Vec<ProfileOutcome>,
+    /// Decision-level failures (NO_PROFILE_IN_SCOPE, LIMIT_EXCEEDED).
+    pub failures: Vec<Failure>,
+    pub notes: Vec<Note>,
+}
+
+impl Decision {
+    /// Every failure code, decision-level and per profile, deduplicated, in order of
+    /// appearance.
+    pub fn failure_codes(&self) -> Vec<FailureCode> {
+        let mut out = Vec::new();
+        let all = self.failures.iter().chain(self.outcomes.iter().flat_map(|o| &o.failures));
+        for failure in all {
+            if !out.contains(&failure.code) {
+                out.push(failure.code);
+            }
+        }
+        out
+    }
+
+    /// The outcome of one profile, if it was in scope.
+    pub fn outcome(&self, profile: &str) -> Option<&ProfileOutcome> {
+        self.outcomes.iter().find(|o| o.profile == profile)
+    }
+
+    /// The JSON form (CLI, logs).
+    pub fn to_json(&self) -> serde_json::Value {
+        let failures = |list: &[Failure]| {
+            list.iter()
+                .map(|f| serde_json::json!({ "code": f.code.as_str(), "message": f.message }))
+                .collect::<Vec<_>>()
+        };
+        serde_json::json!({
+            "ceremony": self.ceremony.as_str(),
+            "allowed": self.allowed,
+            "profile": self.profile,
+            "outcomes": self.outcomes.iter().map(|o| serde_json::json!({
+                "profile": o.profile,
+                "passed": o.passed(),
+                "failures": failures(&o.failures),
+            })).collect::<Vec<_>>(),
+            "failures": failures(&self.failures),
+            "notes": self.notes.iter()
+                .map(|n| serde_json::json!({ "code": n.code.as_str(), "message": n.message }))
+                .collect::<Vec<_>>(),
+        })
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code.as_str(), self.message)
+    }
+}
+
+/// Notes collected while checking, deduplicated by code.
+pub(crate) struct Notes(Vec<Note>);
+
+impl Notes {
+    fn add(&mut self, code: NoteCode, message: String) {
+        if !self.0.iter().any(|n| n.code == code) {
+            self.0.push(Note { code, message });
+        }
+    }
+}
+
+/// Scope, then `check` on every in-scope profile (or only on `only`).
+pub(crate) fn decide(
+    set: &PolicySet,
+    ceremony: Ceremony,
+    groups: &[String],
+    only: Option<&Profile>,
+    check: impl Fn(&Profile, &mut Notes) -> Vec<Failure>,
+) -> Decision {
+    let mut decision = Decision {
+        ceremony,
+        allowed: false,
+        profile: None,
+        outcomes: Vec::new(),
+        failures: Vec::new(),
+        notes: Vec::new(),
+    };
+    if groups.len() > MAX_USER_GROUPS {
+        decision.failures.push(Failure {
+            code: FailureCode::LimitExceeded,
+            message: format!("{} groups given, more than {MAX_USER_GROUPS}", groups.len()),
+        });
+        return decision;
+    }
+    let profiles = match only {
+        Some(profile) => vec![profile],
+        None => set.in_scope(groups),
+    };
+    if profiles.is_empty() {
+        decision.failures.push(Failure {
+            code: FailureCode::NoProfileInScope,
+            message: format!(
+                "no passkey profile applies to a user in {} (not included by any profile, or \
+                 excluded, and no default profile applies)",
+                describe_groups(groups)
+            ),
+        });
+        return decision;
+    }
+    let mut notes = Notes(Vec::new());
+    for profile in profiles {
+        let failures = check(profile, &mut notes);
+        if failures.is_empty() && decision.profile.is_none() {
+            decision.profile = Some(profile.name.clone());
+        }
+        decision.outcomes.push(ProfileOutcome { profile: profile.name.clone(), failures });
+    }
+    decision.allowed = decision.profile.is_some();
+    decision.notes = notes.0;
+    decision
+}
+
+fn describe_groups(groups: &[String]) -> String {
+    match groups.len() {
+        0 => "no group".to_string(),
+        n if n <= 5 => format!("groups [{}]", groups.join(", ")),
+        n => format!("{n} groups"),
+    }
+}
+
+/// Every registration requirement of `p` (REFERENCE §3; Entra semantics).
+pub(crate) fn check_registration(
+    p: &Profile,
+    facts: &RegistrationFacts,
+    notes: &mut Notes,
+) -> Vec<Failure> {
+    let mut out = Vec::new();
+    let enforced = p.attestation == AttestationEnforcement::RegistrationOnly;
+    let trusted = facts.trust == AttestationTrust::Metadata;
+
+    // The statement itself must verify, whatever the profile.
+    if !facts.statement_valid {
+        out.push(fail(
+            FailureCode::StatementInvalid,
+            "the attestation statement did not verify".to_string(),
+        ));
+    }
+
+    // Attestation enforcement: only attestations trusted through MDS count.
+    if enforced && !trusted {
+        let why = match facts.trust {
+            AttestationTrust::OperatorAnchor => {
+                "it is trusted only through an operator anchor, which vouches for a platform, \
+                 not for an authenticator model in the metadata"
+            }
+            _ => {
+                "it is not trusted through the metadata (none/self attestation, unknown root, \
+                  refused status or invalid statement)"
+            }
+        };
+        out.push(fail(
+            FailureCode::AttestationRequired,
+            format!("profile {} enforces attestation and {why}", p.name),
+        ));
+    }
+
+    // Formats and attestation types.
+    if let Some(allowed) = &p.allowed_formats {
+        if !facts.format.is_some_and(|f| allowed.contains(&f)) {
+            out.push(fail(
+                FailureCode::FormatNotAllowed,
+                format!(
+                    "format {} is not allowed (allowed: {})",
+                    facts.format.map_or("unknown", |f| f.as_str()),
+                    allowed.iter().map(|f| f.as_str()).collect::<Vec<_>>().join(", ")
+                ),
+            ));
+        }
+    }
+    if let Some(allowed) = &p.allowed_attestation_types {
+        if !facts.attestation_type.is_some_and(|t| allowed.contains(&t)) {
+            out.push(fail(
+                FailureCode::AttestationTypeNotAllowed,
+                format!(
+                    "attestation type {} is not allowed (allowed: {})",
+                    facts.attestation_type.map_or("unknown", |t| t.as_str()),
+                    allowed.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(", ")
+                ),
+            ));
+        }
+    }
+
+    // Passkey type, from BE; a BE=0 claim needs a trusted attestation under enforcement.
+    match facts.credential_kind() {
+        None => {
+            if !(p.passkey_types.device_bound && p.passkey_types.synced) {
+                out.push(fail(
+                    FailureCode::PasskeyTypeUnverified,
+                    "no authenticator flags: the passkey type is unknown".to_string(),
+                ));
+            }
+        }
+        Some(kind) => {
+            check_kind(p, kind, facts.metadata.as_ref(), notes, &mut out);
+            if kind == CredentialKind::DeviceBound
+                && enforced
+                && !trusted
+                && p.passkey_types.device_bound
+                && !p.passkey_types.synced
+            {
+                out.push(fail(
+                    FailureCode::PasskeyTypeUnverified,
+                    "BE=0 (device-bound) is claimed by an attestation that is not trusted \
+                     through the metadata; under enforcement the claim is not believed"
+                        .to_string(),
+                ));
+            }
+        }
+    }
+
+    // Key restrictions.
+    check_key_restrictions(p, facts.aaguid, enforced && !trusted, trusted, notes, &mut out);
+
+    // Certification (metadata of the verified model under enforcement).
+    if let Some(min) = p.min_certification {
+        let metadata = facts.metadata.as_ref().filter(|m| m.verified || !enforced);
+        let level = metadata.and_then(|m| m.certification);
+        match level {
+            Some(level) if level >= min => {}
+            Some(level) => out.push(fail(
+                FailureCode::CertificationTooLow,
+                format!("certified {}, below the required {}", level.as_str(), min.as_str()),
+            )),
+            None => out.push(fail(
+                FailureCode::CertificationTooLow,
+                format!(
+                    "no FIDO certification is known{} (required: {})",
+                    if enforced && facts.metadata.is_some() && metadata.is_none() {
+                        " for a verified authenticator"
+                    } else {
+                        ""
+                    },
+                    min.as_str()
+                ),
+            )),
+        }
+    }
+
+    check_user_verification(p, facts.flags.is_some_and(|f| f.user_verified()), &mut out);
+    check_status(p, facts.metadata.as_ref(), notes, &mut out);
+    out
+}
+
+/// Every sign-in requirement of `p`: passkey type, key restrictions, UV, refused statuses
+/// (Entra: attestation enforcement is for registration only).
+pub(crate) fn check_authentication(
+    p: &Profile,
+    facts: &AuthenticationFacts,
+    notes: &mut Notes,
+) -> Vec<Failure> {
+    let mut out = Vec::new();
+    check_kind(p, facts.credential_kind(), facts.metadata.as_ref(), notes, &mut out);
+    let trusted = facts.registration_trust == Some(AttestationTrust::Metadata);
+    check_key_restrictions(p, facts.aaguid, false, trusted, notes, &mut out);
+    check_user_verification(p, facts.flags.user_verified(), &mut out);
+    check_status(p, facts.metadata.as_ref(), notes, &mut out);
+    out
+}
+
+fn check_kind(
+    p: &Profile,
+    kind: CredentialKind,
+    metadata: Option<&MetadataFacts>,
+    notes: &mut Notes,
+    out: &mut Vec<Failure>,
+) {
+    let conflict =
+        kind == CredentialKind::Synced && metadata.is_some_and(|m| m.denies_multi_device());
+    if conflict {
+        notes.add(
+            NoteCode::KindConflict,
+            "BE=1 (synced) but the metadata says multiDeviceCredentialSupport is unsupported; \
+             treated as synced"
+                .to_string(),
+        );
+    }
+    let allowed = match kind {
+        CredentialKind::DeviceBound => p.passkey_types.device_bound,
+        CredentialKind::Synced => p.passkey_types.synced,
+    };
+    if !allowed {
+        out.push(fail(
+            FailureCode::PasskeyTypeNotAllowed,
+            format!(
+                "{} passkeys are not allowed by profile {}{}",
+                kind.as_str(),
+                p.name,
+                if conflict { " (BE=1 contradicts the metadata)" } else { "" }
+            ),
+        ));
+    }
+}
+
+/// `unbelieved`: the AAGUID comes from an attestation enforcement does not accept.
+fn check_key_restrictions(
+    p: &Profile,
+    aaguid: Option<Uuid>,
+    unbelieved: bool,
+    trusted: bool,
+    notes: &mut Notes,
+    out: &mut Vec<Failure>,
+) {
+    let Some(k) = &p.key_restrictions else { return };
+    let aaguid = aaguid.unwrap_or_else(Uuid::nil);
+    let listed = k.aaguids.contains(&aaguid);
+    if !trusted && !unbelieved {
+        notes.add(
+            NoteCode::AaguidClaimed,
+            format!(
+                "key restrictions were applied to AAGUID {aaguid} as claimed by the \
+                 authenticator; no trusted attestation vouches for it, and AAGUIDs can be spoofed"
+            ),
+        );
+    }
+    match k.mode {
+        KeyRestrictionMode::Allow => {
+            if unbelieved {
+                out.push(fail(
+                    FailureCode::AaguidNotAllowed,
+                    format!(
+                        "AAGUID {aaguid} comes from an attestation not trusted through the \
+                         metadata; under enforcement it cannot satisfy the allow list"
+                    ),
+                ));
+            } else if !listed {
+                out.push(fail(
+                    FailureCode::AaguidNotAllowed,
+                    format!("AAGUID {aaguid} is not on the allow list of profile {}", p.name),
+                ));
+            }
+        }
+        KeyRestrictionMode::Block => {
+            if listed {
+                out.push(fail(
+                    FailureCode::AaguidBlocked,
+                    format!("AAGUID {aaguid} is on the block list of profile {}", p.name),
+                ));
+            }
+        }
+    }
+}
+
+fn check_user_verification(p: &Profile, uv: bool, out: &mut Vec<Failure>) {
+    if p.require_user_verification && !uv {
+        out.push(fail(
+            FailureCode::UserVerificationRequired,
+            format!("profile {} requires user verification and UV is not set", p.name),
+        ));
+    }
+}
+
+fn check_status(
+    p: &Profile,
+    metadata: Option<&MetadataFacts>,
+    notes: &mut Notes,
+    out: &mut Vec<Failure>,
+) {
+    let Some(status) = metadata.and_then(|m| m.status.as_ref()) else { return };
+    if !p.refuse_statuses.contains(status) {
+        return;
+    }
+    if metadata.is_some_and(|m| m.status_batch_scoped) {
+        notes.add(
+            NoteCode::StatusBatchScoped,
+            format!("current status {} is scoped to one batch certificate", status.as_str()),
+        );
+        return;
+    }
+    out.push(fail(
+        FailureCode::StatusRefused,
+        format!("current metadata status {} is refused by profile {}", status.as_str(), p.name),
+    ));
+}
+
+fn fail(code: FailureCode, message: String) -> Failure {
+    Failure { code, message }
+}

@@ -1,0 +1,219 @@
+//! The facts a policy decision is made from, built from the core's results (an
+//! [`AttestationResult`] and the trust store) or, at sign-in, from what the relying party
+//! stored at registration and today's metadata.
+//!
+//! Facts are plain data with public fields: the relying party may also build them from its
+//! own records (e.g. after a restart, from stored registration facts).
+
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::attestation::{AttestationResult, AttestationType, CredentialKind, Flags, Format};
+use crate::trust_store::{AuthenticatorStatus, Entry, TrustStore};
+
+use super::CertificationLevel;
+
+/// How far an attestation was trusted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttestationTrust {
+    /// The chain leads to a root of the MDS entry of the authenticator, with an acceptable
+    /// status: the AAGUID and the flags are vouched for by the manufacturer's key.
+    Metadata,
+    /// Trusted only through an operator-configured anchor (Apple, Google, TPM vendor roots):
+    /// a platform is vouched for, no authenticator model. Does not satisfy enforcement.
+    OperatorAnchor,
+    /// Not trusted (none, self, unknown root, refused status, invalid statement).
+    Untrusted,
+}
+
+impl AttestationTrust {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            AttestationTrust::Metadata => "metadata",
+            AttestationTrust::OperatorAnchor => "operator_anchor",
+            AttestationTrust::Untrusted => "untrusted",
+        }
+    }
+}
+
+/// What the metadata says about the authenticator model.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct MetadataFacts {
+    pub description: Option<String>,
+    /// The entry was reached through a verified attestation chain (false: only looked up by
+    /// the claimed, spoofable AAGUID).
+    pub verified: bool,
+    /// The current status (latest effective report at `now`).
+    pub status: Option<AuthenticatorStatus>,
+    /// The current status report names a batch certificate (ATTESTATION_KEY_COMPROMISE scoped
+    /// to one batch): it does not refuse the whole model.
+    pub status_batch_scoped: bool,
+    /// The certification level in force at `now` (see [`MetadataFacts::from_entry`]).
+    pub certification: Option<CertificationLevel>,
+    /// `multiDeviceCredentialSupport` (MDS3 v3.1): unsupported | explicit | implicit.
+    pub multi_device_credential_support: Option<String>,
+}
+
+impl MetadataFacts {
+    /// Reads an entry at `now`. The certification level is that of the latest effective
+    /// FIDO certification report; a later REVOKED or NOT_FIDO_CERTIFIED report withdraws it,
+    /// other statuses (UPDATE_AVAILABLE, FIPS…) leave it in force.
+    pub fn from_entry(entry: &Entry, verified: bool, now: OffsetDateTime) -> MetadataFacts {
+        let current = entry.current_status(now);
+        MetadataFacts {
+            description: entry.description().map(str::to_string),
+            verified,
+            status: current.map(|r| r.status.clone()),
+            status_batch_scoped: current.is_some_and(|r| r.certificate.is_some()),
+            certification: certification_at(entry, now),
+            multi_device_credential_support: entry
+                .multi_device_credential_support()
+                .map(str::to_string),
+        }
+    }
+
+    /// True when the metadata says the model cannot make multi-device credentials.
+    pub fn denies_multi_device(&self) -> bool {
+        self.multi_device_credential_support.as_deref() == Some("unsupported")
+    }
+}
+
+/// The certification in force at `now`: reports effective at `now` (effectiveDate not after
+/// `now`'s UTC date; undated first, ties in list order, as [`Entry::current_status`]).
+fn certification_at(entry: &Entry, now: OffsetDateTime) -> Option<CertificationLevel> {
+    let today = now.to_offset(time::UtcOffset::UTC).date();
+    let mut reports: Vec<_> = entry
+        .status_reports()
+        .iter()
+        .filter(|r| r.effective_date.is_none_or(|d| d <= today))
+        .collect();
+    reports.sort_by_key(|r| r.effective_date);
+    let mut level = None;
+    for report in reports {
+        match &report.status {
+            AuthenticatorStatus::Revoked | AuthenticatorStatus::NotFidoCertified => level = None,
+            status => {
+                if let Some(l) = CertificationLevel::from_status(status) {
+                    level = Some(l);
+                }
+            }
+        }
+    }
+    level
+}
+
+/// The facts of one registration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegistrationFacts {
+    /// The statement verified (structure, signature, requested ceremony checks).
+    pub statement_valid: bool,
+    pub trust: AttestationTrust,
+    pub format: Option<Format>,
+    pub attestation_type: Option<AttestationType>,
+    /// The AAGUID from authenticatorData (claimed unless `trust` is Metadata).
+    pub aaguid: Option<Uuid>,
+    /// authenticatorData flags (BE, BS, UV…).
+    pub flags: Option<Flags>,
+    pub metadata: Option<MetadataFacts>,
+}
+
+impl RegistrationFacts {
+    /// Facts from the core's verdict. The metadata entry is looked up in `store` by the
+    /// AAGUID (as the core does) and read at `now`; without an entry (U2F keys found by key
+    /// identifier, no store) the core's summary of the status is used.
+    pub fn from_attestation(
+        result: &AttestationResult,
+        store: Option<&TrustStore>,
+        now: OffsetDateTime,
+    ) -> RegistrationFacts {
+        let verified_entry = result.authenticator.as_ref().is_some_and(|a| a.verified);
+        let trust = match (result.trusted, verified_entry) {
+            (true, true) => AttestationTrust::Metadata,
+            (true, false) => AttestationTrust::OperatorAnchor,
+            (false, _) => AttestationTrust::Untrusted,
+        };
+        let entry = match (store, result.aaguid) {
+            (Some(store), Some(aaguid)) if !aaguid.is_nil() => store.by_aaguid(&aaguid),
+            _ => None,
+        };
+        let metadata = match (entry, &result.authenticator) {
+            (Some(entry), _) => Some(MetadataFacts::from_entry(entry, verified_entry, now)),
+            (None, Some(summary)) => {
+                let status = summary.status.as_deref().map(AuthenticatorStatus::parse);
+                Some(MetadataFacts {
+                    description: summary.description.clone(),
+                    verified: summary.verified,
+                    certification: status.as_ref().and_then(CertificationLevel::from_status),
+                    status,
+                    status_batch_scoped: false,
+                    multi_device_credential_support: summary
+                        .multi_device_credential_support
+                        .clone(),
+                })
+            }
+            (None, None) => None,
+        };
+        RegistrationFacts {
+            statement_valid: result.statement_valid,
+            trust,
+            format: result.format,
+            attestation_type: result.attestation_type,
+            aaguid: result.aaguid,
+            flags: result.flags,
+            metadata,
+        }
+    }
+
+    /// Device-bound or synced, from BE (WebAuthn L3 §6.1.3); `None` without flags.
+    pub fn credential_kind(&self) -> Option<CredentialKind> {
+        self.flags.map(kind)
+    }
+}
+
+/// The facts of one sign-in: what was stored at registration, the flags of this assertion,
+/// and today's metadata for the stored AAGUID.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthenticationFacts {
+    /// The AAGUID stored at registration.
+    pub aaguid: Option<Uuid>,
+    /// How the registration attestation was trusted, if stored.
+    pub registration_trust: Option<AttestationTrust>,
+    /// Flags of this assertion's authenticatorData (BE, BS, UV).
+    pub flags: Flags,
+    /// Today's metadata for the stored AAGUID.
+    pub metadata: Option<MetadataFacts>,
+}
+
+impl AuthenticationFacts {
+    pub fn new(aaguid: Option<Uuid>, flags: Flags) -> AuthenticationFacts {
+        AuthenticationFacts { aaguid, registration_trust: None, flags, metadata: None }
+    }
+
+    /// Adds today's metadata for the stored AAGUID from `store` at `now`. The entry counts as
+    /// verified only when the registration was trusted through metadata.
+    pub fn with_metadata_from(
+        mut self,
+        store: &TrustStore,
+        now: OffsetDateTime,
+    ) -> AuthenticationFacts {
+        let verified = self.registration_trust == Some(AttestationTrust::Metadata);
+        self.metadata = self
+            .aaguid
+            .filter(|a| !a.is_nil())
+            .and_then(|a| store.by_aaguid(&a))
+            .map(|entry| MetadataFacts::from_entry(entry, verified, now));
+        self
+    }
+
+    pub fn credential_kind(&self) -> CredentialKind {
+        kind(self.flags)
+    }
+}
+
+fn kind(flags: Flags) -> CredentialKind {
+    if flags.backup_eligible() {
+        CredentialKind::Synced
+    } else {
+        CredentialKind::DeviceBound
+    }
+}
