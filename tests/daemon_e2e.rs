@@ -290,10 +290,27 @@ async fn daemon_end_to_end() {
     assert!(services.contains(&"mdsd.v1.AttestationService".to_string()), "{services:?}");
     assert!(services.contains(&"grpc.health.v1.Health".to_string()), "{services:?}");
 
+    // An unknown, attacker-chosen `fmt`: REJECTED, and never a metrics label value.
+    let mut odd = registration(NONE_ES256);
+    let mut object: ciborium::Value = ciborium::from_reader(&odd.attestation_object[..]).unwrap();
+    for (k, v) in object.as_map_mut().unwrap() {
+        if k.as_text() == Some("fmt") {
+            *v = ciborium::Value::Text("x-label-bomb-12345".into());
+        }
+    }
+    odd.attestation_object.clear();
+    ciborium::into_writer(&object, &mut odd.attestation_object).unwrap();
+    let r = api.verify_registration(odd).await.unwrap().into_inner();
+    assert_eq!(r.verdict, Verdict::Rejected as i32);
+    assert_eq!(r.format, "x-label-bomb-12345");
+    assert!(r.reasons.iter().any(|x| x.code == "UNSUPPORTED_FORMAT"), "{:?}", r.reasons);
+
     // Admin endpoint.
     let admin = running.admin_addr.unwrap();
     let metrics = http_get(admin, "/metrics").await;
     assert!(metrics.contains("mdsd_blob_no 43"), "{metrics}");
+    assert!(!metrics.contains("x-label-bomb"), "{metrics}");
+    assert!(metrics.contains("format=\"unknown\",verdict=\"REJECTED\""), "{metrics}");
     assert!(metrics.contains("mdsd_verifications_total{rpc=\"VerifyRegistration\",format=\"packed\",verdict=\"ACCEPTED\"}"), "{metrics}");
     assert!(
         metrics.contains(

@@ -202,9 +202,15 @@ impl AttestationService for Service {
             let (result, ceremony_checked) = result;
             let response =
                 convert::registration_response(&result, loaded.blob.no, stale, ceremony_checked);
+            // Only registered format names become label values: `fmt` is attacker-chosen and
+            // free-form, and every distinct label value is a new time series.
+            let format_label = result
+                .format
+                .map(|f| f.as_str())
+                .unwrap_or(if result.fmt.is_some() { "unknown" } else { "undecodable" });
             self.shared.metrics.verification(
                 "VerifyRegistration",
-                &response.format,
+                format_label,
                 convert::verdict_name(response.verdict),
             );
             Ok(response)

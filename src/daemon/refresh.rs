@@ -16,6 +16,9 @@ use super::state::{blob_digest, Loaded, Shared};
 use crate::mds::{check_x5u_origin, parse_header, BlobError, BlobVerifyOptions, VerifiedBlob};
 use crate::x509::{certs_from_pem_or_der, Cert, Crl, RevocationMode};
 
+/// Shortest time between the end of one attempt and an operator-triggered next one.
+pub const MIN_TRIGGER_SPACING: Duration = Duration::from_secs(2);
+
 /// What the last refresh attempt did, as the schedule needs it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LastOutcome {
@@ -366,9 +369,28 @@ impl Refresher {
             self.shared.metrics.set_next_refresh(at);
             self.shared.update_status(|s| s.next_refresh_at = Some(at));
             tracing::debug!(delay_secs = delay.as_secs(), "next refresh scheduled");
+            // An operator trigger (SIGHUP, POST /refresh) may cut the wait short, but never
+            // below MIN_TRIGGER_SPACING after the last attempt nor before a server's Retry-After.
+            let attempt_end = tokio::time::Instant::now();
+            let floor = match outcome {
+                LastOutcome::Failed { retry_after: Some(ra), .. } => ra.max(MIN_TRIGGER_SPACING),
+                _ => MIN_TRIGGER_SPACING,
+            };
             tokio::select! {
                 () = tokio::time::sleep(delay) => {}
-                () = self.shared.refresh_requested() => tracing::info!("refresh requested"),
+                () = self.shared.refresh_requested() => {
+                    let earliest = attempt_end + floor.min(delay);
+                    if tokio::time::Instant::now() < earliest {
+                        tracing::info!(wait_secs = (earliest - tokio::time::Instant::now()).as_secs(),
+                            "refresh requested; waiting for the minimum spacing / Retry-After");
+                    } else {
+                        tracing::info!("refresh requested");
+                    }
+                    tokio::select! {
+                        () = tokio::time::sleep_until(earliest) => {}
+                        () = &mut shutdown => return,
+                    }
+                }
                 () = &mut shutdown => return,
             }
         }

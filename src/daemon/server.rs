@@ -22,6 +22,10 @@ use super::snapshot_file::StateDir;
 use super::state::{Shared, StalePolicy};
 use crate::attestation::{Verifier, VerifierOptions};
 
+/// In-flight requests per connection (beyond it, requests queue).
+const MAX_CONCURRENCY_PER_CONNECTION: usize = 256;
+/// HTTP/2 streams a client may open at once on one connection.
+const MAX_CONCURRENT_STREAMS: u32 = 256;
 /// How often health is re-evaluated without a change notification (staleness is time-driven).
 const HEALTH_TICK: Duration = Duration::from_secs(15);
 
@@ -105,7 +109,10 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         .build_v1alpha()
         .context("reflection v1alpha")?;
 
-    let mut builder = Server::builder().timeout(config.grpc.request_timeout);
+    let mut builder = Server::builder()
+        .timeout(config.grpc.request_timeout)
+        .concurrency_limit_per_connection(MAX_CONCURRENCY_PER_CONNECTION)
+        .max_concurrent_streams(Some(MAX_CONCURRENT_STREAMS));
     if let Some(tls) = &config.tls {
         let mut tls_config =
             ServerTlsConfig::new().identity(Identity::from_pem(&tls.cert_pem, &tls.key_pem));
