@@ -342,3 +342,63 @@ async fn file_source_is_read_and_unchanged_bytes_are_recognised() {
     assert_eq!(r.refresh_once(now()).await.unwrap(), LastOutcome::Updated);
     assert_eq!(serving(&shared), Some(51));
 }
+
+/// CRLs from a mirror directory instead of the distribution points (air-gapped sites).
+#[tokio::test]
+async fn crl_mirror_directory_replaces_the_distribution_points() {
+    let env = MdsEnv::start("refresh-mirror").await;
+    let mirror = env.dir.join("crl-mirror");
+    std::fs::create_dir_all(&mirror).unwrap();
+    let fresh = |issuer: &support::pki::Issued| {
+        let now = now();
+        support::pki::crl(issuer, &[], now - time::Duration::days(1), now + time::Duration::days(7))
+    };
+    // Named by the last path segment of each distribution point.
+    std::fs::write(mirror.join("ca.crl"), fresh(&env.ca)).unwrap();
+    std::fs::write(mirror.join("root.crl"), fresh(&env.root)).unwrap();
+    env.server.remove(CA_CRL_PATH);
+    env.server.remove(ROOT_CRL_PATH);
+    env.serve_blob(60, env.blob(60, in_days(30), entries()));
+    let mut raw = env.raw_config();
+    raw.crl_mirror = Some(mirror.display().to_string());
+    let (mut r, shared) = refresher(raw.check().unwrap());
+    assert_eq!(r.refresh_once(now()).await.unwrap(), LastOutcome::Updated);
+    assert!(env.server.seen(CA_CRL_PATH).is_empty(), "the distribution point was contacted");
+    assert_eq!(serving(&shared), Some(60));
+}
+
+/// Operator CRL files cover the chain when the distribution points are unreachable.
+#[tokio::test]
+async fn operator_crl_files_are_used() {
+    let env = MdsEnv::start("refresh-crlfiles").await;
+    let now = now();
+    let (from, to) = (now - time::Duration::days(1), now + time::Duration::days(7));
+    let ca_crl = env.dir.join("ca.crl");
+    let root_crl = env.dir.join("root.crl");
+    std::fs::write(&ca_crl, support::pki::crl(&env.ca, &[], from, to)).unwrap();
+    std::fs::write(&root_crl, support::pki::crl(&env.root, &[], from, to)).unwrap();
+    env.server.remove(CA_CRL_PATH);
+    env.server.remove(ROOT_CRL_PATH);
+    env.serve_blob(61, env.blob(61, in_days(30), entries()));
+    let mut raw = env.raw_config();
+    raw.crl_files = vec![ca_crl, root_crl];
+    let (mut r, shared) = refresher(raw.check().unwrap());
+    assert_eq!(r.refresh_once(now).await.unwrap(), LastOutcome::Updated);
+    assert_eq!(serving(&shared), Some(61));
+    assert!(shared.current().unwrap().blob.revocation_checked);
+}
+
+/// danger_skip_revocation: accepted without CRLs, and says so.
+#[tokio::test]
+async fn danger_skip_revocation_accepts_without_crls_and_says_so() {
+    let env = MdsEnv::start("refresh-danger").await;
+    env.server.remove(CA_CRL_PATH);
+    env.server.remove(ROOT_CRL_PATH);
+    env.serve_blob(62, env.blob(62, in_days(30), entries()));
+    let mut raw = env.raw_config();
+    raw.danger_skip_revocation = Some(true);
+    let (mut r, shared) = refresher(raw.check().unwrap());
+    assert_eq!(r.refresh_once(now()).await.unwrap(), LastOutcome::Updated);
+    assert!(!shared.current().unwrap().blob.revocation_checked);
+    assert!(env.server.seen(CA_CRL_PATH).is_empty(), "CRLs fetched although revocation is skipped");
+}

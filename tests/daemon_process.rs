@@ -1,0 +1,149 @@
+//! The real binary: `mdsd serve` as a child process configured by a TOML file plus flags and
+//! environment, probed with `mdsd health`, refreshed through `POST /refresh` on the admin port,
+//! stopped with SIGTERM (graceful: exit 0). Also: a bad configuration exits 2 listing every error.
+
+#[path = "support/blob.rs"]
+mod blob;
+#[path = "support/http.rs"]
+mod http;
+#[path = "support/mds_env.rs"]
+mod mds_env;
+#[path = "support/mod.rs"]
+mod support;
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use mds_env::{in_days, MdsEnv};
+
+const MDSD: &str = env!("CARGO_BIN_EXE_mdsd");
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+async fn health(target: &str) -> (Option<i32>, String) {
+    let target = target.to_string();
+    tokio::task::spawn_blocking(move || {
+        let out = Command::new(MDSD)
+            .args(["health", "--target", &target, "--timeout", "2s"])
+            .output()
+            .unwrap();
+        (out.status.code(), String::from_utf8_lossy(&out.stdout).trim().to_string())
+    })
+    .await
+    .unwrap()
+}
+
+async fn post(addr: &str, path: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut conn = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request = format!(
+        "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    );
+    conn.write_all(request.as_bytes()).await.unwrap();
+    let mut out = String::new();
+    conn.read_to_string(&mut out).await.unwrap();
+    out
+}
+
+#[tokio::test]
+async fn serve_refresh_and_sigterm() {
+    let env = MdsEnv::start("process").await;
+    let grpc = format!("127.0.0.1:{}", free_port());
+    let admin = format!("127.0.0.1:{}", free_port());
+    let config = env.dir.join("mdsd.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "listen = \"{grpc}\"\nmds_url = \"{}\"\nmds_roots = [\"{}\"]\nstate_dir = \"{}\"\nrefresh_interval = \"1h\"\n",
+            env.server.url(mds_env::BLOB_PATH),
+            env.dir.join("root.pem").display(),
+            env.state_dir().display(),
+        ),
+    )
+    .unwrap();
+    let mut child = Command::new(MDSD)
+        .args(["serve", "--config"])
+        .arg(&config)
+        .args(["--admin-listen", &admin])
+        .env("MDSD_LOG_FORMAT", "json")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+
+    // Up, but no BLOB yet.
+    let started = Instant::now();
+    loop {
+        let (code, out) = health(&grpc).await;
+        if out == "NOT_SERVING" {
+            assert_eq!(code, Some(1));
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(20), "never came up: {out}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    env.serve_blob(
+        8,
+        env.blob(
+            8,
+            in_days(30),
+            vec![blob::fido2_entry("cb69481e-8ff7-4039-93ec-0a2729a154a8", "FIDO_CERTIFIED_L1")],
+        ),
+    );
+    assert!(post(&admin, "/refresh").await.starts_with("HTTP/1.1 202"));
+    let started = Instant::now();
+    loop {
+        let (code, out) = health(&grpc).await;
+        if code == Some(0) {
+            assert_eq!(out, "SERVING");
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(20), "never SERVING: {out}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let started = Instant::now();
+    let exit = loop {
+        if let Some(exit) = child.try_wait().unwrap() {
+            break exit;
+        }
+        assert!(started.elapsed() < Duration::from_secs(20), "no exit after SIGTERM");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(exit.code(), Some(0));
+    let mut logs = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut logs).unwrap();
+    // JSON logs, one object per line, with the accepted BLOB and the shutdown.
+    let lines: Vec<serde_json::Value> = logs
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    let messages: Vec<&str> =
+        lines.iter().filter_map(|l| l["fields"]["message"].as_str()).collect();
+    assert!(messages.contains(&"BLOB accepted"), "{messages:?}");
+    assert!(messages.contains(&"SIGTERM: shutting down"), "{messages:?}");
+    assert!(messages.contains(&"mdsd stopped"), "{messages:?}");
+}
+
+#[test]
+fn bad_configuration_exits_2_with_every_error() {
+    let out = Command::new(MDSD)
+        .args(["serve", "--listen", "nowhere", "--stale-grace", "soon", "--tls-key", "/x.key"])
+        .env("MDSD_RETRY_MIN", "1h")
+        .env("MDSD_RETRY_MAX", "1m")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("4 configuration error(s)"), "{stderr}");
+    for key in
+        ["listen:", "stale_grace:", "tls_key:", "retry_min (1h) is greater than retry_max (1m)"]
+    {
+        assert!(stderr.contains(key), "{key} missing in {stderr}");
+    }
+}
