@@ -2,6 +2,8 @@
 
 mod attestation;
 mod blob;
+mod health;
+mod serve;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -33,6 +35,11 @@ pub enum Command {
     /// Verify WebAuthn attestations offline.
     #[command(subcommand)]
     Attestation(AttestationCommand),
+    /// Run the daemon: BLOB refresh loop, gRPC service, admin endpoint (alias: run).
+    #[command(visible_alias = "run")]
+    Serve(Box<serve::ServeArgs>),
+    /// Ask a running daemon for its gRPC health (container and Kubernetes probes).
+    Health(health::HealthArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -136,5 +143,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Blob(BlobCommand::Verify(args)) => blob::verify(&args),
         Command::Blob(BlobCommand::Inspect(args)) => blob::inspect(&args),
         Command::Attestation(AttestationCommand::Verify(args)) => attestation::verify(&args),
+        Command::Serve(args) => serve::serve(*args),
+        Command::Health(args) => health::health(&args),
     }
 }

@@ -1,0 +1,54 @@
+//! `mdsd serve` (alias `mdsd run`): layers the config file, environment and flags, checks them
+//! (every error at once), builds the tokio runtime — only here; the other subcommands stay
+//! synchronous — and runs the daemon until SIGTERM/SIGINT.
+//!
+//! Exit codes: 0 clean shutdown, 1 the daemon failed, 2 the configuration is invalid.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+use mdsd::daemon::config::RawConfig;
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// TOML config file (see config.example.toml); flags and MDSD_* variables override it.
+    #[arg(long, env = "MDSD_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub settings: RawConfig,
+}
+
+pub fn serve(args: ServeArgs) -> ExitCode {
+    let file = match &args.config {
+        Some(path) => match RawConfig::from_toml_file(path) {
+            Ok(raw) => raw,
+            Err(e) => return config_error(&e),
+        },
+        None => RawConfig::default(),
+    };
+    let config = match file.overlay(args.settings).check() {
+        Ok(config) => config,
+        Err(e) => return config_error(&e),
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot start the async runtime");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(mdsd::daemon::server::run(config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = format!("{e:#}"), "mdsd failed");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn config_error(e: &mdsd::daemon::config::ConfigErrors) -> ExitCode {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr().lock(), "error: {e}");
+    ExitCode::from(2)
+}

@@ -1,0 +1,14 @@
+//! The daemon shell: configuration, fetching, the refresh loop, the on-disk snapshot, the gRPC
+//! service and the admin endpoint. Every side effect lives here; the verification core stays pure.
+
+pub mod admin;
+pub mod config;
+pub mod fetch;
+pub mod grpc;
+pub mod metrics;
+pub mod probe;
+pub mod proto;
+pub mod refresh;
+pub mod server;
+pub mod snapshot_file;
+pub mod state;

@@ -1,0 +1,1003 @@
+//! The `mdsd.v1.AttestationService` gRPC service over the shared state, plus health and
+//! reflection. The only module that knows proto types: requests are checked and converted to core
+//! inputs in [`convert`], core results to responses there too, and every error becomes a
+//! `tonic::Status` in one function, [`to_status`].
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use time::OffsetDateTime;
+use tonic::{Code, Request, Response, Status};
+use tonic_types::{ErrorDetails, StatusExt};
+
+use super::proto::attestation_service_server::{AttestationService, AttestationServiceServer};
+use super::proto::{
+    GetAuthenticatorRequest, GetAuthenticatorResponse, GetMetadataInfoRequest,
+    GetMetadataInfoResponse, ListAuthenticatorsRequest, ListAuthenticatorsResponse,
+    ValidateAttestationChainRequest, ValidateAttestationChainResponse, VerifyRegistrationRequest,
+    VerifyRegistrationResponse,
+};
+use super::state::{Loaded, Shared, Unavailable};
+use crate::attestation::{Reason, ReasonCode, RegistrationInput, Verifier};
+use crate::x509::{build_path, Cert, PathError, PathProfile, TrustAnchor};
+
+/// The gRPC service name clients and health checks use.
+pub const SERVICE_NAME: &str = "mdsd.v1.AttestationService";
+/// Error domain in google.rpc.ErrorInfo.
+pub const ERROR_DOMAIN: &str = "mdsd.dev";
+/// Largest response message (a page of entries with their JSON).
+pub const MAX_RESPONSE_BYTES: usize = 32 * 1024 * 1024;
+/// Default and largest ListAuthenticators page.
+const DEFAULT_PAGE_SIZE: usize = 50;
+const MAX_PAGE_SIZE: usize = 500;
+
+/// Everything that can make an RPC fail (a rejected attestation is not here: it is a response).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApiError {
+    /// The request is malformed: `field` names the offending field.
+    InvalidArgument { field: String, reason: String },
+    /// No metadata can be used: none loaded yet (UNAVAILABLE) or stale beyond the grace period
+    /// (FAILED_PRECONDITION).
+    Metadata(Unavailable),
+    /// A lookup found nothing.
+    NotFound { what: String },
+    /// A page token from another BLOB.
+    PageTokenStale { token_no: u64, current_no: u64 },
+    /// A fault on mdsd's side.
+    Internal(String),
+}
+
+impl ApiError {
+    fn invalid(field: impl Into<String>, reason: impl Into<String>) -> ApiError {
+        ApiError::InvalidArgument { field: field.into(), reason: reason.into() }
+    }
+}
+
+/// The one mapping from [`ApiError`] to a gRPC status with google.rpc error details
+/// (ErrorInfo with a stable `reason`, BadRequest field violations).
+pub fn to_status(err: &ApiError) -> Status {
+    let mut details = ErrorDetails::new();
+    let info = |d: &mut ErrorDetails, reason: &str, meta: Vec<(&str, String)>| {
+        let meta: HashMap<String, String> =
+            meta.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+        d.set_error_info(reason, ERROR_DOMAIN, meta);
+    };
+    match err {
+        ApiError::InvalidArgument { field, reason } => {
+            details.add_bad_request_violation(field.clone(), reason.clone());
+            info(&mut details, "INVALID_ARGUMENT", vec![("field", field.clone())]);
+            Status::with_error_details(Code::InvalidArgument, format!("{field}: {reason}"), details)
+        }
+        ApiError::Metadata(Unavailable::NotLoaded { last_error }) => {
+            let mut meta = Vec::new();
+            if let Some(e) = last_error {
+                meta.push(("last_error", e.clone()));
+            }
+            info(&mut details, "METADATA_NOT_LOADED", meta);
+            let message = match last_error {
+                Some(e) => format!("no verified metadata loaded yet (last refresh: {e})"),
+                None => "no verified metadata loaded yet".to_string(),
+            };
+            Status::with_error_details(Code::Unavailable, message, details)
+        }
+        ApiError::Metadata(Unavailable::StaleBeyondGrace { no, next_update, serve_until }) => {
+            info(
+                &mut details,
+                "METADATA_STALE",
+                vec![
+                    ("metadata_no", no.to_string()),
+                    ("next_update", next_update.to_string()),
+                    ("serve_until", serve_until.to_string()),
+                ],
+            );
+            Status::with_error_details(
+                Code::FailedPrecondition,
+                format!(
+                    "metadata BLOB no {no} is stale (nextUpdate {next_update}) beyond the grace \
+                     period that ended {serve_until}; failing closed"
+                ),
+                details,
+            )
+        }
+        ApiError::NotFound { what } => {
+            info(&mut details, "NOT_FOUND", vec![]);
+            Status::with_error_details(Code::NotFound, what.clone(), details)
+        }
+        ApiError::PageTokenStale { token_no, current_no } => {
+            info(
+                &mut details,
+                "PAGE_TOKEN_STALE",
+                vec![("token_no", token_no.to_string()), ("metadata_no", current_no.to_string())],
+            );
+            Status::with_error_details(
+                Code::FailedPrecondition,
+                format!(
+                    "page token is for BLOB no {token_no}; now serving {current_no}: start over"
+                ),
+                details,
+            )
+        }
+        ApiError::Internal(e) => {
+            info(&mut details, "INTERNAL", vec![]);
+            Status::with_error_details(Code::Internal, e.clone(), details)
+        }
+    }
+}
+
+/// The service implementation.
+#[derive(Debug, Clone)]
+pub struct Service {
+    shared: Arc<Shared>,
+    verifier: Arc<Verifier>,
+}
+
+impl Service {
+    pub fn new(shared: Arc<Shared>, verifier: Arc<Verifier>) -> Service {
+        Service { shared, verifier }
+    }
+
+    /// The tonic server with explicit message size limits.
+    pub fn into_server(self, max_request_bytes: usize) -> AttestationServiceServer<Service> {
+        AttestationServiceServer::new(self)
+            .max_decoding_message_size(max_request_bytes)
+            .max_encoding_message_size(MAX_RESPONSE_BYTES)
+    }
+
+    fn metadata(&self) -> Result<(Arc<Loaded>, bool), ApiError> {
+        self.shared.for_request(OffsetDateTime::now_utc()).map_err(ApiError::Metadata)
+    }
+
+    /// Runs `f`, records metrics, maps errors.
+    async fn call<T, F>(&self, rpc: &'static str, f: F) -> Result<Response<T>, Status>
+    where
+        F: std::future::Future<Output = Result<T, ApiError>>,
+    {
+        let started = Instant::now();
+        let result = f.await;
+        let (code, out) = match result {
+            Ok(v) => (Code::Ok, Ok(Response::new(v))),
+            Err(e) => {
+                let status = to_status(&e);
+                if matches!(e, ApiError::Internal(_)) {
+                    tracing::error!(rpc, error = ?e, "internal error");
+                } else {
+                    tracing::debug!(rpc, error = ?e, "request failed");
+                }
+                (status.code(), Err(status))
+            }
+        };
+        self.shared.metrics.request(rpc, code_name(code), started.elapsed());
+        out
+    }
+}
+
+#[tonic::async_trait]
+impl AttestationService for Service {
+    async fn verify_registration(
+        &self,
+        request: Request<VerifyRegistrationRequest>,
+    ) -> Result<Response<VerifyRegistrationResponse>, Status> {
+        self.call("VerifyRegistration", async {
+            let req = request.into_inner();
+            let expectations = convert::expectations(&req)?;
+            let (loaded, stale) = self.metadata()?;
+            let verifier = self.verifier.clone();
+            let loaded2 = loaded.clone();
+            let result = tokio::task::spawn_blocking(move || {
+                let input = RegistrationInput {
+                    attestation_object: &req.attestation_object,
+                    client_data_json: &req.client_data_json,
+                    expectations: expectations.as_ref(),
+                };
+                let result = verifier.verify_registration(
+                    &input,
+                    Some(&loaded2.blob.store),
+                    OffsetDateTime::now_utc(),
+                );
+                (result, expectations.is_some())
+            })
+            .await
+            .map_err(|e| ApiError::Internal(format!("verification task: {e}")))?;
+            let (result, ceremony_checked) = result;
+            let response =
+                convert::registration_response(&result, loaded.blob.no, stale, ceremony_checked);
+            self.shared.metrics.verification(
+                "VerifyRegistration",
+                &response.format,
+                convert::verdict_name(response.verdict),
+            );
+            Ok(response)
+        })
+        .await
+    }
+
+    async fn validate_attestation_chain(
+        &self,
+        request: Request<ValidateAttestationChainRequest>,
+    ) -> Result<Response<ValidateAttestationChainResponse>, Status> {
+        self.call("ValidateAttestationChain", async {
+            let req = request.into_inner();
+            let (key, chain) = convert::chain_request(&req)?;
+            let (loaded, stale) = self.metadata()?;
+            let verifier = self.verifier.clone();
+            let loaded2 = loaded.clone();
+            let response = tokio::task::spawn_blocking(move || {
+                validate_chain(&verifier, &loaded2, &key, &chain, OffsetDateTime::now_utc())
+            })
+            .await
+            .map_err(|e| ApiError::Internal(format!("validation task: {e}")))?;
+            let mut response = response;
+            response.metadata_no = loaded.blob.no;
+            response.metadata_stale = stale;
+            self.shared.metrics.verification(
+                "ValidateAttestationChain",
+                "x5c",
+                convert::verdict_name(response.verdict),
+            );
+            Ok(response)
+        })
+        .await
+    }
+
+    async fn get_authenticator(
+        &self,
+        request: Request<GetAuthenticatorRequest>,
+    ) -> Result<Response<GetAuthenticatorResponse>, Status> {
+        self.call("GetAuthenticator", async {
+            let key = convert::lookup_key(request.into_inner())?;
+            let (loaded, stale) = self.metadata()?;
+            let store = &loaded.blob.store;
+            let entry = match &key {
+                convert::LookupKey::Aaguid(u) => store.by_aaguid(u),
+                convert::LookupKey::KeyIdentifier(k) => store.by_key_identifier(k),
+                convert::LookupKey::Aaid(a) => store.by_aaid(a),
+            };
+            let entry = entry.ok_or_else(|| ApiError::NotFound {
+                what: format!("no metadata entry for {key} in BLOB no {}", loaded.blob.no),
+            })?;
+            Ok(GetAuthenticatorResponse {
+                authenticator: Some(convert::authenticator(entry, OffsetDateTime::now_utc(), true)),
+                metadata_no: loaded.blob.no,
+                metadata_stale: stale,
+            })
+        })
+        .await
+    }
+
+    async fn list_authenticators(
+        &self,
+        request: Request<ListAuthenticatorsRequest>,
+    ) -> Result<Response<ListAuthenticatorsResponse>, Status> {
+        self.call("ListAuthenticators", async {
+            let req = request.into_inner();
+            let page_size = match req.page_size {
+                0 => DEFAULT_PAGE_SIZE,
+                n => (n as usize).min(MAX_PAGE_SIZE),
+            };
+            let (loaded, stale) = self.metadata()?;
+            let no = loaded.blob.no;
+            let offset = match req.page_token.as_str() {
+                "" => 0,
+                token => {
+                    let (token_no, offset) = convert::parse_page_token(token)?;
+                    if token_no != no {
+                        return Err(ApiError::PageTokenStale { token_no, current_no: no });
+                    }
+                    offset
+                }
+            };
+            let now = OffsetDateTime::now_utc();
+            let needle = req.description_contains.to_lowercase();
+            let matching: Vec<_> = loaded
+                .blob
+                .store
+                .entries()
+                .iter()
+                .filter(|e| {
+                    needle.is_empty()
+                        || e.description().is_some_and(|d| d.to_lowercase().contains(&needle))
+                })
+                .filter(|e| {
+                    req.statuses.is_empty()
+                        || e.current_status(now)
+                            .is_some_and(|s| req.statuses.iter().any(|w| w == s.status.as_str()))
+                })
+                .collect();
+            let page: Vec<_> = matching
+                .iter()
+                .skip(offset)
+                .take(page_size)
+                .map(|e| convert::authenticator(e, now, req.include_entry_json))
+                .collect();
+            let end = offset.saturating_add(page.len());
+            let next_page_token =
+                if end < matching.len() { convert::page_token(no, end) } else { String::new() };
+            Ok(ListAuthenticatorsResponse {
+                authenticators: page,
+                next_page_token,
+                total_size: u32::try_from(matching.len()).unwrap_or(u32::MAX),
+                metadata_no: no,
+                metadata_stale: stale,
+            })
+        })
+        .await
+    }
+
+    async fn get_metadata_info(
+        &self,
+        _request: Request<GetMetadataInfoRequest>,
+    ) -> Result<Response<GetMetadataInfoResponse>, Status> {
+        self.call("GetMetadataInfo", async {
+            let now = OffsetDateTime::now_utc();
+            let status = self.shared.status();
+            let current = self.shared.current();
+            let serve_until = current.as_ref().and_then(|l| self.shared.serve_until(l));
+            Ok(convert::metadata_info(current.as_deref(), &status, serve_until, now))
+        })
+        .await
+    }
+}
+
+/// ValidateAttestationChain: the trust step of attestation verification on a caller-supplied
+/// chain (WebAuthn L3 §7.1 step 22, MDS3 §3.2 step 8), composed from public core pieces: the
+/// entry's attestation roots plus the operator anchors, path building under the attestation
+/// profile, then the entry's status reports.
+fn validate_chain(
+    verifier: &Verifier,
+    loaded: &Loaded,
+    key: &convert::LookupKey,
+    chain: &[Arc<Cert>],
+    now: OffsetDateTime,
+) -> ValidateAttestationChainResponse {
+    let store = &loaded.blob.store;
+    let entry = match key {
+        convert::LookupKey::Aaguid(u) => store.by_aaguid(u),
+        convert::LookupKey::KeyIdentifier(k) => store.by_key_identifier(k),
+        convert::LookupKey::Aaid(a) => store.by_aaid(a),
+    };
+    let mut reasons: Vec<Reason> = Vec::new();
+    let mut anchors: Vec<TrustAnchor> = Vec::new();
+    if let Some(entry) = entry {
+        let label = format!(
+            "MDS attestation root of {}",
+            entry.description().unwrap_or("(no description)")
+        );
+        anchors.extend(
+            entry
+                .attestation_roots()
+                .iter()
+                .map(|c| TrustAnchor { cert: c.clone(), label: label.clone() }),
+        );
+    } else {
+        reasons.push(Reason::new(
+            ReasonCode::MetadataNotFound,
+            format!("no metadata entry for {key} in BLOB no {}", loaded.blob.no),
+        ));
+    }
+    let options = verifier.options();
+    anchors.extend(options.extra_anchors.iter().cloned());
+    let mut response = ValidateAttestationChainResponse {
+        authenticator: entry.map(|e| convert::summary(e, now, true)),
+        trust_path: chain.iter().map(|c| c.sha256_hex()).collect(),
+        ..Default::default()
+    };
+    let Some((leaf, rest)) = chain.split_first() else {
+        return convert::chain_verdict(response, reasons);
+    };
+    if anchors.is_empty() {
+        return convert::chain_verdict(response, reasons);
+    }
+    match build_path(leaf, rest, &anchors, now, PathProfile::Attestation, options.path_budget) {
+        Ok(path) => {
+            response.trust_path = path.chain.iter().map(|c| c.sha256_hex()).collect();
+            response.anchor = Some(super::proto::TrustAnchor {
+                sha256: path.anchor.sha256_hex(),
+                label: anchors.get(path.anchor_index).map(|a| a.label.clone()).unwrap_or_default(),
+            });
+            if let Some(entry) = entry {
+                let mut full = path.chain.clone();
+                full.push(path.anchor.clone());
+                let verdict = entry.evaluate(&full, &options.status_policy, now);
+                if !verdict.trusted {
+                    reasons.push(Reason::new(
+                        ReasonCode::StatusRefused,
+                        verdict
+                            .reason
+                            .unwrap_or_else(|| "metadata status refused by policy".into()),
+                    ));
+                }
+            }
+        }
+        Err(e) => {
+            let code = match e {
+                PathError::Expired { .. } | PathError::NotYetValid { .. } => {
+                    ReasonCode::CertificateExpired
+                }
+                _ => ReasonCode::UntrustedChain,
+            };
+            reasons.push(Reason::new(code, format!("attestation chain: {e}")));
+        }
+    }
+    convert::chain_verdict(response, reasons)
+}
+
+fn code_name(code: Code) -> &'static str {
+    match code {
+        Code::Ok => "OK",
+        Code::InvalidArgument => "INVALID_ARGUMENT",
+        Code::NotFound => "NOT_FOUND",
+        Code::FailedPrecondition => "FAILED_PRECONDITION",
+        Code::Unavailable => "UNAVAILABLE",
+        Code::Internal => "INTERNAL",
+        Code::DeadlineExceeded => "DEADLINE_EXCEEDED",
+        _ => "OTHER",
+    }
+}
+
+/// Proto ↔ core conversion, in one place.
+pub mod convert {
+    use std::fmt;
+    use std::sync::Arc;
+
+    use base64::Engine;
+    use time::OffsetDateTime;
+    use uuid::Uuid;
+
+    use super::super::proto;
+    use super::super::state::{Loaded, RefreshStatus};
+    use super::ApiError;
+    use crate::attestation::{AttestationResult, Expectations, Reason, MAX_X5C};
+    use crate::trust_store::Entry;
+    use crate::x509::Cert;
+
+    /// How GetAuthenticator / ValidateAttestationChain name an entry.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub enum LookupKey {
+        Aaguid(Uuid),
+        /// Lowercase hex.
+        KeyIdentifier(String),
+        Aaid(String),
+    }
+
+    impl fmt::Display for LookupKey {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            match self {
+                LookupKey::Aaguid(u) => write!(f, "AAGUID {u}"),
+                LookupKey::KeyIdentifier(k) => write!(f, "key identifier {k}"),
+                LookupKey::Aaid(a) => write!(f, "AAID {a}"),
+            }
+        }
+    }
+
+    /// Most bytes of clientDataJSON accepted.
+    const MAX_CLIENT_DATA: usize = 64 * 1024;
+    /// Most origins accepted.
+    const MAX_ORIGINS: usize = 64;
+
+    /// Checks a VerifyRegistrationRequest and builds the ceremony expectations (`None` when
+    /// no ceremony check was asked for).
+    pub fn expectations(
+        req: &proto::VerifyRegistrationRequest,
+    ) -> Result<Option<Expectations>, ApiError> {
+        if req.attestation_object.is_empty() {
+            return Err(ApiError::invalid("attestation_object", "required"));
+        }
+        if req.client_data_json.is_empty() {
+            return Err(ApiError::invalid("client_data_json", "required"));
+        }
+        if req.client_data_json.len() > MAX_CLIENT_DATA {
+            return Err(ApiError::invalid(
+                "client_data_json",
+                format!("{} bytes, more than {MAX_CLIENT_DATA}", req.client_data_json.len()),
+            ));
+        }
+        if req.origins.len() > MAX_ORIGINS {
+            return Err(ApiError::invalid("origins", format!("more than {MAX_ORIGINS}")));
+        }
+        if req.top_origins.len() > MAX_ORIGINS {
+            return Err(ApiError::invalid("top_origins", format!("more than {MAX_ORIGINS}")));
+        }
+        if let Some((i, _)) = req.origins.iter().enumerate().find(|(_, o)| o.is_empty()) {
+            return Err(ApiError::invalid(format!("origins[{i}]"), "empty origin"));
+        }
+        let any = !req.rp_id.is_empty()
+            || !req.origins.is_empty()
+            || !req.top_origins.is_empty()
+            || !req.challenge.is_empty()
+            || req.require_user_verification.is_some()
+            || req.require_user_presence.is_some();
+        if !any {
+            return Ok(None);
+        }
+        Ok(Some(Expectations {
+            rp_id: Some(req.rp_id.clone()).filter(|s| !s.is_empty()),
+            origins: req.origins.clone(),
+            challenge: Some(req.challenge.clone()).filter(|c| !c.is_empty()),
+            // Cross-origin must be expected explicitly once origins are checked.
+            top_origins: if req.top_origins.is_empty() && req.origins.is_empty() {
+                None
+            } else {
+                Some(req.top_origins.clone())
+            },
+            require_user_presence: req.require_user_presence.unwrap_or(true),
+            require_user_verification: req.require_user_verification.unwrap_or(false),
+        }))
+    }
+
+    /// The response for a core attestation result.
+    pub fn registration_response(
+        r: &AttestationResult,
+        metadata_no: u64,
+        stale: bool,
+        ceremony_checked: bool,
+    ) -> proto::VerifyRegistrationResponse {
+        let verdict = if r.trusted { proto::Verdict::Accepted } else { proto::Verdict::Rejected };
+        proto::VerifyRegistrationResponse {
+            verdict: verdict as i32,
+            trusted: r.trusted,
+            format: r
+                .format
+                .map(|f| f.as_str().to_string())
+                .or_else(|| r.fmt.clone())
+                .unwrap_or_default(),
+            attestation_type: r
+                .attestation_type
+                .map(|t| t.as_str().to_string())
+                .unwrap_or_default(),
+            aaguid: r.aaguid.map(|u| u.hyphenated().to_string()).unwrap_or_default(),
+            credential_kind: match r.credential_kind {
+                Some(crate::attestation::CredentialKind::DeviceBound) => {
+                    proto::CredentialKind::DeviceBound
+                }
+                Some(crate::attestation::CredentialKind::Synced) => proto::CredentialKind::Synced,
+                None => proto::CredentialKind::Unspecified,
+            } as i32,
+            reasons: r.reasons.iter().map(reason).collect(),
+            metadata_no: r.metadata_no.unwrap_or(metadata_no),
+            metadata_stale: stale,
+            statement_valid: r.statement_valid,
+            authenticator: r.authenticator.as_ref().map(|a| proto::AuthenticatorSummary {
+                description: a.description.clone().unwrap_or_default(),
+                status: a.status.clone().unwrap_or_default(),
+                key_scope: a.key_scope.clone().unwrap_or_default(),
+                multi_device_credential_support: a
+                    .multi_device_credential_support
+                    .clone()
+                    .unwrap_or_default(),
+                verified: a.verified,
+            }),
+            trust_path: r.trust_path.clone(),
+            anchor: r.anchor.as_ref().map(|(sha256, label)| proto::TrustAnchor {
+                sha256: sha256.clone(),
+                label: label.clone(),
+            }),
+            credential_id: r.credential_id.clone().unwrap_or_default(),
+            credential_public_key: r.credential_public_key.clone().unwrap_or_default(),
+            credential_alg: r.credential_alg,
+            sign_count: r.sign_count.unwrap_or_default(),
+            flags: r.flags.map(|f| proto::AuthenticatorFlags {
+                raw: u32::from(f.0),
+                user_present: f.user_present(),
+                user_verified: f.user_verified(),
+                backup_eligible: f.backup_eligible(),
+                backed_up: f.backed_up(),
+                attested_credential_data: f.attested_credential_data(),
+                extension_data: f.extension_data(),
+            }),
+            kind_conflict: r.kind_conflict.clone().unwrap_or_default(),
+            ceremony_checked,
+        }
+    }
+
+    pub fn reason(r: &Reason) -> proto::Reason {
+        proto::Reason { code: r.code.as_str().to_string(), message: r.message.clone() }
+    }
+
+    pub fn verdict_name(v: i32) -> &'static str {
+        match proto::Verdict::try_from(v) {
+            Ok(proto::Verdict::Accepted) => "ACCEPTED",
+            Ok(proto::Verdict::Rejected) => "REJECTED",
+            _ => "UNSPECIFIED",
+        }
+    }
+
+    /// Checks a ValidateAttestationChainRequest: the entry key and the parsed chain.
+    pub fn chain_request(
+        req: &proto::ValidateAttestationChainRequest,
+    ) -> Result<(LookupKey, Vec<Arc<Cert>>), ApiError> {
+        use proto::validate_attestation_chain_request::Authenticator;
+        let key = match &req.authenticator {
+            Some(Authenticator::Aaguid(s)) => LookupKey::Aaguid(parse_aaguid("aaguid", s)?),
+            Some(Authenticator::KeyIdentifier(s)) => {
+                LookupKey::KeyIdentifier(parse_key_identifier("key_identifier", s)?)
+            }
+            None => {
+                return Err(ApiError::invalid(
+                    "authenticator",
+                    "aaguid or key_identifier is required",
+                ))
+            }
+        };
+        if req.x5c.is_empty() {
+            return Err(ApiError::invalid(
+                "x5c",
+                "at least the attestation certificate is required",
+            ));
+        }
+        if req.x5c.len() > MAX_X5C {
+            return Err(ApiError::invalid(
+                "x5c",
+                format!("{} certificates, more than {MAX_X5C}", req.x5c.len()),
+            ));
+        }
+        let chain = req
+            .x5c
+            .iter()
+            .enumerate()
+            .map(|(i, der)| {
+                Cert::from_der(der).map(Arc::new).map_err(|e| {
+                    ApiError::invalid(format!("x5c[{i}]"), format!("not a DER certificate: {e}"))
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((key, chain))
+    }
+
+    /// Sets the verdict from the reasons: ACCEPTED only when there are none.
+    pub fn chain_verdict(
+        mut response: proto::ValidateAttestationChainResponse,
+        reasons: Vec<Reason>,
+    ) -> proto::ValidateAttestationChainResponse {
+        response.trusted = reasons.is_empty() && response.anchor.is_some();
+        response.verdict =
+            if response.trusted { proto::Verdict::Accepted } else { proto::Verdict::Rejected }
+                as i32;
+        response.reasons = reasons.iter().map(reason).collect();
+        response
+    }
+
+    /// Checks a GetAuthenticatorRequest.
+    pub fn lookup_key(req: proto::GetAuthenticatorRequest) -> Result<LookupKey, ApiError> {
+        use proto::get_authenticator_request::Key;
+        match req.key {
+            Some(Key::Aaguid(s)) => Ok(LookupKey::Aaguid(parse_aaguid("aaguid", &s)?)),
+            Some(Key::KeyIdentifier(s)) => {
+                Ok(LookupKey::KeyIdentifier(parse_key_identifier("key_identifier", &s)?))
+            }
+            Some(Key::Aaid(s)) => {
+                // UAF AAID: "VVVV#MMMM" (hex vendor and model).
+                let ok = s.len() == 9
+                    && s.as_bytes().get(4) == Some(&b'#')
+                    && s.chars().enumerate().all(|(i, c)| i == 4 || c.is_ascii_hexdigit());
+                if !ok {
+                    return Err(ApiError::invalid("aaid", format!("{s:?} is not VVVV#MMMM (hex)")));
+                }
+                Ok(LookupKey::Aaid(s))
+            }
+            None => {
+                Err(ApiError::invalid("key", "one of aaguid, key_identifier or aaid is required"))
+            }
+        }
+    }
+
+    fn parse_aaguid(field: &str, s: &str) -> Result<Uuid, ApiError> {
+        // Only the canonical hyphenated form (any case): no braces, URNs or bare hex.
+        if s.len() != 36 {
+            return Err(ApiError::invalid(field, format!("{s:?} is not a canonical UUID")));
+        }
+        Uuid::try_parse(s).map_err(|e| ApiError::invalid(field, format!("{s:?}: {e}")))
+    }
+
+    fn parse_key_identifier(field: &str, s: &str) -> Result<String, ApiError> {
+        // SHA-1 of the subjectPublicKey: 20 bytes, 40 hex digits.
+        if s.len() != 40 || !s.chars().all(|c| c.is_ascii_hexdigit()) {
+            return Err(ApiError::invalid(field, format!("{s:?} is not 40 hex digits")));
+        }
+        Ok(s.to_ascii_lowercase())
+    }
+
+    /// What the metadata says, for VerifyRegistration-style summaries.
+    pub fn summary(e: &Entry, now: OffsetDateTime, verified: bool) -> proto::AuthenticatorSummary {
+        proto::AuthenticatorSummary {
+            description: e.description().unwrap_or_default().to_string(),
+            status: e
+                .current_status(now)
+                .map(|s| s.status.as_str().to_string())
+                .unwrap_or_default(),
+            key_scope: e.key_scope().unwrap_or_default().to_string(),
+            multi_device_credential_support: e
+                .multi_device_credential_support()
+                .unwrap_or_default()
+                .to_string(),
+            verified,
+        }
+    }
+
+    /// A full entry.
+    pub fn authenticator(e: &Entry, now: OffsetDateTime, with_json: bool) -> proto::Authenticator {
+        proto::Authenticator {
+            aaguid: e.aaguid().map(|u| u.hyphenated().to_string()).unwrap_or_default(),
+            aaid: e.aaid().unwrap_or_default().to_string(),
+            key_identifiers: e.key_identifiers().to_vec(),
+            description: e.description().unwrap_or_default().to_string(),
+            authenticator_version: e.authenticator_version(),
+            attestation_types: e.attestation_types().to_vec(),
+            key_scope: e.key_scope().unwrap_or_default().to_string(),
+            multi_device_credential_support: e
+                .multi_device_credential_support()
+                .unwrap_or_default()
+                .to_string(),
+            current_status: e
+                .current_status(now)
+                .map(|s| s.status.as_str().to_string())
+                .unwrap_or_default(),
+            status_reports: e
+                .status_reports()
+                .iter()
+                .map(|s| proto::StatusReport {
+                    status: s.status.as_str().to_string(),
+                    effective_date: s.effective_date.map(|d| d.to_string()).unwrap_or_default(),
+                    authenticator_version: s.authenticator_version,
+                    certificate: s
+                        .certificate
+                        .as_ref()
+                        .map(|c| c.der().to_vec())
+                        .unwrap_or_default(),
+                    url: s.url.clone().unwrap_or_default(),
+                    certification_descriptor: s
+                        .certification_descriptor
+                        .clone()
+                        .unwrap_or_default(),
+                })
+                .collect(),
+            attestation_root_sha256: e.attestation_roots().iter().map(|c| c.sha256_hex()).collect(),
+            entry_json: if with_json { e.raw_json().to_string() } else { String::new() },
+        }
+    }
+
+    /// `base64url("v1:<no>:<offset>")`.
+    pub fn page_token(no: u64, offset: usize) -> String {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("v1:{no}:{offset}"))
+    }
+
+    pub fn parse_page_token(token: &str) -> Result<(u64, usize), ApiError> {
+        let bad = || ApiError::invalid("page_token", "not a token this server issued");
+        let raw =
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(token).map_err(|_| bad())?;
+        let text = String::from_utf8(raw).map_err(|_| bad())?;
+        let mut parts = text.split(':');
+        match (parts.next(), parts.next(), parts.next(), parts.next()) {
+            (Some("v1"), Some(no), Some(offset), None) => {
+                Ok((no.parse().map_err(|_| bad())?, offset.parse().map_err(|_| bad())?))
+            }
+            _ => Err(bad()),
+        }
+    }
+
+    fn timestamp(t: OffsetDateTime) -> prost_types::Timestamp {
+        prost_types::Timestamp {
+            seconds: t.unix_timestamp(),
+            nanos: i32::try_from(t.nanosecond()).unwrap_or(0),
+        }
+    }
+
+    /// GetMetadataInfo from the shared state.
+    pub fn metadata_info(
+        loaded: Option<&Loaded>,
+        status: &RefreshStatus,
+        serve_until: Option<OffsetDateTime>,
+        now: OffsetDateTime,
+    ) -> proto::GetMetadataInfoResponse {
+        let mut info = proto::GetMetadataInfoResponse {
+            last_error: status.last_error.clone().unwrap_or_default(),
+            last_refresh_at: status.last_refresh_at.map(timestamp),
+            next_refresh_at: status.next_refresh_at.map(timestamp),
+            ..Default::default()
+        };
+        let Some(loaded) = loaded else { return info };
+        let blob = &loaded.blob;
+        info.loaded = true;
+        info.no = blob.no;
+        info.next_update = blob.next_update.to_string();
+        info.source = if loaded.restored {
+            format!("state-dir (originally {})", loaded.source)
+        } else {
+            loaded.source.clone()
+        };
+        info.fetched_at = Some(timestamp(loaded.fetched_at));
+        info.verified_at = Some(timestamp(loaded.verified_at));
+        info.anchor = Some(proto::TrustAnchor {
+            sha256: blob.anchor.cert.sha256_hex(),
+            label: blob.anchor.label.clone(),
+        });
+        info.entry_count = u32::try_from(blob.store.entries().len()).unwrap_or(u32::MAX);
+        info.quarantined = blob
+            .quarantined
+            .iter()
+            .map(|q| proto::QuarantinedEntry {
+                index: u32::try_from(q.index).unwrap_or(u32::MAX),
+                id: q.id.clone().unwrap_or_default(),
+                reason: q.reason.clone(),
+            })
+            .collect();
+        info.stale = blob.is_stale(now);
+        info.serve_until = serve_until.map(timestamp);
+        info.jws_alg = blob.alg.as_str().to_string();
+        info.revocation_checked = blob.revocation_checked;
+        info.legal_header = blob.legal_header.clone().unwrap_or_default();
+        info
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::convert::*;
+    use super::*;
+    use crate::daemon::proto;
+
+    fn details(status: &Status) -> ErrorDetails {
+        status.get_error_details()
+    }
+
+    #[test]
+    fn invalid_argument_carries_field_violation_and_reason() {
+        let status = to_status(&ApiError::invalid("x5c[2]", "not a DER certificate"));
+        assert_eq!(status.code(), Code::InvalidArgument);
+        let d = details(&status);
+        let bad = d.bad_request().unwrap();
+        assert_eq!(bad.field_violations[0].field, "x5c[2]");
+        assert_eq!(d.error_info().unwrap().reason, "INVALID_ARGUMENT");
+        assert_eq!(d.error_info().unwrap().domain, ERROR_DOMAIN);
+    }
+
+    #[test]
+    fn metadata_unavailability_maps_to_unavailable_and_failed_precondition() {
+        let s =
+            to_status(&ApiError::Metadata(Unavailable::NotLoaded { last_error: Some("x".into()) }));
+        assert_eq!(s.code(), Code::Unavailable);
+        assert_eq!(details(&s).error_info().unwrap().reason, "METADATA_NOT_LOADED");
+        let s = to_status(&ApiError::Metadata(Unavailable::StaleBeyondGrace {
+            no: 7,
+            next_update: time::macros::date!(2026 - 01 - 01),
+            serve_until: time::macros::datetime!(2026-01-09 00:00 UTC),
+        }));
+        assert_eq!(s.code(), Code::FailedPrecondition);
+        let info = details(&s).error_info().unwrap().clone();
+        assert_eq!(info.reason, "METADATA_STALE");
+        assert_eq!(info.metadata["metadata_no"], "7");
+        assert_eq!(to_status(&ApiError::NotFound { what: "x".into() }).code(), Code::NotFound);
+        assert_eq!(to_status(&ApiError::Internal("x".into())).code(), Code::Internal);
+    }
+
+    fn request() -> proto::VerifyRegistrationRequest {
+        proto::VerifyRegistrationRequest {
+            attestation_object: vec![0xa0],
+            client_data_json: b"{}".to_vec(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn expectations_only_when_asked_for() {
+        assert_eq!(expectations(&request()).unwrap(), None);
+        let mut req = request();
+        req.rp_id = "example.org".into();
+        let e = expectations(&req).unwrap().unwrap();
+        assert_eq!(e.rp_id.as_deref(), Some("example.org"));
+        assert!(e.require_user_presence);
+        assert!(!e.require_user_verification);
+        assert_eq!(e.challenge, None);
+        assert_eq!(e.top_origins, None);
+        let mut req = request();
+        req.origins = vec!["https://example.org".into()];
+        assert_eq!(expectations(&req).unwrap().unwrap().top_origins, Some(vec![]));
+        req.top_origins = vec!["https://top.example".into()];
+        assert_eq!(
+            expectations(&req).unwrap().unwrap().top_origins,
+            Some(vec!["https://top.example".to_string()])
+        );
+        let mut req = request();
+        req.require_user_verification = Some(true);
+        req.challenge = vec![1, 2, 3];
+        let e = expectations(&req).unwrap().unwrap();
+        assert!(e.require_user_verification);
+        assert_eq!(e.challenge, Some(vec![1, 2, 3]));
+    }
+
+    #[test]
+    fn malformed_registration_requests_name_the_field() {
+        let field = |req: &proto::VerifyRegistrationRequest| match expectations(req) {
+            Err(ApiError::InvalidArgument { field, .. }) => field,
+            other => panic!("{other:?}"),
+        };
+        let mut req = request();
+        req.attestation_object.clear();
+        assert_eq!(field(&req), "attestation_object");
+        let mut req = request();
+        req.client_data_json.clear();
+        assert_eq!(field(&req), "client_data_json");
+        let mut req = request();
+        req.client_data_json = vec![b' '; 64 * 1024 + 1];
+        assert_eq!(field(&req), "client_data_json");
+        let mut req = request();
+        req.origins = vec!["https://a.example".into(), String::new()];
+        assert_eq!(field(&req), "origins[1]");
+    }
+
+    #[test]
+    fn lookup_keys_are_checked() {
+        use proto::get_authenticator_request::Key;
+        let key = |k: Key| lookup_key(proto::GetAuthenticatorRequest { key: Some(k) });
+        assert_eq!(
+            key(Key::Aaguid("CB69481E-8FF7-4039-93EC-0A2729A154A8".into())).unwrap(),
+            LookupKey::Aaguid("cb69481e-8ff7-4039-93ec-0a2729a154a8".parse().unwrap())
+        );
+        assert!(key(Key::Aaguid("cb69481e8ff7403993ec0a2729a154a8".into())).is_err());
+        assert!(key(Key::Aaguid("{cb69481e-8ff7-4039-93ec-0a2729a154a8}".into())).is_err());
+        assert_eq!(
+            key(Key::KeyIdentifier("ABCDEF0123456789ABCDEF0123456789ABCDEF01".into())).unwrap(),
+            LookupKey::KeyIdentifier("abcdef0123456789abcdef0123456789abcdef01".into())
+        );
+        assert!(key(Key::KeyIdentifier("abc".into())).is_err());
+        assert_eq!(
+            key(Key::Aaid("4e4e#4005".into())).unwrap(),
+            LookupKey::Aaid("4e4e#4005".into())
+        );
+        assert!(key(Key::Aaid("4e4e-4005".into())).is_err());
+        assert!(lookup_key(proto::GetAuthenticatorRequest { key: None }).is_err());
+    }
+
+    #[test]
+    fn chain_requests_are_checked() {
+        use proto::validate_attestation_chain_request::Authenticator;
+        let mut req = proto::ValidateAttestationChainRequest {
+            authenticator: Some(Authenticator::Aaguid(
+                "cb69481e-8ff7-4039-93ec-0a2729a154a8".into(),
+            )),
+            x5c: vec![],
+        };
+        assert!(
+            matches!(chain_request(&req), Err(ApiError::InvalidArgument { field, .. }) if field == "x5c")
+        );
+        req.x5c = vec![vec![0x30, 0x00]];
+        assert!(
+            matches!(chain_request(&req), Err(ApiError::InvalidArgument { field, .. }) if field == "x5c[0]")
+        );
+        req.x5c = vec![vec![0x30]; MAX_X5C_PLUS_ONE];
+        assert!(
+            matches!(chain_request(&req), Err(ApiError::InvalidArgument { field, .. }) if field == "x5c")
+        );
+        req.authenticator = None;
+        assert!(chain_request(&req).is_err());
+    }
+    const MAX_X5C_PLUS_ONE: usize = crate::attestation::MAX_X5C + 1;
+
+    #[test]
+    fn page_tokens_round_trip_and_reject_garbage() {
+        assert_eq!(parse_page_token(&page_token(121, 50)).unwrap(), (121, 50));
+        assert!(parse_page_token("garbage!").is_err());
+        let forged =
+            base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, "v2:1:2");
+        assert!(parse_page_token(&forged).is_err());
+    }
+
+    #[test]
+    fn verdict_follows_trusted() {
+        let r = crate::attestation::Verifier::default().verify_registration(
+            &RegistrationInput {
+                attestation_object: &[0xa0],
+                client_data_json: b"{}",
+                expectations: None,
+            },
+            None,
+            OffsetDateTime::now_utc(),
+        );
+        let resp = registration_response(&r, 5, false, false);
+        assert!(!resp.trusted);
+        assert_eq!(resp.verdict, proto::Verdict::Rejected as i32);
+        assert_eq!(resp.metadata_no, 5);
+        assert!(!resp.reasons.is_empty());
+        assert_eq!(resp.reasons[0].code, "MALFORMED_ATTESTATION_OBJECT");
+    }
+}

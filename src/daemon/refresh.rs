@@ -1,0 +1,493 @@
+//! The refresh loop: a plain loop around the pure schedule [`next_refresh`] (model:
+//! linkerd2-proxy `identity-client/src/certify.rs`). Each round fetches the BLOB (conditional
+//! GET), fetches the CRLs of its signing chain, verifies everything with the core, persists the
+//! accepted BLOB and swaps the trust store whole. A failure never replaces a good store.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use thiserror::Error;
+use time::{Date, OffsetDateTime, Time};
+
+use super::config::{BlobSource, Config, RefreshConfig};
+use super::fetch::{BlobFetch, FetchError, Fetcher, MAX_AUX_BYTES};
+use super::snapshot_file::{Snapshot, StateDir};
+use super::state::{blob_digest, Loaded, Shared};
+use crate::mds::{check_x5u_origin, parse_header, BlobError, BlobVerifyOptions, VerifiedBlob};
+use crate::x509::{certs_from_pem_or_der, Cert, Crl, RevocationMode};
+
+/// What the last refresh attempt did, as the schedule needs it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LastOutcome {
+    /// A newer BLOB was accepted.
+    Updated,
+    /// The source had nothing newer (304, or the same `no`).
+    Unchanged,
+    /// `consecutive` failures in a row (1 for the first); `retry_after` from a 429/503.
+    Failed { consecutive: u32, retry_after: Option<Duration> },
+}
+
+/// How long to wait before the next refresh (pure; `seed` drives the jitter).
+///
+/// * After success: `cfg.interval`, but no later than `cfg.before_next_update` before the BLOB's
+///   nextUpdate (MDS3 §3.2 step 3: nextUpdate is when the next download should happen at the
+///   latest). Once that point has passed, poll every quarter interval (at least `retry_min`)
+///   until a newer BLOB appears.
+/// * After `n` failures: `retry_min · 2^(n-1)`, capped at `retry_max`, and never sooner than
+///   a server's Retry-After.
+/// * Jitter: up to `jitter_percent` % of the delay is *added* (never subtracted, so
+///   Retry-After stays honoured).
+pub fn next_refresh(
+    now: OffsetDateTime,
+    next_update: Option<Date>,
+    last: LastOutcome,
+    cfg: &RefreshConfig,
+    seed: u64,
+) -> Duration {
+    let base = match last {
+        LastOutcome::Updated | LastOutcome::Unchanged => {
+            let mut delay = cfg.interval;
+            if let Some(next_update) = next_update {
+                let due = next_update.with_time(Time::MIDNIGHT).assume_utc();
+                let deadline = due
+                    - time::Duration::try_from(cfg.before_next_update)
+                        .unwrap_or(time::Duration::MAX);
+                let until = Duration::try_from(deadline - now).unwrap_or(Duration::ZERO);
+                if until.is_zero() {
+                    delay = (cfg.interval / 4).max(cfg.retry_min).min(cfg.interval);
+                } else {
+                    delay = delay.min(until);
+                }
+            }
+            delay
+        }
+        LastOutcome::Failed { consecutive, retry_after } => {
+            let doublings = consecutive.saturating_sub(1).min(32);
+            let backoff =
+                cfg.retry_min.saturating_mul(1u32 << doublings.min(31)).min(cfg.retry_max);
+            match retry_after {
+                Some(ra) => backoff.max(ra),
+                None => backoff,
+            }
+        }
+    };
+    base.saturating_add(jitter(base, cfg.jitter_percent, seed))
+}
+
+/// Up to `percent` % of `base`, chosen by `seed`.
+fn jitter(base: Duration, percent: u8, seed: u64) -> Duration {
+    let fraction = (splitmix64(seed) >> 11) as f64 / (1u64 << 53) as f64; // [0, 1)
+    base.mul_f64(f64::from(percent.min(100)) / 100.0 * fraction)
+}
+
+fn splitmix64(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
+}
+
+/// Why a refresh failed; each variant names its step for logs and metrics.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum RefreshError {
+    #[error("fetch: {0}")]
+    Fetch(FetchError),
+    #[error("x5u chain: {0}")]
+    X5u(String),
+    #[error("verify ({step}): {0}", step = .0.step())]
+    Verify(BlobError),
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+impl RefreshError {
+    /// `fetch`, `x5u`, `verify:<core step>` or `internal`.
+    pub fn step(&self) -> String {
+        match self {
+            RefreshError::Fetch(_) => "fetch".into(),
+            RefreshError::X5u(_) => "x5u".into(),
+            RefreshError::Verify(e) => format!("verify:{}", e.step()),
+            RefreshError::Internal(_) => "internal".into(),
+        }
+    }
+}
+
+/// The refresh loop's own state: the rollback floor and the last ETag.
+#[derive(Debug)]
+pub struct Refresher {
+    config: Arc<Config>,
+    shared: Arc<Shared>,
+    fetcher: Fetcher,
+    state: Option<StateDir>,
+    /// `no` of the last accepted BLOB (from the snapshot at start-up): nothing older or equal
+    /// is accepted (MDS3 §3.2 step 6).
+    floor: Option<u64>,
+    etag: Option<String>,
+}
+
+impl Refresher {
+    pub fn new(
+        config: Arc<Config>,
+        shared: Arc<Shared>,
+        fetcher: Fetcher,
+        state: Option<StateDir>,
+    ) -> Refresher {
+        Refresher { config, shared, fetcher, state, floor: None, etag: None }
+    }
+
+    /// The rollback floor currently enforced.
+    pub fn floor(&self) -> Option<u64> {
+        self.floor
+    }
+
+    /// Loads the snapshot from the state directory, verifies it again at `now`, and serves it
+    /// when it passes. A checksum-valid snapshot sets the rollback floor even when it no longer
+    /// verifies (e.g. its CRLs expired while mdsd was down): mdsd wrote it only after a full
+    /// verification, and forgetting the floor would let an older BLOB be replayed.
+    pub async fn restore(&mut self, now: OffsetDateTime) -> Result<Option<u64>, String> {
+        let Some(state) = self.state.clone() else { return Ok(None) };
+        let max = self.config.max_blob_bytes;
+        let loaded = tokio::task::spawn_blocking(move || state.load_snapshot(max))
+            .await
+            .map_err(|e| e.to_string())?;
+        let snapshot = match loaded {
+            Ok(Some(s)) => s,
+            Ok(None) => return Ok(None),
+            Err(e) => return Err(e.to_string()),
+        };
+        self.floor = Some(snapshot.no);
+        let mut opts = self.verify_options();
+        // Newer CRLs from the cache help when the snapshot's own have expired.
+        if let (Some(state), Ok(header)) = (&self.state, parse_header(&snapshot.blob)) {
+            for cert in header.x5c.unwrap_or_default().iter().filter_map(|d| Cert::from_der(d).ok())
+            {
+                for url in cert.crl_distribution_points() {
+                    if let Some(crl) =
+                        state.load_cached_crl(url).and_then(|b| Crl::from_pem_or_der(&b).ok())
+                    {
+                        opts.crls.push(Arc::new(crl));
+                    }
+                }
+            }
+        }
+        let snap = snapshot.clone();
+        let verified = tokio::task::spawn_blocking(move || snap.verify(&opts, now))
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string())?;
+        let no = verified.no;
+        self.etag = snapshot.etag.clone();
+        self.shared.install(Loaded {
+            blob: verified,
+            blob_sha256: blob_digest(&snapshot.blob),
+            source: snapshot.source,
+            restored: true,
+            fetched_at: snapshot.fetched_at,
+            verified_at: now,
+            etag: snapshot.etag,
+        });
+        Ok(Some(no))
+    }
+
+    /// One refresh round at `now`.
+    pub async fn refresh_once(&mut self, now: OffsetDateTime) -> Result<LastOutcome, RefreshError> {
+        let source = &self.config.source;
+        let etag = if self.shared.current().is_some() { self.etag.as_deref() } else { None };
+        let fetched = self
+            .fetcher
+            .fetch_blob(source, etag, self.config.max_blob_bytes)
+            .await
+            .map_err(RefreshError::Fetch)?;
+        let (bytes, etag, fetched_at) = match fetched {
+            BlobFetch::NotModified => return Ok(LastOutcome::Unchanged),
+            BlobFetch::Fetched { bytes, etag, fetched_at } => (bytes, etag, fetched_at),
+        };
+        // Same bytes as served: nothing to do (file sources, servers without ETag).
+        let digest = blob_digest(&bytes);
+        if self.shared.current().is_some_and(|current| current.blob_sha256 == digest) {
+            self.etag = etag;
+            return Ok(LastOutcome::Unchanged);
+        }
+
+        // MDS3 §3.2 steps 4-5: the chain candidates, to learn where their CRLs are.
+        let header = parse_header(&bytes).map_err(RefreshError::Verify)?;
+        let mut opts = self.verify_options();
+        let mut chain: Vec<Arc<Cert>> = header
+            .x5c
+            .unwrap_or_default()
+            .iter()
+            .take(opts.max_x5c)
+            .filter_map(|der| Cert::from_der(der).ok().map(Arc::new))
+            .collect();
+        let mut x5u_der: Vec<Vec<u8>> = Vec::new();
+        if let Some(x5u) = &header.x5u {
+            let BlobSource::Url(blob_url) = source else {
+                return Err(RefreshError::X5u(format!(
+                    "{x5u}: x5u needs a BLOB URL (same origin)"
+                )));
+            };
+            check_x5u_origin(x5u, blob_url.as_str()).map_err(RefreshError::Verify)?;
+            let pem =
+                self.fetcher.fetch_url(x5u, MAX_AUX_BYTES).await.map_err(RefreshError::Fetch)?;
+            let certs = certs_from_pem_or_der(&pem)
+                .map_err(|e| RefreshError::X5u(format!("{x5u}: {e}")))?;
+            let certs: Vec<Arc<Cert>> = certs.into_iter().map(Arc::new).collect();
+            x5u_der = certs.iter().map(|c| c.der().to_vec()).collect();
+            chain.clone_from(&certs);
+            opts.x5u_chain = Some(certs);
+            opts.blob_url = Some(blob_url.to_string());
+        } else if let BlobSource::Url(url) = source {
+            opts.blob_url = Some(url.to_string());
+        }
+
+        // MDS3 §3.2 step 2: CRLs for every chain certificate.
+        let mut crl_der: Vec<Vec<u8>> = Vec::new();
+        if opts.revocation == RevocationMode::Require {
+            let crls = self
+                .fetcher
+                .fetch_crls(&chain, self.config.crl_mirror.as_ref(), self.state.as_ref(), now)
+                .await;
+            self.shared.metrics.crl("cache", crls.cache_hits);
+            self.shared.metrics.crl("download", crls.crls.len().saturating_sub(crls.cache_hits));
+            self.shared.metrics.crl("error", crls.errors.len());
+            for e in &crls.errors {
+                tracing::warn!(error = %e, "CRL fetch failed");
+            }
+            for (_, der, crl) in crls.crls {
+                crl_der.push(der);
+                opts.crls.push(crl);
+            }
+        }
+
+        // MDS3 §3.2 step 6 and the rest: the core decides.
+        opts.last_accepted_no = self.floor;
+        let blob = bytes.clone();
+        let verified: Result<VerifiedBlob, BlobError> =
+            tokio::task::spawn_blocking(move || crate::mds::verify_blob(&blob, &opts, now))
+                .await
+                .map_err(|e| RefreshError::Internal(e.to_string()))?;
+        let verified = match verified {
+            Ok(v) => v,
+            // The same BLOB again (a source without ETag support): unchanged, not a failure.
+            Err(BlobError::RollbackRefused { stored, offered }) if stored == offered => {
+                self.etag = etag;
+                return Ok(LastOutcome::Unchanged);
+            }
+            Err(e) => return Err(RefreshError::Verify(e)),
+        };
+
+        // MDS3 §3.2 step 7: cache the verified BLOB, then serve it.
+        let snapshot = Snapshot {
+            no: verified.no,
+            source: source.to_string(),
+            fetched_at,
+            etag: etag.clone(),
+            blob: bytes,
+            crls: crl_der,
+            x5u_chain: x5u_der,
+        };
+        if let Some(state) = self.state.clone() {
+            let persisted =
+                tokio::task::spawn_blocking(move || state.store_snapshot(&snapshot)).await;
+            match persisted {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => {
+                    tracing::error!(error = %e, "could not persist the snapshot; serving the new BLOB anyway")
+                }
+                Err(e) => tracing::error!(error = %e, "snapshot writer failed"),
+            }
+        }
+        self.floor = Some(verified.no);
+        self.etag.clone_from(&etag);
+        tracing::info!(no = verified.no, next_update = %verified.next_update,
+            entries = verified.store.entries().len(), quarantined = verified.quarantined.len(),
+            anchor = %verified.anchor.label, "BLOB accepted");
+        self.shared.install(Loaded {
+            blob: verified,
+            blob_sha256: digest,
+            source: source.to_string(),
+            restored: false,
+            fetched_at,
+            verified_at: now,
+            etag,
+        });
+        Ok(LastOutcome::Updated)
+    }
+
+    /// Runs refresh rounds until `shutdown` completes. The first round starts at once.
+    pub async fn run(mut self, shutdown: impl std::future::Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        let mut seed = initial_seed();
+        let mut failures: u32 = 0;
+        loop {
+            let now = OffsetDateTime::now_utc();
+            let outcome = match self.refresh_once(now).await {
+                Ok(outcome) => {
+                    failures = 0;
+                    let result =
+                        if outcome == LastOutcome::Updated { "updated" } else { "unchanged" };
+                    self.shared.metrics.refresh(result, "", now);
+                    self.shared.update_status(|s| {
+                        s.last_error = None;
+                        s.last_refresh_at = Some(OffsetDateTime::now_utc());
+                        s.consecutive_failures = 0;
+                    });
+                    outcome
+                }
+                Err(e) => {
+                    failures = failures.saturating_add(1);
+                    let still_serving = self.shared.current().map(|c| c.blob.no);
+                    tracing::warn!(error = %e, step = %e.step(), consecutive = failures,
+                        ?still_serving, "refresh failed; keeping the current store");
+                    self.shared.metrics.refresh("failed", &e.step(), now);
+                    self.shared.update_status(|s| {
+                        s.last_error = Some(e.to_string());
+                        s.last_refresh_at = Some(OffsetDateTime::now_utc());
+                        s.consecutive_failures = failures;
+                    });
+                    let retry_after = match &e {
+                        RefreshError::Fetch(f) => f.retry_after(),
+                        _ => None,
+                    };
+                    LastOutcome::Failed { consecutive: failures, retry_after }
+                }
+            };
+            self.shared.metrics.set_failures_in_a_row(failures);
+            seed = splitmix64(seed);
+            let next_update = self.shared.current().map(|c| c.blob.next_update);
+            let delay = next_refresh(
+                OffsetDateTime::now_utc(),
+                next_update,
+                outcome,
+                &self.config.refresh,
+                seed,
+            );
+            let at = OffsetDateTime::now_utc() + delay;
+            self.shared.metrics.set_next_refresh(at);
+            self.shared.update_status(|s| s.next_refresh_at = Some(at));
+            tracing::debug!(delay_secs = delay.as_secs(), "next refresh scheduled");
+            tokio::select! {
+                () = tokio::time::sleep(delay) => {}
+                () = self.shared.refresh_requested() => tracing::info!("refresh requested"),
+                () = &mut shutdown => return,
+            }
+        }
+    }
+
+    fn verify_options(&self) -> BlobVerifyOptions {
+        let mut opts = BlobVerifyOptions::new(self.config.roots.clone());
+        opts.max_blob_bytes = self.config.max_blob_bytes;
+        opts.crls.extend(self.config.crl_files.iter().cloned());
+        if self.config.danger.skip_revocation {
+            opts.revocation = RevocationMode::DangerSkip;
+        }
+        opts
+    }
+}
+
+fn initial_seed() -> u64 {
+    use ring::rand::SecureRandom;
+    let mut bytes = [0u8; 8];
+    // A failure only makes the jitter predictable; fall back to the clock.
+    if ring::rand::SystemRandom::new().fill(&mut bytes).is_err() {
+        return OffsetDateTime::now_utc().unix_timestamp_nanos() as u64;
+    }
+    u64::from_le_bytes(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::{date, datetime};
+
+    const H: u64 = 3600;
+
+    fn cfg(jitter: u8) -> RefreshConfig {
+        RefreshConfig {
+            interval: Duration::from_secs(24 * H),
+            before_next_update: Duration::from_secs(48 * H),
+            retry_min: Duration::from_secs(60),
+            retry_max: Duration::from_secs(6 * H),
+            jitter_percent: jitter,
+        }
+    }
+
+    #[test]
+    fn success_waits_the_interval_when_next_update_is_far() {
+        let now = datetime!(2026-11-01 00:00 UTC);
+        let d = next_refresh(now, Some(date!(2026 - 12 - 01)), LastOutcome::Updated, &cfg(0), 1);
+        assert_eq!(d, Duration::from_secs(24 * H));
+        let d = next_refresh(now, None, LastOutcome::Unchanged, &cfg(0), 1);
+        assert_eq!(d, Duration::from_secs(24 * H));
+    }
+
+    #[test]
+    fn success_refreshes_well_before_next_update() {
+        // nextUpdate 2026-12-01 00:00, refresh at the latest 2 days before: 2026-11-29 00:00.
+        let now = datetime!(2026-11-28 12:00 UTC);
+        let d = next_refresh(now, Some(date!(2026 - 12 - 01)), LastOutcome::Updated, &cfg(0), 1);
+        assert_eq!(d, Duration::from_secs(12 * H));
+    }
+
+    #[test]
+    fn past_the_deadline_polls_every_quarter_interval() {
+        let now = datetime!(2026-11-30 12:00 UTC);
+        let d = next_refresh(now, Some(date!(2026 - 12 - 01)), LastOutcome::Unchanged, &cfg(0), 1);
+        assert_eq!(d, Duration::from_secs(6 * H));
+        let now = datetime!(2026-12-05 12:00 UTC);
+        let d = next_refresh(now, Some(date!(2026 - 12 - 01)), LastOutcome::Unchanged, &cfg(0), 1);
+        assert_eq!(d, Duration::from_secs(6 * H));
+    }
+
+    #[test]
+    fn failures_back_off_exponentially_to_the_cap() {
+        let now = datetime!(2026-11-01 00:00 UTC);
+        let delays: Vec<u64> = (1..=12)
+            .map(|n| {
+                let last = LastOutcome::Failed { consecutive: n, retry_after: None };
+                next_refresh(now, Some(date!(2026 - 12 - 01)), last, &cfg(0), 1).as_secs()
+            })
+            .collect();
+        assert_eq!(delays, [60, 120, 240, 480, 960, 1920, 3840, 7680, 15360, 21600, 21600, 21600]);
+        let last = LastOutcome::Failed { consecutive: u32::MAX, retry_after: None };
+        assert_eq!(next_refresh(now, None, last, &cfg(0), 1), Duration::from_secs(6 * H));
+    }
+
+    #[test]
+    fn retry_after_is_honoured_even_beyond_the_cap() {
+        let now = datetime!(2026-11-01 00:00 UTC);
+        let last =
+            LastOutcome::Failed { consecutive: 1, retry_after: Some(Duration::from_secs(900)) };
+        assert_eq!(next_refresh(now, None, last, &cfg(0), 1), Duration::from_secs(900));
+        let last =
+            LastOutcome::Failed { consecutive: 1, retry_after: Some(Duration::from_secs(24 * H)) };
+        assert_eq!(next_refresh(now, None, last, &cfg(0), 1), Duration::from_secs(24 * H));
+        // A short Retry-After does not shorten the back-off.
+        let last =
+            LastOutcome::Failed { consecutive: 5, retry_after: Some(Duration::from_secs(1)) };
+        assert_eq!(next_refresh(now, None, last, &cfg(0), 1), Duration::from_secs(960));
+        // Jitter only adds: never sooner than Retry-After.
+        for seed in 0..200 {
+            let last =
+                LastOutcome::Failed { consecutive: 1, retry_after: Some(Duration::from_secs(900)) };
+            let d = next_refresh(now, None, last, &cfg(50), seed);
+            assert!(d >= Duration::from_secs(900) && d < Duration::from_secs(1350), "{d:?}");
+        }
+    }
+
+    #[test]
+    fn jitter_is_bounded_deterministic_and_spread() {
+        let now = datetime!(2026-11-01 00:00 UTC);
+        let base = Duration::from_secs(24 * H);
+        let delays: Vec<Duration> = (0..500)
+            .map(|seed| next_refresh(now, None, LastOutcome::Updated, &cfg(10), seed))
+            .collect();
+        assert!(delays.iter().all(|d| *d >= base && *d < base + base / 10));
+        assert_eq!(delays[7], next_refresh(now, None, LastOutcome::Updated, &cfg(10), 7));
+        let distinct: std::collections::BTreeSet<_> = delays.iter().collect();
+        assert!(distinct.len() > 450, "only {} distinct delays", distinct.len());
+        let mean = delays.iter().map(|d| (*d - base).as_secs_f64()).sum::<f64>() / 500.0;
+        let half = (base / 20).as_secs_f64();
+        assert!((mean - half).abs() < half * 0.2, "mean jitter {mean}, expected ~{half}");
+    }
+}

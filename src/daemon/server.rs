@@ -1,0 +1,238 @@
+//! Starting and stopping the daemon: state directory, restore from the snapshot, the refresh
+//! loop, the gRPC server (service, health, reflection; TCP or Unix socket; optional TLS/mTLS),
+//! the admin endpoint, and graceful shutdown on SIGTERM/SIGINT (SIGHUP: refresh now).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use time::OffsetDateTime;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tonic::transport::{Certificate, Identity, Server, ServerTlsConfig};
+use tonic_health::ServingStatus;
+
+use super::config::{Config, ListenAddr};
+use super::fetch::Fetcher;
+use super::grpc::{Service, SERVICE_NAME};
+use super::metrics::Metrics;
+use super::refresh::Refresher;
+use super::snapshot_file::StateDir;
+use super::state::{Shared, StalePolicy};
+use crate::attestation::{Verifier, VerifierOptions};
+
+/// How often health is re-evaluated without a change notification (staleness is time-driven).
+const HEALTH_TICK: Duration = Duration::from_secs(15);
+
+/// A started daemon.
+#[derive(Debug)]
+pub struct Running {
+    /// The bound gRPC TCP address (`None` for a Unix socket).
+    pub grpc_addr: Option<SocketAddr>,
+    /// The bound admin address (`None` when disabled).
+    pub admin_addr: Option<SocketAddr>,
+    pub shared: Arc<Shared>,
+    shutdown: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Running {
+    /// Stops accepting, drains in-flight calls, stops the refresh loop, and waits for all tasks.
+    pub async fn shutdown(self) {
+        let _ = self.shutdown.send(true);
+        for task in self.tasks {
+            let _ = task.await;
+        }
+    }
+}
+
+/// Starts every part of the daemon and returns once the listeners are bound. The first refresh
+/// runs in the background; health says NOT_SERVING until a verified BLOB is loaded.
+pub async fn start(config: Config) -> anyhow::Result<Running> {
+    let config = Arc::new(config);
+    let metrics = Arc::new(Metrics::new());
+    for danger in config.dangers() {
+        tracing::warn!(switch = danger, "DANGER: a danger_* switch is on");
+        metrics.set_danger(danger);
+    }
+    let shared = Arc::new(Shared::new(
+        StalePolicy { grace: config.stale_grace, serve_stale: config.danger.serve_stale },
+        metrics,
+    ));
+
+    let (state, removed) = StateDir::open(&config.state_dir)
+        .with_context(|| format!("state directory {}", config.state_dir.display()))?;
+    if removed > 0 {
+        tracing::info!(removed, "removed temporary files left by an earlier crash");
+    }
+    let fetcher = Fetcher::new(&config.fetch).map_err(anyhow::Error::msg)?;
+    let mut refresher = Refresher::new(config.clone(), shared.clone(), fetcher, Some(state));
+    match refresher.restore(OffsetDateTime::now_utc()).await {
+        Ok(Some(no)) => tracing::info!(no, "serving the BLOB restored from the state directory"),
+        Ok(None) => tracing::info!("no snapshot in the state directory yet"),
+        Err(e) => tracing::warn!(error = %e, "snapshot not usable; waiting for the first download"),
+    }
+
+    let verifier = Arc::new(Verifier::new(VerifierOptions {
+        extra_anchors: config.attestation_roots.clone(),
+        ..VerifierOptions::default()
+    }));
+    shared.metrics.watch_verifier(verifier.clone());
+    let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    let stopped = |mut rx: watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|stop| *stop).await;
+    };
+    let mut tasks = Vec::new();
+
+    // Health: NOT_SERVING until a usable BLOB is loaded, for "" and the service.
+    let (reporter, health_service) = tonic_health::server::health_reporter();
+    set_health(&reporter, false).await;
+    tasks.push(tokio::spawn(health_loop(
+        shared.clone(),
+        reporter.clone(),
+        stopped(shutdown_rx.clone()),
+    )));
+
+    let reflection_v1 = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(super::proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1()
+        .context("reflection v1")?;
+    let reflection_v1alpha = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(super::proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1alpha()
+        .context("reflection v1alpha")?;
+
+    let mut builder = Server::builder().timeout(config.grpc.request_timeout);
+    if let Some(tls) = &config.tls {
+        let mut tls_config =
+            ServerTlsConfig::new().identity(Identity::from_pem(&tls.cert_pem, &tls.key_pem));
+        if let Some(ca) = &tls.client_ca_pem {
+            tls_config = tls_config.client_ca_root(Certificate::from_pem(ca));
+        }
+        builder = builder.tls_config(tls_config).context("TLS configuration")?;
+    }
+    let router = builder
+        .add_service(health_service)
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha)
+        .add_service(
+            Service::new(shared.clone(), verifier).into_server(config.grpc.max_request_bytes),
+        );
+
+    let grpc_addr = match &config.listen {
+        ListenAddr::Tcp(addr) => {
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("gRPC listen {addr}"))?;
+            let bound = listener.local_addr()?;
+            if config.tls.is_none() && !bound.ip().is_loopback() {
+                tracing::warn!(%bound, "gRPC listens beyond loopback without TLS");
+            }
+            let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
+            let stop = stopped(shutdown_rx.clone());
+            tasks.push(tokio::spawn(async move {
+                if let Err(e) = router.serve_with_incoming_shutdown(incoming, stop).await {
+                    tracing::error!(error = %e, "gRPC server failed");
+                }
+            }));
+            tracing::info!(listen = %bound, tls = config.tls.is_some(), "gRPC listening");
+            Some(bound)
+        }
+        ListenAddr::Unix(path) => {
+            // A socket file left by an earlier run would make bind fail.
+            if path.exists() {
+                std::fs::remove_file(path)
+                    .with_context(|| format!("removing old socket {}", path.display()))?;
+            }
+            let listener = tokio::net::UnixListener::bind(path)
+                .with_context(|| format!("gRPC listen unix:{}", path.display()))?;
+            let incoming = tokio_stream::wrappers::UnixListenerStream::new(listener);
+            let stop = stopped(shutdown_rx.clone());
+            let socket = path.clone();
+            tasks.push(tokio::spawn(async move {
+                if let Err(e) = router.serve_with_incoming_shutdown(incoming, stop).await {
+                    tracing::error!(error = %e, "gRPC server failed");
+                }
+                let _ = std::fs::remove_file(&socket);
+            }));
+            tracing::info!(listen = %config.listen, "gRPC listening");
+            None
+        }
+    };
+
+    let admin_addr = match config.admin_listen {
+        None => None,
+        Some(addr) => {
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("admin listen {addr}"))?;
+            let bound = listener.local_addr()?;
+            let app = super::admin::router(shared.clone());
+            let stop = stopped(shutdown_rx.clone());
+            tasks.push(tokio::spawn(async move {
+                if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(stop).await {
+                    tracing::error!(error = %e, "admin server failed");
+                }
+            }));
+            tracing::info!(listen = %bound, "admin endpoint listening");
+            Some(bound)
+        }
+    };
+
+    tasks.push(tokio::spawn(refresher.run(stopped(shutdown_rx.clone()))));
+    tracing::info!(source = %config.source, roots = config.roots.len(),
+        builtin_roots = config.roots_builtin, state_dir = %config.state_dir.display(), "mdsd started");
+    Ok(Running { grpc_addr, admin_addr, shared, shutdown: shutdown_tx, tasks })
+}
+
+/// Runs the daemon until SIGTERM or SIGINT; SIGHUP triggers a refresh.
+pub async fn run(config: Config) -> anyhow::Result<()> {
+    let running = start(config).await?;
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
+    loop {
+        tokio::select! {
+            _ = term.recv() => { tracing::info!("SIGTERM: shutting down"); break; }
+            r = tokio::signal::ctrl_c() => { r?; tracing::info!("SIGINT: shutting down"); break; }
+            _ = hup.recv() => { tracing::info!("SIGHUP: refresh requested"); running.shared.trigger_refresh(); }
+        }
+    }
+    running.shutdown().await;
+    tracing::info!("mdsd stopped");
+    Ok(())
+}
+
+async fn health_loop(
+    shared: Arc<Shared>,
+    reporter: tonic_health::server::HealthReporter,
+    stop: impl std::future::Future<Output = ()>,
+) {
+    tokio::pin!(stop);
+    let mut changes = shared.subscribe();
+    let mut serving = false;
+    loop {
+        let now_serving = shared.for_request(OffsetDateTime::now_utc()).is_ok();
+        if now_serving != serving {
+            serving = now_serving;
+            tracing::info!(serving, "health changed");
+            set_health(&reporter, serving).await;
+        }
+        tokio::select! {
+            r = changes.changed() => if r.is_err() { return },
+            () = tokio::time::sleep(HEALTH_TICK) => {}
+            () = &mut stop => {
+                set_health(&reporter, false).await;
+                return;
+            }
+        }
+    }
+}
+
+async fn set_health(reporter: &tonic_health::server::HealthReporter, serving: bool) {
+    let status = if serving { ServingStatus::Serving } else { ServingStatus::NotServing };
+    reporter.set_service_status("", status).await;
+    reporter.set_service_status(SERVICE_NAME, status).await;
+}

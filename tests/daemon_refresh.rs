@@ -1,0 +1,344 @@
+//! The refresh path against a local HTTP server standing in for the MDS and its CRL distribution
+//! points: first load, newer `no`, 304, rollback, tampering, HTTP failures, CRLs, restart from the
+//! state directory with the network down, and the stale policy.
+
+#[path = "support/blob.rs"]
+mod blob;
+#[path = "support/http.rs"]
+mod http;
+#[path = "support/mds_env.rs"]
+mod mds_env;
+#[path = "support/mod.rs"]
+mod support;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::Route;
+use mds_env::{in_days, MdsEnv, BLOB_PATH, CA_CRL_PATH, ROOT_CRL_PATH};
+use mdsd::daemon::config::Config;
+use mdsd::daemon::fetch::{FetchError, Fetcher};
+use mdsd::daemon::metrics::Metrics;
+use mdsd::daemon::refresh::{LastOutcome, RefreshError, Refresher};
+use mdsd::daemon::snapshot_file::StateDir;
+use mdsd::daemon::state::{Shared, StalePolicy, Unavailable};
+use mdsd::mds::BlobError;
+use time::OffsetDateTime;
+
+const AAGUID: &str = "cb69481e-8ff7-4039-93ec-0a2729a154a8";
+
+fn refresher(config: Config) -> (Refresher, Arc<Shared>) {
+    let config = Arc::new(config);
+    let shared = Arc::new(Shared::new(
+        StalePolicy { grace: config.stale_grace, serve_stale: config.danger.serve_stale },
+        Arc::new(Metrics::new()),
+    ));
+    let (state, _) = StateDir::open(&config.state_dir).unwrap();
+    let fetcher = Fetcher::new(&config.fetch).unwrap();
+    (Refresher::new(config, shared.clone(), fetcher, Some(state)), shared)
+}
+
+fn now() -> OffsetDateTime {
+    OffsetDateTime::now_utc()
+}
+
+fn serving(shared: &Shared) -> Option<u64> {
+    shared.current().map(|c| c.blob.no)
+}
+
+fn entries() -> Vec<serde_json::Value> {
+    vec![blob::fido2_entry(AAGUID, "FIDO_CERTIFIED_L1")]
+}
+
+#[tokio::test]
+async fn first_load_then_newer_no_then_304() {
+    let env = MdsEnv::start("refresh-first").await;
+    env.serve_blob(10, env.blob(10, in_days(30), entries()));
+    let (mut r, shared) = refresher(env.config());
+    assert_eq!(serving(&shared), None);
+    assert_eq!(r.refresh_once(now()).await.unwrap(), LastOutcome::Updated);
+    assert_eq!(serving(&shared), Some(10));
+    let loaded = shared.current().unwrap();
+    assert!(loaded.blob.store.by_aaguid(&AAGUID.parse().unwrap()).is_some());
+    assert!(loaded.blob.revocation_checked);
+    assert_eq!(loaded.etag.as_deref(), Some("\"10\""));
+
+    // Same BLOB again: the conditional GET gets 304.
+    assert_eq!(r.refresh_once(now()).await.unwrap(), LastOutcome::Unchanged);
+    let seen = env.server.seen(BLOB_PATH);
+    assert_eq!(seen.len(), 2);
+    assert_eq!(seen[0].if_none_match, None);
+    assert_eq!(seen[1].if_none_match.as_deref(), Some("\"10\""));
+
+    env.serve_blob(11, env.blob(11, in_days(30), entries()));
+    assert_eq!(r.refresh_once(now()).await.unwrap(), LastOutcome::Updated);
+    assert_eq!(serving(&shared), Some(11));
+    assert_eq!(r.floor(), Some(11));
+}
+
+#[tokio::test]
+async fn same_blob_without_etag_is_unchanged_not_a_failure() {
+    let env = MdsEnv::start("refresh-noetag").await;
+    let bytes = env.blob(10, in_days(30), entries());
+    env.server.set(BLOB_PATH, Route::Ok { body: bytes, etag: None });
+    let (mut r, shared) = refresher(env.config());
+    assert_eq!(r.refresh_once(now()).await.unwrap(), LastOutcome::Updated);
+    assert_eq!(r.refresh_once(now()).await.unwrap(), LastOutcome::Unchanged);
+    assert_eq!(serving(&shared), Some(10));
+}
+
+#[tokio::test]
+async fn rollback_is_refused_and_the_newer_store_kept() {
+    let env = MdsEnv::start("refresh-rollback").await;
+    env.serve_blob(11, env.blob(11, in_days(30), entries()));
+    let (mut r, shared) = refresher(env.config());
+    r.refresh_once(now()).await.unwrap();
+    env.serve_blob(10, env.blob(10, in_days(30), entries()));
+    let err = r.refresh_once(now()).await.unwrap_err();
+    assert_eq!(err, RefreshError::Verify(BlobError::RollbackRefused { stored: 11, offered: 10 }));
+    assert_eq!(err.step(), "verify:rollback");
+    assert_eq!(serving(&shared), Some(11));
+}
+
+#[tokio::test]
+async fn tampered_blob_is_refused_while_the_old_store_keeps_serving() {
+    let env = MdsEnv::start("refresh-tamper").await;
+    env.serve_blob(10, env.blob(10, in_days(30), entries()));
+    let (mut r, shared) = refresher(env.config());
+    r.refresh_once(now()).await.unwrap();
+    let mut bytes = env.blob(11, in_days(30), entries());
+    let last = bytes.len() - 3;
+    bytes[last] = if bytes[last] == b'A' { b'B' } else { b'A' };
+    env.serve_blob(11, bytes);
+    let err = r.refresh_once(now()).await.unwrap_err();
+    assert_eq!(err.step(), "verify:signature", "{err}");
+    assert_eq!(serving(&shared), Some(10));
+    assert!(shared.for_request(now()).is_ok());
+}
+
+#[tokio::test]
+async fn http_failures_are_reported_with_their_kind() {
+    let env = MdsEnv::start("refresh-http").await;
+    let (mut r, shared) = refresher(env.config());
+
+    env.server.set(BLOB_PATH, Route::Status { code: 500, headers: vec![], body: b"oops".to_vec() });
+    match r.refresh_once(now()).await.unwrap_err() {
+        RefreshError::Fetch(FetchError::Status { status: 500, retry_after: None, .. }) => {}
+        other => panic!("{other}"),
+    }
+
+    let headers = vec![("Retry-After".to_string(), "120".to_string())];
+    env.server.set(BLOB_PATH, Route::Status { code: 429, headers, body: vec![] });
+    match r.refresh_once(now()).await.unwrap_err() {
+        RefreshError::Fetch(e) => {
+            assert_eq!(e.retry_after(), Some(Duration::from_secs(120)));
+        }
+        other => panic!("{other}"),
+    }
+
+    let body = env.blob(10, in_days(30), entries());
+    let claimed_len = body.len() + 100;
+    env.server.set(BLOB_PATH, Route::Truncated { body, claimed_len });
+    match r.refresh_once(now()).await.unwrap_err() {
+        RefreshError::Fetch(FetchError::Transport { .. }) => {}
+        other => panic!("truncated: {other}"),
+    }
+
+    env.server.set(BLOB_PATH, Route::Hang);
+    let started = std::time::Instant::now();
+    match r.refresh_once(now()).await.unwrap_err() {
+        RefreshError::Fetch(FetchError::Transport { reason, .. }) => {
+            assert!(reason.contains("timeout"), "{reason}");
+        }
+        other => panic!("hang: {other}"),
+    }
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert_eq!(serving(&shared), None);
+    assert!(matches!(shared.for_request(now()), Err(Unavailable::NotLoaded { .. })));
+}
+
+#[tokio::test]
+async fn oversized_blob_is_cut_off() {
+    let env = MdsEnv::start("refresh-size").await;
+    let bytes = env.blob(10, in_days(30), entries());
+    let mut raw = env.raw_config();
+    raw.max_blob_bytes = Some((bytes.len() - 1) as u64);
+    env.serve_blob(10, bytes);
+    let (mut r, _) = refresher(raw.check().unwrap());
+    match r.refresh_once(now()).await.unwrap_err() {
+        RefreshError::Fetch(FetchError::TooLarge { .. }) => {}
+        other => panic!("{other}"),
+    }
+}
+
+#[tokio::test]
+async fn unreachable_crl_refuses_the_blob_and_a_cached_one_is_used() {
+    let env = MdsEnv::start("refresh-crl").await;
+    env.server.remove(CA_CRL_PATH);
+    env.serve_blob(10, env.blob(10, in_days(30), entries()));
+    let (mut r, shared) = refresher(env.config());
+    let err = r.refresh_once(now()).await.unwrap_err();
+    assert_eq!(err.step(), "verify:revocation", "{err}");
+    assert_eq!(serving(&shared), None);
+
+    // With both CRLs reachable once, they land in the on-disk cache …
+    env.serve_crls(&[]);
+    r.refresh_once(now()).await.unwrap();
+    // … and are used (without a download) while current.
+    env.server.remove(CA_CRL_PATH);
+    env.server.remove(ROOT_CRL_PATH);
+    let before = env.server.seen(CA_CRL_PATH).len();
+    env.serve_blob(11, env.blob(11, in_days(30), entries()));
+    assert_eq!(r.refresh_once(now()).await.unwrap(), LastOutcome::Updated);
+    assert_eq!(env.server.seen(CA_CRL_PATH).len(), before);
+    assert_eq!(serving(&shared), Some(11));
+}
+
+#[tokio::test]
+async fn revoked_signer_is_refused() {
+    let env = MdsEnv::start("refresh-revoked").await;
+    env.serve_crls(&[env.signer.serial]);
+    env.serve_blob(10, env.blob(10, in_days(30), entries()));
+    let (mut r, shared) = refresher(env.config());
+    let err = r.refresh_once(now()).await.unwrap_err();
+    assert_eq!(err.step(), "verify:revocation", "{err}");
+    assert!(err.to_string().contains("revoked"), "{err}");
+    assert_eq!(serving(&shared), None);
+}
+
+#[tokio::test]
+async fn restart_from_the_state_dir_with_the_network_down() {
+    let env = MdsEnv::start("refresh-restart").await;
+    env.serve_blob(12, env.blob(12, in_days(30), entries()));
+    {
+        let (mut r, _) = refresher(env.config());
+        r.refresh_once(now()).await.unwrap();
+    }
+    // Network down: nothing answers.
+    for path in [BLOB_PATH, CA_CRL_PATH, ROOT_CRL_PATH] {
+        env.server.remove(path);
+    }
+    let (mut r, shared) = refresher(env.config());
+    assert_eq!(r.restore(now()).await.unwrap(), Some(12));
+    assert_eq!(serving(&shared), Some(12));
+    assert!(shared.current().unwrap().restored);
+    assert_eq!(r.floor(), Some(12));
+    // The persisted no is the rollback floor.
+    env.serve_crls(&[]);
+    env.serve_blob(11, env.blob(11, in_days(30), entries()));
+    let err = r.refresh_once(now()).await.unwrap_err();
+    assert_eq!(err, RefreshError::Verify(BlobError::RollbackRefused { stored: 12, offered: 11 }));
+}
+
+#[tokio::test]
+async fn corrupt_snapshot_is_reported_and_not_served() {
+    let env = MdsEnv::start("refresh-corrupt").await;
+    env.serve_blob(12, env.blob(12, in_days(30), entries()));
+    {
+        let (mut r, _) = refresher(env.config());
+        r.refresh_once(now()).await.unwrap();
+    }
+    let path = env.state_dir().join(mdsd::daemon::snapshot_file::SNAPSHOT_FILE);
+    let mut bytes = std::fs::read(&path).unwrap();
+    let mid = bytes.len() / 2;
+    bytes.truncate(mid);
+    std::fs::write(&path, bytes).unwrap();
+    let (mut r, shared) = refresher(env.config());
+    let err = r.restore(now()).await.unwrap_err();
+    assert!(err.contains("corrupt"), "{err}");
+    assert_eq!(serving(&shared), None);
+    // The next fetch repairs it.
+    assert_eq!(r.refresh_once(now()).await.unwrap(), LastOutcome::Updated);
+    assert_eq!(serving(&shared), Some(12));
+}
+
+#[tokio::test]
+async fn stale_blob_is_served_in_grace_then_fails_closed() {
+    let env = MdsEnv::start("refresh-stale").await;
+    // nextUpdate yesterday: stale already.
+    env.serve_blob(10, env.blob(10, in_days(-1), entries()));
+    let mut raw = env.raw_config();
+    raw.stale_grace = Some("2d".into());
+    let (mut r, shared) = refresher(raw.check().unwrap());
+    r.refresh_once(now()).await.unwrap();
+    let (_, stale) = shared.for_request(now()).unwrap();
+    assert!(stale);
+    // nextUpdate day ends at midnight today; the grace runs 2 days from then.
+    let later = now() + time::Duration::days(3);
+    match shared.for_request(later) {
+        Err(Unavailable::StaleBeyondGrace { no: 10, .. }) => {}
+        other => panic!("{other:?}"),
+    }
+
+    // danger_serve_stale keeps serving.
+    let mut raw = env.raw_config();
+    raw.stale_grace = Some("2d".into());
+    raw.danger_serve_stale = Some(true);
+    raw.state_dir = Some(env.dir.join("state2"));
+    let (mut r, shared) = refresher(raw.check().unwrap());
+    r.refresh_once(now()).await.unwrap();
+    assert!(shared.for_request(later).unwrap().1);
+}
+
+/// A BLOB whose header names its chain by `x5u` (MDS3 §3.2 step 4).
+fn x5u_blob(env: &MdsEnv, no: u64, x5u: &str) -> Vec<u8> {
+    let mut payload: serde_json::Value =
+        serde_json::from_slice(&blob::payload(no, entries())).unwrap();
+    payload["nextUpdate"] = serde_json::Value::from(in_days(30).to_string());
+    let header = serde_json::json!({ "alg": "ES256", "typ": "JWT", "x5u": x5u });
+    blob::sign(&header, payload.to_string().as_bytes(), &env.signer)
+}
+
+#[tokio::test]
+async fn x5u_chain_from_the_same_origin_is_used_and_persisted() {
+    let env = MdsEnv::start("refresh-x5u").await;
+    let chain_pem = format!("{}{}", env.signer.cert.pem(), env.ca.cert.pem());
+    env.server.set("/mds/chain.pem", Route::Ok { body: chain_pem.into_bytes(), etag: None });
+    env.serve_blob(30, x5u_blob(&env, 30, &env.server.url("/mds/chain.pem")));
+    {
+        let (mut r, shared) = refresher(env.config());
+        assert_eq!(r.refresh_once(now()).await.unwrap(), LastOutcome::Updated);
+        assert_eq!(serving(&shared), Some(30));
+    }
+    // Restart offline: the persisted x5u chain lets the snapshot verify again.
+    for path in [BLOB_PATH, CA_CRL_PATH, ROOT_CRL_PATH, "/mds/chain.pem"] {
+        env.server.remove(path);
+    }
+    let (mut r, shared) = refresher(env.config());
+    assert_eq!(r.restore(now()).await.unwrap(), Some(30));
+    assert_eq!(serving(&shared), Some(30));
+}
+
+#[tokio::test]
+async fn x5u_from_another_origin_is_refused() {
+    let env = MdsEnv::start("refresh-x5u-origin").await;
+    let other = http::MockServer::start().await;
+    let chain_pem = format!("{}{}", env.signer.cert.pem(), env.ca.cert.pem());
+    other.set("/chain.pem", Route::Ok { body: chain_pem.into_bytes(), etag: None });
+    env.serve_blob(31, x5u_blob(&env, 31, &other.url("/chain.pem")));
+    let (mut r, shared) = refresher(env.config());
+    let err = r.refresh_once(now()).await.unwrap_err();
+    assert_eq!(err.step(), "verify:x5u", "{err}");
+    assert!(other.seen("/chain.pem").is_empty(), "the foreign x5u was fetched");
+    assert_eq!(serving(&shared), None);
+}
+
+/// A file source (air-gapped sites): read, verified, and recognised as unchanged afterwards
+/// without another verification.
+#[tokio::test]
+async fn file_source_is_read_and_unchanged_bytes_are_recognised() {
+    let env = MdsEnv::start("refresh-file").await;
+    let path = env.dir.join("mds.jwt");
+    std::fs::write(&path, env.blob(50, in_days(30), entries())).unwrap();
+    let mut raw = env.raw_config();
+    raw.mds_url = Some(path.display().to_string());
+    let (mut r, shared) = refresher(raw.check().unwrap());
+    assert_eq!(r.refresh_once(now()).await.unwrap(), LastOutcome::Updated);
+    assert_eq!(r.refresh_once(now()).await.unwrap(), LastOutcome::Unchanged);
+    // Unchanged bytes are not verified again: not even the CRL cache was consulted.
+    let metrics = shared.metrics.render(&shared, now());
+    assert!(metrics.contains("mdsd_crl_fetches_total{source=\"cache\"} 0"), "{metrics}");
+    std::fs::write(&path, env.blob(51, in_days(30), entries())).unwrap();
+    assert_eq!(r.refresh_once(now()).await.unwrap(), LastOutcome::Updated);
+    assert_eq!(serving(&shared), Some(51));
+}
