@@ -23,7 +23,7 @@ use mdsd::policy::{
     MetadataFacts, NoteCode, PolicyConfig, PolicySet, RegistrationFacts,
 };
 use mdsd::trust_store::{AuthenticatorStatus, TrustStore};
-use mdsd::x509::RevocationMode;
+use mdsd::x509::{certs_from_pem_or_der, RevocationMode, TrustAnchor};
 use serde::Deserialize;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
@@ -121,6 +121,15 @@ fn store() -> &'static Arc<TrustStore> {
 /// Registration facts of a real vector: verified by the core against the 2024-12 BLOB at the
 /// vector's time (2024-06-01 when it has none), ceremony checks included.
 fn vector_facts(id: &str) -> RegistrationFacts {
+    vector_facts_with(id, &VerifierOptions::default(), Some(store()))
+}
+
+/// As [`vector_facts`] with chosen verifier options and store (also for the facts).
+fn vector_facts_with(
+    id: &str,
+    options: &VerifierOptions,
+    store: Option<&TrustStore>,
+) -> RegistrationFacts {
     let v = vectors().iter().find(|v| v.id == id).unwrap();
     let ao = b64(&v.attestation_object);
     let cd = b64(&v.client_data_json);
@@ -138,9 +147,23 @@ fn vector_facts(id: &str) -> RegistrationFacts {
         client_data_json: &cd,
         expectations: Some(&exp),
     };
-    let result =
-        Verifier::new(VerifierOptions::default()).verify_registration(&input, Some(store()), at);
-    RegistrationFacts::from_attestation(&result, Some(store()), at)
+    let result = Verifier::new(options.clone()).verify_registration(&input, store, at);
+    RegistrationFacts::from_attestation(&result, store, at)
+}
+
+/// Every root in attestations/roots as an operator extra anchor (Apple, Google, TPM roots...).
+fn extra_anchors() -> Vec<TrustAnchor> {
+    let dir = format!("{SHARED}/attestations/roots");
+    let mut paths: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    paths.sort();
+    let mut out = Vec::new();
+    for path in paths {
+        for cert in certs_from_pem_or_der(&std::fs::read(&path).unwrap()).unwrap() {
+            let label = path.file_name().unwrap().to_string_lossy().to_string();
+            out.push(TrustAnchor { cert: Arc::new(cert), label });
+        }
+    }
+    out
 }
 
 /// A valid packed attestation that claims the YubiKey 5 FIPS AAGUID with BE=0 but is signed by
@@ -1341,4 +1364,67 @@ fn the_docs_seed_example_decides_like_the_seed() {
     assert!(!set.evaluate_registration(&icloud, &admins).allowed);
     assert!(set.evaluate_registration(&yubikey, &admins).allowed);
     assert!(set.evaluate_registration(&icloud, &staff).allowed);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Trust paths other than an AAGUID entry
+
+#[test]
+fn apple_anonymous_attestation_trusted_by_an_operator_anchor_does_not_satisfy_enforcement() {
+    // Real: an Apple passkey attestation, trusted only through the Apple WebAuthn Root CA the
+    // operator configured (Apple is not in the MDS).
+    let options = VerifierOptions { extra_anchors: extra_anchors(), ..Default::default() };
+    let facts = vector_facts_with(
+        "py_webauthn-apple-verify-attestation-apple-passkey",
+        &options,
+        Some(store()),
+    );
+    assert_eq!(facts.trust, AttestationTrust::OperatorAnchor);
+    assert_eq!(facts.format, Some(Format::Apple));
+    let set = one_profile(
+        "passkey_types = [\"device_bound\", \"synced\"]\nattestation_enforcement = \"registration_only\"",
+    );
+    let d = set.evaluate_registration(&facts, &groups(&["g"]));
+    assert_eq!(codes(&d, "p"), set_of("ATTESTATION_REQUIRED"));
+    assert!(d.outcomes[0].failures[0].message.contains("operator anchor"));
+    // Without enforcement it registers.
+    let lax = one_profile("passkey_types = [\"device_bound\", \"synced\"]");
+    assert!(lax.evaluate_registration(&facts, &groups(&["g"])).allowed);
+}
+
+#[test]
+fn u2f_key_trusted_by_key_identifier_has_the_nil_aaguid() {
+    // Real: a YubiKey 5C NFC registering with fido-u2f: trusted through the MDS entry found by
+    // the attestation certificate's key identifier; the AAGUID is nil, so an AAGUID allow list
+    // cannot admit it, while a profile without one does.
+    let facts = vector_facts("java-webauthn-server-fido-u2f-RealExamples-YubiKey5cNfc");
+    assert_eq!(facts.trust, AttestationTrust::Metadata);
+    assert_eq!(facts.aaguid, Some(Uuid::nil()));
+    let md = facts.metadata.as_ref().unwrap();
+    assert!(md.verified);
+    assert_eq!(md.certification, Some(CertificationLevel::L1), "from the core's summary");
+    let set = policy(SEED_CONFIG);
+    let d = set.evaluate_registration(&facts, &groups(&["admins"]));
+    // UV is not set by U2F, and the nil AAGUID is not on the allow list.
+    assert_eq!(
+        codes(&d, "privileged"),
+        code_set(&["AAGUID_NOT_ALLOWED", "USER_VERIFICATION_REQUIRED"])
+    );
+    let set = one_profile(
+        "passkey_types = [\"device_bound\"]\nattestation_enforcement = \"registration_only\"\nmin_certification = \"FIDO_CERTIFIED_L1\"\nallowed_formats = [\"fido-u2f\"]",
+    );
+    assert!(set.evaluate_registration(&facts, &groups(&["g"])).allowed);
+}
+
+#[test]
+fn facts_without_a_store_use_the_core_summary() {
+    // No trust store at all: nothing is trusted through metadata, nothing is known about the
+    // model, and enforcement refuses.
+    let facts = vector_facts_with(YUBIKEY, &VerifierOptions::default(), None);
+    assert_eq!(facts.trust, AttestationTrust::Untrusted);
+    assert!(facts.metadata.is_none());
+    let set = policy(SEED_CONFIG);
+    let d = set.evaluate_registration(&facts, &groups(&["admins"]));
+    assert!(!d.allowed);
+    assert!(codes(&d, "privileged").contains("ATTESTATION_REQUIRED"));
 }

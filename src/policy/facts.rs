@@ -217,3 +217,111 @@ fn kind(flags: Flags) -> CredentialKind {
         CredentialKind::DeviceBound
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use time::macros::{date, datetime};
+    use time::Date;
+
+    use super::*;
+    use crate::trust_store::StatusReport;
+
+    fn report(status: &str, date: Option<Date>) -> StatusReport {
+        StatusReport {
+            status: AuthenticatorStatus::parse(status),
+            effective_date: date,
+            authenticator_version: None,
+            certificate: None,
+            url: None,
+            certification_descriptor: None,
+        }
+    }
+
+    fn entry(reports: Vec<StatusReport>, mdcs: Option<&str>) -> Entry {
+        Entry {
+            aaguid: Some(Uuid::from_u128(1)),
+            aaid: None,
+            key_identifiers: Vec::new(),
+            description: Some("test authenticator".into()),
+            authenticator_version: Some(1),
+            attestation_roots: Vec::new(),
+            status_reports: reports,
+            time_of_last_status_change: None,
+            multi_device_credential_support: mdcs.map(str::to_string),
+            key_scope: None,
+            attestation_types: Vec::new(),
+            raw_json: Arc::from("{}"),
+        }
+    }
+
+    const NOW: OffsetDateTime = datetime!(2024-06-01 12:00 UTC);
+
+    #[test]
+    fn revoked_or_not_certified_withdraws_the_certification() {
+        let certified = report("FIDO_CERTIFIED_L2", Some(date!(2020 - 01 - 01)));
+        for withdrawing in ["REVOKED", "NOT_FIDO_CERTIFIED"] {
+            let e = entry(
+                vec![certified.clone(), report(withdrawing, Some(date!(2022 - 01 - 01)))],
+                None,
+            );
+            let facts = MetadataFacts::from_entry(&e, true, NOW);
+            assert_eq!(facts.certification, None, "{withdrawing}");
+            assert_eq!(facts.status.as_ref().map(|s| s.as_str()), Some(withdrawing));
+            // Before the withdrawal the level held.
+            let before = MetadataFacts::from_entry(&e, true, datetime!(2021-01-01 0:00 UTC));
+            assert_eq!(before.certification, Some(CertificationLevel::L2));
+        }
+        // Other statuses leave it in force; a later certification replaces it.
+        let e = entry(
+            vec![
+                certified.clone(),
+                report("UPDATE_AVAILABLE", Some(date!(2021 - 01 - 01))),
+                report("FIPS140_CERTIFIED_L2", Some(date!(2021 - 06 - 01))),
+            ],
+            Some("unsupported"),
+        );
+        let facts = MetadataFacts::from_entry(&e, false, NOW);
+        assert_eq!(facts.certification, Some(CertificationLevel::L2));
+        assert!(facts.denies_multi_device());
+        assert!(!facts.verified);
+        let e = entry(
+            vec![certified, report("FIDO_CERTIFIED_L3plus", Some(date!(2023 - 01 - 01)))],
+            None,
+        );
+        assert_eq!(
+            MetadataFacts::from_entry(&e, true, NOW).certification,
+            Some(CertificationLevel::L3Plus)
+        );
+    }
+
+    #[test]
+    fn a_batch_scoped_status_is_flagged() {
+        let mut akc = report("ATTESTATION_KEY_COMPROMISE", Some(date!(2022 - 01 - 01)));
+        let roots = crate::mds::builtin_roots();
+        akc.certificate = roots.first().map(|r| r.cert.clone());
+        let facts = MetadataFacts::from_entry(&entry(vec![akc.clone()], None), true, NOW);
+        assert!(facts.status_batch_scoped);
+        akc.certificate = None;
+        let facts = MetadataFacts::from_entry(&entry(vec![akc], None), true, NOW);
+        assert!(!facts.status_batch_scoped);
+    }
+
+    #[test]
+    fn certification_levels_are_ordered_and_named() {
+        use AuthenticatorStatus as S;
+        assert_eq!(
+            CertificationLevel::from_status(&S::FidoCertified),
+            Some(CertificationLevel::L1)
+        );
+        assert!(CertificationLevel::L1 < CertificationLevel::L1Plus);
+        assert!(CertificationLevel::L2Plus < CertificationLevel::L3);
+        for status in [S::FidoCertifiedL1Plus, S::FidoCertifiedL2Plus, S::FidoCertifiedL3Plus] {
+            let level = CertificationLevel::from_status(&status).unwrap();
+            assert_eq!(level.as_str(), status.as_str());
+        }
+        assert_eq!(CertificationLevel::from_status(&S::Revoked), None);
+        assert_eq!(CertificationLevel::from_status(&S::Fips140CertifiedL3), None);
+    }
+}
