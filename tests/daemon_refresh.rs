@@ -402,3 +402,27 @@ async fn danger_skip_revocation_accepts_without_crls_and_says_so() {
     assert!(!shared.current().unwrap().blob.revocation_checked);
     assert!(env.server.seen(CA_CRL_PATH).is_empty(), "CRLs fetched although revocation is skipped");
 }
+
+/// A forged CRL (right issuer name, wrong key, far nextUpdate) makes that round fail but is
+/// not cached: once the real CRL is back, the next round succeeds.
+#[tokio::test]
+async fn forged_crl_is_not_cached() {
+    let env = MdsEnv::start("refresh-forged-crl").await;
+    let now = now();
+    let forger = rcgen::KeyPair::generate().unwrap();
+    let forged = support::pki::crl_signed_with(
+        &env.ca,
+        &forger,
+        &[],
+        now - time::Duration::days(1),
+        now + time::Duration::days(3650),
+    );
+    env.server.set(CA_CRL_PATH, Route::Ok { body: forged, etag: None });
+    env.serve_blob(70, env.blob(70, in_days(30), entries()));
+    let (mut r, shared) = refresher(env.config());
+    let err = r.refresh_once(now).await.unwrap_err();
+    assert_eq!(err.step(), "verify:revocation", "{err}");
+    env.serve_crls(&[]);
+    assert_eq!(r.refresh_once(now).await.unwrap(), LastOutcome::Updated);
+    assert_eq!(serving(&shared), Some(70));
+}

@@ -142,7 +142,8 @@ impl Fetcher {
     /// Collects the CRLs for a signing chain: for each certificate's CRL distribution points
     /// (bounded), a cached CRL that is still current at `now`, else a fresh download (via the
     /// mirror when configured), else a stale cached copy as a last resort (the core then reports
-    /// exactly which CRL is stale). Failures are returned beside the CRLs that were found: a
+    /// exactly which CRL is stale). `state` is only read here; downloads are listed in
+    /// [`CrlFetch::downloaded`] for the caller to cache after a successful verification. Failures are returned beside the CRLs that were found: a
     /// missing CRL is the core's decision to refuse (MDS3 §3.2 step 2), not this function's.
     pub async fn fetch_crls(
         &self,
@@ -173,11 +174,10 @@ impl Fetcher {
             }
             match self.fetch_crl(&url, mirror).await {
                 Ok((bytes, crl)) => {
-                    if let Some(state) = state {
-                        if let Err(e) = state.store_cached_crl(&url, &bytes) {
-                            tracing::warn!(%url, error = %e, "could not cache CRL");
-                        }
-                    }
+                    // Not cached yet: only CRLs that took part in a successful verification
+                    // are (see `CrlFetch::downloaded`), so a forged CRL with a far nextUpdate
+                    // cannot pin itself in the cache.
+                    out.downloaded.push((url.clone(), bytes.clone()));
                     out.crls.push((url, bytes, Arc::new(crl)));
                 }
                 Err(e) => {
@@ -233,6 +233,8 @@ pub struct CrlFetch {
     pub errors: Vec<FetchError>,
     /// CRLs served from the on-disk cache.
     pub cache_hits: usize,
+    /// (URL, bytes) downloaded this round: the caller caches them once the BLOB verified.
+    pub downloaded: Vec<(String, Vec<u8>)>,
 }
 
 /// Parses a `Retry-After` value: delay-seconds or an HTTP-date (RFC 9110 §10.2.3), relative to

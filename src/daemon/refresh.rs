@@ -245,6 +245,7 @@ impl Refresher {
 
         // MDS3 §3.2 step 2: CRLs for every chain certificate.
         let mut crl_der: Vec<Vec<u8>> = Vec::new();
+        let mut downloaded_crls: Vec<(String, Vec<u8>)> = Vec::new();
         if opts.revocation == RevocationMode::Require {
             let crls = self
                 .fetcher
@@ -260,6 +261,7 @@ impl Refresher {
                 crl_der.push(der);
                 opts.crls.push(crl);
             }
+            downloaded_crls = crls.downloaded;
         }
 
         // MDS3 §3.2 step 6 and the rest: the core decides.
@@ -278,6 +280,21 @@ impl Refresher {
             }
             Err(e) => return Err(RefreshError::Verify(e)),
         };
+
+        // The CRLs just downloaded passed the core's checks: cache them until their nextUpdate.
+        if let Some(state) = self.state.clone() {
+            let stored = tokio::task::spawn_blocking(move || {
+                for (url, bytes) in downloaded_crls {
+                    if let Err(e) = state.store_cached_crl(&url, &bytes) {
+                        tracing::warn!(%url, error = %e, "could not cache CRL");
+                    }
+                }
+            })
+            .await;
+            if let Err(e) = stored {
+                tracing::warn!(error = %e, "CRL cache writer failed");
+            }
+        }
 
         // MDS3 §3.2 step 7: cache the verified BLOB, then serve it.
         let snapshot = Snapshot {
