@@ -363,6 +363,11 @@ async fn listens_on_a_unix_socket() {
     raw.listen = Some(format!("unix:{}", socket.display()));
     let running = start(raw.check().unwrap()).await.unwrap();
     assert!(running.grpc_addr.is_none());
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&socket).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o660, "socket mode {mode:o}");
+    }
     let path = socket.clone();
     let channel = tonic::transport::Endpoint::try_from("http://[::]:50051")
         .unwrap()

@@ -156,6 +156,12 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
             }
             let listener = tokio::net::UnixListener::bind(path)
                 .with_context(|| format!("gRPC listen unix:{}", path.display()))?;
+            // Owner and group only (the application container shares the group).
+            {
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o660))
+                    .with_context(|| format!("chmod 660 {}", path.display()))?;
+            }
             let incoming = tokio_stream::wrappers::UnixListenerStream::new(listener);
             let stop = stopped(shutdown_rx.clone());
             let socket = path.clone();
@@ -177,6 +183,9 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
                 .await
                 .with_context(|| format!("admin listen {addr}"))?;
             let bound = listener.local_addr()?;
+            if !bound.ip().is_loopback() {
+                tracing::warn!(%bound, "admin endpoint (metrics, POST /refresh) listens beyond loopback");
+            }
             let app = super::admin::router(shared.clone());
             let stop = stopped(shutdown_rx.clone());
             tasks.push(tokio::spawn(async move {
