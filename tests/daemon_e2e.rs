@@ -112,10 +112,12 @@ async fn daemon_end_to_end() {
         env.blob(
             42,
             in_days(30),
-            vec![
-                w3c_entry("FIDO_CERTIFIED_L1"),
-                blob::u2f_entry(&["0123456789abcdef0123456789abcdef01234567"], "REVOKED"),
-            ],
+            vec![w3c_entry("FIDO_CERTIFIED_L1"), {
+                let mut e =
+                    blob::u2f_entry(&["0123456789abcdef0123456789abcdef01234567"], "REVOKED");
+                e["futureField"] = json!(true);
+                e
+            }],
         ),
     );
     running.shared.trigger_refresh();
@@ -260,6 +262,12 @@ async fn daemon_end_to_end() {
     );
     assert!(info.last_error.is_empty());
     assert!(info.serve_until.is_some());
+    // The unknown member in the U2F entry is kept and counted, not fatal.
+    assert!(
+        info.unknown_fields.iter().any(|(k, n)| k.contains("futureField") && *n == 1),
+        "{:?}",
+        info.unknown_fields
+    );
 
     // A newer BLOB; a refresh; the old page token is refused.
     env.serve_blob(43, env.blob(43, in_days(30), vec![w3c_entry("REVOKED")]));

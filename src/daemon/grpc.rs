@@ -832,6 +832,20 @@ pub mod convert {
         info.jws_alg = blob.alg.as_str().to_string();
         info.revocation_checked = blob.revocation_checked;
         info.legal_header = blob.legal_header.clone().unwrap_or_default();
+        info.entry_warnings = blob
+            .warnings
+            .iter()
+            .map(|w| proto::EntryWarning {
+                index: u32::try_from(w.index).unwrap_or(u32::MAX),
+                id: w.id.clone().unwrap_or_default(),
+                note: w.note.clone(),
+            })
+            .collect();
+        let counts = |m: &std::collections::BTreeMap<String, usize>| {
+            m.iter().map(|(k, v)| (k.clone(), u32::try_from(*v).unwrap_or(u32::MAX))).collect()
+        };
+        info.unknown_fields = counts(&blob.unknown.fields);
+        info.unknown_statuses = counts(&blob.unknown.statuses);
         info
     }
 }

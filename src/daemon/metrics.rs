@@ -26,6 +26,8 @@ pub struct Metrics {
     blob_verified_at: Gauge,
     blob_entries: Gauge,
     blob_quarantined: Gauge,
+    blob_entry_warnings: Gauge,
+    blob_unknown: Gauge,
     blob_age: Gauge<f64, AtomicU64>,
     blob_stale: Gauge,
     blob_loaded: Gauge,
@@ -60,6 +62,8 @@ impl Metrics {
             blob_verified_at: Gauge::default(),
             blob_entries: Gauge::default(),
             blob_quarantined: Gauge::default(),
+            blob_entry_warnings: Gauge::default(),
+            blob_unknown: Gauge::default(),
             blob_age: Gauge::default(),
             blob_stale: Gauge::default(),
             blob_loaded: Gauge::default(),
@@ -97,6 +101,16 @@ impl Metrics {
                 "blob_quarantined_entries",
                 "Entries left out because they could not be understood",
                 m.blob_quarantined.clone(),
+            );
+            r.register(
+                "blob_entry_warnings",
+                "Entries loaded despite a tolerated defect",
+                m.blob_entry_warnings.clone(),
+            );
+            r.register(
+                "blob_unknown_members",
+                "Unknown members and status values seen in the served BLOB",
+                m.blob_unknown.clone(),
             );
             r.register(
                 "blob_age_seconds",
@@ -178,6 +192,8 @@ impl Metrics {
         self.blob_verified_at.set(loaded.verified_at.unix_timestamp());
         self.blob_entries.set(i64::try_from(blob.store.entries().len()).unwrap_or(i64::MAX));
         self.blob_quarantined.set(i64::try_from(blob.quarantined.len()).unwrap_or(i64::MAX));
+        self.blob_entry_warnings.set(i64::try_from(blob.warnings.len()).unwrap_or(i64::MAX));
+        self.blob_unknown.set(i64::try_from(blob.unknown.total()).unwrap_or(i64::MAX));
         self.blob_loaded.set(1);
     }
 

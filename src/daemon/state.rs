@@ -167,3 +167,99 @@ impl Shared {
         self.changed.send_modify(|n| *n = n.wrapping_add(1));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mds::{builtin_roots, parse_payload, JwsAlg, PayloadLimits};
+    use time::macros::datetime;
+
+    fn loaded(next_update: &str) -> Loaded {
+        let json = format!(r#"{{"no": 9, "nextUpdate": "{next_update}", "entries": []}}"#);
+        let parsed = parse_payload(json.as_bytes(), &PayloadLimits::default()).unwrap();
+        let anchor = builtin_roots().into_iter().next().unwrap();
+        Loaded {
+            blob: VerifiedBlob {
+                no: parsed.no,
+                next_update: parsed.next_update,
+                alg: JwsAlg::Rs256,
+                anchor,
+                chain: Vec::new(),
+                legal_header: None,
+                store: Arc::new(parsed.store),
+                quarantined: Vec::new(),
+                unknown: Default::default(),
+                revocation_checked: true,
+                warnings: Default::default(),
+            },
+            source: "test".into(),
+            restored: false,
+            fetched_at: datetime!(2026-01-01 00:00 UTC),
+            verified_at: datetime!(2026-01-01 00:00 UTC),
+            etag: None,
+            blob_sha256: [0; 32],
+        }
+    }
+
+    fn shared(grace_days: u64, serve_stale: bool) -> Shared {
+        Shared::new(
+            StalePolicy { grace: Duration::from_secs(grace_days * 86_400), serve_stale },
+            Arc::new(Metrics::new()),
+        )
+    }
+
+    #[test]
+    fn nothing_loaded_is_unavailable_with_the_last_error() {
+        let s = shared(7, false);
+        s.update_status(|st| st.last_error = Some("HTTP 500".into()));
+        assert_eq!(
+            s.for_request(datetime!(2026-01-01 00:00 UTC)).unwrap_err(),
+            Unavailable::NotLoaded { last_error: Some("HTTP 500".into()) }
+        );
+    }
+
+    /// nextUpdate 2026-01-10: fresh through that day, stale from 2026-01-11 00:00 UTC, served
+    /// for the 2-day grace, refused from 2026-01-13 00:00 UTC exactly.
+    #[test]
+    fn stale_boundaries() {
+        let s = shared(2, false);
+        s.install(loaded("2026-01-10"));
+        let at = |t| s.for_request(t).map(|(_, stale)| stale);
+        assert_eq!(at(datetime!(2026-01-10 23:59:59 UTC)), Ok(false));
+        assert_eq!(at(datetime!(2026-01-11 00:00 UTC)), Ok(true));
+        assert_eq!(at(datetime!(2026-01-12 23:59:59 UTC)), Ok(true));
+        let serve_until = datetime!(2026-01-13 00:00 UTC);
+        assert_eq!(
+            at(serve_until),
+            Err(Unavailable::StaleBeyondGrace {
+                no: 9,
+                next_update: time::macros::date!(2026 - 01 - 10),
+                serve_until
+            })
+        );
+        assert_eq!(s.serve_until(&s.current().unwrap()), Some(serve_until));
+    }
+
+    #[test]
+    fn danger_serve_stale_never_fails_closed() {
+        let s = shared(0, true);
+        s.install(loaded("2026-01-10"));
+        assert_eq!(s.serve_until(&s.current().unwrap()), None);
+        assert!(s.for_request(datetime!(2030-01-01 00:00 UTC)).unwrap().1);
+    }
+
+    #[test]
+    fn install_replaces_whole_and_notifies() {
+        let s = shared(7, false);
+        let rx = s.subscribe();
+        s.install(loaded("2026-01-10"));
+        assert!(rx.has_changed().unwrap());
+        let held = s.current().unwrap();
+        let mut newer = loaded("2026-02-10");
+        newer.blob.no = 10;
+        s.install(newer);
+        // A reader holding the old snapshot keeps it intact.
+        assert_eq!(held.blob.no, 9);
+        assert_eq!(s.current().unwrap().blob.no, 10);
+    }
+}
