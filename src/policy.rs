@@ -214,6 +214,11 @@ pub struct PolicySet {
 }
 
 impl PolicySet {
+    /// True when no profile is configured (every decision is then NO_PROFILE_IN_SCOPE; a
+    /// daemon without a `[policy]` section should not ask for decisions at all).
+    pub fn is_empty(&self) -> bool {
+        self.profiles.is_empty() && self.default.is_none()
+    }
     /// The named profiles, in configuration order.
     pub fn profiles(&self) -> &[Profile] {
         &self.profiles

@@ -1280,6 +1280,8 @@ allowed_attestation_types = []
     // The combined message names them all.
     let all = config.build().unwrap_err().to_string();
     assert!(all.starts_with("29 error(s)"), "{all}");
+    // "; " separates the errors and appears in no message.
+    assert_eq!(all.matches("; ").count(), 28, "{all}");
 }
 
 #[test]
@@ -1321,6 +1323,12 @@ key_restrictions = { enforced = true, mode = "block", aaguids = ["00000000-0000-
     assert!(set.profile("both").unwrap().key_restrictions().is_none());
     assert_eq!(set.profiles().len(), 2);
     assert!(set.default_profile().is_none());
+    assert!(!set.is_empty());
+    // An empty section builds and refuses everyone.
+    let empty = PolicyConfig::default().build().unwrap();
+    assert!(empty.is_empty());
+    let d = empty.evaluate_registration(&good(), &groups(&["a"]));
+    assert_eq!(d.failure_codes(), [FailureCode::NoProfileInScope]);
 }
 
 /// Every ```toml block of docs/policy.md is a `[policy]` section that builds.

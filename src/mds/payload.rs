@@ -6,7 +6,8 @@
 //! type, a bad AAGUID, an undecodable certificate, ...) is quarantined with the reason and the
 //! rest of the BLOB still loads.
 
-use std::collections::BTreeMap;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use base64::engine::general_purpose::STANDARD;
@@ -105,16 +106,49 @@ pub(crate) struct Top<'a> {
     unknown: UnknownCounts,
 }
 
+/// MetadataBLOBPayload members (MDS3 §3.1.6).
+const TOP_FIELDS: &[&str] = &["legalHeader", "no", "nextUpdate", "entries"];
+
 /// MDS3 §3.1.6: `no` (integer), `nextUpdate` (date) and `entries` (array) must be present and
 /// well-formed; anything else refuses the BLOB.
 pub(crate) fn parse_top(json: &[u8]) -> Result<Top<'_>, BlobError> {
+    let text = std::str::from_utf8(json)
+        .map_err(|e| BlobError::Payload { reason: format!("not UTF-8: {e}") })?;
+    // Fast path: one pass that splits `entries` as it goes (see `sparse`); the general path
+    // decides everything it gives up on, with the exact error.
+    match sparse::top(text) {
+        Some((members, entries, names)) => top_from_members(&members, entries, &names),
+        None => parse_top_general(text),
+    }
+}
+
+/// The checks of [`parse_top`] on the top level's members (`no`, `nextUpdate`, `legalHeader`),
+/// its entries and all its member names.
+fn top_from_members<'a>(
+    members: &Members<'a>,
+    entries: Vec<&'a RawValue>,
+    names: &[String],
+) -> Result<Top<'a>, BlobError> {
     let bad = |reason: String| BlobError::Payload { reason };
-    let text = std::str::from_utf8(json).map_err(|e| bad(format!("not UTF-8: {e}")))?;
+    let mut unknown = UnknownCounts::default();
+    for name in names.iter().filter(|n| !TOP_FIELDS.contains(&n.as_str())) {
+        unknown.field("payload", name);
+    }
+    let no: u64 = required(members, "no").map_err(bad)?;
+    let next_update_text: String = required(members, "nextUpdate").map_err(bad)?;
+    let next_update = parse_date(&next_update_text).map_err(|e| bad(format!("nextUpdate: {e}")))?;
+    let legal_header: Option<String> = optional(members, "legalHeader").map_err(bad)?;
+    Ok(Top { no, next_update, legal_header, entries, unknown })
+}
+
+/// [`parse_top`] with the whole top level as a map.
+fn parse_top_general(text: &str) -> Result<Top<'_>, BlobError> {
+    let bad = |reason: String| BlobError::Payload { reason };
+    let mut unknown = UnknownCounts::default();
     let members: BTreeMap<String, &RawValue> =
         serde_json::from_str(text).map_err(|e| bad(format!("not a JSON object: {e}")))?;
-    let mut unknown = UnknownCounts::default();
     for name in members.keys() {
-        if !["legalHeader", "no", "nextUpdate", "entries"].contains(&name.as_str()) {
+        if !TOP_FIELDS.contains(&name.as_str()) {
             unknown.field("payload", name);
         }
     }
@@ -143,11 +177,14 @@ impl Top<'_> {
         let mut quarantined = Vec::new();
         let mut warnings = Vec::new();
         let mut entries = Vec::with_capacity(self.entries.len());
+        // Real BLOBs repeat attestation roots across entries: each distinct one is parsed once.
+        let mut roots_cache =
+            RootsCache { decoded: HashMap::new(), max_certs: limits.max_certs_per_entry };
         for (index, raw) in self.entries.into_iter().enumerate() {
             // Unknown counts and warnings of a quarantined entry are discarded with it.
             let mut entry_unknown = UnknownCounts::default();
             let mut notes = Vec::new();
-            match parse_entry(raw, limits, &mut entry_unknown, &mut notes) {
+            match parse_entry(raw, limits, &mut roots_cache, &mut entry_unknown, &mut notes) {
                 Ok((entry, id)) => {
                     merge(&mut unknown, entry_unknown);
                     warnings.extend(notes.into_iter().map(|note| EntryWarning {
@@ -247,30 +284,97 @@ type Members<'a> = BTreeMap<String, &'a RawValue>;
 
 /// MDS3 §3.1.1 MetadataBLOBPayloadEntry → [`Entry`].
 ///
-/// Tolerated defects (see [`parse_roots`]) are pushed to `warnings`.
-fn parse_entry(
-    raw: &RawValue,
+/// Tolerated defects (see [`RootsDecoded`]) are pushed to `warnings`.
+fn parse_entry<'a>(
+    raw: &'a RawValue,
     limits: &PayloadLimits,
+    roots_cache: &mut RootsCache<'a>,
     unknown: &mut UnknownCounts,
     warnings: &mut Vec<String>,
 ) -> Result<(Entry, Option<String>), EntryError> {
-    let fail = |id: &Option<String>, reason: String| EntryError { id: id.clone(), reason };
+    // Fast path: one pass that keeps only the members read below (see `sparse`). Anything it
+    // does not handle (not an object, a duplicate member, a statement that is not an object)
+    // goes the general way, which gives the same result and the exact error.
+    if let Some((members, statement, names)) = sparse::entry(raw.get()) {
+        for name in names.entry.iter().filter(|n| !ENTRY_FIELDS.contains(&n.as_str())) {
+            unknown.field("entry", name);
+        }
+        for name in names.statement.iter().filter(|n| !STATEMENT_FIELDS.contains(&n.as_str())) {
+            unknown.field("metadataStatement", name);
+        }
+        return entry_from_members(
+            raw,
+            &members,
+            statement.as_ref(),
+            limits,
+            roots_cache,
+            unknown,
+            warnings,
+        );
+    }
+    parse_entry_general(raw, limits, roots_cache, unknown, warnings)
+}
+
+/// [`parse_entry`] without the fast path: the whole entry and statement as maps.
+fn parse_entry_general<'a>(
+    raw: &'a RawValue,
+    limits: &PayloadLimits,
+    roots_cache: &mut RootsCache<'a>,
+    unknown: &mut UnknownCounts,
+    warnings: &mut Vec<String>,
+) -> Result<(Entry, Option<String>), EntryError> {
+    let fail = |reason: String| EntryError { id: None, reason };
     let members: Members<'_> = serde_json::from_str(raw.get())
-        .map_err(|e| fail(&None, format!("entry is not a JSON object: {e}")))?;
+        .map_err(|e| fail(format!("entry is not a JSON object: {e}")))?;
     for name in members.keys().filter(|n| !ENTRY_FIELDS.contains(&n.as_str())) {
         unknown.field("entry", name);
     }
-    let statement: Option<Members<'_>> =
-        optional(&members, "metadataStatement").map_err(|e| fail(&None, e))?;
+    let statement: Option<Members<'_>> = optional(&members, "metadataStatement").map_err(fail)?;
     if let Some(statement) = &statement {
         for name in statement.keys().filter(|n| !STATEMENT_FIELDS.contains(&n.as_str())) {
             unknown.field("metadataStatement", name);
         }
     }
+    entry_from_members(raw, &members, statement.as_ref(), limits, roots_cache, unknown, warnings)
+}
+
+/// The entry members [`entry_from_members`] reads (all others are only named).
+const ENTRY_READ: &[&str] = &[
+    "aaguid",
+    "aaid",
+    "attestationCertificateKeyIdentifiers",
+    "statusReports",
+    "timeOfLastStatusChange",
+];
+
+/// The statement members [`entry_from_members`] reads.
+const STATEMENT_READ: &[&str] = &[
+    "aaguid",
+    "aaid",
+    "attestationCertificateKeyIdentifiers",
+    "description",
+    "authenticatorVersion",
+    "attestationTypes",
+    "attestationRootCertificates",
+    "multiDeviceCredentialSupport",
+    "keyScope",
+];
+
+/// MDS3 §3.1.1 from the entry's members (and its statement's, when it has an object there).
+/// Reads only the members named in [`ENTRY_READ`] and [`STATEMENT_READ`].
+fn entry_from_members<'a>(
+    raw: &'a RawValue,
+    members: &Members<'a>,
+    statement: Option<&Members<'a>>,
+    limits: &PayloadLimits,
+    roots_cache: &mut RootsCache<'a>,
+    unknown: &mut UnknownCounts,
+    warnings: &mut Vec<String>,
+) -> Result<(Entry, Option<String>), EntryError> {
+    let fail = |id: &Option<String>, reason: String| EntryError { id: id.clone(), reason };
     // Identifiers: the entry's own, else the statement's (they are the same in real BLOBs).
-    let ident = |name: &str| {
-        members.get(name).or_else(|| statement.as_ref().and_then(|s| s.get(name))).copied()
-    };
+    let ident =
+        |name: &str| members.get(name).or_else(|| statement.and_then(|s| s.get(name))).copied();
     let aaguid_text: Option<String> =
         decode_opt(ident("aaguid"), "aaguid").map_err(|e| fail(&None, e))?;
     let aaid: Option<String> = decode_opt(ident("aaid"), "aaid").map_err(|e| fail(&None, e))?;
@@ -314,7 +418,7 @@ fn parse_entry(
 
     let mut cert_budget = limits.max_certs_per_entry;
     let (description, authenticator_version, attestation_types, roots, mdcs, key_scope) =
-        match &statement {
+        match statement {
             None => (None, None, Vec::new(), Vec::new(), None, None),
             Some(s) => {
                 let description: Option<String> =
@@ -323,14 +427,25 @@ fn parse_entry(
                     optional(s, "authenticatorVersion").map_err(|e| fail(&id, e))?;
                 let types: Option<Vec<String>> =
                     optional(s, "attestationTypes").map_err(|e| fail(&id, e))?;
-                let root_texts: Option<Vec<String>> =
-                    optional(s, "attestationRootCertificates").map_err(|e| fail(&id, e))?;
+                // Borrowed from the payload when no string has escapes (the usual case); the
+                // owned decode gives the same values, and the exact error otherwise.
+                let root_texts: Vec<Cow<'a, str>> =
+                    match optional::<Vec<&'a str>>(s, "attestationRootCertificates") {
+                        Ok(texts) => texts.unwrap_or_default().into_iter().map(Cow::from).collect(),
+                        Err(_) => optional::<Vec<String>>(s, "attestationRootCertificates")
+                            .map_err(|e| fail(&id, e))?
+                            .unwrap_or_default()
+                            .into_iter()
+                            .map(Cow::from)
+                            .collect(),
+                    };
                 let mut roots = Vec::new();
-                for (i, text) in root_texts.unwrap_or_default().iter().enumerate() {
-                    parse_roots(text, &mut cert_budget, &mut roots, &mut |note| {
-                        warnings.push(format!("attestationRootCertificates[{i}]: {note}"))
-                    })
-                    .map_err(|e| fail(&id, format!("attestationRootCertificates[{i}]: {e}")))?;
+                for (i, text) in root_texts.into_iter().enumerate() {
+                    roots_cache
+                        .apply(text, &mut cert_budget, &mut roots, &mut |note| {
+                            warnings.push(format!("attestationRootCertificates[{i}]: {note}"))
+                        })
+                        .map_err(|e| fail(&id, format!("attestationRootCertificates[{i}]: {e}")))?;
                 }
                 let mdcs: Option<String> =
                     optional(s, "multiDeviceCredentialSupport").map_err(|e| fail(&id, e))?;
@@ -342,7 +457,7 @@ fn parse_entry(
 
     // MDS3 §3.1.1: statusReports is required.
     let raw_reports: Vec<Members<'_>> =
-        required(&members, "statusReports").map_err(|e| fail(&id, e))?;
+        required(members, "statusReports").map_err(|e| fail(&id, e))?;
     let mut status_reports = Vec::with_capacity(raw_reports.len());
     for (i, report) in raw_reports.iter().enumerate() {
         let parsed = parse_status_report(report, &mut cert_budget, unknown)
@@ -350,7 +465,7 @@ fn parse_entry(
         status_reports.push(parsed);
     }
     let tolsc: Option<String> =
-        optional(&members, "timeOfLastStatusChange").map_err(|e| fail(&id, e))?;
+        optional(members, "timeOfLastStatusChange").map_err(|e| fail(&id, e))?;
     let time_of_last_status_change = match tolsc {
         Some(text) => {
             Some(parse_date(&text).map_err(|e| fail(&id, format!("timeOfLastStatusChange: {e}")))?)
@@ -409,43 +524,118 @@ fn parse_status_report(
     })
 }
 
-/// One `attestationRootCertificates` string, tolerantly: ASCII whitespace is ignored (the
-/// 2024-12 BLOB has a root starting with a tab), several DER certificates concatenated in one
-/// string are split (the same BLOB's Feitian BioPass entry), and a root that does not decode or
-/// parse is left out with a note (a missing root can only make fewer chains trusted). Only the
-/// certificate budget is an error (it quarantines the entry).
-fn parse_roots(
-    text: &str,
-    budget: &mut usize,
-    roots: &mut Vec<Arc<Cert>>,
-    note: &mut dyn FnMut(String),
-) -> Result<(), String> {
-    let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-    if compact.len() != text.len() {
-        note("whitespace inside the base64 ignored".into());
+/// One `attestationRootCertificates` string, decoded tolerantly (before the per-entry budget):
+/// ASCII whitespace is ignored (the 2024-12 BLOB has a root starting with a tab), several DER
+/// certificates concatenated in one string are split (the same BLOB's Feitian BioPass entry),
+/// and a root that does not decode or parse is left out with a note (a missing root can only
+/// make fewer chains trusted). Only the certificate budget is an error (it quarantines the
+/// entry).
+#[derive(Debug, Clone)]
+struct RootsDecoded {
+    whitespace: bool,
+    outcome: RootsOutcome,
+}
+
+#[derive(Debug, Clone)]
+enum RootsOutcome {
+    NotBase64(String),
+    /// `split` is the number of pieces when the string held several concatenated certificates.
+    /// Only the first `max_certs_per_entry` pieces are parsed: `more` says there were others
+    /// (the budget refuses them before they would be used).
+    Pieces {
+        split: Option<usize>,
+        certs: Vec<Result<Arc<Cert>, String>>,
+        more: bool,
+    },
+}
+
+impl RootsDecoded {
+    fn decode(text: &str, max_certs: usize) -> RootsDecoded {
+        // Only ASCII whitespace is dropped, so a byte filter is exact.
+        let whitespace = text.bytes().any(|b| b.is_ascii_whitespace());
+        let compact: Cow<'_, [u8]> = if whitespace {
+            Cow::Owned(text.bytes().filter(|b| !b.is_ascii_whitespace()).collect())
+        } else {
+            Cow::Borrowed(text.as_bytes())
+        };
+        let der = match STANDARD.decode(&compact) {
+            Ok(der) => der,
+            Err(e) => {
+                return RootsDecoded { whitespace, outcome: RootsOutcome::NotBase64(e.to_string()) }
+            }
+        };
+        let (split, pieces) = match split_der_sequences(&der) {
+            Some(pieces) if pieces.len() > 1 => (Some(pieces.len()), pieces),
+            _ => (None, vec![der.as_slice()]),
+        };
+        let more = pieces.len() > max_certs;
+        let certs = pieces
+            .into_iter()
+            .take(max_certs)
+            .map(|piece| Cert::from_der(piece).map(Arc::new).map_err(|e| e.to_string()))
+            .collect();
+        RootsDecoded { whitespace, outcome: RootsOutcome::Pieces { split, certs, more } }
     }
-    let der = match STANDARD.decode(compact.as_bytes()) {
-        Ok(der) => der,
-        Err(e) => {
-            note(format!("left out: not base64: {e}"));
-            return Ok(());
+
+    /// Adds the certificates to `roots` within `budget`, with the notes for the entry.
+    fn apply(
+        &self,
+        budget: &mut usize,
+        roots: &mut Vec<Arc<Cert>>,
+        note: &mut dyn FnMut(String),
+    ) -> Result<(), String> {
+        if self.whitespace {
+            note("whitespace inside the base64 ignored".into());
         }
-    };
-    let pieces = match split_der_sequences(&der) {
-        Some(pieces) if pieces.len() > 1 => {
-            note(format!("{} concatenated certificates split", pieces.len()));
-            pieces
+        let (split, certs, more) = match &self.outcome {
+            RootsOutcome::NotBase64(e) => {
+                note(format!("left out: not base64: {e}"));
+                return Ok(());
+            }
+            RootsOutcome::Pieces { split, certs, more } => (split, certs, *more),
+        };
+        if let Some(n) = split {
+            note(format!("{n} concatenated certificates split"));
         }
-        _ => vec![der.as_slice()],
-    };
-    for piece in pieces {
-        take_budget(budget)?;
-        match Cert::from_der(piece) {
-            Ok(cert) => roots.push(Arc::new(cert)),
-            Err(e) => note(format!("left out: {e}")),
+        for cert in certs {
+            take_budget(budget)?;
+            match cert {
+                Ok(cert) => roots.push(cert.clone()),
+                Err(e) => note(format!("left out: {e}")),
+            }
         }
+        if more {
+            // The budget is at most `max_certs`, so it is spent by now: this refuses.
+            take_budget(budget)?;
+        }
+        Ok(())
     }
-    Ok(())
+}
+
+/// Decoded `attestationRootCertificates` strings of one payload, by their text: real BLOBs
+/// repeat the same roots in many entries (396 strings, 166 distinct in the 2024-12 BLOB).
+struct RootsCache<'a> {
+    decoded: HashMap<Cow<'a, str>, RootsDecoded>,
+    max_certs: usize,
+}
+
+impl<'a> RootsCache<'a> {
+    /// [`RootsDecoded::apply`] for `text`, decoding it on first sight.
+    fn apply(
+        &mut self,
+        text: Cow<'a, str>,
+        budget: &mut usize,
+        roots: &mut Vec<Arc<Cert>>,
+        note: &mut dyn FnMut(String),
+    ) -> Result<(), String> {
+        if let Some(decoded) = self.decoded.get(text.as_ref()) {
+            return decoded.apply(budget, roots, note);
+        }
+        let decoded = RootsDecoded::decode(&text, self.max_certs);
+        let result = decoded.apply(budget, roots, note);
+        self.decoded.insert(text, decoded);
+        result
+    }
 }
 
 /// A base64 DER certificate (status-report `certificate`), strictly apart from whitespace: a
@@ -528,5 +718,350 @@ fn merge(into: &mut UnknownCounts, from: UnknownCounts) {
     }
     for (k, v) in from.statuses {
         *into.statuses.entry(k).or_default() += v;
+    }
+}
+
+/// One-pass readers for the payload's objects: they keep the members that are read later (as
+/// raw JSON, borrowed from the payload), skip the others (still fully validated by serde_json)
+/// and list every member name. They give up (`None`) on anything the general path treats
+/// specially — a duplicate member, a value of another JSON type than expected — so that the
+/// general path decides those with its exact errors.
+mod sparse {
+    use std::borrow::Cow;
+    use std::fmt;
+
+    use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
+    use serde_json::value::RawValue;
+
+    use super::{Members, ENTRY_READ, STATEMENT_READ};
+
+    /// Member names of an entry and of its statement, each listed once.
+    pub(super) struct Names {
+        pub entry: Vec<String>,
+        pub statement: Vec<String>,
+    }
+
+    /// The top level: `(members no/nextUpdate/legalHeader, entries, member names)`.
+    pub(super) fn top(text: &str) -> Option<(Members<'_>, Vec<&RawValue>, Vec<String>)> {
+        let mut de = serde_json::Deserializer::from_str(text);
+        let (members, names, entries) =
+            Object { read: &["no", "nextUpdate", "legalHeader"], nested: Nested::Entries }
+                .deserialize(&mut de)
+                .ok()?;
+        de.end().ok()?;
+        match entries {
+            Captured::Entries(entries) => Some((members, entries, names)),
+            _ => None,
+        }
+    }
+
+    /// An entry: `(its members read later, its statement's, member names)`. A statement that
+    /// is `null` or absent gives `None` for the statement.
+    pub(super) fn entry(text: &str) -> Option<(Members<'_>, Option<Members<'_>>, Names)> {
+        let mut de = serde_json::Deserializer::from_str(text);
+        let (members, entry_names, statement) =
+            Object { read: ENTRY_READ, nested: Nested::Statement }.deserialize(&mut de).ok()?;
+        de.end().ok()?;
+        let (statement, statement_names) = match statement {
+            Captured::None => (None, Vec::new()),
+            Captured::Statement(Some((members, names))) => (Some(members), names),
+            Captured::Statement(None) => (None, Vec::new()),
+            Captured::Entries(_) => return None,
+        };
+        Some((members, statement, Names { entry: entry_names, statement: statement_names }))
+    }
+
+    #[derive(Clone, Copy)]
+    enum Nested {
+        /// `entries`: an array, each element kept raw.
+        Entries,
+        /// `metadataStatement`: an object or `null`, read with [`STATEMENT_READ`].
+        Statement,
+        None,
+    }
+
+    type Read<'de> = (Members<'de>, Vec<String>);
+
+    enum Captured<'de> {
+        None,
+        Entries(Vec<&'de RawValue>),
+        Statement(Option<Read<'de>>),
+    }
+
+    #[derive(Clone, Copy)]
+    struct Object {
+        read: &'static [&'static str],
+        nested: Nested,
+    }
+
+    impl<'de> DeserializeSeed<'de> for Object {
+        type Value = (Members<'de>, Vec<String>, Captured<'de>);
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_map(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for Object {
+        type Value = (Members<'de>, Vec<String>, Captured<'de>);
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a JSON object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut members = Members::new();
+            let mut names: Vec<String> = Vec::new();
+            let mut captured = Captured::None;
+            while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+                // serde_json into a map keeps the last of duplicate members: not this path.
+                if names.iter().any(|n| *n == key) {
+                    return Err(de::Error::custom("duplicate member"));
+                }
+                match (self.nested, key.as_ref()) {
+                    (Nested::Entries, "entries") => {
+                        captured = Captured::Entries(map.next_value()?);
+                    }
+                    (Nested::Statement, "metadataStatement") => {
+                        captured = Captured::Statement(map.next_value_seed(Statement)?);
+                    }
+                    (_, name) if self.read.contains(&name) => {
+                        members.insert(name.to_string(), map.next_value()?);
+                    }
+                    _ => {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                }
+                names.push(key.into_owned());
+            }
+            Ok((members, names, captured))
+        }
+    }
+
+    /// `metadataStatement`: `null` or an object.
+    struct Statement;
+
+    impl<'de> DeserializeSeed<'de> for Statement {
+        type Value = Option<Read<'de>>;
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_option(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for Statement {
+        type Value = Option<Read<'de>>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("null or a JSON object")
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            let (members, names, _) =
+                Object { read: STATEMENT_READ, nested: Nested::None }.deserialize(d)?;
+            Ok(Some((members, names)))
+        }
+    }
+
+    /// A member name, borrowed from the payload unless it has escapes.
+    struct Key<'de>(Cow<'de, str>);
+
+    impl<'de> de::Deserialize<'de> for Key<'de> {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            d.deserialize_str(KeyVisitor)
+        }
+    }
+
+    struct KeyVisitor;
+
+    impl<'de> Visitor<'de> for KeyVisitor {
+        type Value = Key<'de>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a member name")
+        }
+        fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+            Ok(Key(Cow::Borrowed(v)))
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(Key(Cow::Owned(v.to_string())))
+        }
+        fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+            Ok(Key(Cow::Owned(v)))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// The payload of a real BLOB in ../shared/testdata/blobs.
+    fn real_payload(file: &str) -> Vec<u8> {
+        let path = format!("{}/../shared/testdata/blobs/{file}", env!("CARGO_MANIFEST_DIR"));
+        let blob = std::fs::read_to_string(&path).unwrap();
+        let part = blob.trim_end().split('.').nth(1).unwrap().to_string();
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(part).unwrap()
+    }
+
+    const REAL: [&str; 4] = [
+        "s1r-J_fido-mds3__2024-12-02__blob.jwt",
+        "tweag_webauthn__golden-metadata_big_blob-with-errors.jwt",
+        "webauthn4j__test-blob.jwt",
+        "webauthn4j_pr1352__test-blob-with-new-auth-alg.jwt",
+    ];
+
+    /// Everything an entry parse yields, for comparison: with the fast path (when it takes the
+    /// entry) or the general path only.
+    fn outcome(raw: &RawValue, fast: bool) -> String {
+        let limits = PayloadLimits::default();
+        let mut cache =
+            RootsCache { decoded: HashMap::new(), max_certs: limits.max_certs_per_entry };
+        let (mut unknown, mut notes) = (UnknownCounts::default(), Vec::new());
+        let result = if fast {
+            parse_entry(raw, &limits, &mut cache, &mut unknown, &mut notes)
+        } else {
+            parse_entry_general(raw, &limits, &mut cache, &mut unknown, &mut notes)
+        };
+        let result = result.map_err(|EntryError { id, reason }| (id, reason));
+        format!("{result:?} {unknown:?} {notes:?}")
+    }
+
+    fn general(raw: &RawValue) -> String {
+        outcome(raw, false)
+    }
+
+    fn both(raw: &RawValue) -> String {
+        outcome(raw, true)
+    }
+
+    #[test]
+    fn fast_path_takes_every_real_entry_and_agrees_with_the_general_path() {
+        for file in REAL {
+            let payload = real_payload(file);
+            let text = std::str::from_utf8(&payload).unwrap();
+            let (_, entries, _) = sparse::top(text).unwrap_or_else(|| panic!("{file}: top"));
+            assert_eq!(
+                format!("{:?}", parse_top(&payload).map(|t| (t.no, t.next_update, t.entries))),
+                format!("{:?}", parse_top_general(text).map(|t| (t.no, t.next_update, t.entries)))
+            );
+            for raw in entries {
+                assert!(sparse::entry(raw.get()).is_some(), "{file}: {}", raw.get());
+                assert_eq!(both(raw), general(raw), "{file}");
+            }
+        }
+    }
+
+    /// Shapes the fast path must either give up on or read exactly like the general path.
+    #[test]
+    fn fast_path_agrees_on_odd_entries() {
+        let root = "MIIBfjCCASWgAwIBAgIBATAKBggqhkjOPQQDAjAXMRUwEwYDVQQDDAxGVCBGSURPIDAyMDAwIBcNMTYwNTAxMDAwMDAwWhgPMjA1MDA1MDEwMDAwMDBaMBcxFTATBgNVBAMMDEZUIEZJRE8gMDIwMDBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABNBmrRqVOxztTJVN19vtdqcL7tKQeol2nnM2/yYgvksZnr50SKbVgIEkzHQVOu80LVEE3lVheO1HjggxAlT6o4WjYDBeMB0GA1UdDgQWBBRJFWQt1bvG3jM6XgmV/IcjNtO/CzAfBgNVHSMEGDAWgBRJFWQt1bvG3jM6XgmV/IcjNtO/CzAMBgNVHRMEBTADAQH/MA4GA1UdDwEB/wQEAwIBBjAKBggqhkjOPQQDAgNHADBEAiAwfPqgIWIUB+QBBaVGsdHy0s5RMxlkzpSX/zSyTZmUpQIgB2wJ6nZRM8oX/nA43Rh6SJovM2XwCCH//+LirBAbB0M=";
+        let base = json!({
+            "aaguid": "0bb43545-fd2c-4185-87dd-feb0b2916ace",
+            "metadataStatement": {
+                "aaguid": "0bb43545-fd2c-4185-87dd-feb0b2916ace",
+                "description": "d",
+                "authenticatorVersion": 3,
+                "attestationTypes": ["basic_full"],
+                "attestationRootCertificates": [root],
+                "icon": "data:image/png;base64,AAAA",
+                "keyScope": "x",
+                "newStatementThing": {"a": [1, 2]},
+            },
+            "statusReports": [{"status": "FIDO_CERTIFIED_L1", "effectiveDate": "2020-01-01"}],
+            "timeOfLastStatusChange": "2020-01-01",
+            "newEntryThing": true,
+        })
+        .to_string();
+        let escaped_root = base.replace(&root[..20], &root[..20].replace('/', "\\/"));
+        let cases: Vec<String> = vec![
+            base.clone(),
+            // Duplicates: the general path keeps the last one.
+            base.replacen("{", r#"{"aaguid":"not a uuid","#, 1),
+            base.replacen(r#""description":"d""#, r#""description":"d","description":5"#, 1),
+            // The statement: null, wrong types, absent.
+            base.replacen(r#""metadataStatement":{"#, r#""metadataStatement":null,"x":{"#, 1),
+            base.replacen(r#""metadataStatement":{"#, r#""metadataStatement":5,"x":{"#, 1),
+            base.replacen(r#""metadataStatement":{"#, r#""metadataStatement":[],"x":{"#, 1),
+            base.replacen(r#""metadataStatement":{"#, r#""other":{"#, 1),
+            // An entry-level null identifier shadows the statement's.
+            base.replacen(r#""aaguid":"0bb4"#, r#""aaguid":null,"y":"0bb4"#, 1),
+            // Escapes in names and in root strings; whitespace in a root.
+            base.replacen(r#""keyScope""#, r#""key\u0053cope""#, 1),
+            escaped_root,
+            base.replacen(root, &format!("\\t{root}"), 1),
+            base.replacen(root, &format!(" {root} "), 1),
+            base.replacen(root, "not base64!", 1),
+            base.replacen(r#"[""#, "[5,\"", 1),
+            // Wrong types the core refuses.
+            base.replacen(r#""authenticatorVersion":3"#, r#""authenticatorVersion":"3""#, 1),
+            base.replacen(r#""statusReports":["#, r#""statusReports":5,"z":["#, 1),
+            "[]".into(),
+            "5".into(),
+            "{}".into(),
+        ];
+        for case in cases {
+            let raw: Box<RawValue> = serde_json::from_str(&case).unwrap();
+            assert_eq!(both(&raw), general(&raw), "{case}");
+        }
+        // The base entry takes the fast path; a duplicate member does not.
+        assert!(sparse::entry(&base).is_some());
+        assert!(sparse::entry(&base.replacen("{", r#"{"aaguid":"x","#, 1)).is_none());
+    }
+
+    #[test]
+    fn fast_top_agrees_on_odd_payloads() {
+        let entries = r#"[{"aaguid":"0bb43545-fd2c-4185-87dd-feb0b2916ace","statusReports":[]}]"#;
+        let cases = [
+            format!(r#"{{"no":1,"nextUpdate":"2024-01-01","entries":{entries}}}"#),
+            format!(r#"{{"no":1,"no":2,"nextUpdate":"2024-01-01","entries":{entries}}}"#),
+            format!(r#"{{"no":"1","nextUpdate":"2024-01-01","entries":{entries},"extra":1}}"#),
+            r#"{"no":1,"nextUpdate":"2024-01-01","entries":null}"#.to_string(),
+            r#"{"no":1,"nextUpdate":"2024-01-01","entries":{}}"#.to_string(),
+            r#"{"no":1,"nextUpdate":"2024-01-01"}"#.to_string(),
+            format!(r#"{{"no":1,"nextUpdate":"2024-01-01","entries":{entries}}} x"#),
+            format!(r#"{{"no":1,"nextUpdate":"2024-13-01","legalHeader":5,"entries":{entries}}}"#),
+            "[]".to_string(),
+        ];
+        let show = |t: Result<Top<'_>, BlobError>| {
+            format!("{:?}", t.map(|t| (t.no, t.next_update, t.legal_header, t.entries, t.unknown)))
+        };
+        for case in cases {
+            assert_eq!(show(parse_top(case.as_bytes())), show(parse_top_general(&case)), "{case}");
+        }
+    }
+
+    #[test]
+    fn roots_cache_gives_the_same_certificates_and_notes_per_entry() {
+        let roots = crate::mds::builtin_roots();
+        let b64 = STANDARD.encode(roots[0].cert.der());
+        let two = STANDARD.encode([roots[0].cert.der(), roots[1].cert.der()].concat());
+        let mut cache = RootsCache { decoded: HashMap::new(), max_certs: 3 };
+        for text in [format!(" {b64}"), two.clone(), "%%".into(), format!(" {b64}"), two.clone()] {
+            let text: Cow<'_, str> = Cow::Owned(text);
+            let mut notes = Vec::new();
+            let mut got = Vec::new();
+            let mut budget = 3;
+            cache.apply(text.clone(), &mut budget, &mut got, &mut |n| notes.push(n)).unwrap();
+            let mut fresh_notes = Vec::new();
+            let mut fresh = Vec::new();
+            let mut fresh_budget = 3;
+            RootsDecoded::decode(&text, 3)
+                .apply(&mut fresh_budget, &mut fresh, &mut |n| fresh_notes.push(n))
+                .unwrap();
+            assert_eq!(notes, fresh_notes);
+            assert_eq!(budget, fresh_budget);
+            let ders = |v: &[Arc<Cert>]| v.iter().map(|c| c.der().to_vec()).collect::<Vec<_>>();
+            assert_eq!(ders(&got), ders(&fresh));
+        }
+        assert_eq!(cache.decoded.len(), 3);
+        // The budget still refuses: two certificates with one left.
+        let mut budget = 1;
+        let err =
+            cache.apply(Cow::Owned(two), &mut budget, &mut Vec::new(), &mut |_| ()).unwrap_err();
+        assert!(err.contains("too many certificates"));
+        // More pieces than the cache parses: refused by the budget all the same.
+        let three = STANDARD.encode([roots[0].cert.der(); 4].concat());
+        let mut budget = 3;
+        let err =
+            cache.apply(Cow::Owned(three), &mut budget, &mut Vec::new(), &mut |_| ()).unwrap_err();
+        assert!(err.contains("too many certificates"));
     }
 }

@@ -117,7 +117,7 @@ pub enum ConfigError {
     )]
     NoTargetGroups { profile: String },
     #[error(
-        "profile {profile}: the default profile targets everyone; `include_groups` is not allowed"
+        "profile {profile}: the default profile targets everyone, so `include_groups` is not allowed"
     )]
     DefaultProfileIncludes { profile: String },
     #[error("profile {profile}: `scope` is only for the default profile")]
@@ -369,7 +369,7 @@ fn unsatisfiable_reasons(profile: &Profile) -> Vec<String> {
         out.push(
             "attestation is enforced but only synced passkeys are allowed: synced passkey \
              providers send `none` attestation and are not in the MDS, so no registration can \
-             be trusted; disable enforcement or allow device_bound"
+             be trusted (disable enforcement or allow device_bound)"
                 .to_string(),
         );
     }
