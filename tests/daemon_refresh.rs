@@ -426,3 +426,40 @@ async fn forged_crl_is_not_cached() {
     assert_eq!(r.refresh_once(now).await.unwrap(), LastOutcome::Updated);
     assert_eq!(serving(&shared), Some(70));
 }
+
+/// Back after downtime: the snapshot's CRLs expired, so it is not served (but its `no` is the
+/// rollback floor); the MDS still serves the same BLOB; with fresh CRLs it is accepted again —
+/// and an older BLOB still is not.
+#[tokio::test]
+async fn same_blob_is_reloaded_when_the_snapshot_no_longer_verifies() {
+    let env = MdsEnv::start("refresh-downtime").await;
+    env.serve_blob(80, env.blob(80, in_days(90), entries()));
+    {
+        let (mut r, _) = refresher(env.config());
+        r.refresh_once(now()).await.unwrap();
+    }
+    // A month later: the stored and cached CRLs (valid one week) are stale.
+    let later = now() + time::Duration::days(30);
+    let (mut r, shared) = refresher(env.config());
+    let err = r.restore(later).await.unwrap_err();
+    assert!(err.contains("revocation"), "{err}");
+    assert_eq!(serving(&shared), None);
+    assert_eq!(r.floor(), Some(80));
+    let (from, to) = (later - time::Duration::days(1), later + time::Duration::days(7));
+    env.server.set(
+        ROOT_CRL_PATH,
+        Route::Ok { body: support::pki::crl(&env.root, &[], from, to), etag: None },
+    );
+    env.server.set(
+        CA_CRL_PATH,
+        Route::Ok { body: support::pki::crl(&env.ca, &[], from, to), etag: None },
+    );
+    // An older BLOB is still refused.
+    env.serve_blob(79, env.blob(79, in_days(90), entries()));
+    let err = r.refresh_once(later).await.unwrap_err();
+    assert_eq!(err.step(), "verify:rollback", "{err}");
+    // The same BLOB is served again.
+    env.serve_blob(80, env.blob(80, in_days(90), entries()));
+    assert_eq!(r.refresh_once(later).await.unwrap(), LastOutcome::Updated);
+    assert_eq!(serving(&shared), Some(80));
+}

@@ -264,8 +264,11 @@ impl Refresher {
             downloaded_crls = crls.downloaded;
         }
 
-        // MDS3 §3.2 step 6 and the rest: the core decides.
-        opts.last_accepted_no = self.floor;
+        // MDS3 §3.2 step 6 and the rest: the core decides. The floor refuses anything older
+        // than the last accepted BLOB; when that BLOB is not being served (its snapshot no
+        // longer verified, e.g. stale CRLs after downtime), the same `no` is welcome again.
+        let serving_no = self.shared.current().map(|c| c.blob.no);
+        opts.last_accepted_no = rollback_reference(self.floor, serving_no);
         let blob = bytes.clone();
         let verified: Result<VerifiedBlob, BlobError> =
             tokio::task::spawn_blocking(move || crate::mds::verify_blob(&blob, &opts, now))
@@ -273,10 +276,16 @@ impl Refresher {
                 .map_err(|e| RefreshError::Internal(e.to_string()))?;
         let verified = match verified {
             Ok(v) => v,
-            // The same BLOB again (a source without ETag support): unchanged, not a failure.
-            Err(BlobError::RollbackRefused { stored, offered }) if stored == offered => {
+            // The BLOB being served, again (a source without ETag support, re-signed bytes):
+            // unchanged, not a failure.
+            Err(BlobError::RollbackRefused { offered, .. }) if Some(offered) == serving_no => {
                 self.etag = etag;
                 return Ok(LastOutcome::Unchanged);
+            }
+            // Report the floor itself, not the reference derived from it.
+            Err(BlobError::RollbackRefused { stored, offered }) => {
+                let stored = self.floor.unwrap_or(stored);
+                return Err(RefreshError::Verify(BlobError::RollbackRefused { stored, offered }));
             }
             Err(e) => return Err(RefreshError::Verify(e)),
         };
@@ -424,6 +433,17 @@ impl Refresher {
     }
 }
 
+/// The `last_accepted_no` to verify against: the floor while a BLOB at (or above) it is served;
+/// one below the floor otherwise, so the BLOB the floor came from can be loaded again, but
+/// nothing older.
+fn rollback_reference(floor: Option<u64>, serving: Option<u64>) -> Option<u64> {
+    match (floor, serving) {
+        (Some(floor), Some(serving)) if serving >= floor => Some(floor),
+        (Some(floor), _) => floor.checked_sub(1),
+        (None, _) => None,
+    }
+}
+
 fn initial_seed() -> u64 {
     use ring::rand::SecureRandom;
     let mut bytes = [0u8; 8];
@@ -449,6 +469,14 @@ mod tests {
             retry_max: Duration::from_secs(6 * H),
             jitter_percent: jitter,
         }
+    }
+
+    #[test]
+    fn rollback_reference_lets_an_unserved_floor_blob_back_in() {
+        assert_eq!(rollback_reference(None, None), None);
+        assert_eq!(rollback_reference(Some(12), Some(12)), Some(12));
+        assert_eq!(rollback_reference(Some(12), None), Some(11));
+        assert_eq!(rollback_reference(Some(0), None), None);
     }
 
     #[test]
