@@ -185,6 +185,7 @@ async fn daemon_end_to_end() {
         .into_inner();
     assert_eq!(chain.verdict, Verdict::Accepted as i32, "{:?}", chain.reasons);
     assert_eq!(chain.metadata_no, 42);
+    assert!(chain.authenticator.as_ref().unwrap().verified);
     let unknown = api
         .validate_attestation_chain(ValidateAttestationChainRequest {
             authenticator: Some(validate_attestation_chain_request::Authenticator::Aaguid(
@@ -720,4 +721,37 @@ async fn health_probe_command() {
     let out = probe(target, "").await.unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("UNREACHABLE"));
+}
+
+/// An operator-configured attestation anchor (`attestation_roots`) vouches for a chain whose
+/// authenticator has no metadata entry, as in the core's trust step.
+#[tokio::test]
+async fn operator_attestation_anchor_without_metadata_entry() {
+    let env = MdsEnv::start("e2e-extra-anchor").await;
+    env.serve_blob(4, env.blob(4, in_days(30), vec![]));
+    let mut raw = env.raw_config();
+    raw.attestation_roots =
+        vec![format!("{TESTDATA}roots/w3c_webauthn_test_vectors_attestation_ca.der").into()];
+    let running = start(raw.check().unwrap()).await.unwrap();
+    let (mut api, mut h) = client(&running).await;
+    wait_serving(&mut h).await;
+    let x5c = packed_x5c(&b64(&vector(PACKED_ES256)["attestationObject_b64url"]));
+    let chain = api
+        .validate_attestation_chain(ValidateAttestationChainRequest {
+            authenticator: Some(validate_attestation_chain_request::Authenticator::Aaguid(
+                vector(PACKED_ES256)["aaguid"].as_str().unwrap().into(),
+            )),
+            x5c,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(chain.verdict, Verdict::Accepted as i32, "{:?}", chain.reasons);
+    assert!(chain.authenticator.is_none());
+    let r = api.verify_registration(registration(PACKED_ES256)).await.unwrap().into_inner();
+    assert_eq!(
+        r.trusted, chain.trusted,
+        "VerifyRegistration and ValidateAttestationChain disagree"
+    );
+    running.shutdown().await;
 }

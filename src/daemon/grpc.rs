@@ -362,7 +362,16 @@ fn validate_chain(
         convert::LookupKey::KeyIdentifier(k) => store.by_key_identifier(k),
         convert::LookupKey::Aaid(a) => store.by_aaid(a),
     };
+    let not_found = || {
+        Reason::new(
+            ReasonCode::MetadataNotFound,
+            format!("no metadata entry for {key} in BLOB no {}", loaded.blob.no),
+        )
+    };
     let mut reasons: Vec<Reason> = Vec::new();
+    // Anchors: the entry's attestation roots, then the operator's extra anchors (as the core's
+    // trust step does; a chain to an extra anchor without an entry is trusted by that operator
+    // decision, with no status to apply).
     let mut anchors: Vec<TrustAnchor> = Vec::new();
     if let Some(entry) = entry {
         let label = format!(
@@ -375,16 +384,11 @@ fn validate_chain(
                 .iter()
                 .map(|c| TrustAnchor { cert: c.clone(), label: label.clone() }),
         );
-    } else {
-        reasons.push(Reason::new(
-            ReasonCode::MetadataNotFound,
-            format!("no metadata entry for {key} in BLOB no {}", loaded.blob.no),
-        ));
     }
     let options = verifier.options();
     anchors.extend(options.extra_anchors.iter().cloned());
     let mut response = ValidateAttestationChainResponse {
-        authenticator: entry.map(|e| convert::summary(e, now, true)),
+        authenticator: entry.map(|e| convert::summary(e, now, false)),
         trust_path: chain.iter().map(|c| c.sha256_hex()).collect(),
         ..Default::default()
     };
@@ -392,6 +396,7 @@ fn validate_chain(
         return convert::chain_verdict(response, reasons);
     };
     if anchors.is_empty() {
+        reasons.push(not_found());
         return convert::chain_verdict(response, reasons);
     }
     match build_path(leaf, rest, &anchors, now, PathProfile::Attestation, options.path_budget) {
@@ -402,6 +407,8 @@ fn validate_chain(
                 label: anchors.get(path.anchor_index).map(|a| a.label.clone()).unwrap_or_default(),
             });
             if let Some(entry) = entry {
+                // The entry is now reached through a validated chain.
+                response.authenticator = Some(convert::summary(entry, now, true));
                 let mut full = path.chain.clone();
                 full.push(path.anchor.clone());
                 let verdict = entry.evaluate(&full, &options.status_policy, now);
@@ -423,6 +430,9 @@ fn validate_chain(
                 _ => ReasonCode::UntrustedChain,
             };
             reasons.push(Reason::new(code, format!("attestation chain: {e}")));
+            if entry.is_none() {
+                reasons.push(not_found());
+            }
         }
     }
     convert::chain_verdict(response, reasons)
