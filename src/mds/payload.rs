@@ -127,11 +127,11 @@ pub(crate) fn parse_top(json: &[u8]) -> Result<Top<'_>, BlobError> {
 fn top_from_members<'a>(
     members: &Members<'a>,
     entries: Vec<&'a RawValue>,
-    names: &[String],
+    names: &[Cow<'a, str>],
 ) -> Result<Top<'a>, BlobError> {
     let bad = |reason: String| BlobError::Payload { reason };
     let mut unknown = UnknownCounts::default();
-    for name in names.iter().filter(|n| !TOP_FIELDS.contains(&n.as_str())) {
+    for name in names.iter().filter(|n| !TOP_FIELDS.contains(&n.as_ref())) {
         unknown.field("payload", name);
     }
     let no: u64 = required(members, "no").map_err(bad)?;
@@ -145,10 +145,10 @@ fn top_from_members<'a>(
 fn parse_top_general(text: &str) -> Result<Top<'_>, BlobError> {
     let bad = |reason: String| BlobError::Payload { reason };
     let mut unknown = UnknownCounts::default();
-    let members: BTreeMap<String, &RawValue> =
+    let members: Members<'_> =
         serde_json::from_str(text).map_err(|e| bad(format!("not a JSON object: {e}")))?;
     for name in members.keys() {
-        if !TOP_FIELDS.contains(&name.as_str()) {
+        if !TOP_FIELDS.contains(&name.as_ref()) {
             unknown.field("payload", name);
         }
     }
@@ -280,7 +280,7 @@ struct EntryError {
     reason: String,
 }
 
-type Members<'a> = BTreeMap<String, &'a RawValue>;
+type Members<'a> = BTreeMap<Cow<'a, str>, &'a RawValue>;
 
 /// MDS3 §3.1.1 MetadataBLOBPayloadEntry → [`Entry`].
 ///
@@ -296,10 +296,10 @@ fn parse_entry<'a>(
     // does not handle (not an object, a duplicate member, a statement that is not an object)
     // goes the general way, which gives the same result and the exact error.
     if let Some((members, statement, names)) = sparse::entry(raw.get()) {
-        for name in names.entry.iter().filter(|n| !ENTRY_FIELDS.contains(&n.as_str())) {
+        for name in names.entry.iter().filter(|n| !ENTRY_FIELDS.contains(&n.as_ref())) {
             unknown.field("entry", name);
         }
-        for name in names.statement.iter().filter(|n| !STATEMENT_FIELDS.contains(&n.as_str())) {
+        for name in names.statement.iter().filter(|n| !STATEMENT_FIELDS.contains(&n.as_ref())) {
             unknown.field("metadataStatement", name);
         }
         return entry_from_members(
@@ -326,12 +326,12 @@ fn parse_entry_general<'a>(
     let fail = |reason: String| EntryError { id: None, reason };
     let members: Members<'_> = serde_json::from_str(raw.get())
         .map_err(|e| fail(format!("entry is not a JSON object: {e}")))?;
-    for name in members.keys().filter(|n| !ENTRY_FIELDS.contains(&n.as_str())) {
+    for name in members.keys().filter(|n| !ENTRY_FIELDS.contains(&n.as_ref())) {
         unknown.field("entry", name);
     }
     let statement: Option<Members<'_>> = optional(&members, "metadataStatement").map_err(fail)?;
     if let Some(statement) = &statement {
-        for name in statement.keys().filter(|n| !STATEMENT_FIELDS.contains(&n.as_str())) {
+        for name in statement.keys().filter(|n| !STATEMENT_FIELDS.contains(&n.as_ref())) {
             unknown.field("metadataStatement", name);
         }
     }
@@ -496,7 +496,7 @@ fn parse_status_report(
     cert_budget: &mut usize,
     unknown: &mut UnknownCounts,
 ) -> Result<StatusReport, String> {
-    for name in members.keys().filter(|n| !STATUS_REPORT_FIELDS.contains(&n.as_str())) {
+    for name in members.keys().filter(|n| !STATUS_REPORT_FIELDS.contains(&n.as_ref())) {
         unknown.field("statusReport", name);
     }
     let status_text: String = required(members, "status")?;
@@ -615,7 +615,7 @@ impl RootsDecoded {
 /// Decoded `attestationRootCertificates` strings of one payload, by their text: real BLOBs
 /// repeat the same roots in many entries (396 strings, 166 distinct in the 2024-12 BLOB).
 struct RootsCache<'a> {
-    decoded: HashMap<Cow<'a, str>, RootsDecoded>,
+    decoded: HashMap<RootText<'a>, RootsDecoded>,
     max_certs: usize,
 }
 
@@ -628,13 +628,28 @@ impl<'a> RootsCache<'a> {
         roots: &mut Vec<Arc<Cert>>,
         note: &mut dyn FnMut(String),
     ) -> Result<(), String> {
-        if let Some(decoded) = self.decoded.get(text.as_ref()) {
+        let key = RootText(text);
+        if let Some(decoded) = self.decoded.get(&key) {
             return decoded.apply(budget, roots, note);
         }
-        let decoded = RootsDecoded::decode(&text, self.max_certs);
+        let decoded = RootsDecoded::decode(&key.0, self.max_certs);
         let result = decoded.apply(budget, roots, note);
-        self.decoded.insert(text, decoded);
+        self.decoded.insert(key, decoded);
         result
+    }
+}
+
+/// A root string as a cache key: compared whole, hashed on its length and its last 64 bytes
+/// (the certificate's signature), which is enough to tell real roots apart and much cheaper
+/// than hashing kilobytes of base64 per lookup.
+#[derive(PartialEq, Eq)]
+struct RootText<'a>(Cow<'a, str>);
+
+impl std::hash::Hash for RootText<'_> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        let bytes = self.0.as_bytes();
+        state.write_usize(bytes.len());
+        state.write(bytes.get(bytes.len().saturating_sub(64)..).unwrap_or_default());
     }
 }
 
@@ -736,13 +751,15 @@ mod sparse {
     use super::{Members, ENTRY_READ, STATEMENT_READ};
 
     /// Member names of an entry and of its statement, each listed once.
-    pub(super) struct Names {
-        pub entry: Vec<String>,
-        pub statement: Vec<String>,
+    pub(super) struct Names<'a> {
+        pub entry: Vec<Cow<'a, str>>,
+        pub statement: Vec<Cow<'a, str>>,
     }
 
     /// The top level: `(members no/nextUpdate/legalHeader, entries, member names)`.
-    pub(super) fn top(text: &str) -> Option<(Members<'_>, Vec<&RawValue>, Vec<String>)> {
+    pub(super) type Top<'a> = (Members<'a>, Vec<&'a RawValue>, Vec<Cow<'a, str>>);
+
+    pub(super) fn top(text: &str) -> Option<Top<'_>> {
         let mut de = serde_json::Deserializer::from_str(text);
         let (members, names, entries) =
             Object { read: &["no", "nextUpdate", "legalHeader"], nested: Nested::Entries }
@@ -757,7 +774,7 @@ mod sparse {
 
     /// An entry: `(its members read later, its statement's, member names)`. A statement that
     /// is `null` or absent gives `None` for the statement.
-    pub(super) fn entry(text: &str) -> Option<(Members<'_>, Option<Members<'_>>, Names)> {
+    pub(super) fn entry(text: &str) -> Option<(Members<'_>, Option<Members<'_>>, Names<'_>)> {
         let mut de = serde_json::Deserializer::from_str(text);
         let (members, entry_names, statement) =
             Object { read: ENTRY_READ, nested: Nested::Statement }.deserialize(&mut de).ok()?;
@@ -780,7 +797,7 @@ mod sparse {
         None,
     }
 
-    type Read<'de> = (Members<'de>, Vec<String>);
+    type Read<'de> = (Members<'de>, Vec<Cow<'de, str>>);
 
     enum Captured<'de> {
         None,
@@ -795,24 +812,24 @@ mod sparse {
     }
 
     impl<'de> DeserializeSeed<'de> for Object {
-        type Value = (Members<'de>, Vec<String>, Captured<'de>);
+        type Value = (Members<'de>, Vec<Cow<'de, str>>, Captured<'de>);
         fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
             d.deserialize_map(self)
         }
     }
 
     impl<'de> Visitor<'de> for Object {
-        type Value = (Members<'de>, Vec<String>, Captured<'de>);
+        type Value = (Members<'de>, Vec<Cow<'de, str>>, Captured<'de>);
         fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             f.write_str("a JSON object")
         }
         fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
             let mut members = Members::new();
-            let mut names: Vec<String> = Vec::new();
+            let mut names: Vec<Cow<'de, str>> = Vec::new();
             let mut captured = Captured::None;
             while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
                 // serde_json into a map keeps the last of duplicate members: not this path.
-                if names.iter().any(|n| *n == key) {
+                if names.contains(&key) {
                     return Err(de::Error::custom("duplicate member"));
                 }
                 match (self.nested, key.as_ref()) {
@@ -823,13 +840,13 @@ mod sparse {
                         captured = Captured::Statement(map.next_value_seed(Statement)?);
                     }
                     (_, name) if self.read.contains(&name) => {
-                        members.insert(name.to_string(), map.next_value()?);
+                        members.insert(key.clone(), map.next_value()?);
                     }
                     _ => {
                         map.next_value::<IgnoredAny>()?;
                     }
                 }
-                names.push(key.into_owned());
+                names.push(key);
             }
             Ok((members, names, captured))
         }
