@@ -139,6 +139,7 @@ async fn daemon_end_to_end() {
     assert_eq!(r.credential_kind, kind as i32);
     assert_eq!(flags.raw & 0x08 != 0, flags.backup_eligible);
     assert!(r.reasons.is_empty());
+    assert!(r.policy.is_none(), "no [policy] configured, yet a decision came back");
     let authenticator = r.authenticator.unwrap();
     assert_eq!(authenticator.description, "W3C test authenticator");
     assert_eq!(authenticator.status, "FIDO_CERTIFIED_L1");
@@ -753,5 +754,68 @@ async fn operator_attestation_anchor_without_metadata_entry() {
         r.trusted, chain.trusted,
         "VerifyRegistration and ValidateAttestationChain disagree"
     );
+    running.shutdown().await;
+}
+
+/// Passkey profiles from the `[policy]` section: VerifyRegistration answers, beside the
+/// attestation verdict, whether the passkey is allowed for the request's `user_groups`.
+#[tokio::test]
+async fn passkey_profiles_decide_per_user_groups() {
+    let env = MdsEnv::start("e2e-policy").await;
+    env.serve_blob(6, env.blob(6, in_days(30), vec![w3c_entry("FIDO_CERTIFIED_L1")]));
+    let policy = mdsd::daemon::config::RawConfig::from_toml_str(
+        r#"
+        [[policy.profiles]]
+        name = "privileged"
+        include_groups = ["admins"]
+        attestation_enforcement = "registration_only"
+        passkey_types = ["device_bound"]
+
+        [[policy.profiles]]
+        name = "workforce"
+        include_groups = ["staff"]
+        passkey_types = ["device_bound", "synced"]
+        "#,
+    )
+    .unwrap()
+    .policy;
+    let mut raw = env.raw_config();
+    raw.policy = policy;
+    let running = start(raw.check().unwrap()).await.unwrap();
+    let (mut api, mut h) = client(&running).await;
+    wait_serving(&mut h).await;
+    let kind_of_vector = {
+        let r = api.verify_registration(registration(PACKED_ES256)).await.unwrap().into_inner();
+        r.credential_kind
+    };
+    let decide = |groups: &[&str]| {
+        let mut req = registration(PACKED_ES256);
+        req.user_groups = groups.iter().map(|g| g.to_string()).collect();
+        req
+    };
+
+    let r = api.verify_registration(decide(&["staff"])).await.unwrap().into_inner();
+    assert_eq!(r.verdict, Verdict::Accepted as i32);
+    let policy = r.policy.unwrap();
+    assert!(policy.allowed, "{policy:?}");
+    assert_eq!(policy.profile, "workforce");
+
+    let r = api.verify_registration(decide(&["admins"])).await.unwrap().into_inner();
+    let policy = r.policy.unwrap();
+    if kind_of_vector == CredentialKind::Synced as i32 {
+        assert!(!policy.allowed, "{policy:?}");
+        let outcome = policy.outcomes.iter().find(|o| o.profile == "privileged").unwrap();
+        assert!(
+            outcome.failures.iter().any(|f| f.code == "PASSKEY_TYPE_NOT_ALLOWED"),
+            "{outcome:?}"
+        );
+    } else {
+        assert!(policy.allowed, "{policy:?}");
+    }
+
+    let r = api.verify_registration(decide(&[])).await.unwrap().into_inner();
+    let policy = r.policy.unwrap();
+    assert!(!policy.allowed);
+    assert!(policy.failures.iter().any(|f| f.code == "NO_PROFILE_IN_SCOPE"), "{policy:?}");
     running.shutdown().await;
 }

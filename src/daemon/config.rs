@@ -14,6 +14,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::mds::{builtin_roots, DEFAULT_MAX_BLOB_BYTES};
+use crate::policy::{PolicyConfig, PolicySet};
 use crate::x509::{certs_from_pem_or_der, Crl, TrustAnchor};
 
 /// The official MDS3 BLOB URL (the default source).
@@ -124,6 +125,11 @@ pub struct RawConfig {
     /// DANGER: keep serving a stale BLOB after the grace period instead of failing closed.
     #[arg(long, env = "MDSD_DANGER_SERVE_STALE", num_args = 0..=1, default_missing_value = "true")]
     pub danger_serve_stale: Option<bool>,
+    /// Passkey profiles (TOML `[policy]` section only; see docs/policy.md). When set,
+    /// VerifyRegistration also answers whether the passkey is allowed for the request's
+    /// `user_groups`.
+    #[arg(skip)]
+    pub policy: Option<PolicyConfig>,
 }
 
 impl RawConfig {
@@ -180,6 +186,7 @@ impl RawConfig {
             attestation_roots: list(self.attestation_roots, over.attestation_roots),
             danger_skip_revocation: over.danger_skip_revocation.or(self.danger_skip_revocation),
             danger_serve_stale: over.danger_serve_stale.or(self.danger_serve_stale),
+            policy: over.policy.or(self.policy),
         }
     }
 
@@ -347,6 +354,15 @@ impl RawConfig {
         let attestation_roots =
             load_anchors("attestation_roots", &self.attestation_roots, &mut errs);
 
+        let policy = match self.policy.as_ref().map(PolicyConfig::build) {
+            None => None,
+            Some(Ok(set)) => Some(Arc::new(set)),
+            Some(Err(e)) => {
+                errs.extend(e.0.iter().map(|e| format!("policy: {e}")));
+                None
+            }
+        };
+
         match (listen, admin_listen, source) {
             (Some(listen), Some(admin_listen), Some(source)) if errs.is_empty() => Ok(Config {
                 listen,
@@ -368,6 +384,7 @@ impl RawConfig {
                 },
                 grpc: GrpcLimits { request_timeout, max_request_bytes },
                 attestation_roots,
+                policy,
                 danger: Danger {
                     skip_revocation: self.danger_skip_revocation.unwrap_or(false),
                     serve_stale: self.danger_serve_stale.unwrap_or(false),
@@ -405,6 +422,8 @@ pub struct Config {
     pub grpc: GrpcLimits,
     /// Operator attestation anchors for the verifier (Apple, Google, TPM vendors).
     pub attestation_roots: Vec<TrustAnchor>,
+    /// Passkey profiles, checked; `None` when no `[policy]` section is configured.
+    pub policy: Option<Arc<PolicySet>>,
     pub danger: Danger,
 }
 
@@ -888,5 +907,36 @@ mod tests {
         assert_eq!(raw.listen.as_deref(), Some(DEFAULT_LISTEN));
         let config = raw.check().unwrap();
         assert_eq!(config.refresh.interval, Duration::from_secs(DAY));
+    }
+
+    #[test]
+    fn policy_section_is_checked_with_everything_else() {
+        let raw = RawConfig::from_toml_str(
+            r#"
+            listen = "127.0.0.1:7001"
+            [[policy.profiles]]
+            name = "privileged"
+            include_groups = ["admins"]
+            attestation_enforcement = "registration_only"
+            passkey_types = ["device_bound"]
+            "#,
+        )
+        .unwrap();
+        let config = raw.check().unwrap();
+        assert_eq!(config.policy.unwrap().profiles().len(), 1);
+
+        let raw = RawConfig::from_toml_str(
+            r#"
+            listen = "nowhere"
+            [[policy.profiles]]
+            name = "broken"
+            passkey_types = ["teleported"]
+            "#,
+        )
+        .unwrap();
+        let errors = raw.check().unwrap_err().errors;
+        assert!(errors.iter().any(|e| e.starts_with("listen:")), "{errors:?}");
+        assert!(errors.iter().any(|e| e.starts_with("policy:")), "{errors:?}");
+        assert!(RawConfig::from_toml_str("[policy]\nprofils = []").is_err());
     }
 }

@@ -20,6 +20,7 @@ use super::proto::{
 };
 use super::state::{Loaded, Shared, Unavailable};
 use crate::attestation::{Reason, ReasonCode, RegistrationInput, Verifier};
+use crate::policy::{PolicySet, RegistrationFacts, MAX_USER_GROUPS};
 use crate::x509::{build_path, Cert, PathError, PathProfile, TrustAnchor};
 
 /// The gRPC service name clients and health checks use.
@@ -130,11 +131,17 @@ pub fn to_status(err: &ApiError) -> Status {
 pub struct Service {
     shared: Arc<Shared>,
     verifier: Arc<Verifier>,
+    policy: Option<Arc<PolicySet>>,
 }
 
 impl Service {
-    pub fn new(shared: Arc<Shared>, verifier: Arc<Verifier>) -> Service {
-        Service { shared, verifier }
+    /// `policy`: the checked passkey profiles, evaluated by VerifyRegistration when present.
+    pub fn new(
+        shared: Arc<Shared>,
+        verifier: Arc<Verifier>,
+        policy: Option<Arc<PolicySet>>,
+    ) -> Service {
+        Service { shared, verifier, policy }
     }
 
     /// The tonic server with explicit message size limits.
@@ -181,8 +188,15 @@ impl AttestationService for Service {
         self.call("VerifyRegistration", async {
             let req = request.into_inner();
             let expectations = convert::expectations(&req)?;
+            if req.user_groups.len() > MAX_USER_GROUPS {
+                return Err(ApiError::invalid(
+                    "user_groups",
+                    format!("{} groups, more than {MAX_USER_GROUPS}", req.user_groups.len()),
+                ));
+            }
             let (loaded, stale) = self.metadata()?;
             let verifier = self.verifier.clone();
+            let policy = self.policy.clone();
             let loaded2 = loaded.clone();
             let result = tokio::task::spawn_blocking(move || {
                 let input = RegistrationInput {
@@ -190,18 +204,22 @@ impl AttestationService for Service {
                     client_data_json: &req.client_data_json,
                     expectations: expectations.as_ref(),
                 };
-                let result = verifier.verify_registration(
-                    &input,
-                    Some(&loaded2.blob.store),
-                    OffsetDateTime::now_utc(),
-                );
-                (result, expectations.is_some())
+                let now = OffsetDateTime::now_utc();
+                let store = &loaded2.blob.store;
+                let result = verifier.verify_registration(&input, Some(store), now);
+                // Policy kept apart from mechanism: the profiles judge the core's facts.
+                let decision = policy.map(|policy| {
+                    let facts = RegistrationFacts::from_attestation(&result, Some(store), now);
+                    policy.evaluate_registration(&facts, &req.user_groups)
+                });
+                (result, decision, expectations.is_some())
             })
             .await
             .map_err(|e| ApiError::Internal(format!("verification task: {e}")))?;
-            let (result, ceremony_checked) = result;
-            let response =
+            let (result, decision, ceremony_checked) = result;
+            let mut response =
                 convert::registration_response(&result, loaded.blob.no, stale, ceremony_checked);
+            response.policy = decision.as_ref().map(convert::policy_decision);
             // Only registered format names become label values: `fmt` is attacker-chosen and
             // free-form, and every distinct label value is a new time series.
             let format_label = result
@@ -603,6 +621,36 @@ pub mod convert {
             }),
             kind_conflict: r.kind_conflict.clone().unwrap_or_default(),
             ceremony_checked,
+            policy: None,
+        }
+    }
+
+    /// A passkey-profile decision.
+    pub fn policy_decision(d: &crate::policy::Decision) -> proto::PolicyDecision {
+        let failure = |f: &crate::policy::Failure| proto::Reason {
+            code: f.code.as_str().to_string(),
+            message: f.message.clone(),
+        };
+        proto::PolicyDecision {
+            allowed: d.allowed,
+            profile: d.profile.clone().unwrap_or_default(),
+            failures: d.failures.iter().map(failure).collect(),
+            notes: d
+                .notes
+                .iter()
+                .map(|n| proto::Reason {
+                    code: n.code.as_str().to_string(),
+                    message: n.message.clone(),
+                })
+                .collect(),
+            outcomes: d
+                .outcomes
+                .iter()
+                .map(|o| proto::ProfileOutcome {
+                    profile: o.profile.clone(),
+                    failures: o.failures.iter().map(failure).collect(),
+                })
+                .collect(),
         }
     }
 

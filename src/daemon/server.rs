@@ -126,7 +126,8 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
         .add_service(
-            Service::new(shared.clone(), verifier).into_server(config.grpc.max_request_bytes),
+            Service::new(shared.clone(), verifier, config.policy.clone())
+                .into_server(config.grpc.max_request_bytes),
         );
 
     let grpc_addr = match &config.listen {
