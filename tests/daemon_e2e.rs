@@ -20,8 +20,8 @@ use mds_env::{in_days, MdsEnv, BLOB_PATH};
 use mdsd::daemon::proto::attestation_service_client::AttestationServiceClient;
 use mdsd::daemon::proto::{
     get_authenticator_request, validate_attestation_chain_request, CredentialKind,
-    GetAuthenticatorRequest, GetMetadataInfoRequest, ListAuthenticatorsRequest,
-    ValidateAttestationChainRequest, Verdict, VerifyRegistrationRequest,
+    EvaluateAuthenticationRequest, GetAuthenticatorRequest, GetMetadataInfoRequest,
+    ListAuthenticatorsRequest, ValidateAttestationChainRequest, Verdict, VerifyRegistrationRequest,
 };
 use mdsd::daemon::server::{start, Running};
 use serde_json::{json, Value};
@@ -140,6 +140,10 @@ async fn daemon_end_to_end() {
     assert_eq!(flags.raw & 0x08 != 0, flags.backup_eligible);
     assert!(r.reasons.is_empty());
     assert!(r.policy.is_none(), "no [policy] configured, yet a decision came back");
+    assert_eq!(r.attestation_trust, "metadata");
+    let err =
+        api.evaluate_authentication(EvaluateAuthenticationRequest::default()).await.unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition);
     let authenticator = r.authenticator.unwrap();
     assert_eq!(authenticator.description, "W3C test authenticator");
     assert_eq!(authenticator.status, "FIDO_CERTIFIED_L1");
@@ -817,5 +821,30 @@ async fn passkey_profiles_decide_per_user_groups() {
     let policy = r.policy.unwrap();
     assert!(!policy.allowed);
     assert!(policy.failures.iter().any(|f| f.code == "NO_PROFILE_IN_SCOPE"), "{policy:?}");
+    assert_eq!(r.attestation_trust, "metadata");
+
+    // Sign-in: passkey type is read from this assertion's BE flag.
+    let sign_in = |flags: u32| EvaluateAuthenticationRequest {
+        aaguid: vector(PACKED_ES256)["aaguid"].as_str().unwrap().into(),
+        flags,
+        registration_trust: "metadata".into(),
+        user_groups: vec!["admins".into()],
+    };
+    let device_bound = api.evaluate_authentication(sign_in(0x05)).await.unwrap().into_inner();
+    assert!(device_bound.policy.as_ref().unwrap().allowed, "{device_bound:?}");
+    assert_eq!(device_bound.metadata_no, 6);
+    let synced = api.evaluate_authentication(sign_in(0x1d)).await.unwrap().into_inner();
+    let policy = synced.policy.unwrap();
+    assert!(!policy.allowed);
+    assert!(
+        policy
+            .outcomes
+            .iter()
+            .flat_map(|o| &o.failures)
+            .any(|f| f.code == "PASSKEY_TYPE_NOT_ALLOWED"),
+        "{policy:?}"
+    );
+    let err = api.evaluate_authentication(sign_in(0x100)).await.unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument);
     running.shutdown().await;
 }

@@ -13,14 +13,14 @@ use tonic_types::{ErrorDetails, StatusExt};
 
 use super::proto::attestation_service_server::{AttestationService, AttestationServiceServer};
 use super::proto::{
-    GetAuthenticatorRequest, GetAuthenticatorResponse, GetMetadataInfoRequest,
-    GetMetadataInfoResponse, ListAuthenticatorsRequest, ListAuthenticatorsResponse,
-    ValidateAttestationChainRequest, ValidateAttestationChainResponse, VerifyRegistrationRequest,
-    VerifyRegistrationResponse,
+    EvaluateAuthenticationRequest, EvaluateAuthenticationResponse, GetAuthenticatorRequest,
+    GetAuthenticatorResponse, GetMetadataInfoRequest, GetMetadataInfoResponse,
+    ListAuthenticatorsRequest, ListAuthenticatorsResponse, ValidateAttestationChainRequest,
+    ValidateAttestationChainResponse, VerifyRegistrationRequest, VerifyRegistrationResponse,
 };
 use super::state::{Loaded, Shared, Unavailable};
 use crate::attestation::{Reason, ReasonCode, RegistrationInput, Verifier};
-use crate::policy::{PolicySet, RegistrationFacts, MAX_USER_GROUPS};
+use crate::policy::{AuthenticationFacts, PolicySet, RegistrationFacts, MAX_USER_GROUPS};
 use crate::x509::{build_path, Cert, PathError, PathProfile, TrustAnchor};
 
 /// The gRPC service name clients and health checks use.
@@ -45,6 +45,8 @@ pub enum ApiError {
     NotFound { what: String },
     /// A page token from another BLOB.
     PageTokenStale { token_no: u64, current_no: u64 },
+    /// A policy RPC on a daemon without a `[policy]` section.
+    PolicyNotConfigured,
     /// A fault on mdsd's side.
     Internal(String),
 }
@@ -116,6 +118,14 @@ pub fn to_status(err: &ApiError) -> Status {
                 format!(
                     "page token is for BLOB no {token_no}; now serving {current_no}: start over"
                 ),
+                details,
+            )
+        }
+        ApiError::PolicyNotConfigured => {
+            info(&mut details, "POLICY_NOT_CONFIGURED", vec![]);
+            Status::with_error_details(
+                Code::FailedPrecondition,
+                "no passkey profiles are configured ([policy] section)",
                 details,
             )
         }
@@ -208,18 +218,18 @@ impl AttestationService for Service {
                 let store = &loaded2.blob.store;
                 let result = verifier.verify_registration(&input, Some(store), now);
                 // Policy kept apart from mechanism: the profiles judge the core's facts.
-                let decision = policy.map(|policy| {
-                    let facts = RegistrationFacts::from_attestation(&result, Some(store), now);
-                    policy.evaluate_registration(&facts, &req.user_groups)
-                });
-                (result, decision, expectations.is_some())
+                let facts = RegistrationFacts::from_attestation(&result, Some(store), now);
+                let decision =
+                    policy.map(|policy| policy.evaluate_registration(&facts, &req.user_groups));
+                (result, decision, facts.trust, expectations.is_some())
             })
             .await
             .map_err(|e| ApiError::Internal(format!("verification task: {e}")))?;
-            let (result, decision, ceremony_checked) = result;
+            let (result, decision, trust, ceremony_checked) = result;
             let mut response =
                 convert::registration_response(&result, loaded.blob.no, stale, ceremony_checked);
             response.policy = decision.as_ref().map(convert::policy_decision);
+            response.attestation_trust = trust.as_str().to_string();
             // Only registered format names become label values: `fmt` is attacker-chosen and
             // free-form, and every distinct label value is a new time series.
             let format_label = result
@@ -358,6 +368,34 @@ impl AttestationService for Service {
             let current = self.shared.current();
             let serve_until = current.as_ref().and_then(|l| self.shared.serve_until(l));
             Ok(convert::metadata_info(current.as_deref(), &status, serve_until, now))
+        })
+        .await
+    }
+
+    async fn evaluate_authentication(
+        &self,
+        request: Request<EvaluateAuthenticationRequest>,
+    ) -> Result<Response<EvaluateAuthenticationResponse>, Status> {
+        self.call("EvaluateAuthentication", async {
+            let req = request.into_inner();
+            let policy = self.policy.clone().ok_or(ApiError::PolicyNotConfigured)?;
+            let (aaguid, flags, trust) = convert::authentication_request(&req)?;
+            if req.user_groups.len() > MAX_USER_GROUPS {
+                return Err(ApiError::invalid(
+                    "user_groups",
+                    format!("{} groups, more than {MAX_USER_GROUPS}", req.user_groups.len()),
+                ));
+            }
+            let (loaded, stale) = self.metadata()?;
+            let mut facts = AuthenticationFacts::new(aaguid, flags);
+            facts.registration_trust = trust;
+            let facts = facts.with_metadata_from(&loaded.blob.store, OffsetDateTime::now_utc());
+            let decision = policy.evaluate_authentication(&facts, &req.user_groups);
+            Ok(EvaluateAuthenticationResponse {
+                policy: Some(convert::policy_decision(&decision)),
+                metadata_no: loaded.blob.no,
+                metadata_stale: stale,
+            })
         })
         .await
     }
@@ -622,7 +660,37 @@ pub mod convert {
             kind_conflict: r.kind_conflict.clone().unwrap_or_default(),
             ceremony_checked,
             policy: None,
+            attestation_trust: String::new(),
         }
+    }
+
+    /// Checks an EvaluateAuthenticationRequest: AAGUID, flags byte, stored trust.
+    pub fn authentication_request(
+        req: &proto::EvaluateAuthenticationRequest,
+    ) -> Result<
+        (Option<Uuid>, crate::attestation::Flags, Option<crate::policy::AttestationTrust>),
+        ApiError,
+    > {
+        use crate::policy::AttestationTrust;
+        let aaguid = match req.aaguid.as_str() {
+            "" => None,
+            s => Some(parse_aaguid("aaguid", s)?),
+        };
+        let flags = u8::try_from(req.flags)
+            .map_err(|_| ApiError::invalid("flags", format!("{} is not one byte", req.flags)))?;
+        let trust = match req.registration_trust.as_str() {
+            "" => None,
+            "metadata" => Some(AttestationTrust::Metadata),
+            "operator_anchor" => Some(AttestationTrust::OperatorAnchor),
+            "untrusted" => Some(AttestationTrust::Untrusted),
+            other => {
+                return Err(ApiError::invalid(
+                    "registration_trust",
+                    format!("{other:?} is not metadata, operator_anchor or untrusted"),
+                ))
+            }
+        };
+        Ok((aaguid, crate::attestation::Flags(flags), trust))
     }
 
     /// A passkey-profile decision.

@@ -28,7 +28,8 @@ mod tests {
                 "ValidateAttestationChain",
                 "GetAuthenticator",
                 "ListAuthenticators",
-                "GetMetadataInfo"
+                "GetMetadataInfo",
+                "EvaluateAuthentication"
             ]
         );
         let message = |name: &str| file.message_type.iter().find(|m| m.name() == name).unwrap();
