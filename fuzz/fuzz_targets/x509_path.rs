@@ -11,6 +11,7 @@ use mdsd::x509::{build_path, Cert, PathBudget, PathProfile};
 fuzz_target!(|data: &[u8]| {
     let (now, mut rest) = mdsd_fuzz::time_from(data);
     let mut certs = Vec::new();
+    // Every round consumes at least one byte (or ends the input).
     while !rest.is_empty() && certs.len() < 32 {
         let (der, tail) = mdsd_fuzz::split_u16(rest);
         rest = tail;

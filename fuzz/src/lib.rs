@@ -120,14 +120,15 @@ pub fn verifier() -> &'static Verifier {
     })
 }
 
-/// Splits `len(2 BE) ‖ first ‖ rest`; a short input gives an empty `first`.
+/// Splits `len(2 BE) ‖ first ‖ rest`. An input shorter than 2 bytes is all `first` (and `rest`
+/// is empty), so a loop over records always ends.
 pub fn split_u16(data: &[u8]) -> (&[u8], &[u8]) {
     match data {
         [a, b, rest @ ..] => {
             let n = usize::from(u16::from_be_bytes([*a, *b])).min(rest.len());
             rest.split_at(n)
         }
-        _ => (&[], data),
+        _ => (data, &[]),
     }
 }
 

@@ -788,6 +788,9 @@ mod sparse {
         Some((members, statement, Names { entry: entry_names, statement: statement_names }))
     }
 
+    /// Objects with more members than this are left to the general path.
+    pub(super) const MAX_MEMBERS: usize = 128;
+
     #[derive(Clone, Copy)]
     enum Nested {
         /// `entries`: an array, each element kept raw.
@@ -829,6 +832,11 @@ mod sparse {
             let mut captured = Captured::None;
             while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
                 // serde_json into a map keeps the last of duplicate members: not this path.
+                // The duplicate check is quadratic, so objects with many members go the general
+                // way too (a map, O(n log n)).
+                if names.len() >= MAX_MEMBERS {
+                    return Err(de::Error::custom("many members"));
+                }
                 if names.contains(&key) {
                     return Err(de::Error::custom("duplicate member"));
                 }
@@ -1021,6 +1029,15 @@ mod tests {
         // The base entry takes the fast path; a duplicate member does not.
         assert!(sparse::entry(&base).is_some());
         assert!(sparse::entry(&base.replacen("{", r#"{"aaguid":"x","#, 1)).is_none());
+        // Nor an object with more members than the fast path's bound (the general path reads
+        // it, with the same result).
+        let many: String =
+            (0..sparse::MAX_MEMBERS).map(|i| format!(r#""extra{i}":{i},"#)).collect();
+        let crowded = base.replacen("{", &format!("{{{many}"), 1);
+        assert!(sparse::entry(&crowded).is_none());
+        let raw: Box<RawValue> = serde_json::from_str(&crowded).unwrap();
+        assert_eq!(both(&raw), general(&raw));
+        assert!(both(&raw).contains("\"entry.extra127\": 1"));
     }
 
     #[test]
