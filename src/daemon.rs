@@ -3,12 +3,15 @@
 
 pub mod admin;
 pub mod config;
+pub mod credentials;
 pub mod fetch;
 pub mod grpc;
 pub mod metrics;
+pub mod policy_reload;
 pub mod probe;
 pub mod proto;
 pub mod refresh;
 pub mod server;
 pub mod snapshot_file;
 pub mod state;
+pub mod watch;

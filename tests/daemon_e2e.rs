@@ -829,6 +829,7 @@ async fn passkey_profiles_decide_per_user_groups() {
         flags,
         registration_trust: "metadata".into(),
         user_groups: vec!["admins".into()],
+        ..Default::default()
     };
     let device_bound = api.evaluate_authentication(sign_in(0x05)).await.unwrap().into_inner();
     assert!(device_bound.policy.as_ref().unwrap().allowed, "{device_bound:?}");

@@ -130,6 +130,11 @@ pub struct RawConfig {
     /// `user_groups`.
     #[arg(skip)]
     pub policy: Option<PolicyConfig>,
+    /// The config file this came from (set by [`RawConfig::from_toml_file`]): watched and
+    /// re-read for `[policy]` reloads (SIGHUP, file change).
+    #[arg(skip)]
+    #[serde(skip)]
+    pub config_file: Option<PathBuf>,
 }
 
 impl RawConfig {
@@ -139,8 +144,10 @@ impl RawConfig {
             .map_err(|e| ConfigErrors::one(format!("config file {}: {e}", path.display())))?;
         let text = String::from_utf8(text)
             .map_err(|_| ConfigErrors::one(format!("config file {}: not UTF-8", path.display())))?;
-        RawConfig::from_toml_str(&text)
-            .map_err(|e| ConfigErrors::one(format!("config file {}: {e}", path.display())))
+        let mut raw = RawConfig::from_toml_str(&text)
+            .map_err(|e| ConfigErrors::one(format!("config file {}: {e}", path.display())))?;
+        raw.config_file = Some(path.to_path_buf());
+        Ok(raw)
     }
 
     /// Parses TOML text.
@@ -187,6 +194,7 @@ impl RawConfig {
             danger_skip_revocation: over.danger_skip_revocation.or(self.danger_skip_revocation),
             danger_serve_stale: over.danger_serve_stale.or(self.danger_serve_stale),
             policy: over.policy.or(self.policy),
+            config_file: over.config_file.or(self.config_file),
         }
     }
 
@@ -385,6 +393,7 @@ impl RawConfig {
                 grpc: GrpcLimits { request_timeout, max_request_bytes },
                 attestation_roots,
                 policy,
+                config_file: self.config_file.clone(),
                 danger: Danger {
                     skip_revocation: self.danger_skip_revocation.unwrap_or(false),
                     serve_stale: self.danger_serve_stale.unwrap_or(false),
@@ -424,6 +433,9 @@ pub struct Config {
     pub attestation_roots: Vec<TrustAnchor>,
     /// Passkey profiles, checked; `None` when no `[policy]` section is configured.
     pub policy: Option<Arc<PolicySet>>,
+    /// The config file read at start-up, if any: its `[policy]` section is reloaded on SIGHUP
+    /// and when the file changes (see [`super::policy_reload`]).
+    pub config_file: Option<PathBuf>,
     pub danger: Danger,
 }
 

@@ -4,6 +4,7 @@
 //! `tonic::Status` in one function, [`to_status`].
 
 use std::collections::HashMap;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -11,16 +12,21 @@ use time::OffsetDateTime;
 use tonic::{Code, Request, Response, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 
+use super::credentials::{check_credential, MAX_CREDENTIALS};
+use super::policy_reload::PolicyHolder;
 use super::proto::attestation_service_server::{AttestationService, AttestationServiceServer};
 use super::proto::{
-    EvaluateAuthenticationRequest, EvaluateAuthenticationResponse, GetAuthenticatorRequest,
-    GetAuthenticatorResponse, GetMetadataInfoRequest, GetMetadataInfoResponse,
-    ListAuthenticatorsRequest, ListAuthenticatorsResponse, ValidateAttestationChainRequest,
+    CheckCredentialsRequest, CheckCredentialsResponse, EvaluateAuthenticationRequest,
+    EvaluateAuthenticationResponse, GetAuthenticatorRequest, GetAuthenticatorResponse,
+    GetMetadataInfoRequest, GetMetadataInfoResponse, ListAuthenticatorsRequest,
+    ListAuthenticatorsResponse, StatusChangeEvent, ValidateAttestationChainRequest,
     ValidateAttestationChainResponse, VerifyRegistrationRequest, VerifyRegistrationResponse,
+    WatchStatusChangesRequest,
 };
 use super::state::{Loaded, Shared, Unavailable};
+use super::watch::SubscribeError;
 use crate::attestation::{Reason, ReasonCode, RegistrationInput, Verifier};
-use crate::policy::{AuthenticationFacts, PolicySet, RegistrationFacts, MAX_USER_GROUPS};
+use crate::policy::{AuthenticationFacts, Decision, PolicySet, RegistrationFacts, MAX_USER_GROUPS};
 use crate::x509::{build_path, Cert, PathError, PathProfile, TrustAnchor};
 
 /// The gRPC service name clients and health checks use.
@@ -47,6 +53,11 @@ pub enum ApiError {
     PageTokenStale { token_no: u64, current_no: u64 },
     /// A policy RPC on a daemon without a `[policy]` section.
     PolicyNotConfigured,
+    /// WatchStatusChanges: the diffs since `since_no` are not held any more.
+    DiffNotRetained { since_no: u64, oldest: Option<u64> },
+    /// WatchStatusChanges: the subscriber fell more than the buffer behind; `missed` events
+    /// were not delivered.
+    WatchLagged { missed: u64, last_delivered: Option<u64> },
     /// A fault on mdsd's side.
     Internal(String),
 }
@@ -129,6 +140,41 @@ pub fn to_status(err: &ApiError) -> Status {
                 details,
             )
         }
+        ApiError::DiffNotRetained { since_no, oldest } => {
+            let mut meta = vec![("since_no", since_no.to_string())];
+            if let Some(o) = oldest {
+                meta.push(("oldest_retained_no", o.to_string()));
+            }
+            info(&mut details, "DIFF_NOT_RETAINED", meta);
+            let held = match oldest {
+                Some(o) => format!("changes are held from BLOB no {o} on"),
+                None => "no changes are held yet".to_string(),
+            };
+            Status::with_error_details(
+                Code::FailedPrecondition,
+                format!(
+                    "the status changes since BLOB no {since_no} are not retained ({held}): \
+                     re-check every credential (CheckCredentials) and subscribe without since_no"
+                ),
+                details,
+            )
+        }
+        ApiError::WatchLagged { missed, last_delivered } => {
+            let mut meta = vec![("missed", missed.to_string())];
+            if let Some(n) = last_delivered {
+                meta.push(("last_delivered_no", n.to_string()));
+            }
+            info(&mut details, "WATCH_LAGGED", meta);
+            let resume = match last_delivered {
+                Some(n) => format!("resubscribe with since_no = {n}"),
+                None => "resubscribe with since_no = the last metadata_no you processed".into(),
+            };
+            Status::with_error_details(
+                Code::Aborted,
+                format!("this subscriber fell behind and {missed} event(s) were not delivered: {resume}"),
+                details,
+            )
+        }
         ApiError::Internal(e) => {
             info(&mut details, "INTERNAL", vec![]);
             Status::with_error_details(Code::Internal, e.clone(), details)
@@ -141,17 +187,40 @@ pub fn to_status(err: &ApiError) -> Status {
 pub struct Service {
     shared: Arc<Shared>,
     verifier: Arc<Verifier>,
-    policy: Option<Arc<PolicySet>>,
+    policy: Arc<PolicyHolder>,
+    stop: Option<tokio::sync::watch::Receiver<bool>>,
 }
 
 impl Service {
-    /// `policy`: the checked passkey profiles, evaluated by VerifyRegistration when present.
-    pub fn new(
-        shared: Arc<Shared>,
-        verifier: Arc<Verifier>,
-        policy: Option<Arc<PolicySet>>,
-    ) -> Service {
-        Service { shared, verifier, policy }
+    /// `policy`: the passkey profiles in force (reloadable), evaluated by VerifyRegistration
+    /// when configured.
+    pub fn new(shared: Arc<Shared>, verifier: Arc<Verifier>, policy: Arc<PolicyHolder>) -> Service {
+        Service { shared, verifier, policy, stop: None }
+    }
+
+    /// Ends WatchStatusChanges streams when `stop` turns true (graceful shutdown would
+    /// otherwise wait for them forever).
+    pub fn with_stop(mut self, stop: tokio::sync::watch::Receiver<bool>) -> Service {
+        self.stop = Some(stop);
+        self
+    }
+
+    /// The profiles in force and, when a profile is named, that it exists.
+    fn policy_for(&self, profile: &str) -> Result<Option<Arc<PolicySet>>, ApiError> {
+        let policy = self.policy.current();
+        if profile.is_empty() {
+            return Ok(policy);
+        }
+        let policy = policy.ok_or(ApiError::PolicyNotConfigured)?;
+        if policy.profile(profile).is_none() {
+            let mut names: Vec<&str> = policy.profiles().iter().map(|p| p.name()).collect();
+            names.extend(policy.default_profile().map(|p| p.name()));
+            return Err(ApiError::invalid(
+                "profile",
+                format!("no profile named {profile:?}; configured: {}", names.join(", ")),
+            ));
+        }
+        Ok(Some(policy))
     }
 
     /// The tonic server with explicit message size limits.
@@ -204,9 +273,9 @@ impl AttestationService for Service {
                     format!("{} groups, more than {MAX_USER_GROUPS}", req.user_groups.len()),
                 ));
             }
+            let policy = self.policy_for(&req.profile)?;
             let (loaded, stale) = self.metadata()?;
             let verifier = self.verifier.clone();
-            let policy = self.policy.clone();
             let loaded2 = loaded.clone();
             let result = tokio::task::spawn_blocking(move || {
                 let input = RegistrationInput {
@@ -219,8 +288,12 @@ impl AttestationService for Service {
                 let result = verifier.verify_registration(&input, Some(store), now);
                 // Policy kept apart from mechanism: the profiles judge the core's facts.
                 let facts = RegistrationFacts::from_attestation(&result, Some(store), now);
-                let decision =
-                    policy.map(|policy| policy.evaluate_registration(&facts, &req.user_groups));
+                let decision = policy.map(|policy| match req.profile.as_str() {
+                    "" => policy.evaluate_registration(&facts, &req.user_groups),
+                    name => policy
+                        .evaluate_registration_with(&facts, name)
+                        .unwrap_or_else(|| policy.evaluate_registration(&facts, &req.user_groups)),
+                });
                 (result, decision, facts.trust, expectations.is_some())
             })
             .await
@@ -367,7 +440,9 @@ impl AttestationService for Service {
             let status = self.shared.status();
             let current = self.shared.current();
             let serve_until = current.as_ref().and_then(|l| self.shared.serve_until(l));
-            Ok(convert::metadata_info(current.as_deref(), &status, serve_until, now))
+            let mut info = convert::metadata_info(current.as_deref(), &status, serve_until, now);
+            info.policy = convert::policy_info(&self.policy);
+            Ok(info)
         })
         .await
     }
@@ -378,7 +453,7 @@ impl AttestationService for Service {
     ) -> Result<Response<EvaluateAuthenticationResponse>, Status> {
         self.call("EvaluateAuthentication", async {
             let req = request.into_inner();
-            let policy = self.policy.clone().ok_or(ApiError::PolicyNotConfigured)?;
+            let policy = self.policy_for(&req.profile)?.ok_or(ApiError::PolicyNotConfigured)?;
             let (aaguid, flags, trust) = convert::authentication_request(&req)?;
             if req.user_groups.len() > MAX_USER_GROUPS {
                 return Err(ApiError::invalid(
@@ -390,7 +465,7 @@ impl AttestationService for Service {
             let mut facts = AuthenticationFacts::new(aaguid, flags);
             facts.registration_trust = trust;
             let facts = facts.with_metadata_from(&loaded.blob.store, OffsetDateTime::now_utc());
-            let decision = policy.evaluate_authentication(&facts, &req.user_groups);
+            let decision = decide_authentication(&policy, &facts, &req.user_groups, &req.profile);
             Ok(EvaluateAuthenticationResponse {
                 policy: Some(convert::policy_decision(&decision)),
                 metadata_no: loaded.blob.no,
@@ -399,6 +474,177 @@ impl AttestationService for Service {
         })
         .await
     }
+
+    async fn check_credentials(
+        &self,
+        request: Request<CheckCredentialsRequest>,
+    ) -> Result<Response<CheckCredentialsResponse>, Status> {
+        self.call("CheckCredentials", async {
+            let req = request.into_inner();
+            if req.credentials.is_empty() {
+                return Err(ApiError::invalid("credentials", "required"));
+            }
+            if req.credentials.len() > MAX_CREDENTIALS {
+                return Err(ApiError::invalid(
+                    "credentials",
+                    format!(
+                        "{} credentials, more than {MAX_CREDENTIALS} per call",
+                        req.credentials.len()
+                    ),
+                ));
+            }
+            if req.user_groups.len() > MAX_USER_GROUPS {
+                return Err(ApiError::invalid(
+                    "user_groups",
+                    format!("{} groups, more than {MAX_USER_GROUPS}", req.user_groups.len()),
+                ));
+            }
+            let wants_policy = !req.user_groups.is_empty() || !req.profile.is_empty();
+            let policy = if wants_policy {
+                Some(self.policy_for(&req.profile)?.ok_or(ApiError::PolicyNotConfigured)?)
+            } else {
+                None
+            };
+            let checked = req
+                .credentials
+                .iter()
+                .enumerate()
+                .map(|(i, c)| convert::stored_credential(i, c, policy.is_some()))
+                .collect::<Result<Vec<_>, _>>()?;
+            let (loaded, stale) = self.metadata()?;
+            let loaded2 = loaded.clone();
+            let status_policy = self.verifier.options().status_policy.clone();
+            let results = tokio::task::spawn_blocking(move || {
+                let now = OffsetDateTime::now_utc();
+                let store = &loaded2.blob.store;
+                checked
+                    .into_iter()
+                    .zip(req.credentials)
+                    .enumerate()
+                    .map(|(i, ((stored, facts), raw))| {
+                        let verdict = check_credential(store, &stored, &status_policy, now);
+                        let decision = match (&policy, facts) {
+                            (Some(policy), Some(facts)) => {
+                                let facts = facts.with_metadata_from(store, now);
+                                Some(decide_authentication(
+                                    policy,
+                                    &facts,
+                                    &req.user_groups,
+                                    &req.profile,
+                                ))
+                            }
+                            _ => None,
+                        };
+                        convert::credential_check(i, raw.credential_id, &verdict, decision.as_ref())
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .await
+            .map_err(|e| ApiError::Internal(format!("check task: {e}")))?;
+            Ok(CheckCredentialsResponse {
+                results,
+                metadata_no: loaded.blob.no,
+                metadata_stale: stale,
+            })
+        })
+        .await
+    }
+
+    type WatchStatusChangesStream = Pin<
+        Box<dyn tokio_stream::Stream<Item = Result<StatusChangeEvent, Status>> + Send + 'static>,
+    >;
+
+    async fn watch_status_changes(
+        &self,
+        request: Request<WatchStatusChangesRequest>,
+    ) -> Result<Response<Self::WatchStatusChangesStream>, Status> {
+        self.call("WatchStatusChanges", async {
+            let req = request.into_inner();
+            let current_no = self.shared.current().map(|l| l.blob.no);
+            let (replay, rx) =
+                self.shared.watch.subscribe(req.since_no, current_no).map_err(|e| match e {
+                    SubscribeError::NotRetained { since_no, oldest } => {
+                        ApiError::DiffNotRetained { since_no, oldest }
+                    }
+                    SubscribeError::FromTheFuture { since_no, current_no } => ApiError::invalid(
+                        "since_no",
+                        format!("{since_no} is newer than the BLOB served (no {current_no})"),
+                    ),
+                })?;
+            let stream: Self::WatchStatusChangesStream =
+                Box::pin(watch_stream(replay, rx, self.stop.clone()));
+            Ok(stream)
+        })
+        .await
+    }
+}
+
+/// A sign-in decision by groups, or against one named profile (checked to exist beforehand).
+fn decide_authentication(
+    policy: &PolicySet,
+    facts: &AuthenticationFacts,
+    groups: &[String],
+    profile: &str,
+) -> Decision {
+    match profile {
+        "" => policy.evaluate_authentication(facts, groups),
+        name => policy
+            .evaluate_authentication_with(facts, name)
+            .unwrap_or_else(|| policy.evaluate_authentication(facts, groups)),
+    }
+}
+
+/// Replayed events, then live ones, through a small channel; a lag ends the stream with
+/// [`ApiError::WatchLagged`], a shutdown ends it cleanly.
+fn watch_stream(
+    replay: Vec<Arc<super::watch::ChangeEvent>>,
+    mut rx: tokio::sync::broadcast::Receiver<Arc<super::watch::ChangeEvent>>,
+    stop: Option<tokio::sync::watch::Receiver<bool>>,
+) -> tokio_stream::wrappers::ReceiverStream<Result<StatusChangeEvent, Status>> {
+    use tokio::sync::broadcast::error::RecvError;
+    let (tx, out) = tokio::sync::mpsc::channel(8);
+    tokio::spawn(async move {
+        let mut last: Option<u64> = None;
+        for event in replay {
+            last = Some(event.no);
+            if tx.send(Ok(convert::change_event(&event, true))).await.is_err() {
+                return;
+            }
+        }
+        let stopped = async move {
+            match stop {
+                Some(mut s) => {
+                    let _ = s.wait_for(|v| *v).await;
+                }
+                None => std::future::pending::<()>().await,
+            }
+        };
+        tokio::pin!(stopped);
+        loop {
+            let next = tokio::select! {
+                r = rx.recv() => r,
+                () = &mut stopped => return,
+                () = tx.closed() => return,
+            };
+            match next {
+                // Replayed already (sent between subscribing and replaying).
+                Ok(event) if last.is_some_and(|l| event.no <= l) => {}
+                Ok(event) => {
+                    last = Some(event.no);
+                    if tx.send(Ok(convert::change_event(&event, false))).await.is_err() {
+                        return;
+                    }
+                }
+                Err(RecvError::Lagged(missed)) => {
+                    let status = to_status(&ApiError::WatchLagged { missed, last_delivered: last });
+                    let _ = tx.send(Err(status)).await;
+                    return;
+                }
+                Err(RecvError::Closed) => return,
+            }
+        }
+    });
+    tokio_stream::wrappers::ReceiverStream::new(out)
 }
 
 /// ValidateAttestationChain: the trust step of attestation verification on a caller-supplied
@@ -885,6 +1131,179 @@ pub mod convert {
                 .collect(),
             attestation_root_sha256: e.attestation_roots().iter().map(|c| c.sha256_hex()).collect(),
             entry_json: if with_json { e.raw_json().to_string() } else { String::new() },
+        }
+    }
+
+    /// GetMetadataInfo.policy from the reload state; `None` without `[policy]`.
+    pub fn policy_info(
+        holder: &super::super::policy_reload::PolicyHolder,
+    ) -> Option<proto::PolicyInfo> {
+        let set = holder.current();
+        let status = holder.status();
+        if set.is_none() && status.last_error.is_none() {
+            return None;
+        }
+        let mut profiles: Vec<String> = Vec::new();
+        if let Some(set) = &set {
+            profiles.extend(set.profiles().iter().map(|p| p.name().to_string()));
+            profiles.extend(set.default_profile().map(|p| p.name().to_string()));
+        }
+        Some(proto::PolicyInfo {
+            sha256: status.sha256.clone().unwrap_or_default(),
+            generation: status.generation,
+            loaded_at: status.loaded_at.map(timestamp),
+            profiles,
+            last_reload_error: status.last_error.clone().unwrap_or_default(),
+            last_reload_at: status.last_reload_at.map(timestamp),
+            config_file: holder.config_file().map(|p| p.display().to_string()).unwrap_or_default(),
+        })
+    }
+
+    /// Most bytes of an echoed credential id.
+    const MAX_CREDENTIAL_ID: usize = 1024;
+
+    /// Checks one RegisteredCredential (fields named `credentials[i].…`) and builds the stored
+    /// facts, plus the sign-in facts when a policy decision is wanted.
+    pub fn stored_credential(
+        i: usize,
+        c: &proto::RegisteredCredential,
+        with_policy: bool,
+    ) -> Result<
+        (crate::daemon::credentials::StoredCredential, Option<crate::policy::AuthenticationFacts>),
+        ApiError,
+    > {
+        use crate::daemon::credentials::{CredentialKey, StoredCredential, MAX_FINGERPRINTS};
+        use proto::registered_credential::Authenticator;
+        let field = |f: &str| format!("credentials[{i}].{f}");
+        let key = match &c.authenticator {
+            Some(Authenticator::Aaguid(s)) => {
+                CredentialKey::Aaguid(parse_aaguid(&field("aaguid"), s)?)
+            }
+            Some(Authenticator::KeyIdentifier(s)) => {
+                CredentialKey::KeyIdentifier(parse_key_identifier(&field("key_identifier"), s)?)
+            }
+            None => {
+                return Err(ApiError::invalid(
+                    field("authenticator"),
+                    "one of aaguid or key_identifier is required",
+                ))
+            }
+        };
+        if c.attestation_sha256.len() > MAX_FINGERPRINTS {
+            return Err(ApiError::invalid(
+                field("attestation_sha256"),
+                format!(
+                    "{} fingerprints, more than {MAX_FINGERPRINTS}",
+                    c.attestation_sha256.len()
+                ),
+            ));
+        }
+        for (j, f) in c.attestation_sha256.iter().enumerate() {
+            if f.len() != 64 || !f.chars().all(|ch| ch.is_ascii_hexdigit()) {
+                return Err(ApiError::invalid(
+                    format!("credentials[{i}].attestation_sha256[{j}]"),
+                    format!("{f:?} is not 64 hex digits (SHA-256)"),
+                ));
+            }
+        }
+        if c.credential_id.len() > MAX_CREDENTIAL_ID {
+            return Err(ApiError::invalid(
+                field("credential_id"),
+                format!("{} bytes, more than {MAX_CREDENTIAL_ID}", c.credential_id.len()),
+            ));
+        }
+        let registered_at = match &c.registered_at {
+            None => None,
+            Some(t) => Some(
+                OffsetDateTime::from_unix_timestamp(t.seconds)
+                    .map_err(|e| ApiError::invalid(field("registered_at"), e.to_string()))?,
+            ),
+        };
+        let facts = if with_policy {
+            let request = proto::EvaluateAuthenticationRequest {
+                aaguid: match &key {
+                    CredentialKey::Aaguid(u) => u.hyphenated().to_string(),
+                    CredentialKey::KeyIdentifier(_) => String::new(),
+                },
+                flags: c.flags,
+                registration_trust: c.registration_trust.clone(),
+                ..Default::default()
+            };
+            let (aaguid, flags, trust) = authentication_request(&request).map_err(|e| match e {
+                ApiError::InvalidArgument { field: f, reason } => {
+                    ApiError::InvalidArgument { field: field(&f), reason }
+                }
+                other => other,
+            })?;
+            let mut facts = crate::policy::AuthenticationFacts::new(aaguid, flags);
+            facts.registration_trust = trust;
+            Some(facts)
+        } else {
+            None
+        };
+        let fingerprints = c.attestation_sha256.iter().map(|f| f.to_ascii_lowercase()).collect();
+        Ok((StoredCredential { key, fingerprints, registered_at }, facts))
+    }
+
+    /// One CheckCredentials result.
+    pub fn credential_check(
+        index: usize,
+        credential_id: Vec<u8>,
+        v: &crate::daemon::credentials::CredentialVerdict,
+        decision: Option<&crate::policy::Decision>,
+    ) -> proto::CredentialCheck {
+        proto::CredentialCheck {
+            index: u32::try_from(index).unwrap_or(u32::MAX),
+            credential_id,
+            trusted: v.trusted,
+            reasons: v
+                .reasons
+                .iter()
+                .map(|r| proto::Reason {
+                    code: r.code.as_str().to_string(),
+                    message: r.message.clone(),
+                })
+                .collect(),
+            current_status: v.current_status.clone().unwrap_or_default(),
+            status_effective_date: v
+                .status_effective_date
+                .map(|d| d.to_string())
+                .unwrap_or_default(),
+            changed_since_registration: v.changed_since_registration,
+            description: v.description.clone().unwrap_or_default(),
+            policy: decision.map(policy_decision),
+        }
+    }
+
+    /// One WatchStatusChanges event.
+    pub fn change_event(
+        e: &crate::daemon::watch::ChangeEvent,
+        replayed: bool,
+    ) -> proto::StatusChangeEvent {
+        use crate::daemon::watch::ChangeKind;
+        proto::StatusChangeEvent {
+            metadata_no: e.no,
+            previous_no: e.previous_no,
+            changes: e
+                .changes
+                .iter()
+                .map(|c| proto::StatusChange {
+                    kind: match c.kind {
+                        ChangeKind::StatusChanged => proto::ChangeKind::StatusChanged,
+                        ChangeKind::Added => proto::ChangeKind::Added,
+                        ChangeKind::Removed => proto::ChangeKind::Removed,
+                    } as i32,
+                    aaguid: c.aaguid.map(|u| u.hyphenated().to_string()).unwrap_or_default(),
+                    key_identifiers: c.key_identifiers.clone(),
+                    aaid: c.aaid.clone().unwrap_or_default(),
+                    description: c.description.clone().unwrap_or_default(),
+                    old_status: c.old_status.clone().unwrap_or_default(),
+                    new_status: c.new_status.clone().unwrap_or_default(),
+                    effective_date: c.effective_date.map(|d| d.to_string()).unwrap_or_default(),
+                })
+                .collect(),
+            replayed,
+            installed_at: Some(timestamp(e.installed_at)),
         }
     }
 

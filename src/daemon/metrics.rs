@@ -41,6 +41,7 @@ pub struct Metrics {
     verifications: Family<Labels, Counter>,
     latency: Family<Labels, Histogram>,
     danger: Family<Labels, Gauge>,
+    policy_reloads: Family<Labels, Counter>,
     chain_cache_hits: Counter,
     chain_cache_misses: Counter,
     chain_cache_entries: Gauge,
@@ -79,6 +80,7 @@ impl Metrics {
                 Histogram::new(exponential_buckets(0.0001, 2.0, 16))
             }),
             danger: Family::default(),
+            policy_reloads: Family::default(),
             chain_cache_hits: Counter::default(),
             chain_cache_misses: Counter::default(),
             chain_cache_entries: Gauge::default(),
@@ -166,6 +168,11 @@ impl Metrics {
             );
             r.register("danger", "1 for each danger_* switch that is on", m.danger.clone());
             r.register(
+                "policy_reload",
+                "[policy] reload attempts by outcome (success, unchanged, error)",
+                m.policy_reloads.clone(),
+            );
+            r.register(
                 "chain_cache_hits",
                 "Attestation chain validations answered from the cache",
                 m.chain_cache_hits.clone(),
@@ -239,6 +246,11 @@ impl Metrics {
                 ("verdict", verdict.to_string()),
             ])
             .inc();
+    }
+
+    /// Records one `[policy]` reload attempt: `success`, `unchanged` or `error`.
+    pub fn policy_reload(&self, outcome: &str) {
+        self.policy_reloads.get_or_create(&vec![("outcome", outcome.to_string())]).inc();
     }
 
     pub fn set_danger(&self, name: &'static str) {

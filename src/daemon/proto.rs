@@ -29,7 +29,9 @@ mod tests {
                 "GetAuthenticator",
                 "ListAuthenticators",
                 "GetMetadataInfo",
-                "EvaluateAuthentication"
+                "EvaluateAuthentication",
+                "CheckCredentials",
+                "WatchStatusChanges"
             ]
         );
         let message = |name: &str| file.message_type.iter().find(|m| m.name() == name).unwrap();

@@ -1,6 +1,7 @@
 //! Starting and stopping the daemon: state directory, restore from the snapshot, the refresh
 //! loop, the gRPC server (service, health, reflection; TCP or Unix socket; optional TLS/mTLS),
-//! the admin endpoint, and graceful shutdown on SIGTERM/SIGINT (SIGHUP: refresh now).
+//! the admin endpoint, the `[policy]` file watch, and graceful shutdown on SIGTERM/SIGINT
+//! (SIGHUP: refresh now and reload `[policy]`).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -17,6 +18,7 @@ use super::config::{Config, ListenAddr};
 use super::fetch::Fetcher;
 use super::grpc::{Service, SERVICE_NAME};
 use super::metrics::Metrics;
+use super::policy_reload::{watch_file, PolicyHolder, WATCH_INTERVAL};
 use super::refresh::Refresher;
 use super::snapshot_file::StateDir;
 use super::state::{Shared, StalePolicy};
@@ -37,6 +39,8 @@ pub struct Running {
     /// The bound admin address (`None` when disabled).
     pub admin_addr: Option<SocketAddr>,
     pub shared: Arc<Shared>,
+    /// The passkey profiles in force; [`PolicyHolder::reload`] re-reads the config file.
+    pub policy: Arc<PolicyHolder>,
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -89,6 +93,20 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     };
     let mut tasks = Vec::new();
 
+    // Passkey profiles: reloaded on SIGHUP (see `run`) and when the config file changes.
+    let policy = Arc::new(PolicyHolder::new(
+        config.policy.clone(),
+        config.config_file.clone(),
+        shared.metrics.clone(),
+    ));
+    if config.config_file.is_some() {
+        tasks.push(tokio::spawn(watch_file(
+            policy.clone(),
+            WATCH_INTERVAL,
+            stopped(shutdown_rx.clone()),
+        )));
+    }
+
     // Health: NOT_SERVING until a usable BLOB is loaded, for "" and the service.
     let (reporter, health_service) = tonic_health::server::health_reporter();
     set_health(&reporter, false).await;
@@ -126,7 +144,8 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
         .add_service(
-            Service::new(shared.clone(), verifier, config.policy.clone())
+            Service::new(shared.clone(), verifier, policy.clone())
+                .with_stop(shutdown_rx.clone())
                 .into_server(config.grpc.max_request_bytes),
         );
 
@@ -202,10 +221,11 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     tasks.push(tokio::spawn(refresher.run(stopped(shutdown_rx.clone()))));
     tracing::info!(source = %config.source, roots = config.roots.len(),
         builtin_roots = config.roots_builtin, state_dir = %config.state_dir.display(), "mdsd started");
-    Ok(Running { grpc_addr, admin_addr, shared, shutdown: shutdown_tx, tasks })
+    Ok(Running { grpc_addr, admin_addr, shared, policy, shutdown: shutdown_tx, tasks })
 }
 
-/// Runs the daemon until SIGTERM or SIGINT; SIGHUP triggers a refresh.
+/// Runs the daemon until SIGTERM or SIGINT; SIGHUP triggers a BLOB refresh and re-reads the
+/// `[policy]` section of the config file.
 pub async fn run(config: Config) -> anyhow::Result<()> {
     let running = start(config).await?;
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
@@ -214,7 +234,13 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         tokio::select! {
             _ = term.recv() => { tracing::info!("SIGTERM: shutting down"); break; }
             r = tokio::signal::ctrl_c() => { r?; tracing::info!("SIGINT: shutting down"); break; }
-            _ = hup.recv() => { tracing::info!("SIGHUP: refresh requested"); running.shared.trigger_refresh(); }
+            _ = hup.recv() => {
+                tracing::info!("SIGHUP: refresh and policy reload requested");
+                running.shared.trigger_refresh();
+                let policy = running.policy.clone();
+                let outcome = tokio::task::spawn_blocking(move || policy.reload()).await;
+                tracing::info!(outcome = ?outcome, "SIGHUP policy reload done");
+            }
         }
     }
     running.shutdown().await;

@@ -10,6 +10,7 @@ use time::{OffsetDateTime, Time};
 use tokio::sync::{watch, Notify};
 
 use super::metrics::Metrics;
+use super::watch::{diff_status, ChangeEvent, WatchHub};
 use crate::mds::VerifiedBlob;
 
 /// A verified BLOB and where it came from.
@@ -70,6 +71,9 @@ pub struct Shared {
     changed: watch::Sender<u64>,
     refresh_now: Notify,
     pub metrics: Arc<Metrics>,
+    /// Status-change events for WatchStatusChanges, one per installed BLOB that replaced
+    /// another.
+    pub watch: WatchHub,
 }
 
 impl Shared {
@@ -81,7 +85,13 @@ impl Shared {
             changed: watch::channel(0).0,
             refresh_now: Notify::new(),
             metrics,
+            watch: WatchHub::default(),
         }
+    }
+
+    /// As [`Shared::new`] with a watch hub of the given sizes (tests of lagging subscribers).
+    pub fn with_watch(policy: StalePolicy, metrics: Arc<Metrics>, watch: WatchHub) -> Shared {
+        Shared { watch, ..Shared::new(policy, metrics) }
     }
 
     pub fn policy(&self) -> StalePolicy {
@@ -94,9 +104,25 @@ impl Shared {
     }
 
     /// Replaces the served BLOB whole (readers holding the old `Arc` keep it until done).
+    /// When it replaces another BLOB, the entries whose status changed are published to
+    /// [`Shared::watch`].
     pub fn install(&self, loaded: Loaded) {
         self.metrics.set_loaded(&loaded);
-        self.current.store(Some(Arc::new(loaded)));
+        let loaded = Arc::new(loaded);
+        let previous = self.current.swap(Some(loaded.clone()));
+        if let Some(previous) = previous {
+            let now = OffsetDateTime::now_utc();
+            let changes = diff_status(&previous.blob.store, &loaded.blob.store, now);
+            // The same BLOB verified again (restart after downtime) is no event.
+            if loaded.blob.no != previous.blob.no || !changes.is_empty() {
+                self.watch.publish(ChangeEvent {
+                    no: loaded.blob.no,
+                    previous_no: previous.blob.no,
+                    changes,
+                    installed_at: now,
+                });
+            }
+        }
         self.notify();
     }
 
