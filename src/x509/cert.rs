@@ -116,6 +116,7 @@ impl Cert {
             // A broken key only matters if this certificate is used to verify something.
             Err(e) => PublicKey::Unsupported { algorithm: format!("malformed key: {e}") },
         };
+        let agree = algorithms_agree(der);
         let mut cert = Cert {
             der: der.to_vec(),
             sha256: crypto::sha256(der),
@@ -130,7 +131,9 @@ impl Cert {
             not_after: tbs.validity().not_after.to_datetime(),
             public_key,
             public_key_bits: tbs.public_key().subject_public_key.data.to_vec(),
-            signature_scheme: signature_scheme(&x509.signature_algorithm),
+            // RFC 5280 §4.1.1.2: signatureAlgorithm (outside the signed bytes) MUST equal
+            // tbsCertificate.signature; compared as DER, else the signature is not checkable.
+            signature_scheme: signature_scheme(&x509.signature_algorithm).filter(|_| agree),
             signature_algorithm_oid: x509.signature_algorithm.algorithm.to_id_string(),
             signature: x509.signature_value.data.to_vec(),
             basic_constraints: None,
@@ -257,7 +260,8 @@ impl Cert {
     pub fn public_key_bits(&self) -> &[u8] {
         &self.public_key_bits
     }
-    /// The signature scheme of `signatureAlgorithm`, `None` when mdsd does not support it.
+    /// The signature scheme of `signatureAlgorithm`, `None` when mdsd does not support it or
+    /// when it is not the same DER as `tbsCertificate.signature` (RFC 5280 §4.1.1.2).
     pub fn signature_scheme(&self) -> Option<SignatureScheme> {
         self.signature_scheme
     }
@@ -285,6 +289,32 @@ impl Cert {
         })?;
         issuer_key.verify(scheme, &self.tbs, &self.signature)
     }
+}
+
+/// Whether the outer signatureAlgorithm and tbsCertificate.signature are the same DER bytes
+/// (RFC 5280 §4.1.1.2). The outer one is not signed, so a lenient parse of it (x509-parser
+/// accepts a wrong tag for its OID) must not be trusted on its own.
+fn algorithms_agree(der: &[u8]) -> bool {
+    use asn1_rs::{Any, Class, FromDer as _};
+    fn tlv(input: &[u8]) -> Option<(&[u8], &[u8])> {
+        let (rest, _) = Any::from_der(input).ok()?;
+        Some((input.get(..input.len().checked_sub(rest.len())?)?, rest))
+    }
+    let raw = || -> Option<bool> {
+        let (_, cert) = Any::from_der(der).ok()?;
+        let (_, after_tbs) = tlv(cert.data)?;
+        let (outer, _) = tlv(after_tbs)?;
+        let (_, tbs) = Any::from_der(cert.data).ok()?;
+        let mut rest = tbs.data;
+        let (after_first, first) = Any::from_der(rest).ok()?;
+        if first.header.class() == Class::ContextSpecific && first.header.tag().0 == 0 {
+            rest = after_first; // [0] EXPLICIT version
+        }
+        let (_, after_serial) = tlv(rest)?;
+        let (inner, _) = tlv(after_serial)?;
+        Some(outer == inner)
+    };
+    raw().unwrap_or(false)
 }
 
 /// Maps a signature AlgorithmIdentifier to a scheme (RFC 4055, RFC 5758, RFC 8410); `None` when
