@@ -192,7 +192,7 @@ fn cases() -> &'static [Case] {
 }
 
 /// The bytes of `part` in a case.
-fn part_bytes<'a>(case: &'a Case, part: Part) -> &'a [u8] {
+fn part_bytes(case: &Case, part: Part) -> &[u8] {
     match part {
         Part::AuthData => &case.auth_data,
         Part::ClientData => &case.client_data,

@@ -1,0 +1,154 @@
+//! Property test over the real registration vectors that are trusted through an operator anchor
+//! (../shared/testdata/attestations/roots): a one-byte change anywhere in the leaf attestation
+//! certificate (x5c[0]) never leaves the attestation both `statement_valid` and `trusted`.
+//!
+//! Every byte of the leaf is covered: tbsCertificate by the issuer's signature, the signature
+//! value by the signature check, and the outer signatureAlgorithm must name the algorithm the
+//! issuer signed with (a different algorithm or malformed DER fails the check). Intermediates are
+//! not in the property: x5c may carry certificates the path does not use (unsigned for trust).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+use std::sync::{Arc, OnceLock};
+
+use base64::Engine;
+use ciborium::Value;
+use mdsd::attestation::{RegistrationInput, Verifier, VerifierOptions};
+use mdsd::x509::{certs_from_pem_or_der, TrustAnchor};
+use proptest::prelude::*;
+use proptest::sample::Index;
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/testdata");
+
+struct Case {
+    id: String,
+    fmt: String,
+    att_stmt: Vec<(Value, Value)>,
+    auth_data: Vec<u8>,
+    client_data: Vec<u8>,
+    now: OffsetDateTime,
+}
+
+fn b64(s: &str) -> Vec<u8> {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(s.trim_end_matches('=')).unwrap()
+}
+
+fn verifier() -> &'static Verifier {
+    static V: OnceLock<Verifier> = OnceLock::new();
+    V.get_or_init(|| {
+        let mut anchors = Vec::new();
+        for entry in std::fs::read_dir(format!("{SHARED}/attestations/roots")).unwrap() {
+            let path = entry.unwrap().path();
+            for cert in certs_from_pem_or_der(&std::fs::read(&path).unwrap()).unwrap() {
+                let label = path.file_name().unwrap().to_string_lossy().to_string();
+                anchors.push(TrustAnchor { cert: Arc::new(cert), label });
+            }
+        }
+        let options = VerifierOptions { extra_anchors: anchors, ..VerifierOptions::default() };
+        Verifier::with_cache_capacity(options, 0)
+    })
+}
+
+fn encode(fmt: &str, att_stmt: &[(Value, Value)], auth_data: &[u8]) -> Vec<u8> {
+    let map = Value::Map(vec![
+        (Value::Text("fmt".into()), Value::Text(fmt.into())),
+        (Value::Text("attStmt".into()), Value::Map(att_stmt.to_vec())),
+        (Value::Text("authData".into()), Value::Bytes(auth_data.to_vec())),
+    ]);
+    let mut out = Vec::new();
+    ciborium::into_writer(&map, &mut out).unwrap();
+    out
+}
+
+/// (statement_valid, trusted) of a case with `att_stmt`.
+fn judge(case: &Case, att_stmt: &[(Value, Value)]) -> (bool, bool) {
+    let object = encode(&case.fmt, att_stmt, &case.auth_data);
+    let input = RegistrationInput {
+        attestation_object: &object,
+        client_data_json: &case.client_data,
+        expectations: None,
+    };
+    let r = verifier().verify_registration(&input, None, case.now);
+    (r.statement_valid, r.trusted)
+}
+
+fn leaf_index(stmt: &[(Value, Value)]) -> Option<usize> {
+    stmt.iter().position(|(k, v)| {
+        k.as_text() == Some("x5c") && v.as_array().is_some_and(|a| !a.is_empty())
+    })
+}
+
+/// Vectors with an x5c that are valid and trusted through an operator anchor alone.
+fn cases() -> &'static [Case] {
+    static C: OnceLock<Vec<Case>> = OnceLock::new();
+    C.get_or_init(|| {
+        let raw = std::fs::read(format!("{SHARED}/attestations/vectors.json")).unwrap();
+        let list: Vec<serde_json::Value> = serde_json::from_slice(&raw).unwrap();
+        let mut out = Vec::new();
+        for v in &list {
+            let object = b64(v["attestationObject_b64url"].as_str().unwrap());
+            let Ok(Value::Map(map)) = ciborium::from_reader::<Value, _>(object.as_slice()) else {
+                continue;
+            };
+            let get = |k: &str| map.iter().find(|(key, _)| key.as_text() == Some(k)).map(|e| &e.1);
+            let (Some(Value::Text(fmt)), Some(Value::Map(stmt)), Some(Value::Bytes(auth_data))) =
+                (get("fmt"), get("attStmt"), get("authData"))
+            else {
+                continue;
+            };
+            if leaf_index(stmt).is_none() {
+                continue;
+            }
+            let now = v["valid_at"]
+                .as_str()
+                .map(|s| OffsetDateTime::parse(&s.replace("+00:00", "Z"), &Rfc3339).unwrap())
+                .unwrap_or_else(|| {
+                    OffsetDateTime::parse("2024-06-01T00:00:00Z", &Rfc3339).unwrap()
+                });
+            let case = Case {
+                id: v["id"].as_str().unwrap().to_string(),
+                fmt: fmt.clone(),
+                att_stmt: stmt.clone(),
+                auth_data: auth_data.clone(),
+                client_data: b64(v["clientDataJSON_b64url"].as_str().unwrap()),
+                now,
+            };
+            if judge(&case, &case.att_stmt) == (true, true) {
+                out.push(case);
+            }
+        }
+        out
+    })
+}
+
+#[test]
+fn operator_anchored_vectors_are_trusted_unmutated() {
+    // Non-vacuity: several formats are trusted through operator anchors before any mutation.
+    let cases = cases();
+    assert!(cases.len() >= 10, "only {} trusted vectors", cases.len());
+    for fmt in ["packed", "tpm", "android-key", "apple"] {
+        assert!(cases.iter().any(|c| c.fmt == fmt), "no trusted {fmt} vector");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 1024, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn changed_leaf_byte_is_never_valid_and_trusted(which in any::<Index>(), at in any::<Index>(), xor in 1u8..=255) {
+        let case = which.get(cases());
+        let mut stmt = case.att_stmt.clone();
+        let i = leaf_index(&stmt).unwrap();
+        let mut certs = stmt[i].1.as_array().unwrap().clone();
+        let mut leaf = certs[0].as_bytes().unwrap().clone();
+        let offset = at.index(leaf.len());
+        leaf[offset] ^= xor;
+        certs[0] = Value::Bytes(leaf);
+        stmt[i].1 = Value::Array(certs);
+        prop_assert_ne!(
+            judge(case, &stmt), (true, true),
+            "{}: leaf byte {} ^ {:#04x} still valid and trusted", case.id, offset, xor
+        );
+    }
+}
