@@ -132,6 +132,7 @@ struct Tally {
     rejected: u64,
     other: u64,
     errors: u64,
+    unsent: u64,
     first_error: Option<String>,
 }
 
@@ -184,7 +185,19 @@ fn run(args: &[String]) {
                     if due >= end {
                         break;
                     }
-                    tokio::time::sleep_until(due).await;
+                    let now = tokio::time::Instant::now();
+                    if now >= end {
+                        // Behind schedule at the end: the calls still due are not sent (counted
+                        // as unsent), so that a run never outlasts its duration.
+                        t.unsent += (end - due).as_nanos() as u64 * rate
+                            / concurrency as u64
+                            / 1_000_000_000
+                            + 1;
+                        break;
+                    }
+                    if due > now {
+                        tokio::time::sleep_until(due).await;
+                    }
                     n += 1;
                     match client.verify_registration(req.clone()).await {
                         Ok(r) => match Verdict::try_from(r.into_inner().verdict) {
@@ -211,6 +224,7 @@ fn run(args: &[String]) {
             all.rejected += t.rejected;
             all.other += t.other;
             all.errors += t.errors;
+            all.unsent += t.unsent;
             if all.first_error.is_none() {
                 all.first_error = t.first_error;
             }
@@ -235,7 +249,7 @@ fn run(args: &[String]) {
         println!(
             "RESULT concurrency={concurrency} offered={} calls={total} wall={wall:.2}s \
              throughput={:.0}/s p50={:.2}ms p99={:.2}ms p999={:.2}ms max={:.2}ms \
-             accepted={} rejected={} other={} errors={}{server}",
+             accepted={} rejected={} other={} errors={} unsent={}{server}",
             if rate == 0 { "closed".to_string() } else { format!("{rate}/s") },
             total as f64 / wall,
             q(0.50),
@@ -246,6 +260,7 @@ fn run(args: &[String]) {
             all.rejected,
             all.other,
             all.errors,
+            all.unsent,
         );
         if let Some(e) = all.first_error {
             println!("first error: {e}");

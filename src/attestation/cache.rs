@@ -4,14 +4,18 @@
 //! (which changes with the trust store). Value: the validated path and the time window in which
 //! every certificate on it is valid. A hit is used only when `now` lies inside that window, so
 //! the cache never extends a certificate's validity; outside it the path is built again.
+//!
+//! Beside it, [`CERTS`]: the parsed x5c certificates, keyed by the SHA-256 of their DER, so that a
+//! chain seen before costs no re-parse (parsing is a pure function of the bytes; no time enters).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, LazyLock, Mutex, RwLock};
 
 use time::OffsetDateTime;
 
-use crate::x509::VerifiedPath;
+use crate::crypto::sha256;
+use crate::x509::{Cert, CertError, VerifiedPath};
 
 /// Default number of cached chains; the map is cleared when it is full.
 pub const DEFAULT_CAPACITY: usize = 1024;
@@ -99,5 +103,115 @@ impl ChainCache {
 impl Default for ChainCache {
     fn default() -> Self {
         ChainCache::new(DEFAULT_CAPACITY)
+    }
+}
+
+/// Most parsed certificates kept by [`CERTS`]; the map is cleared when it is full.
+pub(crate) const CERT_CACHE_ENTRIES: usize = 1024;
+/// Most DER bytes kept by [`CERTS`] (a parsed certificate holds about twice its DER).
+pub(crate) const CERT_CACHE_BYTES: usize = 4 << 20;
+
+/// The parsed attestation certificates of this process, shared by every verifier: the same
+/// x5c bytes always parse to the same certificate, so sharing cannot change a result.
+pub(crate) static CERTS: LazyLock<CertCache> =
+    LazyLock::new(|| CertCache::new(CERT_CACHE_ENTRIES, CERT_CACHE_BYTES));
+
+/// A bounded, thread-safe map from SHA-256(DER) to the parsed certificate. Only successful
+/// parses are kept; a DER that does not parse is parsed (and refused) again each time.
+#[derive(Debug)]
+pub(crate) struct CertCache {
+    max_entries: usize,
+    max_bytes: usize,
+    inner: RwLock<CertMap>,
+}
+
+#[derive(Debug, Default)]
+struct CertMap {
+    map: HashMap<[u8; 32], Arc<Cert>>,
+    bytes: usize,
+}
+
+impl CertCache {
+    pub(crate) fn new(max_entries: usize, max_bytes: usize) -> CertCache {
+        CertCache { max_entries, max_bytes, inner: RwLock::new(CertMap::default()) }
+    }
+
+    /// `Cert::from_der(der)`, from the cache when these exact bytes were parsed before.
+    pub(crate) fn parse(&self, der: &[u8]) -> Result<Arc<Cert>, CertError> {
+        let key = sha256(der);
+        if let Some(hit) = self.inner.read().ok().and_then(|m| m.map.get(&key).cloned()) {
+            return Ok(hit);
+        }
+        let cert = Arc::new(Cert::from_der(der)?);
+        if self.max_entries == 0 || der.len() > self.max_bytes {
+            return Ok(cert);
+        }
+        if let Ok(mut m) = self.inner.write() {
+            if !m.map.contains_key(&key) {
+                if m.map.len() >= self.max_entries || m.bytes + der.len() > self.max_bytes {
+                    m.map.clear();
+                    m.bytes = 0;
+                }
+                m.bytes += der.len();
+                m.map.insert(key, Arc::clone(&cert));
+            }
+        }
+        Ok(cert)
+    }
+
+    /// (entries, DER bytes) held now.
+    #[cfg(test)]
+    fn size(&self) -> (usize, usize) {
+        self.inner.read().map(|m| (m.map.len(), m.bytes)).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    use super::*;
+
+    fn der(name: &str) -> Vec<u8> {
+        rcgen::generate_simple_self_signed(vec![name.to_string()]).unwrap().cert.der().to_vec()
+    }
+
+    #[test]
+    fn cert_cache_returns_the_parsed_certificate_of_the_same_bytes() {
+        let cache = CertCache::new(8, 1 << 20);
+        let (a, b) = (der("a.example"), der("b.example"));
+        let first = cache.parse(&a).unwrap();
+        assert!(Arc::ptr_eq(&first, &cache.parse(&a).unwrap()), "second parse is a hit");
+        assert_eq!(first.der, a);
+        let other = cache.parse(&b).unwrap();
+        assert!(!Arc::ptr_eq(&first, &other));
+        assert_eq!(other.der, b);
+        assert_eq!(cache.size(), (2, a.len() + b.len()));
+    }
+
+    #[test]
+    fn cert_cache_keeps_no_failures_and_stays_bounded() {
+        let cache = CertCache::new(2, 1 << 20);
+        assert!(cache.parse(b"not a certificate").is_err());
+        assert_eq!(cache.size(), (0, 0));
+        let ders: Vec<Vec<u8>> = (0..3).map(|i| der(&format!("{i}.example"))).collect();
+        for d in &ders {
+            cache.parse(d).unwrap();
+        }
+        // Full at two entries: the third insert cleared the map first.
+        assert_eq!(cache.size(), (1, ders[2].len()));
+
+        // The byte bound clears too, and a certificate larger than it is never kept.
+        // (ECDSA signatures make the lengths differ by a few bytes.)
+        let small = CertCache::new(100, ders[0].len().max(ders[1].len()) + 1);
+        small.parse(&ders[0]).unwrap();
+        small.parse(&ders[1]).unwrap();
+        assert_eq!(small.size(), (1, ders[1].len()));
+        let tiny = CertCache::new(100, 10);
+        let kept = tiny.parse(&ders[0]).unwrap();
+        assert!(!Arc::ptr_eq(&kept, &tiny.parse(&ders[0]).unwrap()));
+        assert_eq!(tiny.size(), (0, 0));
+        let off = CertCache::new(0, 1 << 20);
+        off.parse(&ders[0]).unwrap();
+        assert_eq!(off.size(), (0, 0));
     }
 }

@@ -104,10 +104,12 @@ pub(crate) fn x5c_field(
                 ))
             }
         };
-        let cert = Cert::from_der(der).map_err(|e| {
+        // Parsed once per distinct DER in the process (cache::CERTS): a repeated chain costs
+        // no re-parse.
+        let cert = super::cache::CERTS.parse(der).map_err(|e| {
             Reason::new(ReasonCode::MalformedStatement, format!("{fmt}: x5c[{i}]: {e}"))
         })?;
-        certs.push(Arc::new(cert));
+        certs.push(cert);
     }
     Ok(Some(certs))
 }

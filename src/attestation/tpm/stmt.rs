@@ -52,8 +52,8 @@ pub(crate) fn certs_from_ders(ders: &[Vec<u8>], fmt: &str) -> Result<Vec<Arc<Cer
     ders.iter()
         .enumerate()
         .map(|(i, der)| {
-            Cert::from_der(der)
-                .map(Arc::new)
+            crate::attestation::cache::CERTS
+                .parse(der)
                 .map_err(|e| malformed(format!("{fmt}: x5c[{i}]: {e}")))
         })
         .collect()
