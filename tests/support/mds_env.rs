@@ -103,6 +103,17 @@ impl MdsEnv {
     }
 }
 
+/// The scratch directory goes with the environment (kept when the test failed, to look at).
+impl Drop for MdsEnv {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("test failed: scratch directory kept at {}", self.dir.display());
+        } else {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
 /// Today + `days` (UTC).
 pub fn in_days(days: i64) -> Date {
     (OffsetDateTime::now_utc() + time::Duration::days(days)).date()
