@@ -1536,6 +1536,57 @@ mod tests {
         req.authenticator = None;
         assert!(chain_request(&req).is_err());
     }
+    fn event(no: u64) -> crate::daemon::watch::ChangeEvent {
+        crate::daemon::watch::ChangeEvent {
+            no,
+            previous_no: no - 1,
+            changes: vec![],
+            installed_at: time::macros::datetime!(2026-01-01 00:00 UTC),
+        }
+    }
+
+    /// A subscriber that falls behind the buffer gets the events it could read, then ABORTED
+    /// with WATCH_LAGGED naming how many it missed and where to resume: never a silent gap.
+    #[tokio::test]
+    async fn a_lagging_watch_stream_ends_with_an_explicit_error() {
+        use tokio_stream::StreamExt;
+        let hub = crate::daemon::watch::WatchHub::new(2, 16);
+        let (replay, rx) = hub.subscribe(None, Some(1)).unwrap();
+        let stream = watch_stream(replay, rx, None);
+        for no in 2..=6 {
+            hub.publish(event(no));
+        }
+        let items: Vec<_> = stream.take(3).collect().await;
+        let status = items[0].as_ref().unwrap_err();
+        assert_eq!(status.code(), Code::Aborted);
+        let info = details(status).error_info().unwrap().clone();
+        assert_eq!(info.reason, "WATCH_LAGGED");
+        assert_eq!(info.metadata["missed"], "3");
+        assert_eq!(items.len(), 1, "the stream ends after the lag error");
+    }
+
+    /// Replay then live, each event once (an event published between subscribing and the
+    /// replay is not sent twice); shutdown ends the stream cleanly.
+    #[tokio::test]
+    async fn watch_stream_replays_then_goes_live_without_duplicates() {
+        use tokio_stream::StreamExt;
+        let hub = crate::daemon::watch::WatchHub::new(8, 16);
+        hub.publish(event(2));
+        hub.publish(event(3));
+        let (replay, rx) = hub.subscribe(Some(1), Some(3)).unwrap();
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let mut stream = watch_stream(replay, rx, Some(stop_rx));
+        hub.publish(event(4));
+        let mut got = Vec::new();
+        for _ in 0..3 {
+            let e = stream.next().await.unwrap().unwrap();
+            got.push((e.metadata_no, e.replayed));
+        }
+        assert_eq!(got, [(2, true), (3, true), (4, false)]);
+        stop_tx.send(true).unwrap();
+        assert!(stream.next().await.is_none());
+    }
+
     const MAX_X5C_PLUS_ONE: usize = crate::attestation::MAX_X5C + 1;
 
     #[test]
