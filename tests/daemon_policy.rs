@@ -209,7 +209,7 @@ async fn revocation_reaches_check_credentials_and_the_watch_stream() {
         stored.clone(),
         credential(RETIRED, &[], b"retired"),
         credential(UPDATE, &[], b"update"),
-        credential(BATCH, &[batch_fp.clone()], b"batch-hit"),
+        credential(BATCH, std::slice::from_ref(&batch_fp), b"batch-hit"),
         credential(BATCH, &["ab".repeat(32)], b"batch-other"),
         credential(BATCH, &[], b"batch-unknown"),
         credential(MODEL_AKC, &[], b"model"),
