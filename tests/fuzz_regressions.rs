@@ -60,3 +60,25 @@ fn outer_signature_algorithm_with_wrong_tag_does_not_verify() {
     assert!(cert.signature_scheme().is_some());
     cert.verify_signed_by(root.public_key()).unwrap();
 }
+
+/// The FIDO conformance MDSCA-1 CRL with its outer signatureAlgorithm OID tag (byte 412) changed
+/// from 0x06 to 0x07: the same leniency as for certificates must not make it verify.
+#[test]
+fn crl_outer_signature_algorithm_with_wrong_tag_does_not_verify() {
+    use mdsd::x509::Crl;
+    let mut der =
+        std::fs::read(format!("{SHARED}/blobs/vertx-web_FIDO2TCK__conformance_MDS3_MDSCA-1.crl"))
+            .unwrap();
+    let blob = std::fs::read(format!(
+        "{SHARED}/blobs/webauthn-framework__conformance_VALID__26448d4dacea.jwt"
+    ))
+    .unwrap();
+    let x5c = mdsd::mds::parse_header(&blob).unwrap().x5c.unwrap();
+    let ca = Cert::from_der(&x5c[1]).unwrap();
+    Crl::from_pem_or_der(&der).unwrap().verify_signed_by(ca.public_key()).unwrap();
+    assert_eq!(der[412], 0x06);
+    der[412] = 0x07;
+    if let Ok(crl) = Crl::from_pem_or_der(&der) {
+        assert!(crl.verify_signed_by(ca.public_key()).is_err());
+    }
+}

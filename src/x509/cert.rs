@@ -291,28 +291,30 @@ impl Cert {
     }
 }
 
-/// Whether the outer signatureAlgorithm and tbsCertificate.signature are the same DER bytes
-/// (RFC 5280 §4.1.1.2). The outer one is not signed, so a lenient parse of it (x509-parser
-/// accepts a wrong tag for its OID) must not be trusted on its own.
-fn algorithms_agree(der: &[u8]) -> bool {
-    use asn1_rs::{Any, Class, FromDer as _};
-    fn tlv(input: &[u8]) -> Option<(&[u8], &[u8])> {
-        let (rest, _) = Any::from_der(input).ok()?;
-        Some((input.get(..input.len().checked_sub(rest.len())?)?, rest))
+/// Whether the outer signatureAlgorithm of a signed structure (certificate or CRL) is the same
+/// DER as the `signature` field inside its tbs part (RFC 5280 §4.1.1.2, §5.1.1.2). The outer
+/// one is not signed, so a lenient parse of it (x509-parser accepts a wrong tag for its OID)
+/// must not be trusted on its own. The inner one is the first SEQUENCE of the tbs part (after
+/// the optional version and, for certificates, the serial number).
+pub(crate) fn algorithms_agree(der: &[u8]) -> bool {
+    use asn1_rs::{Any, Class, FromDer as _, Tag};
+    fn tlv(input: &[u8]) -> Option<(Any<'_>, &[u8], &[u8])> {
+        let (rest, any) = Any::from_der(input).ok()?;
+        Some((any, input.get(..input.len().checked_sub(rest.len())?)?, rest))
     }
     let raw = || -> Option<bool> {
-        let (_, cert) = Any::from_der(der).ok()?;
-        let (_, after_tbs) = tlv(cert.data)?;
-        let (outer, _) = tlv(after_tbs)?;
-        let (_, tbs) = Any::from_der(cert.data).ok()?;
+        let (signed, _, _) = tlv(der)?;
+        let (tbs, _, after_tbs) = tlv(signed.data)?;
+        let (_, outer, _) = tlv(after_tbs)?;
         let mut rest = tbs.data;
-        let (after_first, first) = Any::from_der(rest).ok()?;
-        if first.header.class() == Class::ContextSpecific && first.header.tag().0 == 0 {
-            rest = after_first; // [0] EXPLICIT version
+        for _ in 0..3 {
+            let (any, bytes, next) = tlv(rest)?;
+            if any.header.class() == Class::Universal && any.header.tag() == Tag::Sequence {
+                return Some(outer == bytes);
+            }
+            rest = next;
         }
-        let (_, after_serial) = tlv(rest)?;
-        let (inner, _) = tlv(after_serial)?;
-        Some(outer == inner)
+        None
     };
     raw().unwrap_or(false)
 }

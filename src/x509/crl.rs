@@ -174,7 +174,9 @@ impl Crl {
             revoked,
             tbs: tbs.as_ref().to_vec(),
             signature_algorithm_oid: crl.signature_algorithm.algorithm.to_id_string(),
-            signature_scheme: signature_scheme(&crl.signature_algorithm),
+            // RFC 5280 §5.1.1.2: signatureAlgorithm is the same DER as tbsCertList.signature.
+            signature_scheme: signature_scheme(&crl.signature_algorithm)
+                .filter(|_| super::cert::algorithms_agree(der)),
             signature: crl.signature_value.data.to_vec(),
             crl_number,
             only_user_certs,
