@@ -251,3 +251,48 @@ proptest! {
         check_crl(&apply(j.get::<Vec<u8>>(&seeds().crls), &edits));
     }
 }
+
+/// Real CRLs with the key that signed them: the FIDO conformance MDSCA-1 CRL (ECDSA, FAKE CA-1)
+/// and GlobalSign's root-r3.crl (RSA, GlobalSign Root CA - R3).
+fn signed_crls() -> &'static [(Vec<u8>, Cert)] {
+    static C: OnceLock<Vec<(Vec<u8>, Cert)>> = OnceLock::new();
+    C.get_or_init(|| {
+        let read = |f: &str| std::fs::read(format!("{SHARED}/blobs/{f}")).unwrap();
+        let ca1 = fake_path().chain[1].der().to_vec();
+        vec![
+            (
+                read("vertx-web_FIDO2TCK__conformance_MDS3_MDSCA-1.crl"),
+                Cert::from_der(&ca1).unwrap(),
+            ),
+            (
+                read("webauthn4j__root-r3.crl"),
+                Cert::from_der(&read("webauthn4j__root-r3.crt")).unwrap(),
+            ),
+        ]
+    })
+}
+
+#[test]
+fn real_crls_verify_unmutated() {
+    for (crl, issuer) in signed_crls() {
+        Crl::from_pem_or_der(crl).unwrap().verify_signed_by(issuer.public_key()).unwrap();
+    }
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn changed_crl_byte_never_verifies(i in any::<Index>(), at in any::<Index>(), xor in 1u8..=255) {
+        let (crl, issuer) = i.get(signed_crls());
+        let mut der = crl.clone();
+        let offset = at.index(der.len());
+        der[offset] ^= xor;
+        if let Ok(parsed) = Crl::from_pem_or_der(&der) {
+            prop_assert!(
+                parsed.verify_signed_by(issuer.public_key()).is_err(),
+                "CRL byte {} ^ {:#04x} still verifies", offset, xor
+            );
+        }
+    }
+}
