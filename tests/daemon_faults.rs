@@ -247,6 +247,21 @@ async fn broken_transfers_keep_the_previous_store_serving() {
     let mut failures = 0;
     let mut table = Vec::new();
 
+    // (First, while the CA's short-lived CRL is current.) A valid but older BLOB (a replay, or a mirror that went back): refused by the rollback
+    // floor, with the step named in the metrics.
+    server.set(Fault::Body {
+        content_type: "application/jwt",
+        body: env.blob(9, in_days(60), entries()),
+    });
+    let t = Instant::now();
+    let err = failed_refresh(&running).await;
+    table.push(("valid older BLOB", t.elapsed(), err.clone()));
+    failures += 1;
+    assert!(err.contains("rollback"), "{err}");
+    let metrics = running.shared.metrics.render(&running.shared, now());
+    assert!(metrics.contains("step=\"verify:rollback\"} 1"), "{metrics}");
+    still_serving(&running, &channel, &state, 10, failures).await;
+
     // Connection reset after half of a valid, newer BLOB.
     server.set(Fault::ResetMidBody { body: newer.clone() });
     let t = Instant::now();
