@@ -58,7 +58,10 @@ fn main() {
             add("att_stmt", v.id.clone(), s);
         }
         let field = |k: &str| {
-            t.att_stmt.iter().find(|(key, _)| key.as_text() == Some(k)).and_then(|(_, v)| v.as_bytes().cloned())
+            t.att_stmt
+                .iter()
+                .find(|(key, _)| key.as_text() == Some(k))
+                .and_then(|(_, v)| v.as_bytes().cloned())
         };
         if let (Some(p), Some(c)) = (field("pubArea"), field("certInfo")) {
             let mut s = u16_prefixed(&p);

@@ -10,7 +10,9 @@ use mdsd_fuzz::Template;
 fuzz_target!(|data: &[u8]| {
     static T: OnceLock<Template> = OnceLock::new();
     let t = T.get_or_init(|| {
-        Template::from_vector("py_webauthn-android-key-verify-attestation-android-key-hardware-authority")
+        Template::from_vector(
+            "py_webauthn-android-key-verify-attestation-android-key-hardware-authority",
+        )
     });
     let mut x5c = mdsd_fuzz::x5c(&t.att_stmt);
     if let Some(leaf) = x5c.first_mut() {

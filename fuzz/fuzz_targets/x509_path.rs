@@ -23,7 +23,8 @@ fuzz_target!(|data: &[u8]| {
     let Some((leaf, intermediates)) = certs.split_first() else { return };
     for profile in [PathProfile::Metadata, PathProfile::Attestation] {
         let anchors = mdsd_fuzz::all_anchors();
-        if let Ok(p) = build_path(leaf, intermediates, anchors, now, profile, PathBudget::default()) {
+        if let Ok(p) = build_path(leaf, intermediates, anchors, now, profile, PathBudget::default())
+        {
             assert!(Arc::ptr_eq(&p.anchor, &anchors[p.anchor_index].cert));
         }
     }
