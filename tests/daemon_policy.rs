@@ -413,3 +413,158 @@ async fn profiles_per_request_and_reloaded_from_the_config_file() {
     assert_eq!((policy.generation, policy.last_reload_error.as_str()), (3, ""));
     running.shutdown().await;
 }
+
+/// The real binary: SIGHUP re-reads `[policy]`. The edit keeps the file's size and mtime, so the
+/// file watch cannot see it (checked first): only the signal can have reloaded it.
+#[tokio::test]
+async fn sighup_reloads_the_policy_of_the_running_binary() {
+    use std::process::{Command, Stdio};
+    let env = MdsEnv::start("policy-sighup").await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let config = env.dir.join("mdsd.toml");
+    let text = format!(
+        "listen = \"127.0.0.1:{port}\"\nadmin_listen = \"off\"\nmds_url = \"{}\"\nmds_roots = [\"{}\"]\nstate_dir = \"{}\"\n{PROFILES}",
+        env.server.url(mds_env::BLOB_PATH),
+        env.dir.join("root.pem").display(),
+        env.state_dir().display(),
+    );
+    std::fs::write(&config, &text).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mdsd"))
+        .args(["serve", "--config"])
+        .arg(&config)
+        .env("MDSD_LOG_FORMAT", "json")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut api = None;
+    for _ in 0..200 {
+        let url = format!("http://127.0.0.1:{port}");
+        if let Ok(channel) = Channel::from_shared(url).unwrap().connect().await {
+            api = Some(AttestationServiceClient::new(channel));
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let mut api = api.expect("the daemon never listened");
+    let policy = |info: mdsd::daemon::proto::GetMetadataInfoResponse| info.policy.unwrap();
+    let first =
+        policy(api.get_metadata_info(GetMetadataInfoRequest {}).await.unwrap().into_inner());
+    assert_eq!(
+        (first.generation, first.profiles.clone()),
+        (1, vec!["privileged".to_string(), "workforce".into()])
+    );
+
+    let mtime = std::fs::metadata(&config).unwrap().modified().unwrap();
+    let edited = text.replace("\"workforce\"", "\"workforcf\"");
+    assert_eq!(edited.len(), text.len());
+    std::fs::write(&config, &edited).unwrap();
+    std::fs::File::options().write(true).open(&config).unwrap().set_modified(mtime).unwrap();
+    tokio::time::sleep(mdsd::daemon::policy_reload::WATCH_INTERVAL * 2).await;
+    let unseen =
+        policy(api.get_metadata_info(GetMetadataInfoRequest {}).await.unwrap().into_inner());
+    assert_eq!(unseen.generation, 1, "the watch saw a same-size same-mtime edit");
+
+    let pid = child.id();
+    let kill = |sig: &str| {
+        assert!(Command::new("kill").args([sig, &pid.to_string()]).status().unwrap().success())
+    };
+    kill("-HUP");
+    let mut reloaded = None;
+    for _ in 0..100 {
+        let p =
+            policy(api.get_metadata_info(GetMetadataInfoRequest {}).await.unwrap().into_inner());
+        if p.generation == 2 {
+            reloaded = Some(p);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let reloaded = reloaded.expect("SIGHUP did not reload [policy]");
+    assert_eq!(reloaded.profiles, ["privileged", "workforcf"]);
+    assert_ne!(reloaded.sha256, first.sha256);
+
+    // Close the client first (graceful shutdown waits for open connections), drain stderr on
+    // a thread (a full pipe would block the daemon), and never block this runtime.
+    drop(api);
+    let mut stderr = child.stderr.take().unwrap();
+    let logs = std::thread::spawn(move || {
+        let mut logs = String::new();
+        std::io::Read::read_to_string(&mut stderr, &mut logs).unwrap();
+        logs
+    });
+    kill("-TERM");
+    let started = std::time::Instant::now();
+    let exit = loop {
+        if let Some(exit) = child.try_wait().unwrap() {
+            break exit;
+        }
+        assert!(started.elapsed() < Duration::from_secs(20), "no exit after SIGTERM");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(exit.code(), Some(0));
+    let logs = logs.join().unwrap();
+    assert!(logs.contains("SIGHUP: refresh and policy reload requested"), "{logs}");
+    assert!(logs.contains("passkey profiles reloaded"), "{logs}");
+}
+
+/// A watch stream lives longer than the per-call `request_timeout` (the timeout bounds the
+/// unary part, not the stream), and a sign-in decision comes with each CheckCredentials result
+/// when groups are given.
+#[tokio::test]
+async fn watch_outlives_request_timeout_and_check_credentials_decides_per_groups() {
+    let env = MdsEnv::start("policy-stream").await;
+    env.serve_blob(1, env.blob(1, in_days(30), vec![w3c_entry(json!([certified()]))]));
+    let mut raw = RawConfig::from_toml_str(PROFILES).unwrap().overlay(env.raw_config());
+    raw.request_timeout = Some("1s".into());
+    let running = start(raw.check().unwrap()).await.unwrap();
+    let mut api = client(&running).await;
+    wait_for_no(&mut api, 1).await;
+
+    let mut synced = credential(&w3c_aaguid(), &[], b"s");
+    synced.flags = 0x1d;
+    synced.registration_trust = "metadata".into();
+    let mut bound = synced.clone();
+    bound.flags = 0x05;
+    bound.credential_id = b"b".to_vec();
+    let req = CheckCredentialsRequest {
+        credentials: vec![synced.clone(), bound],
+        user_groups: vec!["admins".into()],
+        ..Default::default()
+    };
+    let r = api.check_credentials(req).await.unwrap().into_inner();
+    let synced_decision = r.results[0].policy.as_ref().unwrap();
+    assert!(!synced_decision.allowed, "{synced_decision:?}");
+    assert!(r.results[1].policy.as_ref().unwrap().allowed, "{:?}", r.results[1]);
+    let mut bad = synced;
+    bad.registration_trust = "maybe".into();
+    let req = CheckCredentialsRequest {
+        credentials: vec![bad],
+        profile: "workforce".into(),
+        ..Default::default()
+    };
+    let err = api.check_credentials(req).await.unwrap_err();
+    let field = err.get_error_details().bad_request().unwrap().field_violations[0].field.clone();
+    assert_eq!(field, "credentials[0].registration_trust");
+
+    let mut stream = api
+        .watch_status_changes(WatchStatusChangesRequest { since_no: Some(1) })
+        .await
+        .unwrap()
+        .into_inner();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    env.serve_blob(2, env.blob(2, in_days(30), vec![]));
+    running.shared.trigger_refresh();
+    let event = tokio::time::timeout(Duration::from_secs(10), stream.message())
+        .await
+        .expect("no event")
+        .expect("the stream was cut off")
+        .unwrap();
+    assert_eq!(event.metadata_no, 2);
+    assert_eq!(event.changes[0].kind, ChangeKind::Removed as i32);
+    assert_eq!(event.changes[0].old_status, "FIDO_CERTIFIED_L1");
+    // Shutdown ends the stream instead of waiting for it.
+    tokio::time::timeout(Duration::from_secs(10), running.shutdown())
+        .await
+        .expect("shutdown waited for the open stream");
+}
