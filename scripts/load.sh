@@ -7,11 +7,14 @@
 #   scripts/load.sh                 # everything (≈ 3 min plus the build)
 #   SECS=5 RATES="5000 0" scripts/load.sh
 #   SKIP_BUILD=1 scripts/load.sh    # use the binaries already in $CARGO_TARGET_DIR/release
+#   MDSD_BIN=/path/to/mdsd SKIP_BUILD=1 scripts/load.sh   # another server build
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target-bench}
 [ -n "${SKIP_BUILD:-}" ] || cargo build --release --bin mdsd --example loadgen
 B=$CARGO_TARGET_DIR/release
+MDSD=${MDSD_BIN:-$B/mdsd}                    # another server build to compare
+LOADGEN=${LOADGEN_BIN:-$B/examples/loadgen}
 W=${LOAD_DIR:-/tmp/mdsd-load}
 SECS=${SECS:-10}
 RATES=${RATES:-"2000 5000 10000 15000 0"}   # offered calls/s; 0 = closed loop
@@ -21,14 +24,14 @@ VECTORS=${VECTORS:-"java-webauthn-server-packed-RealExamples-YubiKey5Nfc w3c-non
 GRPC=127.0.0.1:${PORT:-50071}
 ADMIN=127.0.0.1:${ADMIN_PORT:-9471}
 
-[ -f "$W/blobs/blob-1003.jwt" ] || "$B/examples/loadgen" gen-blob "$W/blobs" 4
+[ -f "$W/blobs/blob-1003.jwt" ] || "$LOADGEN" gen-blob "$W/blobs" 4
 PID=
 stop() { if [ -n "$PID" ]; then kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; fi; PID=; }
 trap stop EXIT
 serve() {
     # Starts the server through loadgen's cold-start timer; sets PID.
     local out
-    out=$("$B/examples/loadgen" coldstart "$GRPC" -- "$B/mdsd" serve --listen "$GRPC" \
+    out=$("$LOADGEN" coldstart "$GRPC" -- "$MDSD" serve --listen "$GRPC" \
         --admin-listen "$ADMIN" --state-dir "$W/state" --mds-url "file://$W/source.jwt" \
         --mds-root "$W/blobs/root.der" --crl-file "$W/blobs/root.crl" --crl-file "$W/blobs/ca.crl" \
         --refresh-jitter-percent 0)
@@ -47,13 +50,14 @@ for _ in 1 2 3; do stop; serve; done
 for v in $VECTORS; do
     for r in $RATES; do
         echo "== $v rate=$r concurrency=$CONC connections=$CONNS ${SECS}s (load: $(cut -d' ' -f1-3 /proc/loadavg))"
-        "$B/examples/loadgen" run "$GRPC" "$v" "$CONC" "$r" "$SECS" "$CONNS" "$PID"
+        "$LOADGEN" run "$GRPC" "$v" "$CONC" "$r" "$SECS" "$CONNS" "$PID"
     done
 done
 
+[ "${REFRESH:-1}" = 1 ] || exit 0          # REFRESH=0: skip the refresh run
 echo "== across refreshes: 30 s at ${REFRESH_RATE:-5000}/s, a new BLOB (no 1001..1003) every 7 s"
 echo "   blob no before: $(blob_no)"
-"$B/examples/loadgen" run "$GRPC" "${VECTORS%% *}" "$CONC" "${REFRESH_RATE:-5000}" 30 "$CONNS" "$PID" &
+"$LOADGEN" run "$GRPC" "${VECTORS%% *}" "$CONC" "${REFRESH_RATE:-5000}" 30 "$CONNS" "$PID" &
 LG=$!
 for no in 1001 1002 1003; do
     sleep 7
