@@ -313,7 +313,6 @@ async fn broken_transfers_keep_the_previous_store_serving() {
             "text/plain",
             base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &newer).into_bytes(),
         ),
-        // Right bytes, wrong content type: the type is not what makes a BLOB trusted.
     ] {
         server.set(Fault::Body { content_type, body });
         let t = Instant::now();
@@ -340,8 +339,10 @@ async fn broken_transfers_keep_the_previous_store_serving() {
     assert!(err.contains("revoked"), "{err}");
     still_serving(&running, &channel, &state, 10, failures).await;
 
-    // Everything repaired: the newer BLOB goes in, the failure count resets.
+    // Everything repaired: the newer BLOB goes in, the failure count resets. It is served as
+    // text/html on purpose: the content type is not what makes a BLOB trusted (nor refused).
     env.serve_crls(&[]);
+    server.set(Fault::Body { content_type: "text/html", body: newer.clone() });
     running.shared.trigger_refresh();
     let started = Instant::now();
     while running.shared.current().map(|c| c.blob.no) != Some(11) {
