@@ -176,11 +176,10 @@ fn run(args: &[String]) {
                 // coordinated omission).
                 let mut n: u64 = 0;
                 loop {
-                    let due = if rate == 0 {
-                        tokio::time::Instant::now()
-                    } else {
-                        let k = n * concurrency as u64 + i as u64;
-                        start + Duration::from_nanos(k * 1_000_000_000 / rate)
+                    let k = n * concurrency as u64 + i as u64;
+                    let due = match (k * 1_000_000_000).checked_div(rate) {
+                        None => tokio::time::Instant::now(),
+                        Some(ns) => start + Duration::from_nanos(ns),
                     };
                     if due >= end {
                         break;
@@ -271,6 +270,7 @@ fn run(args: &[String]) {
 /// Spawns `MDSD ARGS...`, then asks grpc.health.v1 for the overall status every millisecond
 /// until SERVING (bounded at 30 s); prints the time since spawn and leaves the server running
 /// (its pid is printed; the caller stops it).
+#[allow(clippy::zombie_processes)] // the server outlives loadgen on purpose
 fn coldstart(args: &[String]) {
     let addr = loopback(&args[0]);
     let cmd = args.iter().skip_while(|a| *a != "--").skip(1).collect::<Vec<_>>();
