@@ -446,6 +446,9 @@ async fn state_dir_full_or_read_only_keeps_the_old_snapshot_intact() {
     assert_eq!(snapshot(&env.state_dir()), Some(20));
     assert_eq!(listing(&env.state_dir()), before, "a temp file was left on the full disk");
     assert!(running.shared.status().last_error.is_none());
+    // The operator is told: the failed write is counted.
+    let metrics = running.shared.metrics.render(&running.shared, time::OffsetDateTime::now_utc());
+    assert!(metrics.contains("mdsd_snapshot_write_failures_total 1"), "{metrics}");
 
     // Read-only: same outcome.
     fs.remount("ro");

@@ -642,14 +642,12 @@ async fn raw_invalid_utf8(h: &mut Harness) {
 }
 
 /// A long junk `aaguid` (or `key_identifier`) must be refused with INVALID_ARGUMENT like a short
-/// one. Today grpc.rs echoes the whole input (`{s:?}`) into the status message and its
-/// BadRequest details: 1000 junk characters make ~10 KB of escapes, percent-encoded into
-/// `grpc-message` and again base64 in `grpc-status-details-bin`; the trailers exceed the client's
-/// header-list limit and the client sees `Internal: h2 protocol error` instead of the answer.
-/// Fix (src/daemon/grpc.rs `parse_aaguid` / `parse_key_identifier`, not this helper's file):
-/// echo at most a short prefix of the input, e.g. `{:?}` of the first 40 chars plus its length.
+/// one. Regression: grpc.rs used to echo the whole input (`{s:?}`) into the status message and its
+/// BadRequest details: 1000 junk characters made ~10 KB of escapes, percent-encoded into
+/// `grpc-message` and again base64 in `grpc-status-details-bin`; the trailers exceeded the
+/// client's header-list limit and the client saw `Internal: h2 protocol error` instead of the
+/// answer. `grpc::to_status` now bounds every echoed field and reason.
 #[tokio::test]
-#[ignore = "finds a bug in src/daemon/grpc.rs (unbounded echo of the aaguid in the status); un-ignore once fixed"]
 async fn long_junk_aaguid_is_refused_with_a_bounded_message() {
     let made = gen::make(Fmt::Packed, &Opts::default(), None);
     let env = MdsEnv::start("hostile-aaguid").await;

@@ -68,6 +68,18 @@ impl ApiError {
     }
 }
 
+/// The longest field name or reason (in characters) an INVALID_ARGUMENT status carries; longer
+/// ones are cut and say how long they were. gRPC statuses travel in HTTP/2 headers.
+const MAX_ECHO_CHARS: usize = 256;
+
+/// `s` itself when short, else its first `max` characters and its length.
+fn bounded(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        None => s.to_string(),
+        Some((cut, _)) => format!("{}… ({} bytes in all)", &s[..cut], s.len()),
+    }
+}
+
 /// The one mapping from [`ApiError`] to a gRPC status with google.rpc error details
 /// (ErrorInfo with a stable `reason`, BadRequest field violations).
 pub fn to_status(err: &ApiError) -> Status {
@@ -79,6 +91,10 @@ pub fn to_status(err: &ApiError) -> Status {
     };
     match err {
         ApiError::InvalidArgument { field, reason } => {
+            // Reasons may quote request values: bound what goes back into the (header-borne)
+            // status message and details, whatever the caller sent.
+            let field = bounded(field, MAX_ECHO_CHARS);
+            let reason = bounded(reason, MAX_ECHO_CHARS);
             details.add_bad_request_violation(field.clone(), reason.clone());
             info(&mut details, "INVALID_ARGUMENT", vec![("field", field.clone())]);
             Status::with_error_details(Code::InvalidArgument, format!("{field}: {reason}"), details)
@@ -1403,6 +1419,17 @@ mod tests {
 
     fn details(status: &Status) -> ErrorDetails {
         status.get_error_details()
+    }
+
+    #[test]
+    fn invalid_argument_echo_is_bounded() {
+        let junk = "\u{0}\u{ffff}".repeat(10_000);
+        let status = to_status(&ApiError::invalid("aaguid", format!("{junk:?} is not a UUID")));
+        assert_eq!(status.code(), Code::InvalidArgument);
+        assert!(status.message().len() < 2 * MAX_ECHO_CHARS * 4, "{}", status.message().len());
+        assert!(status.message().contains("bytes in all"));
+        let short = to_status(&ApiError::invalid("aaguid", "\"x\" is not a UUID"));
+        assert_eq!(short.message(), "aaguid: \"x\" is not a UUID");
     }
 
     #[test]

@@ -42,6 +42,7 @@ pub struct Metrics {
     latency: Family<Labels, Histogram>,
     danger: Family<Labels, Gauge>,
     policy_reloads: Family<Labels, Counter>,
+    snapshot_write_failures: Counter,
     chain_cache_hits: Counter,
     chain_cache_misses: Counter,
     chain_cache_entries: Gauge,
@@ -81,6 +82,7 @@ impl Metrics {
             }),
             danger: Family::default(),
             policy_reloads: Family::default(),
+            snapshot_write_failures: Counter::default(),
             chain_cache_hits: Counter::default(),
             chain_cache_misses: Counter::default(),
             chain_cache_entries: Gauge::default(),
@@ -173,6 +175,12 @@ impl Metrics {
                 m.policy_reloads.clone(),
             );
             r.register(
+                "snapshot_write_failures",
+                "Accepted BLOBs that could not be persisted to the state directory (served anyway; \
+                 a restart would fall back to the previous snapshot)",
+                m.snapshot_write_failures.clone(),
+            );
+            r.register(
                 "chain_cache_hits",
                 "Attestation chain validations answered from the cache",
                 m.chain_cache_hits.clone(),
@@ -251,6 +259,11 @@ impl Metrics {
     /// Records one `[policy]` reload attempt: `success`, `unchanged` or `error`.
     pub fn policy_reload(&self, outcome: &str) {
         self.policy_reloads.get_or_create(&vec![("outcome", outcome.to_string())]).inc();
+    }
+
+    /// Records one accepted BLOB whose snapshot could not be written (disk full, read-only).
+    pub fn snapshot_write_failed(&self) {
+        self.snapshot_write_failures.inc();
     }
 
     pub fn set_danger(&self, name: &'static str) {

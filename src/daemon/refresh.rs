@@ -321,9 +321,13 @@ impl Refresher {
             match persisted {
                 Ok(Ok(())) => {}
                 Ok(Err(e)) => {
+                    self.shared.metrics.snapshot_write_failed();
                     tracing::error!(error = %e, "could not persist the snapshot; serving the new BLOB anyway")
                 }
-                Err(e) => tracing::error!(error = %e, "snapshot writer failed"),
+                Err(e) => {
+                    self.shared.metrics.snapshot_write_failed();
+                    tracing::error!(error = %e, "snapshot writer failed")
+                }
             }
         }
         self.floor = Some(verified.no);

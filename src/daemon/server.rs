@@ -158,7 +158,19 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
             if config.tls.is_none() && !bound.ip().is_loopback() {
                 tracing::warn!(%bound, "gRPC listens beyond loopback without TLS");
             }
-            let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
+            // tonic does not apply its own nodelay setting to an incoming stream it is handed:
+            // without TCP_NODELAY every small response waits on Nagle + delayed ACK (~40 ms).
+            let incoming = tokio_stream::StreamExt::map(
+                tokio_stream::wrappers::TcpListenerStream::new(listener),
+                |accepted| {
+                    if let Ok(stream) = &accepted {
+                        if let Err(e) = stream.set_nodelay(true) {
+                            tracing::debug!(error = %e, "TCP_NODELAY could not be set");
+                        }
+                    }
+                    accepted
+                },
+            );
             let stop = stopped(shutdown_rx.clone());
             tasks.push(tokio::spawn(async move {
                 if let Err(e) = router.serve_with_incoming_shutdown(incoming, stop).await {
