@@ -12,9 +12,11 @@ Prints the response as JSON (proto field names) and exits 0 when the verdict is 
 """
 
 import argparse
+import atexit
 import base64
 import json
 import os
+import shutil
 import sys
 import tempfile
 
@@ -29,6 +31,7 @@ PROTO_ROOT = os.path.join(REPO, "proto")
 def load_stubs():
     """Generates mdsd/v1/mdsd_pb2*.py from proto/mdsd/v1/mdsd.proto into a temp dir."""
     out = tempfile.mkdtemp(prefix="mdsd-py-")
+    atexit.register(shutil.rmtree, out, ignore_errors=True)
     well_known = os.path.join(os.path.dirname(protoc.__file__), "_proto")
     rc = protoc.main([
         "grpc_tools.protoc",
