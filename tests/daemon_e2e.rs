@@ -759,6 +759,44 @@ async fn operator_attestation_anchor_without_metadata_entry() {
         "VerifyRegistration and ValidateAttestationChain disagree"
     );
     running.shutdown().await;
+
+    // The same chain, while the metadata lists the claimed AAGUID with a root of its own: the
+    // operator anchor must not vouch for the listed model (AAGUID spoofing through a platform
+    // root). Both RPCs refuse.
+    let mut listed = w3c_entry("FIDO_CERTIFIED_L1");
+    let other_root =
+        std::fs::read(format!("{TESTDATA}roots/tweag_webauthn__Apple_WebAuthn_Root_CA.crt"))
+            .unwrap();
+    listed["metadataStatement"]["attestationRootCertificates"] =
+        json!([STANDARD.encode(other_root)]);
+    env.serve_blob(5, env.blob(5, in_days(30), vec![listed]));
+    let mut raw = env.raw_config();
+    raw.attestation_roots =
+        vec![format!("{TESTDATA}roots/w3c_webauthn_test_vectors_attestation_ca.der").into()];
+    let running = start(raw.check().unwrap()).await.unwrap();
+    let (mut api, mut h) = client(&running).await;
+    wait_serving(&mut h).await;
+    // The snapshot (no 4) serves first; wait for the refresh to no 5.
+    let waited = std::time::Instant::now();
+    while running.shared.current().map(|c| c.blob.no) != Some(5) {
+        assert!(waited.elapsed() < Duration::from_secs(30), "{:?}", running.shared.status());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let chain = api
+        .validate_attestation_chain(ValidateAttestationChainRequest {
+            authenticator: Some(validate_attestation_chain_request::Authenticator::Aaguid(
+                vector(PACKED_ES256)["aaguid"].as_str().unwrap().into(),
+            )),
+            x5c: packed_x5c(&b64(&vector(PACKED_ES256)["attestationObject_b64url"])),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(chain.verdict, Verdict::Rejected as i32, "{:?}", chain.reasons);
+    assert!(!chain.trusted);
+    let r = api.verify_registration(registration(PACKED_ES256)).await.unwrap().into_inner();
+    assert!(!r.trusted, "{:?}", r.reasons);
+    running.shutdown().await;
 }
 
 /// Passkey profiles from the `[policy]` section: VerifyRegistration answers, beside the

@@ -687,9 +687,10 @@ fn validate_chain(
         )
     };
     let mut reasons: Vec<Reason> = Vec::new();
-    // Anchors: the entry's attestation roots, then the operator's extra anchors (as the core's
-    // trust step does; a chain to an extra anchor without an entry is trusted by that operator
-    // decision, with no status to apply).
+    // Anchors, as the core's trust step (attestation::trust) chooses them: with an entry, only
+    // its attestation roots (they are what binds the claimed model to the chain; an operator
+    // anchor vouches for a platform, not for an AAGUID); without one, the operator's extra
+    // anchors (trusted by that operator decision, with no status to apply).
     let mut anchors: Vec<TrustAnchor> = Vec::new();
     if let Some(entry) = entry {
         let label = format!(
@@ -704,7 +705,9 @@ fn validate_chain(
         );
     }
     let options = verifier.options();
-    anchors.extend(options.extra_anchors.iter().cloned());
+    if entry.is_none() {
+        anchors.extend(options.extra_anchors.iter().cloned());
+    }
     let mut response = ValidateAttestationChainResponse {
         authenticator: entry.map(|e| convert::summary(e, now, false)),
         trust_path: chain.iter().map(|c| c.sha256_hex()).collect(),
