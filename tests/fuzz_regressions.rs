@@ -82,3 +82,32 @@ fn crl_outer_signature_algorithm_with_wrong_tag_does_not_verify() {
         assert!(crl.verify_signed_by(ca.public_key()).is_err());
     }
 }
+
+/// Found by `proptest_parsers::changed_crl_byte_never_verifies` with a random seed in CI: the
+/// outer SEQUENCE tag of a CRL (byte 0, 0x30) XOR 0xe0 = 0xd0 still parsed and verified, because
+/// x509-parser does not check the unsigned wrapper's tag. Certificates had the same leniency.
+#[test]
+fn outer_sequence_with_wrong_tag_does_not_verify() {
+    use mdsd::x509::Crl;
+    let blob = std::fs::read(format!(
+        "{SHARED}/blobs/webauthn-framework__conformance_VALID__26448d4dacea.jwt"
+    ))
+    .unwrap();
+    let x5c = mdsd::mds::parse_header(&blob).unwrap().x5c.unwrap();
+    let ca = Cert::from_der(&x5c[1]).unwrap();
+    let mut der =
+        std::fs::read(format!("{SHARED}/blobs/vertx-web_FIDO2TCK__conformance_MDS3_MDSCA-1.crl"))
+            .unwrap();
+    assert_eq!(der[0], 0x30);
+    der[0] ^= 0xe0;
+    if let Ok(crl) = Crl::from_pem_or_der(&der) {
+        assert!(crl.verify_signed_by(ca.public_key()).is_err());
+    }
+    // The same for a certificate: the leaf of the conformance chain, re-tagged, does not verify.
+    let mut leaf = x5c[0].clone();
+    assert_eq!(leaf[0], 0x30);
+    leaf[0] ^= 0xe0;
+    if let Ok(cert) = Cert::from_der(&leaf) {
+        assert!(cert.verify_signed_by(ca.public_key()).is_err());
+    }
+}

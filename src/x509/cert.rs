@@ -292,7 +292,8 @@ impl Cert {
 }
 
 /// Whether the outer signatureAlgorithm of a signed structure (certificate or CRL) is the same
-/// DER as the `signature` field inside its tbs part (RFC 5280 §4.1.1.2, §5.1.1.2). The outer
+/// DER as the `signature` field inside its tbs part (RFC 5280 §4.1.1.2, §5.1.1.2), inside an
+/// outer SEQUENCE whose last member is a BIT STRING. The outer
 /// one is not signed, so a lenient parse of it (x509-parser accepts a wrong tag for its OID)
 /// must not be trusted on its own. The inner one is the first SEQUENCE of the tbs part (after
 /// the optional version and, for certificates, the serial number).
@@ -303,9 +304,20 @@ pub(crate) fn algorithms_agree(der: &[u8]) -> bool {
         Some((any, input.get(..input.len().checked_sub(rest.len())?)?, rest))
     }
     let raw = || -> Option<bool> {
+        // The unsigned wrapper must be what RFC 5280 says it is, byte for byte: a constructed
+        // universal SEQUENCE (0x30) around tbs, AlgorithmIdentifier and a BIT STRING (0x03).
+        // x509-parser tolerates other tags there, which would let one signed object be
+        // re-encoded in many accepted ways.
+        if der.first() != Some(&0x30) {
+            return Some(false);
+        }
         let (signed, _, _) = tlv(der)?;
         let (tbs, _, after_tbs) = tlv(signed.data)?;
-        let (_, outer, _) = tlv(after_tbs)?;
+        let (_, outer, after_alg) = tlv(after_tbs)?;
+        let (_, signature, _) = tlv(after_alg)?;
+        if signature.first() != Some(&0x03) {
+            return Some(false);
+        }
         let mut rest = tbs.data;
         for _ in 0..3 {
             let (any, bytes, next) = tlv(rest)?;
