@@ -1,8 +1,9 @@
-//! Fault injection against the refresh path of a running daemon (what tests/daemon_refresh.rs
-//! does not already cover): a connection reset mid-body, a body that never ends (slowloris), a
-//! 1 GB body (claimed, and streamed without a length), wrong content, a CRL listing the signing
-//! certificate while a store is served, the state directory full or read-only (a tiny tmpfs,
-//! when this process may mount one), and the process killed while it writes the snapshot.
+//! Fault injection against the refresh path of a running daemon (tests/daemon_refresh.rs drives
+//! the refresher alone): HTTP 500 and 429 with Retry-After, a connection reset mid-body, a body
+//! that never ends (slowloris), a 1 GB body (claimed, and streamed without a length), wrong
+//! content, a valid but older BLOB, the CRL server down (connection refused), a CRL listing the
+//! signing certificate while a store is served, the state directory full or read-only (a tiny
+//! tmpfs, when this process may mount one), and the process killed while it writes the snapshot.
 //! For each: the previous trust store keeps serving, health and metrics tell the truth, nothing
 //! unverified is served, and the state directory still loads.
 
@@ -48,6 +49,8 @@ enum Fault {
     ClaimedGigabyte,
     /// Chunked, no length: 1 GB of zeros in 64 KiB chunks as fast as the client reads them.
     ChunkedGigabyte,
+    /// A non-success status with extra headers and a short body.
+    Status { code: u16, headers: Vec<(&'static str, String)> },
 }
 
 #[derive(Clone)]
@@ -56,6 +59,8 @@ struct FaultServer {
     fault: Arc<Mutex<Fault>>,
     /// Body bytes written by the last answer before the client went away.
     sent: Arc<AtomicU64>,
+    /// When each request arrived (its headers read), oldest first.
+    requests: Arc<Mutex<Vec<Instant>>>,
 }
 
 impl FaultServer {
@@ -65,6 +70,7 @@ impl FaultServer {
             addr: listener.local_addr().unwrap(),
             fault: Arc::new(Mutex::new(fault)),
             sent: Arc::default(),
+            requests: Arc::default(),
         };
         let s = server.clone();
         tokio::spawn(async move {
@@ -80,9 +86,21 @@ impl FaultServer {
                             Ok(n) => buf.extend_from_slice(&chunk[..n]),
                         }
                     }
+                    s.requests.lock().unwrap().push(Instant::now());
                     let fault = s.fault.lock().unwrap().clone();
                     s.sent.store(0, Ordering::SeqCst);
                     match fault {
+                        Fault::Status { code, headers } => {
+                            let mut head = format!(
+                                "HTTP/1.1 {code} X\r\nContent-Length: 4\r\nConnection: close\r\n"
+                            );
+                            for (k, v) in headers {
+                                head.push_str(&format!("{k}: {v}\r\n"));
+                            }
+                            head.push_str("\r\noops");
+                            let _ = conn.write_all(head.as_bytes()).await;
+                            let _ = conn.shutdown().await;
+                        }
                         Fault::Body { content_type, body } => {
                             let head = format!("HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
                             let _ = conn.write_all(head.as_bytes()).await;
@@ -149,6 +167,10 @@ impl FaultServer {
 
     fn url(&self) -> String {
         format!("http://{}/blob.jwt", self.addr)
+    }
+
+    fn requests(&self) -> Vec<Instant> {
+        self.requests.lock().unwrap().clone()
     }
 }
 
@@ -363,6 +385,249 @@ async fn wait_for(running: &Running, no: u64) {
         assert!(started.elapsed() < Duration::from_secs(30), "{:?}", running.shared.status());
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+/// A metric's value: the first sample line starting with `prefix` (name and labels).
+fn metric(running: &Running, prefix: &str) -> f64 {
+    let metrics = running.shared.metrics.render(&running.shared, now());
+    let line = metrics
+        .lines()
+        .find(|l| l.starts_with(prefix))
+        .unwrap_or_else(|| panic!("{prefix} missing in {metrics}"));
+    line.rsplit(' ').next().unwrap().parse().unwrap()
+}
+
+/// Starts the daemon on `raw` and waits until it serves BLOB `no`; returns it with a gRPC
+/// channel to it.
+async fn start_serving(raw: mdsd::daemon::config::RawConfig, no: u64) -> (Running, Channel) {
+    let running = start(raw.check().unwrap()).await.unwrap();
+    let channel = Channel::from_shared(format!("http://{}", running.grpc_addr.unwrap()))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    wait_for(&running, no).await;
+    (running, channel)
+}
+
+/// HTTP 500, then 429 with Retry-After: the previous store keeps serving, the failures are
+/// counted under the fetch step, the next refresh is scheduled no sooner than the Retry-After,
+/// and an operator trigger does not make mdsd ask again before it has passed (RFC 9110
+/// §10.2.3; the MDS answers 429 to clients that poll too often).
+#[tokio::test]
+async fn server_errors_and_retry_after_keep_the_previous_store_serving() {
+    let env = MdsEnv::start("faults-status").await;
+    let server = FaultServer::start(Fault::Body {
+        content_type: "application/jwt",
+        body: env.blob(10, in_days(30), entries()),
+    })
+    .await;
+    let mut raw = env.raw_config();
+    raw.mds_url = Some(server.url());
+    raw.refresh_interval = Some("1h".into());
+    let (running, channel) = start_serving(raw, 10).await;
+    let state = env.state_dir();
+    still_serving(&running, &channel, &state, 10, 0).await;
+
+    server.set(Fault::Status { code: 500, headers: vec![] });
+    let err = failed_refresh(&running).await;
+    assert!(err.contains("HTTP 500"), "{err}");
+    still_serving(&running, &channel, &state, 10, 1).await;
+
+    let retry_after = Duration::from_secs(5);
+    server.set(Fault::Status {
+        code: 429,
+        headers: vec![("Retry-After", retry_after.as_secs().to_string())],
+    });
+    let err = failed_refresh(&running).await;
+    assert!(err.contains("HTTP 429"), "{err}");
+    let refused = *server.requests().last().unwrap();
+    still_serving(&running, &channel, &state, 10, 2).await;
+    assert_eq!(metric(&running, "mdsd_refreshes_total{result=\"failed\",step=\"fetch\"}"), 2.0);
+    // The schedule says so too (the back-off, 2 min here, is longer than the Retry-After).
+    let next = metric(&running, "mdsd_refresh_next_timestamp_seconds");
+    let unix_now = now().unix_timestamp() as f64;
+    assert!(next >= unix_now + retry_after.as_secs_f64() - 1.0, "next {next}, now {unix_now}");
+
+    // The MDS is back with a newer BLOB; an operator asks for a refresh at once. mdsd waits
+    // for the Retry-After, then takes it.
+    server.set(Fault::Body {
+        content_type: "application/jwt",
+        body: env.blob(11, in_days(30), entries()),
+    });
+    let asked = server.requests().len();
+    running.shared.trigger_refresh();
+    wait_for(&running, 11).await;
+    let requests = server.requests();
+    let retried = requests[asked];
+    assert!(
+        retried - refused >= retry_after,
+        "asked again {:?} after the 429 (Retry-After {retry_after:?})",
+        retried - refused
+    );
+    assert_eq!(requests.len(), asked + 1, "{requests:?}");
+    still_serving(&running, &channel, &state, 11, 0).await;
+    running.shutdown().await;
+}
+
+/// A CRL distribution point that can be taken down (its listener closed: connection refused,
+/// not a 404) and brought back on the same port. 200 with the body set for a path, else 404.
+struct CrlPoint {
+    addr: std::net::SocketAddr,
+    crls: Arc<Mutex<std::collections::HashMap<String, Vec<u8>>>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl CrlPoint {
+    async fn start() -> CrlPoint {
+        let mut point =
+            CrlPoint { addr: "127.0.0.1:0".parse().unwrap(), crls: Arc::default(), task: None };
+        point.up().await;
+        point
+    }
+
+    /// Listens again (on the port of the first start).
+    async fn up(&mut self) {
+        let listener = TcpListener::bind(self.addr).await.unwrap();
+        self.addr = listener.local_addr().unwrap();
+        let crls = self.crls.clone();
+        self.task = Some(tokio::spawn(async move {
+            loop {
+                let Ok((mut conn, _)) = listener.accept().await else { return };
+                let crls = crls.clone();
+                tokio::spawn(async move {
+                    let mut buf = Vec::new();
+                    let mut chunk = [0u8; 4096];
+                    while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                        match conn.read(&mut chunk).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                        }
+                    }
+                    let text = String::from_utf8_lossy(&buf).to_string();
+                    let path = text.split(' ').nth(1).unwrap_or("/").to_string();
+                    let body = crls.lock().unwrap().get(&path).cloned();
+                    let (status, body) = match body {
+                        Some(body) => ("200 OK", body),
+                        None => ("404 Not Found", Vec::new()),
+                    };
+                    let head = format!(
+                        "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                        body.len()
+                    );
+                    let _ = conn.write_all(head.as_bytes()).await;
+                    let _ = conn.write_all(&body).await;
+                    let _ = conn.shutdown().await;
+                });
+            }
+        }));
+    }
+
+    /// Closes the listener: connections are refused from now on.
+    async fn down(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+            let _ = task.await;
+        }
+        let refused = std::net::TcpStream::connect(self.addr).unwrap_err();
+        assert_eq!(refused.kind(), std::io::ErrorKind::ConnectionRefused, "{refused}");
+    }
+
+    fn set(&self, path: &str, der: Vec<u8>) {
+        self.crls.lock().unwrap().insert(path.to_string(), der);
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+}
+
+/// The CRL server down (connection refused): while the cached CRLs are current, a newer BLOB
+/// still verifies with them; once the CA's cached CRL has expired, a newer BLOB is refused
+/// (its signer's revocation status cannot be learnt), the previous store keeps serving, health
+/// stays SERVING, and the metrics count the failed CRL download and the revocation failure.
+/// With the server back the newer BLOB goes in.
+#[tokio::test]
+async fn crl_server_down_keeps_the_previous_store_serving() {
+    use support::pki::{self, Spec};
+    let mut crl = CrlPoint::start().await;
+    let root = pki::root("mdsd test MDS root");
+    let ca = pki::issue(
+        Spec::ca("mdsd test MDS CA").crl_url(&crl.url(mds_env::ROOT_CRL_PATH)),
+        Some(&root),
+    );
+    let signer = pki::issue(
+        Spec::leaf("mds.test.example").crl_url(&crl.url(mds_env::CA_CRL_PATH)),
+        Some(&ca),
+    );
+    let dir = std::env::temp_dir().join(format!("mdsd-faults-crl-down-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("root.pem"), root.cert.pem()).unwrap();
+    let env = MdsEnv { server: http::MockServer::start().await, root, ca, signer, dir };
+    // The root's CRL is current for a week, the CA's for 20 s only (a CRL is cached until its
+    // nextUpdate, so the outage becomes visible once it expired).
+    let start_at = now();
+    let ca_crl_expiry = start_at + time::Duration::seconds(20);
+    let yesterday = start_at - time::Duration::days(1);
+    let week = start_at + time::Duration::days(7);
+    crl.set(mds_env::ROOT_CRL_PATH, pki::crl(&env.root, &[], yesterday, week));
+    crl.set(mds_env::CA_CRL_PATH, pki::crl(&env.ca, &[], yesterday, ca_crl_expiry));
+
+    let server = FaultServer::start(Fault::Body {
+        content_type: "application/jwt",
+        body: env.blob(10, in_days(30), entries()),
+    })
+    .await;
+    let mut raw = env.raw_config();
+    raw.mds_url = Some(server.url());
+    raw.refresh_interval = Some("1h".into());
+    let (running, channel) = start_serving(raw, 10).await;
+    let state = env.state_dir();
+    still_serving(&running, &channel, &state, 10, 0).await;
+    assert_eq!(metric(&running, "mdsd_crl_fetches_total{source=\"download\"}"), 2.0);
+
+    crl.down().await;
+
+    // Down, but both cached CRLs are current: BLOB 11 verifies with them, nothing is fetched.
+    server.set(Fault::Body {
+        content_type: "application/jwt",
+        body: env.blob(11, in_days(30), entries()),
+    });
+    running.shared.trigger_refresh();
+    wait_for(&running, 11).await;
+    assert!(now() < ca_crl_expiry, "too slow: the CA's CRL expired before the cache was used");
+    still_serving(&running, &channel, &state, 11, 0).await;
+    assert_eq!(metric(&running, "mdsd_crl_fetches_total{source=\"cache\"}"), 2.0);
+    assert_eq!(metric(&running, "mdsd_crl_fetches_total{source=\"error\"}"), 0.0);
+
+    // Down, and the CA's cached CRL has expired: BLOB 12 is refused; 11 keeps serving.
+    let wait = ca_crl_expiry - now() + time::Duration::seconds(1);
+    if wait.is_positive() {
+        tokio::time::sleep(Duration::try_from(wait).unwrap()).await;
+    }
+    server.set(Fault::Body {
+        content_type: "application/jwt",
+        body: env.blob(12, in_days(30), entries()),
+    });
+    let err = failed_refresh(&running).await;
+    assert!(err.contains("revocation"), "{err}");
+    still_serving(&running, &channel, &state, 11, 1).await;
+    assert_eq!(metric(&running, "mdsd_crl_fetches_total{source=\"error\"}"), 1.0);
+    // The root's CRL still came from the cache.
+    assert_eq!(metric(&running, "mdsd_crl_fetches_total{source=\"cache\"}"), 3.0);
+    let failed = "mdsd_refreshes_total{result=\"failed\",step=\"verify:revocation\"}";
+    assert_eq!(metric(&running, failed), 1.0);
+    assert_ne!(running.shared.current().unwrap().blob.no, 12);
+
+    // Back up (same port) with a current CRL: BLOB 12 goes in, the failure count resets.
+    let later = now() + time::Duration::days(7);
+    crl.set(mds_env::CA_CRL_PATH, pki::crl(&env.ca, &[], yesterday, later));
+    crl.up().await;
+    running.shared.trigger_refresh();
+    wait_for(&running, 12).await;
+    still_serving(&running, &channel, &state, 12, 0).await;
+    running.shutdown().await;
 }
 
 /// A tmpfs mounted at a path, unmounted on drop. `None` when mounting is not permitted.
