@@ -13,11 +13,12 @@
 //! - `compound`: at least two sub-statements, none compound, all must verify; trust is judged on
 //!   the first sub-statement with a certificate chain (see the `compound` module).
 //! - Trust: see the `trust` module: MDS entry by AAGUID, else by the FIDO key identifier of the
-//!   chain (fido-u2f); anchors are the entry's roots plus operator extra anchors; a chain that
-//!   only an extra anchor vouches for (no entry) is trusted by that operator decision.
+//!   chain (fido-u2f); anchors are the entry's roots, or the operator's extra anchors when there
+//!   is no entry (a chain only they vouch for is trusted by that operator decision).
 //! - Credential keys mdsd cannot verify with (Ed448, ML-DSA) still parse: only signatures made
 //!   with them fail, with UNSUPPORTED_ALGORITHM.
-//! - Chain validation results are cached per (chain, anchor set), re-checked against `now`.
+//! - Chain validation outcomes, trusted or not, are cached per (chain, anchor set), re-checked
+//!   against `now`.
 
 mod auth_data;
 mod cache;
@@ -48,6 +49,7 @@ pub use client_data::{parse_client_data, CollectedClientData, Expectations};
 pub use common::{MAX_X5C, OID_FIDO_AAGUID};
 pub use cose::{alg_name, digest_for_alg, scheme_for_alg, CoseKey};
 pub use reason::{Reason, ReasonCode};
+pub use trust::{EntryKey, TrustOutcome};
 
 use crate::trust_store::{AuthenticatorStatus, StatusPolicy, TrustStore};
 use crate::x509::{Cert, PathBudget, TrustAnchor};
@@ -375,42 +377,74 @@ impl Verifier {
         store: Option<&TrustStore>,
         now: OffsetDateTime,
     ) -> AttestationResult {
+        match self.verify(input, store, now, trust::OnMiss::Build) {
+            Ok(result) => result,
+            // Not reachable: `OnMiss::Build` never defers. Judged as the trust step failing.
+            Err(trust::Deferred) => AttestationResult::empty().fail(Reason::new(
+                ReasonCode::UntrustedChain,
+                "attestation chain: not validated (internal: path building was deferred)",
+            )),
+        }
+    }
+
+    /// [`Verifier::verify_registration`] when its cost is bounded: at most decoding the
+    /// (size- and depth-limited) attestationObject, parsing its certificates and one statement
+    /// signature, with the chain outcome (trusted or not) answered by the chain cache. `None`
+    /// when more would be needed (a path to build, or a `compound` statement with several
+    /// signatures): the caller then runs [`Verifier::verify_registration`] where slow work is
+    /// allowed. Same result as `verify_registration` whenever it is `Some`.
+    pub fn verify_registration_cached(
+        &self,
+        input: &RegistrationInput<'_>,
+        store: Option<&TrustStore>,
+        now: OffsetDateTime,
+    ) -> Option<AttestationResult> {
+        self.verify(input, store, now, trust::OnMiss::Defer).ok()
+    }
+
+    fn verify(
+        &self,
+        input: &RegistrationInput<'_>,
+        store: Option<&TrustStore>,
+        now: OffsetDateTime,
+        on_miss: trust::OnMiss,
+    ) -> Result<AttestationResult, trust::Deferred> {
         let mut result = AttestationResult::empty();
         result.metadata_no = store.map(|s| s.no());
         let limits = self.options.limits;
 
         // WebAuthn L3 §7.1 step 12 / §6.5.4: decode the attestationObject, bounded.
         if input.attestation_object.len() > limits.max_attestation_object {
-            return result.fail(Reason::new(
+            return Ok(result.fail(Reason::new(
                 ReasonCode::LimitExceeded,
                 format!(
                     "attestationObject is {} bytes, more than {}",
                     input.attestation_object.len(),
                     limits.max_attestation_object
                 ),
-            ));
+            )));
         }
         if input.client_data_json.len() > client_data::MAX_CLIENT_DATA_LEN {
-            return result.fail(Reason::new(
+            return Ok(result.fail(Reason::new(
                 ReasonCode::LimitExceeded,
                 format!(
                     "clientDataJSON is {} bytes, more than {}",
                     input.client_data_json.len(),
                     client_data::MAX_CLIENT_DATA_LEN
                 ),
-            ));
+            )));
         }
         let object = match parse_attestation_object(input.attestation_object, limits.max_cbor_depth)
         {
             Ok(o) => o,
-            Err(r) => return result.fail(r),
+            Err(r) => return Ok(result.fail(r)),
         };
         result.fmt = Some(object.fmt.clone());
         result.format = Format::from_name(&object.fmt);
 
         let auth_data = match AuthenticatorData::parse(&object.auth_data) {
             Ok(a) => a,
-            Err(r) => return result.fail(r),
+            Err(r) => return Ok(result.fail(r)),
         };
         result.flags = Some(auth_data.flags);
         result.sign_count = Some(auth_data.sign_count);
@@ -422,10 +456,10 @@ impl Verifier {
         let credential =
             match &auth_data.attested_credential {
                 Some(c) => c,
-                None => return result.fail(Reason::new(
+                None => return Ok(result.fail(Reason::new(
                     ReasonCode::MalformedAuthenticatorData,
                     "registration authenticatorData has no attested credential data (AT not set)",
-                )),
+                ))),
             };
         result.aaguid = Some(credential.aaguid);
         result.credential_id = Some(credential.credential_id.clone());
@@ -447,10 +481,10 @@ impl Verifier {
         let format = match result.format {
             Some(f) => f,
             None => {
-                return result.fail(Reason::new(
+                return Ok(result.fail(Reason::new(
                     ReasonCode::UnsupportedFormat,
                     format!("attestation format {:?} is not supported", object.fmt),
-                ))
+                )))
             }
         };
         let statement_input = StatementInput {
@@ -461,9 +495,13 @@ impl Verifier {
             now,
             options: &self.options.statement,
         };
+        // Up to MAX_SUB_STATEMENTS signatures: not the bounded case of `verify_registration_cached`.
+        if on_miss == trust::OnMiss::Defer && format == Format::Compound {
+            return Err(trust::Deferred);
+        }
         let outcome = match verify_statement(format, &statement_input) {
             Ok(o) => o,
-            Err(r) => return result.fail(r),
+            Err(r) => return Ok(result.fail(r)),
         };
         result.attestation_type = Some(outcome.attestation_type);
         result.trust_path = outcome.trust_path.iter().map(|c| c.sha256_hex()).collect();
@@ -477,8 +515,9 @@ impl Verifier {
             budget: self.options.path_budget,
             cache: &self.cache,
             now,
+            on_miss,
         };
-        let judged = trust::evaluate(&outcome, &credential.aaguid, &ctx);
+        let judged = trust::evaluate(&outcome, &credential.aaguid, &ctx)?;
         if let Some(path) = &judged.path {
             result.trust_path = path.chain.iter().map(|c| c.sha256_hex()).collect();
             result.anchor =
@@ -516,7 +555,7 @@ impl Verifier {
         }
         result.trusted = result.statement_valid && judged.trusted;
         result.reasons.extend(judged.reasons);
-        result
+        Ok(result)
     }
 }
 

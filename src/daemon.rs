@@ -1,5 +1,6 @@
 //! The daemon shell: configuration, fetching, the refresh loop, the on-disk snapshot, the gRPC
 //! service and the admin endpoint. Every side effect lives here; the verification core stays pure.
+#![deny(clippy::await_holding_lock, clippy::await_holding_refcell_ref)]
 
 pub mod admin;
 pub mod config;

@@ -1,9 +1,19 @@
-//! A bounded, thread-safe cache of validated attestation chains.
+//! A bounded, thread-safe cache of attestation chain validation outcomes, trusted and not.
 //!
 //! Key: the SHA-256 of every certificate offered (leaf first) and a digest of the anchor set
-//! (which changes with the trust store). Value: the validated path and the time window in which
-//! every certificate on it is valid. A hit is used only when `now` lies inside that window, so
-//! the cache never extends a certificate's validity; outside it the path is built again.
+//! (certificates and labels; it changes with the trust store whenever an entry's roots do).
+//! Value: what [`crate::x509::build_path`] returned, the validated path or the error, with the
+//! validity state (not yet valid / valid / expired) of every offered certificate at the time it
+//! was computed. A cached outcome is used only when every offered certificate is in the same
+//! state at `now`: `build_path` depends on `now` only through those states (the anchor's own
+//! validity is not checked, RFC 5280 §6.1.1 (d)), so it would return the same outcome. The
+//! cache therefore never extends a certificate's validity, and a cached failure can never
+//! become a success (nor the reverse): a change of state is a miss and the path is built again.
+//! The two `now` fields a failure carries (`Expired`, `NotYetValid`) are set to the caller's
+//! `now` on a hit.
+//!
+//! Trusted and untrusted outcomes are kept in two maps of the same capacity, each cleared when
+//! full, so that a flood of distinct untrusted chains cannot evict the trusted ones.
 //!
 //! Beside it, [`CERTS`]: the parsed x5c certificates, keyed by the SHA-256 of their DER, so that a
 //! chain seen before costs no re-parse (parsing is a pure function of the bytes; no time enters).
@@ -15,9 +25,9 @@ use std::sync::{Arc, LazyLock, Mutex, RwLock};
 use time::OffsetDateTime;
 
 use crate::crypto::sha256;
-use crate::x509::{Cert, CertError, VerifiedPath};
+use crate::x509::{Cert, CertError, PathError, VerifiedPath};
 
-/// Default number of cached chains; the map is cleared when it is full.
+/// Default number of cached chains, trusted and untrusted each; a map is cleared when full.
 pub const DEFAULT_CAPACITY: usize = 1024;
 
 /// Cache key: the chain's certificate fingerprints and the anchor-set digest.
@@ -27,11 +37,35 @@ pub(crate) struct ChainKey {
     pub anchors: [u8; 32],
 }
 
+/// Where `now` lies in one certificate's validity period (RFC 5280 §6.1.3 (a)(2)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Validity {
+    NotYetValid,
+    Valid,
+    Expired,
+}
+
+/// The validity state of each offered certificate, leaf first.
+fn states(certs: &[Arc<Cert>], now: OffsetDateTime) -> Vec<Validity> {
+    certs
+        .iter()
+        .map(|c| {
+            if now < c.not_before() {
+                Validity::NotYetValid
+            } else if now > c.not_after() {
+                Validity::Expired
+            } else {
+                Validity::Valid
+            }
+        })
+        .collect()
+}
+
+/// A path-building outcome and the states it was computed under.
 #[derive(Debug, Clone)]
-struct Cached {
-    path: VerifiedPath,
-    not_before: OffsetDateTime,
-    not_after: OffsetDateTime,
+struct Cached<T> {
+    value: T,
+    states: Vec<Validity>,
 }
 
 /// Counters for observability and tests.
@@ -39,14 +73,21 @@ struct Cached {
 pub struct CacheStats {
     pub hits: u64,
     pub misses: u64,
+    /// Outcomes held, trusted and untrusted.
     pub entries: usize,
+}
+
+#[derive(Debug, Default)]
+struct Maps {
+    valid: HashMap<ChainKey, Cached<VerifiedPath>>,
+    invalid: HashMap<ChainKey, Cached<PathError>>,
 }
 
 /// The chain cache shared by all verifications of one [`super::Verifier`].
 #[derive(Debug)]
 pub struct ChainCache {
     capacity: usize,
-    map: Mutex<HashMap<ChainKey, Cached>>,
+    maps: Mutex<Maps>,
     hits: AtomicU64,
     misses: AtomicU64,
 }
@@ -55,7 +96,7 @@ impl ChainCache {
     pub fn new(capacity: usize) -> ChainCache {
         ChainCache {
             capacity,
-            map: Mutex::new(HashMap::new()),
+            maps: Mutex::new(Maps::default()),
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
         }
@@ -65,14 +106,29 @@ impl ChainCache {
         CacheStats {
             hits: self.hits.load(Ordering::Relaxed),
             misses: self.misses.load(Ordering::Relaxed),
-            entries: self.map.lock().map(|m| m.len()).unwrap_or(0),
+            entries: self.maps.lock().map(|m| m.valid.len() + m.invalid.len()).unwrap_or(0),
         }
     }
 
-    /// A cached path valid at `now`, counting a hit; `None` (a miss) otherwise.
-    pub(crate) fn get(&self, key: &ChainKey, now: OffsetDateTime) -> Option<VerifiedPath> {
-        let found = self.map.lock().ok().and_then(|m| {
-            m.get(key).filter(|c| c.not_before <= now && now <= c.not_after).map(|c| c.path.clone())
+    /// The outcome cached for `key` when every certificate of `offered` (leaf first, the
+    /// certificates `key.chain` fingerprints) is in the same validity state at `now` as when it
+    /// was computed, counting a hit; `None` (a miss) otherwise.
+    pub(crate) fn get(
+        &self,
+        key: &ChainKey,
+        offered: &[Arc<Cert>],
+        now: OffsetDateTime,
+    ) -> Option<Result<VerifiedPath, PathError>> {
+        let found = self.maps.lock().ok().and_then(|m| {
+            let (valid, invalid) = (m.valid.get(key), m.invalid.get(key));
+            if valid.is_none() && invalid.is_none() {
+                return None;
+            }
+            let now_states = states(offered, now);
+            if let Some(c) = valid.filter(|c| c.states == now_states) {
+                return Some(Ok(c.value.clone()));
+            }
+            invalid.filter(|c| c.states == now_states).map(|c| Err(at(c.value.clone(), now)))
         });
         match found {
             Some(_) => self.hits.fetch_add(1, Ordering::Relaxed),
@@ -81,21 +137,38 @@ impl ChainCache {
         found
     }
 
-    /// Stores a validated path with the intersection of its certificates' validity windows.
-    pub(crate) fn insert(&self, key: ChainKey, path: &VerifiedPath) {
+    /// Stores what `build_path` returned for `key` at `now` (`offered` as for [`Self::get`]),
+    /// replacing an outcome of other validity states.
+    pub(crate) fn insert(
+        &self,
+        key: ChainKey,
+        offered: &[Arc<Cert>],
+        now: OffsetDateTime,
+        outcome: &Result<VerifiedPath, PathError>,
+    ) {
         if self.capacity == 0 {
             return;
         }
-        let not_before = path.chain.iter().map(|c| c.not_before()).max();
-        let not_after = path.chain.iter().map(|c| c.not_after()).min();
-        let (Some(not_before), Some(not_after)) = (not_before, not_after) else {
+        let states = states(offered, now);
+        let Ok(mut maps) = self.maps.lock() else {
             return;
         };
-        if let Ok(mut map) = self.map.lock() {
-            if map.len() >= self.capacity {
-                map.clear();
+        let capacity = self.capacity;
+        match outcome {
+            Ok(path) => {
+                maps.invalid.remove(&key);
+                if maps.valid.len() >= capacity {
+                    maps.valid.clear();
+                }
+                maps.valid.insert(key, Cached { value: path.clone(), states });
             }
-            map.insert(key, Cached { path: path.clone(), not_before, not_after });
+            Err(error) => {
+                maps.valid.remove(&key);
+                if maps.invalid.len() >= capacity {
+                    maps.invalid.clear();
+                }
+                maps.invalid.insert(key, Cached { value: error.clone(), states });
+            }
         }
     }
 }
@@ -103,6 +176,20 @@ impl ChainCache {
 impl Default for ChainCache {
     fn default() -> Self {
         ChainCache::new(DEFAULT_CAPACITY)
+    }
+}
+
+/// A cached failure as `build_path` would report it at `now` (the only fields that name the
+/// time of the check).
+fn at(error: PathError, now: OffsetDateTime) -> PathError {
+    match error {
+        PathError::Expired { subject, serial, not_before, not_after, now: _ } => {
+            PathError::Expired { subject, serial, not_before, not_after, now }
+        }
+        PathError::NotYetValid { subject, serial, not_before, now: _ } => {
+            PathError::NotYetValid { subject, serial, not_before, now }
+        }
+        other => other,
     }
 }
 

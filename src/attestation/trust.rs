@@ -14,7 +14,13 @@
 //! - Without an entry, a chain that validates to an operator-configured extra anchor (Apple,
 //!   Google, TPM vendor roots) is trusted by that operator decision, with no status to apply and
 //!   no authenticator identified; otherwise METADATA_NOT_FOUND.
+//! - The same rules judge a caller-supplied chain ([`Verifier::validate_chain`], the
+//!   ValidateAttestationChain RPC): one implementation for both.
+//! - Path outcomes, trusted or not, are cached (see the `cache` module); with [`OnMiss::Defer`]
+//!   a cache miss stops before building the path, so that the daemon can verify the common,
+//!   cached case inline and send only the costly builds to its bounded blocking pool.
 
+use std::fmt;
 use std::sync::Arc;
 
 use time::OffsetDateTime;
@@ -27,18 +33,128 @@ use crate::x509::{
 
 use super::cache::{ChainCache, ChainKey};
 use super::reason::{Reason, ReasonCode};
-use super::{AttestationType, StatementOutcome};
+use super::{AttestationType, StatementOutcome, Verifier};
 
-/// What the trust step found.
+/// What the trust step found for a chain: the verdict, the entry it was judged for, the
+/// validated path and its anchor, the entry's status verdict, and every reason trust was not
+/// granted.
 #[derive(Debug, Clone)]
-pub(crate) struct TrustOutcome {
+pub struct TrustOutcome {
+    /// The chain validates to an anchor of the right kind at `now`, and the entry's status (when
+    /// there is an entry) is acceptable: `reasons` is empty.
     pub trusted: bool,
+    /// The metadata entry the chain was judged for (found by the key, not verified by it).
     pub entry: Option<Arc<Entry>>,
+    /// The entry's status reports judged against the validated chain.
     pub verdict: Option<StatusVerdict>,
+    /// The validated path (leaf first, anchor apart).
     pub path: Option<VerifiedPath>,
+    /// The label of the anchor that ended the path.
     pub anchor_label: Option<String>,
     pub reasons: Vec<Reason>,
 }
+
+/// How a caller names the metadata entry a chain is judged for (ValidateAttestationChain).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryKey<'a> {
+    Aaguid(&'a Uuid),
+    /// Lowercase hex of the attestation certificate's subject key identifier (U2F).
+    KeyIdentifier(&'a str),
+    /// FIDO UAF authenticator attestation ID.
+    Aaid(&'a str),
+}
+
+impl EntryKey<'_> {
+    /// The entry `store` holds for this key.
+    pub fn lookup<'s>(&self, store: &'s TrustStore) -> Option<&'s Arc<Entry>> {
+        match self {
+            EntryKey::Aaguid(u) => store.by_aaguid(u),
+            EntryKey::KeyIdentifier(k) => store.by_key_identifier(k),
+            EntryKey::Aaid(a) => store.by_aaid(a),
+        }
+    }
+}
+
+impl fmt::Display for EntryKey<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EntryKey::Aaguid(u) => write!(f, "AAGUID {u}"),
+            EntryKey::KeyIdentifier(k) => write!(f, "key identifier {k}"),
+            EntryKey::Aaid(a) => write!(f, "AAID {a}"),
+        }
+    }
+}
+
+impl Verifier {
+    /// The trust step of attestation verification (WebAuthn L3 §7.1 step 22, MDS3 §3.2 step 8)
+    /// on a caller-supplied chain (x5c order: leaf first, then an unordered bag), judged for the
+    /// entry `key` names in `store` at `now`, with the same rules, anchors and chain cache as
+    /// [`Verifier::verify_registration`]: a listed entry's chain must end at that entry's own
+    /// attestation roots; the operator's extra anchors count only when there is no entry.
+    pub fn validate_chain(
+        &self,
+        key: EntryKey<'_>,
+        chain: &[Arc<Cert>],
+        store: &TrustStore,
+        now: OffsetDateTime,
+    ) -> TrustOutcome {
+        match self.validate_chain_with(key, chain, store, now, OnMiss::Build) {
+            Ok(outcome) => outcome,
+            // Not reachable: `OnMiss::Build` never defers. Judged as the chain step failing.
+            Err(Deferred) => untrusted(Reason::new(
+                ReasonCode::UntrustedChain,
+                "attestation chain: not validated (internal: path building was deferred)",
+            )),
+        }
+    }
+
+    /// [`Verifier::validate_chain`] when the chain cache holds the outcome for this chain and
+    /// anchor set at `now`; `None` when a path would have to be built (the costly part, up to
+    /// `PathBudget::max_signature_checks` signatures): the caller can then run
+    /// [`Verifier::validate_chain`] where slow work is allowed.
+    pub fn validate_chain_cached(
+        &self,
+        key: EntryKey<'_>,
+        chain: &[Arc<Cert>],
+        store: &TrustStore,
+        now: OffsetDateTime,
+    ) -> Option<TrustOutcome> {
+        self.validate_chain_with(key, chain, store, now, OnMiss::Defer).ok()
+    }
+
+    fn validate_chain_with(
+        &self,
+        key: EntryKey<'_>,
+        chain: &[Arc<Cert>],
+        store: &TrustStore,
+        now: OffsetDateTime,
+        on_miss: OnMiss,
+    ) -> Result<TrustOutcome, Deferred> {
+        let ctx = TrustContext {
+            store: Some(store),
+            extra_anchors: &self.options.extra_anchors,
+            policy: &self.options.status_policy,
+            budget: self.options.path_budget,
+            cache: &self.cache,
+            now,
+            on_miss,
+        };
+        judge(key.lookup(store).cloned(), chain, &ctx, &|| key.to_string())
+    }
+}
+
+/// What to do when the chain cache has no outcome for a chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OnMiss {
+    /// Build and validate the path (bounded by the path budget).
+    Build,
+    /// Stop and report [`Deferred`].
+    Defer,
+}
+
+/// A path would have to be built and the caller asked for [`OnMiss::Defer`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Deferred;
 
 /// Inputs that do not change per attestation.
 pub(crate) struct TrustContext<'a> {
@@ -48,6 +164,7 @@ pub(crate) struct TrustContext<'a> {
     pub budget: PathBudget,
     pub cache: &'a ChainCache,
     pub now: OffsetDateTime,
+    pub on_miss: OnMiss,
 }
 
 /// Finds the metadata entry: by AAGUID (non-nil), else by key identifier of the chain.
@@ -68,8 +185,47 @@ pub(crate) fn evaluate(
     outcome: &StatementOutcome,
     aaguid: &Uuid,
     ctx: &TrustContext<'_>,
-) -> TrustOutcome {
+) -> Result<TrustOutcome, Deferred> {
     let entry = find_entry(ctx.store, aaguid, &outcome.trust_path);
+    // WebAuthn L3 §7.1 step 23: self / none carry no trust of their own.
+    if matches!(outcome.attestation_type, AttestationType::None | AttestationType::SelfAttestation)
+        || outcome.trust_path.is_empty()
+    {
+        let mut result = untrusted(Reason::new(
+            ReasonCode::NoAttestationTrust,
+            format!(
+                "{} attestation carries no trust path; the authenticator is unverified",
+                outcome.attestation_type.as_str()
+            ),
+        ));
+        result.entry = entry;
+        return Ok(result);
+    }
+    judge(entry, &outcome.trust_path, ctx, &|| {
+        format!("AAGUID {aaguid} or the chain's key identifiers")
+    })
+}
+
+/// An untrusted outcome with one reason and nothing else found.
+fn untrusted(reason: Reason) -> TrustOutcome {
+    TrustOutcome {
+        trusted: false,
+        entry: None,
+        verdict: None,
+        path: None,
+        anchor_label: None,
+        reasons: vec![reason],
+    }
+}
+
+/// The chain (leaf first) judged for `entry` (None: no entry was found for `sought`, which
+/// names how it was looked for): the anchors, the path at `ctx.now` (cached), the status.
+fn judge(
+    entry: Option<Arc<Entry>>,
+    chain: &[Arc<Cert>],
+    ctx: &TrustContext<'_>,
+    sought: &dyn Fn() -> String,
+) -> Result<TrustOutcome, Deferred> {
     let mut result = TrustOutcome {
         trusted: false,
         entry: entry.clone(),
@@ -78,22 +234,16 @@ pub(crate) fn evaluate(
         anchor_label: None,
         reasons: Vec::new(),
     };
-    // WebAuthn L3 §7.1 step 23: self / none carry no trust of their own.
-    if matches!(outcome.attestation_type, AttestationType::None | AttestationType::SelfAttestation)
-        || outcome.trust_path.is_empty()
-    {
+    let Some((leaf, rest)) = chain.split_first() else {
         result.reasons.push(Reason::new(
-            ReasonCode::NoAttestationTrust,
-            format!(
-                "{} attestation carries no trust path; the authenticator is unverified",
-                outcome.attestation_type.as_str()
-            ),
+            ReasonCode::UntrustedChain,
+            "attestation chain: no certificate to validate",
         ));
-        return result;
-    }
-    let (leaf, rest) = match outcome.trust_path.split_first() {
-        Some(parts) => parts,
-        None => return result,
+        return Ok(result);
+    };
+    let not_found = || match ctx.store {
+        Some(store) => format!("no metadata entry in BLOB no {} for {}", store.no(), sought()),
+        None => format!("no trust store; no metadata entry for {}", sought()),
     };
 
     // The leaf must be valid at `now` whatever else is found.
@@ -135,17 +285,14 @@ pub(crate) fn evaluate(
                  attestation root",
                 store.no()
             ),
-            Some(store) => format!(
-                "no metadata entry in BLOB no {} for AAGUID {aaguid} or the chain's key identifiers",
-                store.no()
-            ),
+            Some(_) => not_found(),
         };
         result.reasons.push(Reason::new(ReasonCode::MetadataNotFound, why));
-        return result;
+        return Ok(result);
     }
 
-    // Build and validate the chain (cached).
-    match build_cached(leaf, rest, &anchors, ctx) {
+    // Build and validate the chain (cached, trusted or not).
+    match build_cached(leaf, rest, &anchors, ctx)? {
         Ok(path) => {
             result.anchor_label = anchors.get(path.anchor_index).map(|a| a.label.clone());
             result.path = Some(path);
@@ -161,12 +308,9 @@ pub(crate) fn evaluate(
                 result.reasons.push(Reason::new(code, format!("attestation chain: {e}")));
             }
             if entry.is_none() {
-                result.reasons.push(Reason::new(
-                    ReasonCode::MetadataNotFound,
-                    format!("no metadata entry for AAGUID {aaguid} or the chain's key identifiers"),
-                ));
+                result.reasons.push(Reason::new(ReasonCode::MetadataNotFound, not_found()));
             }
-            return result;
+            return Ok(result);
         }
     }
 
@@ -197,15 +341,17 @@ pub(crate) fn evaluate(
         }
     }
     result.trusted = result.reasons.is_empty();
-    result
+    Ok(result)
 }
 
+/// `build_path` under the attestation profile through the chain cache: the outcome, or
+/// [`Deferred`] on a miss when `ctx.on_miss` says so.
 fn build_cached(
     leaf: &Arc<Cert>,
     rest: &[Arc<Cert>],
     anchors: &[TrustAnchor],
     ctx: &TrustContext<'_>,
-) -> Result<VerifiedPath, PathError> {
+) -> Result<Result<VerifiedPath, PathError>, Deferred> {
     let mut ctx_hash = ring::digest::Context::new(&ring::digest::SHA256);
     for a in anchors {
         ctx_hash.update(a.cert.sha256());
@@ -214,14 +360,16 @@ fn build_cached(
     }
     let mut anchors_digest = [0u8; 32];
     anchors_digest.copy_from_slice(ctx_hash.finish().as_ref());
-    let key = ChainKey {
-        chain: std::iter::once(leaf).chain(rest.iter()).map(|c| *c.sha256()).collect(),
-        anchors: anchors_digest,
-    };
-    if let Some(path) = ctx.cache.get(&key, ctx.now) {
-        return Ok(path);
+    let offered: Vec<Arc<Cert>> = std::iter::once(leaf).chain(rest.iter()).cloned().collect();
+    let key =
+        ChainKey { chain: offered.iter().map(|c| *c.sha256()).collect(), anchors: anchors_digest };
+    if let Some(outcome) = ctx.cache.get(&key, &offered, ctx.now) {
+        return Ok(outcome);
     }
-    let path = build_path(leaf, rest, anchors, ctx.now, PathProfile::Attestation, ctx.budget)?;
-    ctx.cache.insert(key, &path);
-    Ok(path)
+    if ctx.on_miss == OnMiss::Defer {
+        return Err(Deferred);
+    }
+    let outcome = build_path(leaf, rest, anchors, ctx.now, PathProfile::Attestation, ctx.budget);
+    ctx.cache.insert(key, &offered, ctx.now, &outcome);
+    Ok(outcome)
 }

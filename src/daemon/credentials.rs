@@ -12,6 +12,7 @@ use std::collections::HashSet;
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
+use crate::policy::{AuthenticationFacts, Decision, PolicySet};
 use crate::trust_store::{AuthenticatorStatus, Entry, StatusPolicy, TrustStore};
 
 /// Most credentials per CheckCredentials call.
@@ -158,6 +159,66 @@ pub fn check_credential(
         status_effective_date: effective,
         changed_since_registration: matches!((registered, effective), (Some(r), Some(e)) if e > r),
         description: entry.description().map(str::to_string),
+    }
+}
+
+/// The passkey profiles a batch's sign-in decisions are made against: by `groups`, or against
+/// the one named `profile` when it is not empty (checked to exist beforehand).
+#[derive(Debug, Clone, Copy)]
+pub struct BatchPolicy<'a> {
+    pub policy: &'a PolicySet,
+    pub groups: &'a [String],
+    pub profile: &'a str,
+}
+
+/// One credential of a CheckCredentials batch: what was stored and, when a sign-in decision is
+/// wanted, its sign-in facts (metadata not yet attached).
+#[derive(Debug, Clone)]
+pub struct BatchItem {
+    pub stored: StoredCredential,
+    pub facts: Option<AuthenticationFacts>,
+}
+
+/// CheckCredentials' core: every credential of `items` judged against `store` at `now`
+/// ([`check_credential`]) and, with `policy`, its sign-in decision ([`decide_authentication`]
+/// on the facts with today's metadata attached). One result per item, in order. Pure; cost
+/// linear in the batch (≤ [`MAX_CREDENTIALS`]).
+pub fn check_batch(
+    store: &TrustStore,
+    items: &[BatchItem],
+    status_policy: &StatusPolicy,
+    policy: Option<BatchPolicy<'_>>,
+    now: OffsetDateTime,
+) -> Vec<(CredentialVerdict, Option<Decision>)> {
+    items
+        .iter()
+        .map(|item| {
+            let verdict = check_credential(store, &item.stored, status_policy, now);
+            let decision = match (policy, &item.facts) {
+                (Some(p), Some(facts)) => {
+                    let facts = facts.clone().with_metadata_from(store, now);
+                    Some(decide_authentication(p.policy, &facts, p.groups, p.profile))
+                }
+                _ => None,
+            };
+            (verdict, decision)
+        })
+        .collect()
+}
+
+/// A sign-in decision by `groups`, or against the one named `profile` (checked to exist
+/// beforehand; an unknown name falls back to the groups).
+pub fn decide_authentication(
+    policy: &PolicySet,
+    facts: &AuthenticationFacts,
+    groups: &[String],
+    profile: &str,
+) -> Decision {
+    match profile {
+        "" => policy.evaluate_authentication(facts, groups),
+        name => policy
+            .evaluate_authentication_with(facts, name)
+            .unwrap_or_else(|| policy.evaluate_authentication(facts, groups)),
     }
 }
 

@@ -2,9 +2,22 @@
 //! reflection. The only module that knows proto types: requests are checked and converted to core
 //! inputs in [`convert`], core results to responses there too, and every error becomes a
 //! `tonic::Status` in one function, [`to_status`].
+//!
+//! Where verification runs (no lock is held across an `.await` on any request path):
+//! - On the tokio worker, inline, when its cost is bounded: VerifyRegistration when
+//!   [`Verifier::verify_registration_cached`] answers (decoding the ≤ 64 KiB attestationObject,
+//!   parsing its ≤ 8 certificates, one statement signature with a key mdsd accepts — RSA ≤ 8192
+//!   bits, P-256/384/521, Ed25519 — and the chain outcome, trusted or not, from the chain
+//!   cache); ValidateAttestationChain when [`Verifier::validate_chain_cached`] answers;
+//!   CheckCredentials batches of at most [`INLINE_CREDENTIALS`].
+//! - Otherwise on tokio's blocking pool, at most [`slow_path_permits`] at a time (a semaphore;
+//!   callers beyond it wait without holding a worker): chain path building on a cache miss (up
+//!   to `PathBudget::max_signature_checks` signatures), `compound` statements, large batches.
+//!   The worker never runs path building, so a hostile chain cannot stall it.
 
 use std::collections::HashMap;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -12,7 +25,9 @@ use time::OffsetDateTime;
 use tonic::{Code, Request, Response, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 
-use super::credentials::{check_credential, MAX_CREDENTIALS};
+use super::credentials::{
+    check_batch, decide_authentication, BatchItem, BatchPolicy, MAX_CREDENTIALS,
+};
 use super::policy_reload::PolicyHolder;
 use super::proto::attestation_service_server::{AttestationService, AttestationServiceServer};
 use super::proto::{
@@ -25,9 +40,8 @@ use super::proto::{
 };
 use super::state::{Loaded, Shared, Unavailable};
 use super::watch::SubscribeError;
-use crate::attestation::{Reason, ReasonCode, RegistrationInput, Verifier};
-use crate::policy::{AuthenticationFacts, Decision, PolicySet, RegistrationFacts, MAX_USER_GROUPS};
-use crate::x509::{build_path, Cert, PathError, PathProfile, TrustAnchor};
+use crate::attestation::{RegistrationInput, Verifier};
+use crate::policy::{AuthenticationFacts, PolicySet, RegistrationFacts, MAX_USER_GROUPS};
 
 /// The gRPC service name clients and health checks use.
 pub const SERVICE_NAME: &str = "mdsd.v1.AttestationService";
@@ -38,6 +52,25 @@ pub const MAX_RESPONSE_BYTES: usize = 32 * 1024 * 1024;
 /// Default and largest ListAuthenticators page.
 const DEFAULT_PAGE_SIZE: usize = 50;
 const MAX_PAGE_SIZE: usize = 500;
+/// CheckCredentials batches up to this size are judged on the worker (≈ 1 µs per credential);
+/// larger ones on the blocking pool.
+pub const INLINE_CREDENTIALS: usize = 256;
+
+/// How many slow verifications (path building, compound statements, large batches) run at
+/// once on tokio's blocking pool: half the CPUs, at least one, so that the workers keep CPU
+/// time for the inline (cached) calls whatever the slow traffic.
+pub fn slow_path_permits() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get() / 2).max(1)
+}
+
+/// Where verifications ran (for tests and diagnostics).
+#[derive(Debug, Default)]
+pub struct OffloadStats {
+    /// Answered on the tokio worker.
+    pub inline: AtomicU64,
+    /// Sent to the blocking pool (after waiting for a slow-path permit).
+    pub offloaded: AtomicU64,
+}
 
 /// Everything that can make an RPC fail (a rejected attestation is not here: it is a response).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -205,13 +238,56 @@ pub struct Service {
     verifier: Arc<Verifier>,
     policy: Arc<PolicyHolder>,
     stop: Option<tokio::sync::watch::Receiver<bool>>,
+    /// Permits for the slow path (see the module documentation).
+    slow: Arc<tokio::sync::Semaphore>,
+    offload: Arc<OffloadStats>,
 }
 
 impl Service {
     /// `policy`: the passkey profiles in force (reloadable), evaluated by VerifyRegistration
     /// when configured.
     pub fn new(shared: Arc<Shared>, verifier: Arc<Verifier>, policy: Arc<PolicyHolder>) -> Service {
-        Service { shared, verifier, policy, stop: None }
+        Service {
+            shared,
+            verifier,
+            policy,
+            stop: None,
+            slow: Arc::new(tokio::sync::Semaphore::new(slow_path_permits())),
+            offload: Arc::new(OffloadStats::default()),
+        }
+    }
+
+    /// Where verifications ran so far.
+    pub fn offload_stats(&self) -> &OffloadStats {
+        &self.offload
+    }
+
+    /// Counts an inline answer and passes it on.
+    fn inline<T>(&self, value: T) -> T {
+        self.offload.inline.fetch_add(1, Ordering::Relaxed);
+        value
+    }
+
+    /// Runs `work` on the blocking pool once a slow-path permit is free; the permit is held
+    /// until `work` returns (also when the caller stops waiting).
+    async fn offload<T, F>(&self, what: &str, work: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce() -> T + Send + 'static,
+    {
+        let permit = self
+            .slow
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|e| ApiError::Internal(format!("{what}: slow-path semaphore: {e}")))?;
+        self.offload.offloaded.fetch_add(1, Ordering::Relaxed);
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            work()
+        })
+        .await
+        .map_err(|e| ApiError::Internal(format!("{what} task: {e}")))
     }
 
     /// Ends WatchStatusChanges streams when `stop` turns true (graceful shutdown would
@@ -291,30 +367,42 @@ impl AttestationService for Service {
             }
             let policy = self.policy_for(&req.profile)?;
             let (loaded, stale) = self.metadata()?;
-            let verifier = self.verifier.clone();
-            let loaded2 = loaded.clone();
-            let result = tokio::task::spawn_blocking(move || {
-                let input = RegistrationInput {
+            let now = OffsetDateTime::now_utc();
+            let store = loaded.blob.store.clone();
+            let inline = self.verifier.verify_registration_cached(
+                &RegistrationInput {
                     attestation_object: &req.attestation_object,
                     client_data_json: &req.client_data_json,
                     expectations: expectations.as_ref(),
-                };
-                let now = OffsetDateTime::now_utc();
-                let store = &loaded2.blob.store;
-                let result = verifier.verify_registration(&input, Some(store), now);
-                // Policy kept apart from mechanism: the profiles judge the core's facts.
-                let facts = RegistrationFacts::from_attestation(&result, Some(store), now);
-                let decision = policy.map(|policy| match req.profile.as_str() {
-                    "" => policy.evaluate_registration(&facts, &req.user_groups),
-                    name => policy
-                        .evaluate_registration_with(&facts, name)
-                        .unwrap_or_else(|| policy.evaluate_registration(&facts, &req.user_groups)),
-                });
-                (result, decision, facts.trust, expectations.is_some())
-            })
-            .await
-            .map_err(|e| ApiError::Internal(format!("verification task: {e}")))?;
-            let (result, decision, trust, ceremony_checked) = result;
+                },
+                Some(&store),
+                now,
+            );
+            let (result, req, expectations) = match inline {
+                Some(result) => self.inline((result, req, expectations)),
+                None => {
+                    let verifier = self.verifier.clone();
+                    let store = store.clone();
+                    self.offload("verification", move || {
+                        let input = RegistrationInput {
+                            attestation_object: &req.attestation_object,
+                            client_data_json: &req.client_data_json,
+                            expectations: expectations.as_ref(),
+                        };
+                        (verifier.verify_registration(&input, Some(&store), now), req, expectations)
+                    })
+                    .await?
+                }
+            };
+            // Policy kept apart from mechanism: the profiles judge the core's facts.
+            let facts = RegistrationFacts::from_attestation(&result, Some(&store), now);
+            let decision = policy.map(|policy| match req.profile.as_str() {
+                "" => policy.evaluate_registration(&facts, &req.user_groups),
+                name => policy
+                    .evaluate_registration_with(&facts, name)
+                    .unwrap_or_else(|| policy.evaluate_registration(&facts, &req.user_groups)),
+            });
+            let (trust, ceremony_checked) = (facts.trust, expectations.is_some());
             let mut response =
                 convert::registration_response(&result, loaded.blob.no, stale, ceremony_checked);
             response.policy = decision.as_ref().map(convert::policy_decision);
@@ -343,14 +431,21 @@ impl AttestationService for Service {
             let req = request.into_inner();
             let (key, chain) = convert::chain_request(&req)?;
             let (loaded, stale) = self.metadata()?;
-            let verifier = self.verifier.clone();
-            let loaded2 = loaded.clone();
-            let response = tokio::task::spawn_blocking(move || {
-                validate_chain(&verifier, &loaded2, &key, &chain, OffsetDateTime::now_utc())
-            })
-            .await
-            .map_err(|e| ApiError::Internal(format!("validation task: {e}")))?;
-            let mut response = response;
+            let now = OffsetDateTime::now_utc();
+            let store = loaded.blob.store.clone();
+            let inline = self.verifier.validate_chain_cached(key.entry_key(), &chain, &store, now);
+            let (outcome, chain) = match inline {
+                Some(outcome) => self.inline((outcome, chain)),
+                None => {
+                    let verifier = self.verifier.clone();
+                    let key = key.clone();
+                    self.offload("validation", move || {
+                        (verifier.validate_chain(key.entry_key(), &chain, &store, now), chain)
+                    })
+                    .await?
+                }
+            };
+            let mut response = convert::chain_response(&outcome, &chain, now);
             response.metadata_no = loaded.blob.no;
             response.metadata_stale = stale;
             self.shared.metrics.verification(
@@ -370,12 +465,7 @@ impl AttestationService for Service {
         self.call("GetAuthenticator", async {
             let key = convert::lookup_key(request.into_inner())?;
             let (loaded, stale) = self.metadata()?;
-            let store = &loaded.blob.store;
-            let entry = match &key {
-                convert::LookupKey::Aaguid(u) => store.by_aaguid(u),
-                convert::LookupKey::KeyIdentifier(k) => store.by_key_identifier(k),
-                convert::LookupKey::Aaid(a) => store.by_aaid(a),
-            };
+            let entry = key.entry_key().lookup(&loaded.blob.store);
             let entry = entry.ok_or_else(|| ApiError::NotFound {
                 what: format!("no metadata entry for {key} in BLOB no {}", loaded.blob.no),
             })?;
@@ -497,6 +587,7 @@ impl AttestationService for Service {
     ) -> Result<Response<CheckCredentialsResponse>, Status> {
         self.call("CheckCredentials", async {
             let req = request.into_inner();
+            let req_len = req.credentials.len();
             if req.credentials.is_empty() {
                 return Err(ApiError::invalid("credentials", "required"));
             }
@@ -521,42 +612,37 @@ impl AttestationService for Service {
             } else {
                 None
             };
-            let checked = req
-                .credentials
-                .iter()
-                .enumerate()
-                .map(|(i, c)| convert::stored_credential(i, c, policy.is_some()))
-                .collect::<Result<Vec<_>, _>>()?;
             let (loaded, stale) = self.metadata()?;
-            let loaded2 = loaded.clone();
             let status_policy = self.verifier.options().status_policy.clone();
-            let results = tokio::task::spawn_blocking(move || {
+            let store = loaded.blob.store.clone();
+            let work = move || -> Result<_, ApiError> {
+                let items = req
+                    .credentials
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| convert::stored_credential(i, c, policy.is_some()))
+                    .collect::<Result<Vec<BatchItem>, _>>()?;
+                let batch_policy = policy.as_deref().map(|p| BatchPolicy {
+                    policy: p,
+                    groups: &req.user_groups,
+                    profile: &req.profile,
+                });
                 let now = OffsetDateTime::now_utc();
-                let store = &loaded2.blob.store;
-                checked
+                let judged = check_batch(&store, &items, &status_policy, batch_policy, now);
+                Ok(judged
                     .into_iter()
                     .zip(req.credentials)
                     .enumerate()
-                    .map(|(i, ((stored, facts), raw))| {
-                        let verdict = check_credential(store, &stored, &status_policy, now);
-                        let decision = match (&policy, facts) {
-                            (Some(policy), Some(facts)) => {
-                                let facts = facts.with_metadata_from(store, now);
-                                Some(decide_authentication(
-                                    policy,
-                                    &facts,
-                                    &req.user_groups,
-                                    &req.profile,
-                                ))
-                            }
-                            _ => None,
-                        };
+                    .map(|(i, ((verdict, decision), raw))| {
                         convert::credential_check(i, raw.credential_id, &verdict, decision.as_ref())
                     })
-                    .collect::<Vec<_>>()
-            })
-            .await
-            .map_err(|e| ApiError::Internal(format!("check task: {e}")))?;
+                    .collect::<Vec<_>>())
+            };
+            let results = if req_len <= INLINE_CREDENTIALS {
+                self.inline(work())?
+            } else {
+                self.offload("check", work).await??
+            };
             Ok(CheckCredentialsResponse {
                 results,
                 metadata_no: loaded.blob.no,
@@ -592,21 +678,6 @@ impl AttestationService for Service {
             Ok(stream)
         })
         .await
-    }
-}
-
-/// A sign-in decision by groups, or against one named profile (checked to exist beforehand).
-fn decide_authentication(
-    policy: &PolicySet,
-    facts: &AuthenticationFacts,
-    groups: &[String],
-    profile: &str,
-) -> Decision {
-    match profile {
-        "" => policy.evaluate_authentication(facts, groups),
-        name => policy
-            .evaluate_authentication_with(facts, name)
-            .unwrap_or_else(|| policy.evaluate_authentication(facts, groups)),
     }
 }
 
@@ -663,102 +734,6 @@ fn watch_stream(
     tokio_stream::wrappers::ReceiverStream::new(out)
 }
 
-/// ValidateAttestationChain: the trust step of attestation verification on a caller-supplied
-/// chain (WebAuthn L3 §7.1 step 22, MDS3 §3.2 step 8), composed from public core pieces: the
-/// entry's attestation roots plus the operator anchors, path building under the attestation
-/// profile, then the entry's status reports.
-fn validate_chain(
-    verifier: &Verifier,
-    loaded: &Loaded,
-    key: &convert::LookupKey,
-    chain: &[Arc<Cert>],
-    now: OffsetDateTime,
-) -> ValidateAttestationChainResponse {
-    let store = &loaded.blob.store;
-    let entry = match key {
-        convert::LookupKey::Aaguid(u) => store.by_aaguid(u),
-        convert::LookupKey::KeyIdentifier(k) => store.by_key_identifier(k),
-        convert::LookupKey::Aaid(a) => store.by_aaid(a),
-    };
-    let not_found = || {
-        Reason::new(
-            ReasonCode::MetadataNotFound,
-            format!("no metadata entry for {key} in BLOB no {}", loaded.blob.no),
-        )
-    };
-    let mut reasons: Vec<Reason> = Vec::new();
-    // Anchors, as the core's trust step (attestation::trust) chooses them: with an entry, only
-    // its attestation roots (they are what binds the claimed model to the chain; an operator
-    // anchor vouches for a platform, not for an AAGUID); without one, the operator's extra
-    // anchors (trusted by that operator decision, with no status to apply).
-    let mut anchors: Vec<TrustAnchor> = Vec::new();
-    if let Some(entry) = entry {
-        let label = format!(
-            "MDS attestation root of {}",
-            entry.description().unwrap_or("(no description)")
-        );
-        anchors.extend(
-            entry
-                .attestation_roots()
-                .iter()
-                .map(|c| TrustAnchor { cert: c.clone(), label: label.clone() }),
-        );
-    }
-    let options = verifier.options();
-    if entry.is_none() {
-        anchors.extend(options.extra_anchors.iter().cloned());
-    }
-    let mut response = ValidateAttestationChainResponse {
-        authenticator: entry.map(|e| convert::summary(e, now, false)),
-        trust_path: chain.iter().map(|c| c.sha256_hex()).collect(),
-        ..Default::default()
-    };
-    let Some((leaf, rest)) = chain.split_first() else {
-        return convert::chain_verdict(response, reasons);
-    };
-    if anchors.is_empty() {
-        reasons.push(not_found());
-        return convert::chain_verdict(response, reasons);
-    }
-    match build_path(leaf, rest, &anchors, now, PathProfile::Attestation, options.path_budget) {
-        Ok(path) => {
-            response.trust_path = path.chain.iter().map(|c| c.sha256_hex()).collect();
-            response.anchor = Some(super::proto::TrustAnchor {
-                sha256: path.anchor.sha256_hex(),
-                label: anchors.get(path.anchor_index).map(|a| a.label.clone()).unwrap_or_default(),
-            });
-            if let Some(entry) = entry {
-                // The entry is now reached through a validated chain.
-                response.authenticator = Some(convert::summary(entry, now, true));
-                let mut full = path.chain.clone();
-                full.push(path.anchor.clone());
-                let verdict = entry.evaluate(&full, &options.status_policy, now);
-                if !verdict.trusted {
-                    reasons.push(Reason::new(
-                        ReasonCode::StatusRefused,
-                        verdict
-                            .reason
-                            .unwrap_or_else(|| "metadata status refused by policy".into()),
-                    ));
-                }
-            }
-        }
-        Err(e) => {
-            let code = match e {
-                PathError::Expired { .. } | PathError::NotYetValid { .. } => {
-                    ReasonCode::CertificateExpired
-                }
-                _ => ReasonCode::UntrustedChain,
-            };
-            reasons.push(Reason::new(code, format!("attestation chain: {e}")));
-            if entry.is_none() {
-                reasons.push(not_found());
-            }
-        }
-    }
-    convert::chain_verdict(response, reasons)
-}
-
 fn code_name(code: Code) -> &'static str {
     match code {
         Code::Ok => "OK",
@@ -795,6 +770,18 @@ pub mod convert {
         /// Lowercase hex.
         KeyIdentifier(String),
         Aaid(String),
+    }
+
+    impl LookupKey {
+        /// The core's name for the same lookup.
+        pub fn entry_key(&self) -> crate::attestation::EntryKey<'_> {
+            use crate::attestation::EntryKey;
+            match self {
+                LookupKey::Aaguid(u) => EntryKey::Aaguid(u),
+                LookupKey::KeyIdentifier(k) => EntryKey::KeyIdentifier(k),
+                LookupKey::Aaid(a) => EntryKey::Aaid(a),
+            }
+        }
     }
 
     impl fmt::Display for LookupKey {
@@ -1041,17 +1028,31 @@ pub mod convert {
         Ok((key, chain))
     }
 
-    /// Sets the verdict from the reasons: ACCEPTED only when there are none.
-    pub fn chain_verdict(
-        mut response: proto::ValidateAttestationChainResponse,
-        reasons: Vec<Reason>,
+    /// The ValidateAttestationChain response for the core's trust outcome on `chain`
+    /// (metadata_no / metadata_stale are set by the caller).
+    pub fn chain_response(
+        outcome: &crate::attestation::TrustOutcome,
+        chain: &[Arc<Cert>],
+        now: OffsetDateTime,
     ) -> proto::ValidateAttestationChainResponse {
-        response.trusted = reasons.is_empty() && response.anchor.is_some();
-        response.verdict =
-            if response.trusted { proto::Verdict::Accepted } else { proto::Verdict::Rejected }
-                as i32;
-        response.reasons = reasons.iter().map(reason).collect();
-        response
+        let verdict =
+            if outcome.trusted { proto::Verdict::Accepted } else { proto::Verdict::Rejected };
+        proto::ValidateAttestationChainResponse {
+            verdict: verdict as i32,
+            trusted: outcome.trusted,
+            // The entry is "verified" when reached through a validated chain.
+            authenticator: outcome.entry.as_ref().map(|e| summary(e, now, outcome.path.is_some())),
+            trust_path: match &outcome.path {
+                Some(path) => path.chain.iter().map(|c| c.sha256_hex()).collect(),
+                None => chain.iter().map(|c| c.sha256_hex()).collect(),
+            },
+            anchor: outcome.path.as_ref().map(|path| proto::TrustAnchor {
+                sha256: path.anchor.sha256_hex(),
+                label: outcome.anchor_label.clone().unwrap_or_default(),
+            }),
+            reasons: outcome.reasons.iter().map(reason).collect(),
+            ..Default::default()
+        }
     }
 
     /// Checks a GetAuthenticatorRequest.
@@ -1187,11 +1188,10 @@ pub mod convert {
         i: usize,
         c: &proto::RegisteredCredential,
         with_policy: bool,
-    ) -> Result<
-        (crate::daemon::credentials::StoredCredential, Option<crate::policy::AuthenticationFacts>),
-        ApiError,
-    > {
-        use crate::daemon::credentials::{CredentialKey, StoredCredential, MAX_FINGERPRINTS};
+    ) -> Result<crate::daemon::credentials::BatchItem, ApiError> {
+        use crate::daemon::credentials::{
+            BatchItem, CredentialKey, StoredCredential, MAX_FINGERPRINTS,
+        };
         use proto::registered_credential::Authenticator;
         let field = |f: &str| format!("credentials[{i}].{f}");
         let key = match &c.authenticator {
@@ -1261,7 +1261,7 @@ pub mod convert {
             None
         };
         let fingerprints = c.attestation_sha256.iter().map(|f| f.to_ascii_lowercase()).collect();
-        Ok((StoredCredential { key, fingerprints, registered_at }, facts))
+        Ok(BatchItem { stored: StoredCredential { key, fingerprints, registered_at }, facts })
     }
 
     /// One CheckCredentials result.
