@@ -1646,4 +1646,213 @@ mod tests {
         assert!(!resp.reasons.is_empty());
         assert_eq!(resp.reasons[0].code, "MALFORMED_ATTESTATION_OBJECT");
     }
+
+    /// Where each RPC does its work: on the worker when the cost is bounded (cached chain
+    /// outcomes, `none`, small batches), on the bounded blocking pool otherwise.
+    mod offload {
+        use std::time::Duration;
+
+        use base64::Engine;
+        use ciborium::Value;
+
+        use super::*;
+        use crate::daemon::metrics::Metrics;
+        use crate::daemon::state::StalePolicy;
+        use crate::mds::{builtin_roots, parse_payload, JwsAlg, PayloadLimits, VerifiedBlob};
+
+        const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/testdata");
+        const YUBIKEY: &str = "java-webauthn-server-packed-RealExamples-YubiKey5Nfc";
+        const NONE: &str = "w3c-none-es256";
+        /// Long enough for any inline answer in a debug build on a loaded machine; a call
+        /// waiting for a slow-path permit never ends.
+        const PATIENCE: Duration = Duration::from_secs(5);
+        const WAIT: Duration = Duration::from_millis(300);
+
+        fn vector(id: &str) -> serde_json::Value {
+            let path = format!("{SHARED}/attestations/vectors.json");
+            let all: Vec<serde_json::Value> =
+                serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+            all.into_iter().find(|v| v["id"] == id).unwrap()
+        }
+
+        fn b64(v: &serde_json::Value, field: &str) -> Vec<u8> {
+            let s = v[field].as_str().unwrap().trim_end_matches('=');
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(s).unwrap()
+        }
+
+        fn registration(id: &str) -> proto::VerifyRegistrationRequest {
+            let v = vector(id);
+            proto::VerifyRegistrationRequest {
+                attestation_object: b64(&v, "attestationObject_b64url"),
+                client_data_json: b64(&v, "clientDataJSON_b64url"),
+                ..Default::default()
+            }
+        }
+
+        fn x5c(id: &str) -> Vec<Vec<u8>> {
+            let object: Value =
+                ciborium::from_reader(&b64(&vector(id), "attestationObject_b64url")[..]).unwrap();
+            let top = object.as_map().unwrap();
+            let stmt = top.iter().find(|(k, _)| k.as_text() == Some("attStmt")).unwrap();
+            let x5c = stmt.1.as_map().unwrap().iter().find(|(k, _)| k.as_text() == Some("x5c"));
+            x5c.unwrap()
+                .1
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c.as_bytes().unwrap().clone())
+                .collect()
+        }
+
+        /// A service whose BLOB lists the YubiKey 5 NFC (its AAGUID, Yubico's U2F root).
+        fn service() -> Service {
+            let root = std::fs::read(format!(
+                "{SHARED}/attestations/roots/mds3-2024-12-02__Yubico_U2F_Root_CA_Serial_457200631.der"
+            ))
+            .unwrap();
+            let aaguid = vector(YUBIKEY)["aaguid"].as_str().unwrap().to_string();
+            let json = serde_json::json!({"no": 3, "nextUpdate": "2099-01-01", "entries": [{
+                "aaguid": aaguid,
+                "metadataStatement": {
+                    "aaguid": aaguid, "description": "YubiKey 5 NFC", "authenticatorVersion": 1,
+                    "protocolFamily": "fido2", "schema": 3, "attestationTypes": ["basic_full"],
+                    "attestationRootCertificates":
+                        [base64::engine::general_purpose::STANDARD.encode(root)],
+                },
+                "statusReports": [{"status": "FIDO_CERTIFIED_L1", "effectiveDate": "2020-01-01"}],
+                "timeOfLastStatusChange": "2020-01-01",
+            }]});
+            let parsed =
+                parse_payload(json.to_string().as_bytes(), &PayloadLimits::default()).unwrap();
+            let metrics = Arc::new(Metrics::new());
+            let shared = Arc::new(Shared::new(
+                StalePolicy { grace: Duration::from_secs(86_400), serve_stale: false },
+                metrics.clone(),
+            ));
+            let now = OffsetDateTime::now_utc();
+            shared.install(Loaded {
+                blob: VerifiedBlob {
+                    no: parsed.no,
+                    next_update: parsed.next_update,
+                    alg: JwsAlg::Rs256,
+                    anchor: builtin_roots().into_iter().next().unwrap(),
+                    chain: Vec::new(),
+                    legal_header: None,
+                    store: Arc::new(parsed.store),
+                    quarantined: Vec::new(),
+                    unknown: Default::default(),
+                    revocation_checked: true,
+                    warnings: Default::default(),
+                },
+                source: "test".into(),
+                restored: false,
+                fetched_at: now,
+                verified_at: now,
+                etag: None,
+                blob_sha256: [0; 32],
+            });
+            let policy = Arc::new(PolicyHolder::new(None, None, metrics));
+            Service::new(shared, Arc::new(Verifier::default()), policy)
+        }
+
+        /// Takes every slow-path permit (the pool is busy).
+        async fn occupy(svc: &Service) -> tokio::sync::SemaphorePermit<'_> {
+            svc.slow.acquire_many(u32::try_from(slow_path_permits()).unwrap()).await.unwrap()
+        }
+
+        fn counts(svc: &Service) -> (u64, u64) {
+            let o = svc.offload_stats();
+            (o.inline.load(Ordering::Relaxed), o.offloaded.load(Ordering::Relaxed))
+        }
+
+        async fn verify(svc: &Service, id: &str, within: Duration) -> Option<i32> {
+            let call = svc.verify_registration(Request::new(registration(id)));
+            let r = tokio::time::timeout(within, call).await.ok()?;
+            Some(r.unwrap().into_inner().verdict)
+        }
+
+        #[tokio::test]
+        async fn verify_registration_builds_chains_only_on_the_bounded_pool() {
+            let svc = service();
+            let accepted = Some(proto::Verdict::Accepted as i32);
+            // First sight of the chain, the pool busy: the call waits for a permit (it is not
+            // verified on the worker)...
+            let busy = occupy(&svc).await;
+            assert_eq!(verify(&svc, YUBIKEY, WAIT).await, None, "a chain build ran inline");
+            assert_eq!(counts(&svc), (0, 0));
+            // ...and runs once a permit is free.
+            drop(busy);
+            assert_eq!(verify(&svc, YUBIKEY, PATIENCE).await, accepted);
+            assert_eq!(counts(&svc), (0, 1));
+            // Cached now: answered on the worker even with the pool busy, same verdict.
+            let _busy = occupy(&svc).await;
+            assert_eq!(verify(&svc, YUBIKEY, PATIENCE).await, accepted);
+            assert_eq!(counts(&svc), (1, 1));
+            // `none` builds no chain: inline.
+            let rejected = Some(proto::Verdict::Rejected as i32);
+            assert_eq!(verify(&svc, NONE, PATIENCE).await, rejected);
+            assert_eq!(counts(&svc), (2, 1));
+        }
+
+        #[tokio::test]
+        async fn validate_attestation_chain_builds_only_on_the_bounded_pool() {
+            let svc = service();
+            let aaguid = vector(YUBIKEY)["aaguid"].as_str().unwrap().to_string();
+            let request = || {
+                Request::new(proto::ValidateAttestationChainRequest {
+                    authenticator: Some(
+                        proto::validate_attestation_chain_request::Authenticator::Aaguid(
+                            aaguid.clone(),
+                        ),
+                    ),
+                    x5c: x5c(YUBIKEY),
+                })
+            };
+            let busy = occupy(&svc).await;
+            let call = svc.validate_attestation_chain(request());
+            assert!(tokio::time::timeout(WAIT, call).await.is_err(), "a chain build ran inline");
+            drop(busy);
+            let r = svc.validate_attestation_chain(request()).await.unwrap().into_inner();
+            assert!(r.trusted, "{:?}", r.reasons);
+            assert_eq!(r.metadata_no, 3);
+            assert_eq!(r.authenticator.unwrap().description, "YubiKey 5 NFC");
+            assert_eq!(counts(&svc), (0, 1));
+            let _busy = occupy(&svc).await;
+            let call = svc.validate_attestation_chain(request());
+            let cached = tokio::time::timeout(PATIENCE, call).await.unwrap().unwrap().into_inner();
+            assert!(cached.trusted);
+            assert_eq!(cached.anchor, r.anchor);
+            assert_eq!(counts(&svc), (1, 1));
+        }
+
+        #[tokio::test]
+        async fn check_credentials_sends_only_large_batches_to_the_pool() {
+            let svc = service();
+            let aaguid = vector(YUBIKEY)["aaguid"].as_str().unwrap().to_string();
+            let batch = |n: usize| {
+                let one = proto::RegisteredCredential {
+                    authenticator: Some(proto::registered_credential::Authenticator::Aaguid(
+                        aaguid.clone(),
+                    )),
+                    ..Default::default()
+                };
+                Request::new(proto::CheckCredentialsRequest {
+                    credentials: vec![one; n],
+                    ..Default::default()
+                })
+            };
+            let busy = occupy(&svc).await;
+            let call = svc.check_credentials(batch(INLINE_CREDENTIALS));
+            let small = tokio::time::timeout(PATIENCE, call).await.unwrap().unwrap().into_inner();
+            assert_eq!(small.results.len(), INLINE_CREDENTIALS);
+            assert!(small.results.iter().all(|r| r.trusted));
+            assert_eq!(counts(&svc), (1, 0));
+            let call = svc.check_credentials(batch(INLINE_CREDENTIALS + 1));
+            assert!(tokio::time::timeout(WAIT, call).await.is_err(), "a large batch ran inline");
+            drop(busy);
+            let large = svc.check_credentials(batch(INLINE_CREDENTIALS + 1)).await.unwrap();
+            assert_eq!(large.into_inner().results.len(), INLINE_CREDENTIALS + 1);
+            assert_eq!(counts(&svc), (1, 1));
+        }
+    }
 }
