@@ -112,6 +112,7 @@ def cmd_blob(a):
     times, cpu = time_each(a.n, a.warmup, lambda: parse_blob(blob, root))
     emit(
         case=f"blob:{a.label}",
+        fn="fido2.mds3.parse_blob",
         bytes=len(blob),
         entries=entries,
         n=a.n,

@@ -55,7 +55,7 @@ def main():
             rss = f"{mb(r.get('peak_rss_kb'))} ({mb(r.get('baseline_rss_kb'))})" \
                 if r.get("baseline_rss_kb") else mb(r.get("peak_rss_kb"))
             is_ref = r is ref
-            print(f"| {name} | {r['peer']} {r['version']} `{r['fn']}` | {r['n']} "
+            print(f"| {name} | {r['peer']} {r['version']} `{r.get('fn', '?')}` | {r['n']} "
                   f"| {fmt_ms(r['median_ms'])} | {fmt_ms(r['cpu_ms'])} | {rss} "
                   f"| {'1' if is_ref else ratio(r['median_ms'], ref and ref['median_ms'])} "
                   f"| {'1' if is_ref else ratio(r['cpu_ms'], ref and ref['cpu_ms'])} |")
