@@ -7,6 +7,9 @@
 //! loadgen run ADDR VECTOR_ID CONCURRENCY RATE SECONDS [CONNECTIONS] [SERVER_PID]
 //!                                               # RATE 0 = closed loop (as fast as answered)
 //! loadgen coldstart ADDR -- MDSD ARGS...        # spawns the server, polls health every 1 ms
+//! loadgen check-credentials ADDR [N] [ROUNDS] [SERVER_PID]
+//!                                               # one CheckCredentials batch of N (10,000)
+//!                                               # credentials, ROUNDS (20) times, one at a time
 //! ```
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
@@ -24,7 +27,10 @@ use std::time::{Duration, Instant};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use mdsd::daemon::proto::attestation_service_client::AttestationServiceClient;
-use mdsd::daemon::proto::{Verdict, VerifyRegistrationRequest};
+use mdsd::daemon::proto::{
+    registered_credential, CheckCredentialsRequest, ListAuthenticatorsRequest,
+    RegisteredCredential, Verdict, VerifyRegistrationRequest,
+};
 use serde_json::Value;
 use support::pki::{self, KeyAlg, Spec};
 use tonic::transport::Channel;
@@ -45,8 +51,11 @@ fn main() {
         Some("gen-blob") => gen_blob(&args[1..]),
         Some("run") => run(&args[1..]),
         Some("coldstart") => coldstart(&args[1..]),
+        Some("check-credentials") => check_credentials(&args[1..]),
         _ => {
-            eprintln!("usage: loadgen gen-blob|run|coldstart ... (see the file's header)");
+            eprintln!(
+                "usage: loadgen gen-blob|run|coldstart|check-credentials ... (see the file's header)"
+            );
             std::process::exit(2);
         }
     }
@@ -311,5 +320,108 @@ fn coldstart(args: &[String]) {
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
         println!("COLDSTART pid={} never SERVING within 30 s", child.id());
+    });
+}
+
+/// One CheckCredentials batch of N credentials (at most 10,000, the per-call limit), sent
+/// ROUNDS times one after the other over one connection: the round trip of the whole batch
+/// (encode, send, judge, answer, decode). The credentials take turns: a listed AAGUID, an
+/// unlisted one, a listed U2F key identifier, an unlisted one (the listed ones read from the
+/// server with ListAuthenticators); every third has two fingerprints, every second a
+/// registration time.
+fn check_credentials(args: &[String]) {
+    let addr = loopback(&args[0]);
+    let n: usize = args.get(1).map_or(10_000, |s| s.parse().unwrap());
+    let rounds: usize = args.get(2).map_or(20, |s| s.parse().unwrap());
+    let server_pid: Option<u32> = args.get(3).map(|s| s.parse().unwrap());
+    assert!((1..=10_000).contains(&n) && (1..=1000).contains(&rounds));
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async move {
+        let channel = Channel::from_shared(format!("http://{addr}")).unwrap().connect().await;
+        let mut api = AttestationServiceClient::new(channel.unwrap())
+            .max_decoding_message_size(64 << 20)
+            .max_encoding_message_size(64 << 20);
+        let (mut aaguids, mut key_ids) = (Vec::new(), Vec::new());
+        let mut page_token = String::new();
+        while aaguids.len() < n / 4 || key_ids.len() < n / 4 {
+            let page = api
+                .list_authenticators(ListAuthenticatorsRequest {
+                    page_size: 500,
+                    page_token: page_token.clone(),
+                    ..Default::default()
+                })
+                .await
+                .unwrap()
+                .into_inner();
+            for a in page.authenticators {
+                if !a.aaguid.is_empty() {
+                    aaguids.push(a.aaguid);
+                }
+                key_ids.extend(a.key_identifiers);
+            }
+            if page.next_page_token.is_empty() {
+                break;
+            }
+            page_token = page.next_page_token;
+        }
+        assert!(!aaguids.is_empty() && !key_ids.is_empty(), "the BLOB lists no AAGUID/key id");
+        use registered_credential::Authenticator;
+        let credentials = (0..n)
+            .map(|i| RegisteredCredential {
+                authenticator: Some(match i % 4 {
+                    0 => Authenticator::Aaguid(aaguids[i / 4 % aaguids.len()].clone()),
+                    1 => Authenticator::Aaguid(format!("00000000-0000-4000-8000-{i:012x}")),
+                    2 => Authenticator::KeyIdentifier(key_ids[i / 4 % key_ids.len()].clone()),
+                    _ => Authenticator::KeyIdentifier(format!("{i:040x}")),
+                }),
+                attestation_sha256: if i % 3 == 0 {
+                    vec![format!("{i:064x}"), "ab".repeat(32)]
+                } else {
+                    Vec::new()
+                },
+                registered_at: (i % 2 == 0).then(|| prost_types::Timestamp {
+                    seconds: 1_700_000_000 + i as i64,
+                    nanos: 0,
+                }),
+                credential_id: (i as u32).to_be_bytes().repeat(8),
+                ..Default::default()
+            })
+            .collect();
+        let req = CheckCredentialsRequest { credentials, ..Default::default() };
+        let request_bytes = prost::Message::encoded_len(&req);
+        let before = server_pid.and_then(proc_stats);
+        let started = Instant::now();
+        let mut times = Vec::new();
+        let (mut trusted, mut response_bytes) = (0, 0);
+        for _ in 0..rounds {
+            let t = Instant::now();
+            let r = api.check_credentials(req.clone()).await.unwrap().into_inner();
+            times.push(t.elapsed());
+            assert_eq!(r.results.len(), n);
+            trusted = r.results.iter().filter(|c| c.trusted).count();
+            response_bytes = prost::Message::encoded_len(&r);
+        }
+        let wall = started.elapsed().as_secs_f64();
+        let after = server_pid.and_then(proc_stats);
+        times.sort();
+        let ms = |d: Duration| d.as_secs_f64() * 1e3;
+        let server = match (before, after) {
+            (Some((c0, _)), Some((c1, hwm))) => format!(
+                " server_cpu_per_call={:.1}ms server_peak_rss={:.1}MB",
+                (c1 - c0) as f64 * 10.0 / rounds as f64,
+                hwm as f64 / 1024.0
+            ),
+            _ => String::new(),
+        };
+        println!(
+            "CHECK_CREDENTIALS n={n} rounds={rounds} request={:.0}KB response={:.0}KB \
+             min={:.2}ms p50={:.2}ms max={:.2}ms ({:.0} credentials/s) trusted={trusted}{server}",
+            request_bytes as f64 / 1024.0,
+            response_bytes as f64 / 1024.0,
+            ms(times[0]),
+            ms(times[rounds / 2]),
+            ms(times[rounds - 1]),
+            (n * rounds) as f64 / wall,
+        );
     });
 }

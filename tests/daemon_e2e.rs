@@ -887,3 +887,57 @@ async fn passkey_profiles_decide_per_user_groups() {
     assert_eq!(err.code(), Code::InvalidArgument);
     running.shutdown().await;
 }
+
+/// Untrusted chain outcomes are cached (a repeated call costs no path building), keyed by the
+/// anchor set: a refreshed BLOB that now lists the right root turns the cached refusal into
+/// ACCEPTED at once for both RPCs, and a BLOB that drops it again brings the refusal back.
+#[tokio::test]
+async fn cached_chain_outcomes_follow_the_trust_store_swap() {
+    let env = MdsEnv::start("e2e-cache-swap").await;
+    let other_root =
+        std::fs::read(format!("{TESTDATA}roots/tweag_webauthn__Apple_WebAuthn_Root_CA.crt"))
+            .unwrap();
+    let mut wrong = w3c_entry("FIDO_CERTIFIED_L1");
+    wrong["metadataStatement"]["attestationRootCertificates"] =
+        json!([STANDARD.encode(&other_root)]);
+    env.serve_blob(7, env.blob(7, in_days(30), vec![wrong.clone()]));
+    let running = start(env.config()).await.unwrap();
+    let (mut api, mut h) = client(&running).await;
+    wait_serving(&mut h).await;
+    let chain_request = || ValidateAttestationChainRequest {
+        authenticator: Some(validate_attestation_chain_request::Authenticator::Aaguid(
+            vector(PACKED_ES256)["aaguid"].as_str().unwrap().into(),
+        )),
+        x5c: packed_x5c(&b64(&vector(PACKED_ES256)["attestationObject_b64url"])),
+    };
+    let mut both = async |expect: bool| {
+        for _ in 0..2 {
+            let r = api.verify_registration(registration(PACKED_ES256)).await.unwrap().into_inner();
+            assert_eq!(r.trusted, expect, "{:?}", r.reasons);
+            let c = api.validate_attestation_chain(chain_request()).await.unwrap().into_inner();
+            assert_eq!(c.trusted, expect, "{:?}", c.reasons);
+        }
+    };
+    both(false).await;
+    // The refusals after the first of each RPC came from the cache (no path built again).
+    let metric = |name: &str| -> u64 {
+        let text = running.shared.metrics.render(&running.shared, time::OffsetDateTime::now_utc());
+        let line = text.lines().find(|l| l.starts_with(name)).unwrap_or_else(|| panic!("{name}"));
+        line.rsplit(' ').next().unwrap().parse().unwrap()
+    };
+    assert!(metric("mdsd_chain_cache_hits_total") >= 3, "untrusted outcome not cached");
+    let refresh_to = async |no: u64, entry: Value| {
+        env.serve_blob(no, env.blob(no, in_days(30), vec![entry]));
+        running.shared.trigger_refresh();
+        let waited = std::time::Instant::now();
+        while running.shared.current().map(|c| c.blob.no) != Some(no) {
+            assert!(waited.elapsed() < Duration::from_secs(30), "{:?}", running.shared.status());
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    refresh_to(8, w3c_entry("FIDO_CERTIFIED_L1")).await;
+    both(true).await;
+    refresh_to(9, wrong).await;
+    both(false).await;
+    running.shutdown().await;
+}

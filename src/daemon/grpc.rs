@@ -615,28 +615,9 @@ impl AttestationService for Service {
             let (loaded, stale) = self.metadata()?;
             let status_policy = self.verifier.options().status_policy.clone();
             let store = loaded.blob.store.clone();
-            let work = move || -> Result<_, ApiError> {
-                let items = req
-                    .credentials
-                    .iter()
-                    .enumerate()
-                    .map(|(i, c)| convert::stored_credential(i, c, policy.is_some()))
-                    .collect::<Result<Vec<BatchItem>, _>>()?;
-                let batch_policy = policy.as_deref().map(|p| BatchPolicy {
-                    policy: p,
-                    groups: &req.user_groups,
-                    profile: &req.profile,
-                });
+            let work = move || {
                 let now = OffsetDateTime::now_utc();
-                let judged = check_batch(&store, &items, &status_policy, batch_policy, now);
-                Ok(judged
-                    .into_iter()
-                    .zip(req.credentials)
-                    .enumerate()
-                    .map(|(i, ((verdict, decision), raw))| {
-                        convert::credential_check(i, raw.credential_id, &verdict, decision.as_ref())
-                    })
-                    .collect::<Vec<_>>())
+                check_credentials_batch(&store, req, policy.as_deref(), &status_policy, now)
             };
             let results = if req_len <= INLINE_CREDENTIALS {
                 self.inline(work())?
@@ -679,6 +660,39 @@ impl AttestationService for Service {
         })
         .await
     }
+}
+
+/// The work of one CheckCredentials call after its request-level checks: every credential
+/// checked and converted ([`convert::stored_credential`]), judged ([`check_batch`]), and
+/// converted back. `policy`: the profiles to decide sign-in against (by the request's
+/// `user_groups`, or its `profile`), when the request asks for decisions.
+pub fn check_credentials_batch(
+    store: &crate::trust_store::TrustStore,
+    req: CheckCredentialsRequest,
+    policy: Option<&PolicySet>,
+    status_policy: &crate::trust_store::StatusPolicy,
+    now: OffsetDateTime,
+) -> Result<Vec<super::proto::CredentialCheck>, ApiError> {
+    let items = req
+        .credentials
+        .iter()
+        .enumerate()
+        .map(|(i, c)| convert::stored_credential(i, c, policy.is_some()))
+        .collect::<Result<Vec<BatchItem>, _>>()?;
+    let batch_policy = policy.map(|policy| BatchPolicy {
+        policy,
+        groups: &req.user_groups,
+        profile: &req.profile,
+    });
+    let judged = check_batch(store, &items, status_policy, batch_policy, now);
+    Ok(judged
+        .into_iter()
+        .zip(req.credentials)
+        .enumerate()
+        .map(|(i, ((verdict, decision), raw))| {
+            convert::credential_check(i, raw.credential_id, &verdict, decision.as_ref())
+        })
+        .collect())
 }
 
 /// Replayed events, then live ones, through a small channel; a lag ends the stream with
