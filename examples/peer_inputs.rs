@@ -174,6 +174,7 @@ fn blob(args: &Args) {
     assert!(v.quarantined.is_empty(), "quarantined entries: {:?}", v.quarantined);
     let entries = v.store.entries().len();
     drop(v);
+    let first_rss_kb = status_kb("VmHWM");
     let (n, warmup) = (args.num("n", 15), args.num("warmup", 2));
     let (times, cpu) = time_each(n, warmup, || drop(verify_blob(&blob, &opts, now).unwrap()));
     emit(json!({
@@ -189,6 +190,7 @@ fn blob(args: &Args) {
         "max_ms": times.iter().copied().fold(0.0, f64::max) / 1e6,
         "cpu_ms": cpu / 1e6,
         "peak_rss_kb": status_kb("VmHWM"),
+        "peak_rss_first_kb": first_rss_kb,
         "baseline_rss_kb": baseline_rss_kb,
     }));
 }

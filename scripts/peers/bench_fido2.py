@@ -109,6 +109,7 @@ def cmd_blob(a):
     payload = parse_blob(blob, root)  # sanity: verifies (raises otherwise)
     entries = len(payload.entries)
     del payload
+    first_rss = peak_rss_kb()
     times, cpu = time_each(a.n, a.warmup, lambda: parse_blob(blob, root))
     emit(
         case=f"blob:{a.label}",
@@ -122,6 +123,7 @@ def cmd_blob(a):
         max_ms=max(times) / 1e6,
         cpu_ms=cpu / 1e6,
         peak_rss_kb=peak_rss_kb(),
+        peak_rss_first_kb=first_rss,
         baseline_rss_kb=BASELINE_RSS_KB,
     )
 

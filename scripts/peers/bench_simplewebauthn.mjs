@@ -161,6 +161,7 @@ async function cmdBlob(a) {
   const r = await verifyMDSBlob(blob);
   const firstMs = Number(nowNs() - first0) / 1e6;
   const entries = r.payload.entries.length;
+  const firstRss = peakRssKb();
   const fetchesFirst = fetchCount();
   const times = await timeEach(a.n, a.warmup, () => verifyMDSBlob(blob));
   emit({
@@ -179,6 +180,7 @@ async function cmdBlob(a) {
     crl_fetches_timed: fetchCount() - fetchesFirst,
     fetched: Object.fromEntries(fetches),
     peak_rss_kb: peakRssKb(),
+    peak_rss_first_kb: firstRss,
     baseline_rss_kb: BASELINE_RSS_KB,
   });
 
