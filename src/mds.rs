@@ -310,8 +310,10 @@ pub fn verify_blob(
         None => (anchor_signed(&jws, alg, opts)?, Vec::new()),
     };
 
-    // MDS3 §3.1.6: the payload's top level; refused whole when unusable.
-    let top = payload::parse_top(&jws.payload)?;
+    // MDS3 §3.1.6: the payload's top level; refused whole when unusable. The entries keep their
+    // JSON as ranges of this one copy of the payload.
+    let text = payload::shared_text(jws.payload)?;
+    let top = payload::parse_top(&text)?;
     // MDS3 §3.2 step 6: refuse rollback and replay.
     if let Some(stored) = opts.last_accepted_no {
         if top.no <= stored {

@@ -4,7 +4,8 @@
 //! mutated in place. Lookups are by AAGUID (FIDO2), attestation certificate key identifier (U2F)
 //! and AAID (UAF).
 
-use std::sync::Arc;
+use std::fmt;
+use std::sync::{Arc, OnceLock};
 
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
@@ -160,14 +161,117 @@ pub struct Entry {
     pub(crate) key_identifiers: Vec<String>,
     pub(crate) description: Option<String>,
     pub(crate) authenticator_version: Option<u64>,
-    pub(crate) attestation_roots: Vec<Arc<Cert>>,
+    pub(crate) attestation_roots: Roots,
     pub(crate) status_reports: Vec<StatusReport>,
     pub(crate) time_of_last_status_change: Option<Date>,
     pub(crate) multi_device_credential_support: Option<String>,
     pub(crate) key_scope: Option<String>,
     pub(crate) attestation_types: Vec<String>,
     /// The entry's original JSON (metadataStatement and all), for clients that want everything.
-    pub(crate) raw_json: Arc<str>,
+    pub(crate) raw_json: RawJson,
+}
+
+/// An attestation root kept as DER and parsed into a [`Cert`] on first use, once: one instance
+/// is shared by every entry of a BLOB that lists the same root. The loader has checked the DER
+/// with [`Cert::check_der`], so the parse succeeds (a root that does not is left out, with a
+/// warning in the log, as it would have been at load).
+pub(crate) struct LazyCert {
+    der: Vec<u8>,
+    cert: OnceLock<Option<Arc<Cert>>>,
+}
+
+impl LazyCert {
+    /// DER that [`Cert::check_der`] accepted.
+    pub(crate) fn new(der: Vec<u8>) -> LazyCert {
+        LazyCert { der, cert: OnceLock::new() }
+    }
+    /// A certificate parsed already.
+    pub(crate) fn parsed(cert: Arc<Cert>) -> LazyCert {
+        LazyCert { der: cert.der().to_vec(), cert: OnceLock::from(Some(cert)) }
+    }
+    #[cfg(test)]
+    pub(crate) fn der(&self) -> &[u8] {
+        &self.der
+    }
+    /// The parsed certificate (parsed now when this is the first call).
+    pub(crate) fn get(&self) -> Option<&Arc<Cert>> {
+        self.cert
+            .get_or_init(|| match Cert::from_der(&self.der) {
+                Ok(cert) => Some(Arc::new(cert)),
+                Err(e) => {
+                    tracing::warn!(error = %e, "an attestation root accepted at load does not \
+                        parse; left out");
+                    None
+                }
+            })
+            .as_ref()
+    }
+}
+
+impl fmt::Debug for LazyCert {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "LazyCert(sha256 {})", hex::encode(crate::crypto::sha256(&self.der)))
+    }
+}
+
+/// An entry's `attestationRootCertificates`, parsed on first use (see [`LazyCert`]).
+#[derive(Clone, Default)]
+pub(crate) struct Roots {
+    lazy: Vec<Arc<LazyCert>>,
+    parsed: OnceLock<Vec<Arc<Cert>>>,
+}
+
+impl Roots {
+    pub(crate) fn new(lazy: Vec<Arc<LazyCert>>) -> Roots {
+        Roots { lazy, parsed: OnceLock::new() }
+    }
+    /// The certificates, parsed on the first call.
+    pub(crate) fn get(&self) -> &[Arc<Cert>] {
+        self.parsed.get_or_init(|| self.lazy.iter().filter_map(|c| c.get().cloned()).collect())
+    }
+}
+
+impl From<Vec<Arc<Cert>>> for Roots {
+    fn from(certs: Vec<Arc<Cert>>) -> Roots {
+        Roots::new(certs.into_iter().map(|c| Arc::new(LazyCert::parsed(c))).collect())
+    }
+}
+
+impl fmt::Debug for Roots {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(&self.lazy).finish()
+    }
+}
+
+/// An entry's original JSON: a range of the BLOB payload, which every entry of the BLOB shares
+/// (one copy of the payload, not one per entry).
+#[derive(Clone)]
+pub(crate) struct RawJson {
+    text: Arc<String>,
+    start: usize,
+    end: usize,
+}
+
+impl RawJson {
+    /// `text[range]`, or `None` when the range is not inside `text` on character boundaries.
+    pub(crate) fn shared(text: &Arc<String>, range: std::ops::Range<usize>) -> Option<RawJson> {
+        text.get(range.clone())?;
+        Some(RawJson { text: text.clone(), start: range.start, end: range.end })
+    }
+    /// A copy of `text` on its own.
+    pub(crate) fn owned(text: &str) -> RawJson {
+        RawJson { text: Arc::new(text.to_string()), start: 0, end: text.len() }
+    }
+    pub(crate) fn get(&self) -> &str {
+        // `shared` and `owned` checked the range; never empty in practice.
+        self.text.get(self.start..self.end).unwrap_or_default()
+    }
+}
+
+impl fmt::Debug for RawJson {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.get(), f)
+    }
 }
 
 impl Entry {
@@ -186,9 +290,10 @@ impl Entry {
     pub fn authenticator_version(&self) -> Option<u64> {
         self.authenticator_version
     }
-    /// `metadataStatement.attestationRootCertificates`, parsed once at load.
+    /// `metadataStatement.attestationRootCertificates`: checked at load, parsed on the first
+    /// call (once per BLOB for a root several entries list).
     pub fn attestation_roots(&self) -> &[Arc<Cert>] {
-        &self.attestation_roots
+        self.attestation_roots.get()
     }
     pub fn status_reports(&self) -> &[StatusReport] {
         &self.status_reports
@@ -207,7 +312,7 @@ impl Entry {
         &self.attestation_types
     }
     pub fn raw_json(&self) -> &str {
-        &self.raw_json
+        self.raw_json.get()
     }
     /// The current status at `now`: the latest report whose effectiveDate is not after `now`
     /// (reports without a date count as effective).
@@ -500,13 +605,13 @@ mod tests {
             key_identifiers: Vec::new(),
             description: Some("test authenticator".into()),
             authenticator_version: Some(5),
-            attestation_roots: Vec::new(),
+            attestation_roots: Roots::default(),
             status_reports: reports,
             time_of_last_status_change: None,
             multi_device_credential_support: None,
             key_scope: None,
             attestation_types: Vec::new(),
-            raw_json: Arc::from("{}"),
+            raw_json: RawJson::owned("{}"),
         }
     }
 

@@ -18,7 +18,9 @@ use time::Date;
 use uuid::Uuid;
 
 use super::BlobError;
-use crate::trust_store::{AuthenticatorStatus, Entry, StatusReport, TrustStore};
+use crate::trust_store::{
+    AuthenticatorStatus, Entry, LazyCert, RawJson, Roots, StatusReport, TrustStore,
+};
 use crate::x509::Cert;
 
 /// Bounds on the work a payload may cause.
@@ -93,12 +95,22 @@ pub struct ParsedPayload {
 /// For tests (hand-made entries) and fuzzing only: a store built this way is not trusted data.
 /// Everything that serves relying parties must go through [`super::verify_blob`].
 pub fn parse_payload(json: &[u8], limits: &PayloadLimits) -> Result<ParsedPayload, BlobError> {
-    let top = parse_top(json)?;
+    let text = shared_text(json.to_vec())?;
+    let top = parse_top(&text)?;
     top.into_parsed(limits)
+}
+
+/// The payload as text, to be shared by the entries' [`RawJson`] (no copy).
+pub(crate) fn shared_text(json: Vec<u8>) -> Result<Arc<String>, BlobError> {
+    String::from_utf8(json)
+        .map(Arc::new)
+        .map_err(|e| BlobError::Payload { reason: format!("not UTF-8: {}", e.utf8_error()) })
 }
 
 /// The top level of the payload, entries not yet parsed (so `no` can be checked first).
 pub(crate) struct Top<'a> {
+    /// The whole payload, which the entries' raw JSON points into.
+    text: &'a Arc<String>,
     pub no: u64,
     pub next_update: Date,
     pub legal_header: Option<String>,
@@ -111,13 +123,11 @@ const TOP_FIELDS: &[&str] = &["legalHeader", "no", "nextUpdate", "entries"];
 
 /// MDS3 §3.1.6: `no` (integer), `nextUpdate` (date) and `entries` (array) must be present and
 /// well-formed; anything else refuses the BLOB.
-pub(crate) fn parse_top(json: &[u8]) -> Result<Top<'_>, BlobError> {
-    let text = std::str::from_utf8(json)
-        .map_err(|e| BlobError::Payload { reason: format!("not UTF-8: {e}") })?;
+pub(crate) fn parse_top(text: &Arc<String>) -> Result<Top<'_>, BlobError> {
     // Fast path: one pass that splits `entries` as it goes (see `sparse`); the general path
     // decides everything it gives up on, with the exact error.
     match sparse::top(text) {
-        Some((members, entries, names)) => top_from_members(&members, entries, &names),
+        Some((members, entries, names)) => top_from_members(text, &members, entries, &names),
         None => parse_top_general(text),
     }
 }
@@ -125,6 +135,7 @@ pub(crate) fn parse_top(json: &[u8]) -> Result<Top<'_>, BlobError> {
 /// The checks of [`parse_top`] on the top level's members (`no`, `nextUpdate`, `legalHeader`),
 /// its entries and all its member names.
 fn top_from_members<'a>(
+    text: &'a Arc<String>,
     members: &Members<'a>,
     entries: Vec<&'a RawValue>,
     names: &[Cow<'a, str>],
@@ -138,11 +149,11 @@ fn top_from_members<'a>(
     let next_update_text: String = required(members, "nextUpdate").map_err(bad)?;
     let next_update = parse_date(&next_update_text).map_err(|e| bad(format!("nextUpdate: {e}")))?;
     let legal_header: Option<String> = optional(members, "legalHeader").map_err(bad)?;
-    Ok(Top { no, next_update, legal_header, entries, unknown })
+    Ok(Top { text, no, next_update, legal_header, entries, unknown })
 }
 
 /// [`parse_top`] with the whole top level as a map.
-fn parse_top_general(text: &str) -> Result<Top<'_>, BlobError> {
+fn parse_top_general(text: &Arc<String>) -> Result<Top<'_>, BlobError> {
     let bad = |reason: String| BlobError::Payload { reason };
     let mut unknown = UnknownCounts::default();
     let members: Members<'_> =
@@ -157,7 +168,7 @@ fn parse_top_general(text: &str) -> Result<Top<'_>, BlobError> {
     let next_update = parse_date(&next_update_text).map_err(|e| bad(format!("nextUpdate: {e}")))?;
     let legal_header: Option<String> = optional(&members, "legalHeader").map_err(bad)?;
     let entries: Vec<&RawValue> = required(&members, "entries").map_err(bad)?;
-    Ok(Top { no, next_update, legal_header, entries, unknown })
+    Ok(Top { text, no, next_update, legal_header, entries, unknown })
 }
 
 impl Top<'_> {
@@ -184,7 +195,15 @@ impl Top<'_> {
             // Unknown counts and warnings of a quarantined entry are discarded with it.
             let mut entry_unknown = UnknownCounts::default();
             let mut notes = Vec::new();
-            match parse_entry(raw, limits, &mut roots_cache, &mut entry_unknown, &mut notes) {
+            let raw_json = raw_json_in(self.text, raw.get());
+            match parse_entry(
+                raw,
+                raw_json,
+                limits,
+                &mut roots_cache,
+                &mut entry_unknown,
+                &mut notes,
+            ) {
                 Ok((entry, id)) => {
                     merge(&mut unknown, entry_unknown);
                     warnings.extend(notes.into_iter().map(|note| EntryWarning {
@@ -209,6 +228,17 @@ impl Top<'_> {
             unknown,
         })
     }
+}
+
+/// `raw`, an entry's text, as a range of the payload `text` when it lies inside it (it does for
+/// every entry [`parse_top`] splits); a copy otherwise.
+fn raw_json_in(text: &Arc<String>, raw: &str) -> RawJson {
+    // Pointer arithmetic only locates `raw`; `RawJson::shared` bounds-checks the range and the
+    // comparison below makes sure it is `raw` itself.
+    let start = (raw.as_ptr() as usize).wrapping_sub(text.as_ptr() as usize);
+    RawJson::shared(text, start..start.saturating_add(raw.len()))
+        .filter(|shared| shared.get().as_ptr() == raw.as_ptr())
+        .unwrap_or_else(|| RawJson::owned(raw))
 }
 
 const ENTRY_FIELDS: &[&str] = &[
@@ -287,6 +317,7 @@ type Members<'a> = BTreeMap<Cow<'a, str>, &'a RawValue>;
 /// Tolerated defects (see [`RootsDecoded`]) are pushed to `warnings`.
 fn parse_entry<'a>(
     raw: &'a RawValue,
+    raw_json: RawJson,
     limits: &PayloadLimits,
     roots_cache: &mut RootsCache<'a>,
     unknown: &mut UnknownCounts,
@@ -303,7 +334,7 @@ fn parse_entry<'a>(
             unknown.field("metadataStatement", name);
         }
         return entry_from_members(
-            raw,
+            raw_json,
             &members,
             statement.as_ref(),
             limits,
@@ -312,12 +343,13 @@ fn parse_entry<'a>(
             warnings,
         );
     }
-    parse_entry_general(raw, limits, roots_cache, unknown, warnings)
+    parse_entry_general(raw, raw_json, limits, roots_cache, unknown, warnings)
 }
 
 /// [`parse_entry`] without the fast path: the whole entry and statement as maps.
 fn parse_entry_general<'a>(
     raw: &'a RawValue,
+    raw_json: RawJson,
     limits: &PayloadLimits,
     roots_cache: &mut RootsCache<'a>,
     unknown: &mut UnknownCounts,
@@ -335,7 +367,15 @@ fn parse_entry_general<'a>(
             unknown.field("metadataStatement", name);
         }
     }
-    entry_from_members(raw, &members, statement.as_ref(), limits, roots_cache, unknown, warnings)
+    entry_from_members(
+        raw_json,
+        &members,
+        statement.as_ref(),
+        limits,
+        roots_cache,
+        unknown,
+        warnings,
+    )
 }
 
 /// The entry members [`entry_from_members`] reads (all others are only named).
@@ -363,7 +403,7 @@ const STATEMENT_READ: &[&str] = &[
 /// MDS3 §3.1.1 from the entry's members (and its statement's, when it has an object there).
 /// Reads only the members named in [`ENTRY_READ`] and [`STATEMENT_READ`].
 fn entry_from_members<'a>(
-    raw: &'a RawValue,
+    raw_json: RawJson,
     members: &Members<'a>,
     statement: Option<&Members<'a>>,
     limits: &PayloadLimits,
@@ -479,13 +519,13 @@ fn entry_from_members<'a>(
         key_identifiers,
         description,
         authenticator_version,
-        attestation_roots: roots,
+        attestation_roots: Roots::new(roots),
         status_reports,
         time_of_last_status_change,
         multi_device_credential_support: mdcs,
         key_scope,
         attestation_types,
-        raw_json: Arc::from(raw.get()),
+        raw_json,
     };
     Ok((entry, id))
 }
@@ -544,7 +584,7 @@ enum RootsOutcome {
     /// (the budget refuses them before they would be used).
     Pieces {
         split: Option<usize>,
-        certs: Vec<Result<Arc<Cert>, String>>,
+        certs: Vec<Result<Arc<LazyCert>, String>>,
         more: bool,
     },
 }
@@ -572,7 +612,13 @@ impl RootsDecoded {
         let certs = pieces
             .into_iter()
             .take(max_certs)
-            .map(|piece| Cert::from_der(piece).map(Arc::new).map_err(|e| e.to_string()))
+            .map(|piece| {
+                // Checked now (a root that does not parse is reported at load), parsed into a
+                // `Cert` on first use.
+                Cert::check_der(piece)
+                    .map(|()| Arc::new(LazyCert::new(piece.to_vec())))
+                    .map_err(|e| e.to_string())
+            })
             .collect();
         RootsDecoded { whitespace, outcome: RootsOutcome::Pieces { split, certs, more } }
     }
@@ -581,7 +627,7 @@ impl RootsDecoded {
     fn apply(
         &self,
         budget: &mut usize,
-        roots: &mut Vec<Arc<Cert>>,
+        roots: &mut Vec<Arc<LazyCert>>,
         note: &mut dyn FnMut(String),
     ) -> Result<(), String> {
         if self.whitespace {
@@ -625,7 +671,7 @@ impl<'a> RootsCache<'a> {
         &mut self,
         text: Cow<'a, str>,
         budget: &mut usize,
-        roots: &mut Vec<Arc<Cert>>,
+        roots: &mut Vec<Arc<LazyCert>>,
         note: &mut dyn FnMut(String),
     ) -> Result<(), String> {
         let key = RootText(text);
@@ -940,10 +986,11 @@ mod tests {
         let mut cache =
             RootsCache { decoded: HashMap::new(), max_certs: limits.max_certs_per_entry };
         let (mut unknown, mut notes) = (UnknownCounts::default(), Vec::new());
+        let raw_json = RawJson::owned(raw.get());
         let result = if fast {
-            parse_entry(raw, &limits, &mut cache, &mut unknown, &mut notes)
+            parse_entry(raw, raw_json, &limits, &mut cache, &mut unknown, &mut notes)
         } else {
-            parse_entry_general(raw, &limits, &mut cache, &mut unknown, &mut notes)
+            parse_entry_general(raw, raw_json, &limits, &mut cache, &mut unknown, &mut notes)
         };
         let result = result.map_err(|EntryError { id, reason }| (id, reason));
         format!("{result:?} {unknown:?} {notes:?}")
@@ -960,8 +1007,8 @@ mod tests {
     #[test]
     fn fast_path_takes_every_real_entry_and_agrees_with_the_general_path() {
         for file in REAL {
-            let payload = real_payload(file);
-            let text = std::str::from_utf8(&payload).unwrap();
+            let payload = shared_text(real_payload(file)).unwrap();
+            let text = &payload;
             let (_, entries, _) = sparse::top(text).unwrap_or_else(|| panic!("{file}: top"));
             assert_eq!(
                 format!("{:?}", parse_top(&payload).map(|t| (t.no, t.next_update, t.entries))),
@@ -1058,7 +1105,8 @@ mod tests {
             format!("{:?}", t.map(|t| (t.no, t.next_update, t.legal_header, t.entries, t.unknown)))
         };
         for case in cases {
-            assert_eq!(show(parse_top(case.as_bytes())), show(parse_top_general(&case)), "{case}");
+            let case = Arc::new(case);
+            assert_eq!(show(parse_top(&case)), show(parse_top_general(&case)), "{case}");
         }
     }
 
@@ -1082,7 +1130,7 @@ mod tests {
                 .unwrap();
             assert_eq!(notes, fresh_notes);
             assert_eq!(budget, fresh_budget);
-            let ders = |v: &[Arc<Cert>]| v.iter().map(|c| c.der().to_vec()).collect::<Vec<_>>();
+            let ders = |v: &[Arc<LazyCert>]| v.iter().map(|c| c.der().to_vec()).collect::<Vec<_>>();
             assert_eq!(ders(&got), ders(&fresh));
         }
         assert_eq!(cache.decoded.len(), 3);

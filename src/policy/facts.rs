@@ -220,8 +220,6 @@ fn kind(flags: Flags) -> CredentialKind {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use time::macros::{date, datetime};
     use time::Date;
 
@@ -246,13 +244,13 @@ mod tests {
             key_identifiers: Vec::new(),
             description: Some("test authenticator".into()),
             authenticator_version: Some(1),
-            attestation_roots: Vec::new(),
+            attestation_roots: Default::default(),
             status_reports: reports,
             time_of_last_status_change: None,
             multi_device_credential_support: mdcs.map(str::to_string),
             key_scope: None,
             attestation_types: Vec::new(),
-            raw_json: Arc::from("{}"),
+            raw_json: crate::trust_store::RawJson::owned("{}"),
         }
     }
 

@@ -5,7 +5,7 @@ use std::fmt;
 use thiserror::Error;
 use time::OffsetDateTime;
 
-use x509_parser::certificate::X509Certificate;
+use x509_parser::certificate::{X509Certificate, X509CertificateParser};
 use x509_parser::extensions::{
     CRLDistributionPoints, DistributionPointName, GeneralName, ParsedExtension,
 };
@@ -96,20 +96,7 @@ impl Cert {
     /// and only matter if a check later reads them ([`PublicKey::Unsupported`],
     /// `signature_scheme() == None`). Only DER that is not a certificate is refused.
     pub fn from_der(der: &[u8]) -> Result<Cert, CertError> {
-        if der.len() > MAX_CERT_LEN {
-            return Err(CertError::Malformed(format!(
-                "{} bytes, more than the {MAX_CERT_LEN} accepted",
-                der.len()
-            )));
-        }
-        let (rest, x509) =
-            X509Certificate::from_der(der).map_err(|e| CertError::Malformed(e.to_string()))?;
-        if !rest.is_empty() {
-            return Err(CertError::Malformed(format!(
-                "{} trailing bytes after the certificate",
-                rest.len()
-            )));
-        }
+        let x509 = parse_x509(der, true)?;
         let tbs = &x509.tbs_certificate;
         let public_key = match PublicKey::from_spki(tbs.public_key()) {
             Ok(key) => key,
@@ -180,6 +167,14 @@ impl Cert {
             }
         }
         Ok(cert)
+    }
+    /// Whether [`Cert::from_der`] accepts `der`, with the same error when it does not, at a
+    /// fraction of the cost: the same parse without reading the extensions' contents (which
+    /// never makes a certificate unparsable: x509-parser keeps an extension it cannot read as
+    /// `ParseError`) and without building the owned fields. For data parsed later, on first use
+    /// (the attestation roots of a BLOB).
+    pub fn check_der(der: &[u8]) -> Result<(), CertError> {
+        parse_x509(der, false).map(|_| ())
     }
     pub fn der(&self) -> &[u8] {
         &self.der
@@ -289,6 +284,30 @@ impl Cert {
         })?;
         issuer_key.verify(scheme, &self.tbs, &self.signature)
     }
+}
+
+/// The parse that decides whether bytes are a certificate (shared by [`Cert::from_der`] and
+/// [`Cert::check_der`], so both accept and refuse the same input): bounded size, x509-parser's
+/// DER parse (`deep`: also the extensions' contents), no trailing bytes.
+fn parse_x509(der: &[u8], deep: bool) -> Result<X509Certificate<'_>, CertError> {
+    use x509_parser::nom::Parser;
+    if der.len() > MAX_CERT_LEN {
+        return Err(CertError::Malformed(format!(
+            "{} bytes, more than the {MAX_CERT_LEN} accepted",
+            der.len()
+        )));
+    }
+    let (rest, x509) = X509CertificateParser::new()
+        .with_deep_parse_extensions(deep)
+        .parse(der)
+        .map_err(|e| CertError::Malformed(e.to_string()))?;
+    if !rest.is_empty() {
+        return Err(CertError::Malformed(format!(
+            "{} trailing bytes after the certificate",
+            rest.len()
+        )));
+    }
+    Ok(x509)
 }
 
 /// Whether the outer signatureAlgorithm of a signed structure (certificate or CRL) is the same
@@ -470,6 +489,35 @@ mod tests {
             Err(CertError::Malformed(_))
         ));
         assert!(matches!(Cert::from_der(&[0x30, 0x00]), Err(CertError::Malformed(_))));
+    }
+
+    #[test]
+    fn check_der_accepts_and_refuses_what_from_der_does() {
+        let roots = crate::mds::builtin_roots();
+        let good = roots[0].cert.der().to_vec();
+        assert_eq!(Cert::check_der(&good), Ok(()));
+        let mut cases: Vec<Vec<u8>> = vec![good.clone(), Vec::new(), vec![0x30, 0x00]];
+        // Trailing bytes, truncations, and every single-byte corruption of the header and of
+        // the end (extensions and signature).
+        cases.push([good.as_slice(), &[0]].concat());
+        for cut in [1, 10, good.len() / 2, good.len() - 1] {
+            cases.push(good[..cut].to_vec());
+        }
+        for i in (0..12).chain(good.len() - 400..good.len()) {
+            for flip in [0x01, 0x80, 0xff] {
+                let mut bad = good.clone();
+                bad[i] ^= flip;
+                cases.push(bad);
+            }
+        }
+        cases.push(vec![0x30; MAX_CERT_LEN + 1]);
+        let mut refused = 0;
+        for der in &cases {
+            let full = Cert::from_der(der).map(|_| ());
+            assert_eq!(Cert::check_der(der), full, "{}", hex::encode(der));
+            refused += usize::from(full.is_err());
+        }
+        assert!(refused > 10, "{refused}");
     }
 
     #[test]
