@@ -26,6 +26,7 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::crypto::{Curve, PublicKey};
 use crate::trust_store::{Entry, StatusPolicy, StatusVerdict, TrustStore};
 use crate::x509::{
     build_path, Cert, PathBudget, PathError, PathProfile, TrustAnchor, VerifiedPath,
@@ -155,6 +156,54 @@ pub(crate) enum OnMiss {
 /// A path would have to be built and the caller asked for [`OnMiss::Defer`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Deferred;
+
+/// RSA moduli longer than this many bits are not verified inline (ring accepts up to 8192:
+/// ≈ 16 times the work of 4096 with the same exponent).
+const INLINE_RSA_MAX_BITS: usize = 4096;
+/// RSA public exponents above this are not verified inline (ring accepts up to 2^33 − 1).
+const INLINE_RSA_MAX_EXPONENT: u32 = 65_537;
+
+/// True when the statement signature would be checked with a key whose verification is
+/// costly: RSA with a modulus over [`INLINE_RSA_MAX_BITS`] or an exponent over
+/// [`INLINE_RSA_MAX_EXPONENT`], or P-521 (verified in pure Rust, ≈ 1 ms). The key is the one
+/// of `attStmt.x5c[0]` (parsed through the certificate cache) when present, else the credential
+/// key (self attestation). Anything malformed counts as cheap: the format's own checks refuse it
+/// before any signature.
+pub(crate) fn costly_statement_key(att_stmt: &ciborium::Value, credential_key: &PublicKey) -> bool {
+    let leaf = att_stmt
+        .as_map()
+        .and_then(|m| m.iter().find(|(k, _)| k.as_text() == Some("x5c")))
+        .and_then(|(_, v)| v.as_array())
+        .and_then(|items| items.first())
+        .and_then(|first| first.as_bytes());
+    match leaf {
+        Some(der) => match super::cache::CERTS.parse(der) {
+            Ok(cert) => costly_key(cert.public_key()),
+            Err(_) => false,
+        },
+        None => costly_key(credential_key),
+    }
+}
+
+fn costly_key(key: &PublicKey) -> bool {
+    match key {
+        PublicKey::Rsa { n, e } => {
+            let significant =
+                |b: &[u8]| -> Vec<u8> { b.iter().copied().skip_while(|x| *x == 0).collect() };
+            let (n, e) = (significant(n), significant(e));
+            let n_bits = match n.first() {
+                Some(top) => n.len() * 8 - top.leading_zeros() as usize,
+                None => 0,
+            };
+            let e_too_big = e.len() > 4
+                || e.iter().fold(0u32, |acc, b| (acc << 8) | u32::from(*b))
+                    > INLINE_RSA_MAX_EXPONENT;
+            n_bits > INLINE_RSA_MAX_BITS || e_too_big
+        }
+        PublicKey::Ec { curve, .. } => *curve == Curve::P521,
+        PublicKey::Ed25519(_) | PublicKey::Unsupported { .. } => false,
+    }
+}
 
 /// Inputs that do not change per attestation.
 pub(crate) struct TrustContext<'a> {
@@ -590,5 +639,105 @@ mod tests {
         assert!(off.validate_chain(key, &[good.parsed()], &s, NOW).trusted);
         assert!(off.validate_chain_cached(key, &[good.parsed()], &s, NOW).is_none());
         assert_eq!(off.cache_stats().entries, 0);
+    }
+
+    /// A packed attestationObject with the credential key `cose` and `att_stmt`.
+    fn packed_object(cose: ciborium::Value, att_stmt: ciborium::Value) -> Vec<u8> {
+        use ciborium::Value;
+        let mut cose_bytes = Vec::new();
+        ciborium::into_writer(&cose, &mut cose_bytes).unwrap();
+        let mut auth = vec![0u8; 32];
+        auth.push(0x41); // UP | AT
+        auth.extend_from_slice(&[0, 0, 0, 1]);
+        auth.extend_from_slice(&[7u8; 16]);
+        auth.extend_from_slice(&[0, 4, 1, 2, 3, 4]);
+        auth.extend_from_slice(&cose_bytes);
+        let object = Value::Map(vec![
+            (Value::Text("fmt".into()), Value::Text("packed".into())),
+            (Value::Text("attStmt".into()), att_stmt),
+            (Value::Text("authData".into()), Value::Bytes(auth)),
+        ]);
+        let mut out = Vec::new();
+        ciborium::into_writer(&object, &mut out).unwrap();
+        out
+    }
+
+    fn ec2(crv: i64, alg: i64, point: &[u8]) -> ciborium::Value {
+        use ciborium::Value;
+        let half = (point.len() - 1) / 2;
+        let int = |i: i64| Value::Integer(i.into());
+        Value::Map(vec![
+            (int(1), int(2)),
+            (int(3), int(alg)),
+            (int(-1), int(crv)),
+            (int(-2), Value::Bytes(point[1..1 + half].to_vec())),
+            (int(-3), Value::Bytes(point[1 + half..].to_vec())),
+        ])
+    }
+
+    fn self_stmt(alg: i64) -> ciborium::Value {
+        use ciborium::Value;
+        Value::Map(vec![
+            (Value::Text("alg".into()), Value::Integer(alg.into())),
+            (Value::Text("sig".into()), Value::Bytes(vec![0x30, 0x06, 2, 1, 1, 2, 1, 1])),
+        ])
+    }
+
+    #[test]
+    fn costly_statement_keys_are_not_verified_by_the_bounded_variant() {
+        let v = Verifier::default();
+        let run = |object: &[u8]| {
+            let input = super::super::RegistrationInput {
+                attestation_object: object,
+                client_data_json: b"{}",
+                expectations: None,
+            };
+            (
+                v.verify_registration_cached(&input, None, NOW),
+                v.verify_registration(&input, None, NOW),
+            )
+        };
+        // Self attestation with a P-256 key (bad signature): answered by the bounded variant,
+        // the same answer as the full one.
+        let p256 = KeyPair::generate().unwrap().public_key_raw().to_vec();
+        let (cached, full) = run(&packed_object(ec2(1, -7, &p256), self_stmt(-7)));
+        let cached = cached.expect("P-256 is verified inline");
+        assert_eq!(cached.reasons, full.reasons);
+        assert_eq!(cached.reasons[0].code, ReasonCode::BadSignature);
+        // The same with a P-521 key: left to the full variant.
+        use p521::ecdsa::{SigningKey, VerifyingKey};
+        let p521_key = SigningKey::from_slice(&[0x01; 66]).unwrap();
+        let point = VerifyingKey::from(&p521_key).to_encoded_point(false).as_bytes().to_vec();
+        let (cached, full) = run(&packed_object(ec2(3, -36, &point), self_stmt(-36)));
+        assert!(cached.is_none(), "P-521 verified inline");
+        assert_eq!(full.reasons[0].code, ReasonCode::BadSignature, "{:?}", full.reasons);
+    }
+
+    #[test]
+    fn costly_keys_are_large_rsa_odd_exponents_and_p521() {
+        let rsa = |bits: usize, e: &[u8]| {
+            let mut n = vec![0u8; bits.div_ceil(8)];
+            n[0] = 1 << ((bits - 1) % 8);
+            PublicKey::Rsa { n: [vec![0, 0], n].concat(), e: e.to_vec() }
+        };
+        assert!(!costly_key(&rsa(2048, &[1, 0, 1])));
+        assert!(!costly_key(&rsa(4096, &[0, 1, 0, 1])));
+        assert!(costly_key(&rsa(4097, &[1, 0, 1])));
+        assert!(costly_key(&rsa(8192, &[3])));
+        assert!(costly_key(&rsa(2048, &[1, 0, 3])));
+        assert!(costly_key(&rsa(2048, &[1, 0, 0, 0, 1])));
+        assert!(costly_key(&PublicKey::Ec { curve: Curve::P521, point: vec![4; 133] }));
+        assert!(!costly_key(&PublicKey::Ec { curve: Curve::P384, point: vec![4; 97] }));
+        assert!(!costly_key(&PublicKey::Ed25519(vec![0; 32])));
+        // x5c[0]'s key decides when there is one (a P-256 leaf), else the credential key.
+        let r = root("root");
+        let leaf = issue("leaf", false, &r, NOW, NOW);
+        let x5c = ciborium::Value::Map(vec![(
+            ciborium::Value::Text("x5c".into()),
+            ciborium::Value::Array(vec![ciborium::Value::Bytes(leaf.cert.der().to_vec())]),
+        )]);
+        let big = rsa(8192, &[1, 0, 1]);
+        assert!(!costly_statement_key(&x5c, &big));
+        assert!(costly_statement_key(&ciborium::Value::Map(vec![]), &big));
     }
 }

@@ -6,14 +6,15 @@
 //! Where verification runs (no lock is held across an `.await` on any request path):
 //! - On the tokio worker, inline, when its cost is bounded: VerifyRegistration when
 //!   [`Verifier::verify_registration_cached`] answers (decoding the ≤ 64 KiB attestationObject,
-//!   parsing its ≤ 8 certificates, one statement signature with a key mdsd accepts — RSA ≤ 8192
-//!   bits, P-256/384/521, Ed25519 — and the chain outcome, trusted or not, from the chain
+//!   parsing its ≤ 8 certificates, one statement signature with RSA ≤ 4096 bits and exponent
+//!   ≤ 65537, P-256, P-384 or Ed25519, and the chain outcome, trusted or not, from the chain
 //!   cache); ValidateAttestationChain when [`Verifier::validate_chain_cached`] answers;
 //!   CheckCredentials batches of at most [`INLINE_CREDENTIALS`].
 //! - Otherwise on tokio's blocking pool, at most [`slow_path_permits`] at a time (a semaphore;
 //!   callers beyond it wait without holding a worker): chain path building on a cache miss (up
-//!   to `PathBudget::max_signature_checks` signatures), `compound` statements, large batches.
-//!   The worker never runs path building, so a hostile chain cannot stall it.
+//!   to `PathBudget::max_signature_checks` signatures), larger RSA keys and P-521, `compound`
+//!   and android-safetynet statements, large batches. The worker never runs path building or a
+//!   costly signature, so a hostile request cannot stall it.
 
 use std::collections::HashMap;
 use std::pin::Pin;
