@@ -1,6 +1,7 @@
 //! The refresh path against a local HTTP server standing in for the MDS and its CRL distribution
 //! points: first load, newer `no`, 304, rollback, tampering, HTTP failures, CRLs, restart from the
-//! state directory with the network down, and the stale policy.
+//! state directory with the network down (listening NOT_SERVING until the snapshot is restored),
+//! a damaged snapshot, and the stale policy.
 
 #[path = "support/blob.rs"]
 mod blob;
@@ -462,4 +463,122 @@ async fn same_blob_is_reloaded_when_the_snapshot_no_longer_verifies() {
     env.serve_blob(80, env.blob(80, in_days(90), entries()));
     assert_eq!(r.refresh_once(later).await.unwrap(), LastOutcome::Updated);
     assert_eq!(serving(&shared), Some(80));
+}
+
+/// The snapshot's checksum is checked beside the BLOB's verification (cold start): a snapshot
+/// whose BLOB still verifies but whose meta was damaged is refused as corrupt, never served,
+/// and sets no rollback floor.
+#[tokio::test]
+async fn snapshot_damaged_beside_a_valid_blob_is_not_served() {
+    let env = MdsEnv::start("refresh-damaged-meta").await;
+    env.serve_blob(12, env.blob(12, in_days(30), entries()));
+    {
+        let (mut r, _) = refresher(env.config());
+        r.refresh_once(now()).await.unwrap();
+    }
+    let path = env.state_dir().join(mdsd::daemon::snapshot_file::SNAPSHOT_FILE);
+    let mut bytes = std::fs::read(&path).unwrap();
+    // The source URL in meta (before the BLOB) names the BLOB path; the BLOB does not need it.
+    let name = BLOB_PATH.as_bytes();
+    let at = bytes.windows(name.len()).position(|w| w == name).unwrap() + name.len() - 1;
+    bytes[at] ^= 0x01;
+    std::fs::write(&path, &bytes).unwrap();
+    let (mut r, shared) = refresher(env.config());
+    let err = r.restore(now()).await.unwrap_err();
+    assert!(err.contains("checksum mismatch"), "{err}");
+    assert_eq!(serving(&shared), None);
+    assert_eq!(r.floor(), None);
+}
+
+/// The restored BLOB carries the SHA-256 of its bytes (to recognise them unchanged later):
+/// recorded in the snapshot by the writer, or computed for a snapshot of an earlier build.
+#[tokio::test]
+async fn restored_blob_digest_recorded_or_computed() {
+    let env = MdsEnv::start("refresh-digest").await;
+    let bytes = env.blob(12, in_days(30), entries());
+    let expected = mdsd::daemon::state::blob_digest(&bytes);
+    env.server.set(BLOB_PATH, Route::Ok { body: bytes, etag: None });
+    {
+        let (mut r, _) = refresher(env.config());
+        r.refresh_once(now()).await.unwrap();
+    }
+    let (dir, _) = StateDir::open(&env.state_dir()).unwrap();
+    let mut stored = dir.load_snapshot(64 << 20).unwrap().unwrap();
+    assert_eq!(stored.blob_sha256, Some(expected));
+    for recorded in [true, false] {
+        if !recorded {
+            stored.blob_sha256 = None;
+            dir.store_snapshot(&stored).unwrap();
+        }
+        let (mut r, shared) = refresher(env.config());
+        assert_eq!(r.restore(now()).await.unwrap(), Some(12));
+        assert_eq!(shared.current().unwrap().blob_sha256, expected, "recorded: {recorded}");
+        // The same bytes fetched again are unchanged.
+        assert_eq!(r.refresh_once(now()).await.unwrap(), LastOutcome::Unchanged);
+    }
+}
+
+/// Cold start: the daemon listens and answers health NOT_SERVING while the snapshot is still
+/// being read (here: the snapshot file is a FIFO nobody writes yet), then SERVING once it was
+/// read, checked and verified. The MDS is down, so SERVING can only come from the snapshot.
+#[tokio::test]
+async fn listens_not_serving_until_the_snapshot_is_restored() {
+    use tonic_health::pb::health_check_response::ServingStatus;
+    use tonic_health::pb::health_client::HealthClient;
+    use tonic_health::pb::HealthCheckRequest;
+
+    let env = MdsEnv::start("refresh-coldstart").await;
+    env.serve_blob(12, env.blob(12, in_days(30), entries()));
+    {
+        let (mut r, _) = refresher(env.config());
+        r.refresh_once(now()).await.unwrap();
+    }
+    let path = env.state_dir().join(mdsd::daemon::snapshot_file::SNAPSHOT_FILE);
+    let snapshot = std::fs::read(&path).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    let status = std::process::Command::new("mkfifo").arg(&path).status().unwrap();
+    assert!(status.success());
+    for p in [BLOB_PATH, CA_CRL_PATH, ROOT_CRL_PATH] {
+        env.server.remove(p);
+    }
+
+    // start() returns once listening; it must not wait for the snapshot (a FIFO not written
+    // yet). Should it wait, unblock the reader before failing, so that the test ends.
+    let started =
+        tokio::time::timeout(Duration::from_secs(10), mdsd::daemon::server::start(env.config()))
+            .await;
+    let Ok(running) = started else {
+        std::fs::write(&path, &snapshot).unwrap();
+        panic!("start() waited for the snapshot instead of listening first");
+    };
+    let running = running.unwrap();
+    let url = format!("http://{}", running.grpc_addr.unwrap());
+    let channel = tonic::transport::Channel::from_shared(url).unwrap().connect().await.unwrap();
+    let health = HealthClient::new(channel);
+    let check = || {
+        let mut h = health.clone();
+        async move {
+            let r = h.check(HealthCheckRequest { service: String::new() }).await.unwrap();
+            ServingStatus::try_from(r.into_inner().status).unwrap()
+        }
+    };
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(check().await, ServingStatus::NotServing);
+    assert!(running.shared.current().is_none());
+
+    // The snapshot arrives: read, checksum, verification, then SERVING.
+    let writer = std::thread::spawn(move || std::fs::write(&path, snapshot).unwrap());
+    let mut status = ServingStatus::NotServing;
+    for _ in 0..200 {
+        status = check().await;
+        if status == ServingStatus::Serving {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    writer.join().unwrap();
+    assert_eq!(status, ServingStatus::Serving);
+    let current = running.shared.current().unwrap();
+    assert_eq!((current.blob.no, current.restored), (12, true));
+    running.shutdown().await;
 }

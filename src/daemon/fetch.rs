@@ -269,7 +269,9 @@ async fn read_body(
     if response.content_length().is_some_and(|len| len > max as u64) {
         return Err(FetchError::TooLarge { url: url.to_string(), max });
     }
-    let mut body = Vec::new();
+    // Sized from Content-Length when given (bounded by `max` above): no regrowth copies.
+    let hint = response.content_length().and_then(|len| usize::try_from(len).ok());
+    let mut body = Vec::with_capacity(hint.unwrap_or(0).min(max));
     let mut stream = response.bytes_stream();
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|e| transport(url, &e))?;
@@ -284,7 +286,8 @@ async fn read_body(
 async fn read_file(path: &Path, max: usize) -> Result<Vec<u8>, FetchError> {
     let owned = path.to_path_buf();
     let result =
-        tokio::task::spawn_blocking(move || super::config::read_capped(&owned, max as u64)).await;
+        tokio::task::spawn_blocking(move || super::snapshot_file::read_sized(&owned, max as u64))
+            .await;
     let file_err = |reason: String| FetchError::File { path: path.display().to_string(), reason };
     match result {
         Ok(Ok(bytes)) => Ok(bytes),

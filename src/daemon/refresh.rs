@@ -4,14 +4,14 @@
 //! accepted BLOB and swaps the trust store whole. A failure never replaces a good store.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use thiserror::Error;
 use time::{Date, OffsetDateTime, Time};
 
 use super::config::{BlobSource, Config, RefreshConfig};
 use super::fetch::{BlobFetch, FetchError, Fetcher, MAX_AUX_BYTES};
-use super::snapshot_file::{Snapshot, StateDir};
+use super::snapshot_file::{Snapshot, SnapshotError, SnapshotVerifyError, StateDir};
 use super::state::{blob_digest, Loaded, Shared};
 use crate::mds::{check_x5u_origin, parse_header, BlobError, BlobVerifyOptions, VerifiedBlob};
 use crate::x509::{certs_from_pem_or_der, Cert, Crl, RevocationMode};
@@ -147,47 +147,31 @@ impl Refresher {
     /// when it passes. A checksum-valid snapshot sets the rollback floor even when it no longer
     /// verifies (e.g. its CRLs expired while mdsd was down): mdsd wrote it only after a full
     /// verification, and forgetting the floor would let an older BLOB be replayed.
+    ///
+    /// The file is read once; its checksum is computed on a second thread while the BLOB is
+    /// verified in place, and nothing is served (nor the floor set) unless the checksum passed.
     pub async fn restore(&mut self, now: OffsetDateTime) -> Result<Option<u64>, String> {
         let Some(state) = self.state.clone() else { return Ok(None) };
         let max = self.config.max_blob_bytes;
-        let loaded = tokio::task::spawn_blocking(move || state.load_snapshot(max))
-            .await
-            .map_err(|e| e.to_string())?;
-        let snapshot = match loaded {
-            Ok(Some(s)) => s,
-            Ok(None) => return Ok(None),
-            Err(e) => return Err(e.to_string()),
-        };
-        self.floor = Some(snapshot.no);
-        let mut opts = self.verify_options();
-        // Newer CRLs from the cache help when the snapshot's own have expired.
-        if let (Some(state), Ok(header)) = (&self.state, parse_header(&snapshot.blob)) {
-            for cert in header.x5c.unwrap_or_default().iter().filter_map(|d| Cert::from_der(d).ok())
-            {
-                for url in cert.crl_distribution_points() {
-                    if let Some(crl) =
-                        state.load_cached_crl(url).and_then(|b| Crl::from_pem_or_der(&b).ok())
-                    {
-                        opts.crls.push(Arc::new(crl));
-                    }
-                }
-            }
-        }
-        let snap = snapshot.clone();
-        let verified = tokio::task::spawn_blocking(move || snap.verify(&opts, now))
-            .await
-            .map_err(|e| e.to_string())?
-            .map_err(|e| e.to_string())?;
+        let opts = self.verify_options();
+        let restored =
+            tokio::task::spawn_blocking(move || restore_snapshot(&state, max, opts, now))
+                .await
+                .map_err(|e| e.to_string())?
+                .map_err(|e| e.to_string())?;
+        let Some(restored) = restored else { return Ok(None) };
+        self.floor = Some(restored.no);
+        let verified = restored.verified.map_err(|e| e.to_string())?;
         let no = verified.no;
-        self.etag = snapshot.etag.clone();
+        self.etag.clone_from(&restored.etag);
         self.shared.install(Loaded {
             blob: verified,
-            blob_sha256: blob_digest(&snapshot.blob),
-            source: snapshot.source,
+            blob_sha256: restored.blob_sha256,
+            source: restored.source,
             restored: true,
-            fetched_at: snapshot.fetched_at,
+            fetched_at: restored.fetched_at,
             verified_at: now,
-            etag: snapshot.etag,
+            etag: restored.etag,
         });
         Ok(Some(no))
     }
@@ -269,11 +253,14 @@ impl Refresher {
         // longer verified, e.g. stale CRLs after downtime), the same `no` is welcome again.
         let serving_no = self.shared.current().map(|c| c.blob.no);
         opts.last_accepted_no = rollback_reference(self.floor, serving_no);
-        let blob = bytes.clone();
-        let verified: Result<VerifiedBlob, BlobError> =
-            tokio::task::spawn_blocking(move || crate::mds::verify_blob(&blob, &opts, now))
-                .await
-                .map_err(|e| RefreshError::Internal(e.to_string()))?;
+        // The bytes go to the verifier and come back (no copy of the BLOB).
+        let (bytes, verified): (Vec<u8>, Result<VerifiedBlob, BlobError>) =
+            tokio::task::spawn_blocking(move || {
+                let verified = crate::mds::verify_blob(&bytes, &opts, now);
+                (bytes, verified)
+            })
+            .await
+            .map_err(|e| RefreshError::Internal(e.to_string()))?;
         let verified = match verified {
             Ok(v) => v,
             // The BLOB being served, again (a source without ETag support, re-signed bytes):
@@ -305,7 +292,8 @@ impl Refresher {
             }
         }
 
-        // MDS3 §3.2 step 7: cache the verified BLOB, then serve it.
+        // MDS3 §3.2 step 7: cache the verified BLOB, then serve it. The snapshot writer streams
+        // the bytes to disk and drops them before the new store is installed.
         let snapshot = Snapshot {
             no: verified.no,
             source: source.to_string(),
@@ -314,10 +302,12 @@ impl Refresher {
             blob: bytes,
             crls: crl_der,
             x5u_chain: x5u_der,
+            blob_sha256: Some(digest),
         };
         if let Some(state) = self.state.clone() {
             let persisted =
                 tokio::task::spawn_blocking(move || state.store_snapshot(&snapshot)).await;
+
             match persisted {
                 Ok(Ok(())) => {}
                 Ok(Err(e)) => {
@@ -435,6 +425,81 @@ impl Refresher {
         }
         opts
     }
+}
+
+/// A snapshot read back at start-up whose checksum passed; `verified` says whether its BLOB
+/// verified again.
+struct Restored {
+    no: u64,
+    source: String,
+    fetched_at: OffsetDateTime,
+    etag: Option<String>,
+    blob_sha256: [u8; 32],
+    verified: Result<VerifiedBlob, SnapshotVerifyError>,
+}
+
+/// Reads the snapshot once and verifies its BLOB in place (with any newer cached CRLs for its
+/// chain) while a second thread checks the file's SHA-256 trailer (and hashes the BLOB when an
+/// older file did not record its digest). `Err` when the file is unreadable or corrupt.
+fn restore_snapshot(
+    state: &StateDir,
+    max_blob_bytes: usize,
+    mut opts: BlobVerifyOptions,
+    now: OffsetDateTime,
+) -> Result<Option<Restored>, SnapshotError> {
+    let started = Instant::now();
+    let Some(file) = state.read_snapshot(max_blob_bytes)? else { return Ok(None) };
+    let read = started.elapsed();
+    // Newer CRLs from the cache help when the snapshot's own have expired.
+    if let Ok(header) = parse_header(file.blob()) {
+        for cert in header.x5c.unwrap_or_default().iter().filter_map(|d| Cert::from_der(d).ok()) {
+            for url in cert.crl_distribution_points() {
+                if let Some(crl) =
+                    state.load_cached_crl(url).and_then(|b| Crl::from_pem_or_der(&b).ok())
+                {
+                    opts.crls.push(Arc::new(crl));
+                }
+            }
+        }
+    }
+    let recorded = file.blob_sha256();
+    let check = || -> Result<([u8; 32], Duration), SnapshotError> {
+        let t = Instant::now();
+        file.check_checksum()?;
+        let digest = recorded.unwrap_or_else(|| blob_digest(file.blob()));
+        Ok((digest, t.elapsed()))
+    };
+    let (checked, verified, verify_time) = std::thread::scope(|s| {
+        let summer =
+            std::thread::Builder::new().name("mdsd-snapshot-sum".into()).spawn_scoped(s, check);
+        let t = Instant::now();
+        let verified = file.verify(&opts, now);
+        let verify_time = t.elapsed();
+        // Without a second thread (or if it failed), the checksum runs here.
+        let checked = match summer {
+            Ok(handle) => handle.join().unwrap_or_else(|_| check()),
+            Err(_) => check(),
+        };
+        (checked, verified, verify_time)
+    });
+    let (blob_sha256, checksum_time) = checked?;
+    tracing::info!(
+        bytes = file.blob().len(),
+        read_ms = read.as_secs_f64() * 1e3,
+        verify_ms = verify_time.as_secs_f64() * 1e3,
+        checksum_ms = checksum_time.as_secs_f64() * 1e3,
+        digest_recorded = recorded.is_some(),
+        total_ms = started.elapsed().as_secs_f64() * 1e3,
+        "snapshot read and verified"
+    );
+    Ok(Some(Restored {
+        no: file.no(),
+        source: file.source().to_string(),
+        fetched_at: file.fetched_at(),
+        etag: file.etag().map(str::to_string),
+        blob_sha256,
+        verified,
+    }))
 }
 
 /// The `last_accepted_no` to verify against: the floor while a BLOB at (or above) it is served;

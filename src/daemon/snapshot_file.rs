@@ -7,21 +7,27 @@
 //!
 //! Nothing read from here is trusted blindly: the snapshot carries a SHA-256 trailer (a torn or
 //! corrupt file is reported, never served) and the BLOB is verified again with the core
-//! ([`Snapshot::verify`]) before it is served.
+//! ([`Snapshot::verify`], [`SnapshotFile::verify`]) before it is served.
+//!
+//! Cold start reads the file once into a buffer of its exact size ([`StateDir::read_snapshot`]),
+//! verifies the BLOB in place (no copy) while the trailer is checked on a second thread, and
+//! serves it only when both passed. Writing streams the sections (no encoded copy of the BLOB).
 //!
 //! `snapshot.v1` layout (integers big-endian):
 //!
 //! ```text
 //! magic   "MDSD-SNAPSHOT\n"            14 bytes
 //! version u32 = 1
-//! meta    u32 length + JSON {"no", "source", "fetched_at" (RFC 3339), "etag"}
+//! meta    u32 length + JSON {"no", "source", "fetched_at" (RFC 3339), "etag", "x5u_chain"?,
+//!                              "blob_sha256"? (hex, SHA-256 of the BLOB section)}
 //! blob    u64 length + the BLOB bytes exactly as received
 //! crls    u32 count, then each: u32 length + DER
 //! sha256  32 bytes over everything above
 //! ```
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -67,6 +73,9 @@ pub struct Snapshot {
     pub crls: Vec<Vec<u8>>,
     /// The chain (DER) downloaded from the header's `x5u`, when the BLOB used one.
     pub x5u_chain: Vec<Vec<u8>>,
+    /// SHA-256 of `blob`, when the writer knows it (stored so that a restart need not hash the
+    /// BLOB again to recognise unchanged bytes; covered by the trailer like the rest of meta).
+    pub blob_sha256: Option<[u8; 32]>,
 }
 
 /// Why a snapshot could not be read or written.
@@ -94,56 +103,57 @@ impl Snapshot {
         opts: &BlobVerifyOptions,
         now: OffsetDateTime,
     ) -> Result<VerifiedBlob, SnapshotVerifyError> {
-        let mut opts = opts.clone();
-        opts.last_accepted_no = None;
-        if !self.x5u_chain.is_empty() {
-            let chain = self
-                .x5u_chain
-                .iter()
-                .map(|der| Cert::from_der(der).map(Arc::new))
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| SnapshotVerifyError::X5u(e.to_string()))?;
-            opts.x5u_chain = Some(chain);
-            opts.blob_url = Some(self.source.clone());
-        }
-        for der in &self.crls {
-            let crl =
-                Crl::from_pem_or_der(der).map_err(|e| SnapshotVerifyError::Crl(e.to_string()))?;
-            opts.crls.push(Arc::new(crl));
-        }
-        let verified = verify_blob(&self.blob, &opts, now).map_err(SnapshotVerifyError::Blob)?;
-        if verified.no != self.no {
-            return Err(SnapshotVerifyError::NoMismatch { stored: self.no, blob: verified.no });
-        }
-        Ok(verified)
+        verify_stored(
+            Stored {
+                no: self.no,
+                source: &self.source,
+                blob: &self.blob,
+                crls: self.crls.iter().map(Vec::as_slice).collect(),
+                x5u_chain: &self.x5u_chain,
+            },
+            opts,
+            now,
+        )
     }
 
     /// Encodes the snapshot in the `snapshot.v1` layout.
     pub fn encode(&self) -> Vec<u8> {
+        let (head, tail) = self.sections();
+        let mut out = Vec::with_capacity(head.len() + self.blob.len() + tail.len() + 32);
+        for part in [head.as_slice(), &self.blob, &tail] {
+            out.extend_from_slice(part);
+        }
+        let digest = ring::digest::digest(&ring::digest::SHA256, &out);
+        out.extend_from_slice(digest.as_ref());
+        out
+    }
+
+    /// The sections before and after the BLOB bytes (the trailer not included): the BLOB itself
+    /// is written from `self.blob`, never copied into an encoding buffer.
+    fn sections(&self) -> (Vec<u8>, Vec<u8>) {
         let meta = Meta {
             no: self.no,
             source: self.source.clone(),
             fetched_at: self.fetched_at,
             etag: self.etag.clone(),
             x5u_chain: self.x5u_chain.iter().map(|der| B64.encode(der)).collect(),
+            blob_sha256: self.blob_sha256.map(hex::encode),
         };
         // Serialising this plain struct cannot fail; an empty meta would fail decoding loudly.
         let meta = serde_json::to_vec(&meta).unwrap_or_default();
-        let mut out = Vec::with_capacity(self.blob.len() + 4096);
-        out.extend_from_slice(MAGIC);
-        out.extend_from_slice(&SNAPSHOT_VERSION.to_be_bytes());
-        out.extend_from_slice(&len_u32(meta.len()).to_be_bytes());
-        out.extend_from_slice(&meta);
-        out.extend_from_slice(&(self.blob.len() as u64).to_be_bytes());
-        out.extend_from_slice(&self.blob);
-        out.extend_from_slice(&len_u32(self.crls.len()).to_be_bytes());
+        let mut head = Vec::with_capacity(MAGIC.len() + 16 + meta.len());
+        head.extend_from_slice(MAGIC);
+        head.extend_from_slice(&SNAPSHOT_VERSION.to_be_bytes());
+        head.extend_from_slice(&len_u32(meta.len()).to_be_bytes());
+        head.extend_from_slice(&meta);
+        head.extend_from_slice(&(self.blob.len() as u64).to_be_bytes());
+        let mut tail = Vec::new();
+        tail.extend_from_slice(&len_u32(self.crls.len()).to_be_bytes());
         for crl in &self.crls {
-            out.extend_from_slice(&len_u32(crl.len()).to_be_bytes());
-            out.extend_from_slice(crl);
+            tail.extend_from_slice(&len_u32(crl.len()).to_be_bytes());
+            tail.extend_from_slice(crl);
         }
-        let digest = ring::digest::digest(&ring::digest::SHA256, &out);
-        out.extend_from_slice(digest.as_ref());
-        out
+        (head, tail)
     }
 
     /// Decodes a `snapshot.v1` file; `path` only names it in errors. The checksum is checked
@@ -153,32 +163,136 @@ impl Snapshot {
         path: &Path,
         max_blob_bytes: usize,
     ) -> Result<Snapshot, SnapshotError> {
+        check_head(bytes, path)?;
+        check_checksum(bytes, path)?;
+        let layout = Layout::parse(bytes, path, max_blob_bytes)?;
+        let blob = bytes.get(layout.blob.clone()).unwrap_or_default().to_vec();
+        layout.into_snapshot(bytes, blob)
+    }
+}
+
+/// A `snapshot.v1` file read whole, its layout parsed and bounded, its checksum not checked yet:
+/// [`SnapshotFile::check_checksum`] runs beside [`SnapshotFile::verify`] at start-up, and the
+/// caller serves the BLOB only when both passed. The BLOB is verified where it lies in the
+/// file buffer (no copy).
+#[derive(Debug)]
+pub struct SnapshotFile {
+    bytes: Vec<u8>,
+    path: PathBuf,
+    layout: Layout,
+}
+
+impl SnapshotFile {
+    /// Parses the layout of `bytes` (magic, version, section bounds, meta). A file whose layout
+    /// does not parse is reported as corrupt when its checksum is wrong too (a torn or damaged
+    /// file is named as such, as by [`Snapshot::decode`]).
+    pub fn parse(
+        bytes: Vec<u8>,
+        path: &Path,
+        max_blob_bytes: usize,
+    ) -> Result<SnapshotFile, SnapshotError> {
+        check_head(&bytes, path)?;
+        match Layout::parse(&bytes, path, max_blob_bytes) {
+            Ok(layout) => Ok(SnapshotFile { bytes, path: path.to_path_buf(), layout }),
+            Err(e) => {
+                check_checksum(&bytes, path)?;
+                Err(e)
+            }
+        }
+    }
+
+    /// The SHA-256 trailer over everything before it.
+    pub fn check_checksum(&self) -> Result<(), SnapshotError> {
+        check_checksum(&self.bytes, &self.path)
+    }
+
+    /// The stored `no` (the rollback floor once the checksum passed).
+    pub fn no(&self) -> u64 {
+        self.layout.meta.no
+    }
+
+    pub fn source(&self) -> &str {
+        &self.layout.meta.source
+    }
+
+    pub fn fetched_at(&self) -> OffsetDateTime {
+        self.layout.meta.fetched_at
+    }
+
+    pub fn etag(&self) -> Option<&str> {
+        self.layout.meta.etag.as_deref()
+    }
+
+    /// The BLOB bytes, where they lie in the file buffer.
+    pub fn blob(&self) -> &[u8] {
+        self.bytes.get(self.layout.blob.clone()).unwrap_or_default()
+    }
+
+    /// The SHA-256 of the BLOB recorded by the writer, if any.
+    pub fn blob_sha256(&self) -> Option<[u8; 32]> {
+        self.layout.blob_sha256
+    }
+
+    /// As [`Snapshot::verify`], on the BLOB in place.
+    pub fn verify(
+        &self,
+        opts: &BlobVerifyOptions,
+        now: OffsetDateTime,
+    ) -> Result<VerifiedBlob, SnapshotVerifyError> {
+        let crls = self
+            .layout
+            .crls
+            .iter()
+            .map(|r| self.bytes.get(r.clone()).unwrap_or_default())
+            .collect();
+        verify_stored(
+            Stored {
+                no: self.layout.meta.no,
+                source: &self.layout.meta.source,
+                blob: self.blob(),
+                crls,
+                x5u_chain: &self.layout.x5u_chain,
+            },
+            opts,
+            now,
+        )
+    }
+
+    /// Checks the checksum, then copies the sections out (tests, tools).
+    pub fn into_snapshot(self) -> Result<Snapshot, SnapshotError> {
+        self.check_checksum()?;
+        let blob = self.blob().to_vec();
+        self.layout.into_snapshot(&self.bytes, blob)
+    }
+}
+
+/// Where the sections of a `snapshot.v1` file are (the checksum not checked).
+#[derive(Debug)]
+struct Layout {
+    meta: Meta,
+    blob: Range<usize>,
+    crls: Vec<Range<usize>>,
+    x5u_chain: Vec<Vec<u8>>,
+    blob_sha256: Option<[u8; 32]>,
+}
+
+impl Layout {
+    fn parse(bytes: &[u8], path: &Path, max_blob_bytes: usize) -> Result<Layout, SnapshotError> {
         let corrupt = |reason: &str| SnapshotError::Corrupt {
             path: path.to_path_buf(),
             reason: reason.into(),
         };
-        let body_len =
-            bytes.len().checked_sub(32).ok_or_else(|| corrupt("shorter than its checksum"))?;
-        let (body, digest) = bytes.split_at(body_len);
-        let mut r = Reader { rest: body };
-        if r.take(MAGIC.len()).ok_or_else(|| corrupt("truncated magic"))? != MAGIC {
-            return Err(corrupt("not an mdsd snapshot (bad magic)"));
-        }
-        let version = r.u32().ok_or_else(|| corrupt("truncated version"))?;
-        // The version is checked before the checksum so a newer format is named as such.
-        if version != SNAPSHOT_VERSION {
-            return Err(SnapshotError::UnsupportedVersion { path: path.to_path_buf(), version });
-        }
-        let actual = ring::digest::digest(&ring::digest::SHA256, body);
-        if actual.as_ref() != digest {
-            return Err(corrupt("checksum mismatch (torn write or damaged file)"));
-        }
         let too_large = |what: &'static str, size: u64, max: u64| SnapshotError::TooLarge {
             path: path.to_path_buf(),
             what,
             size,
             max,
         };
+        let body_len =
+            bytes.len().checked_sub(32).ok_or_else(|| corrupt("shorter than its checksum"))?;
+        let body = bytes.get(..body_len).unwrap_or_default();
+        let mut r = Reader { rest: body, at: 0 };
+        r.take(MAGIC.len() + 4).ok_or_else(|| corrupt("truncated version"))?;
         let meta_len = r.u32().ok_or_else(|| corrupt("truncated meta length"))?;
         if meta_len > MAX_META_BYTES {
             return Err(too_large("meta", meta_len.into(), MAX_META_BYTES.into()));
@@ -190,7 +304,7 @@ impl Snapshot {
         if blob_len > max_blob_bytes as u64 {
             return Err(too_large("BLOB", blob_len, max_blob_bytes as u64));
         }
-        let blob = r.take(blob_len as usize).ok_or_else(|| corrupt("truncated BLOB"))?.to_vec();
+        let blob = r.range(blob_len as usize).ok_or_else(|| corrupt("truncated BLOB"))?;
         let count = r.u32().ok_or_else(|| corrupt("truncated CRL count"))?;
         if count > MAX_CRLS {
             return Err(too_large("CRL count", count.into(), MAX_CRLS.into()));
@@ -201,7 +315,7 @@ impl Snapshot {
             if len > MAX_CRL_BYTES {
                 return Err(too_large("CRL", len.into(), MAX_CRL_BYTES.into()));
             }
-            crls.push(r.take(len as usize).ok_or_else(|| corrupt("truncated CRL"))?.to_vec());
+            crls.push(r.range(len as usize).ok_or_else(|| corrupt("truncated CRL"))?);
         }
         if !r.rest.is_empty() {
             return Err(corrupt("trailing bytes"));
@@ -212,16 +326,105 @@ impl Snapshot {
             .map(|b64| B64.decode(b64))
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| corrupt(&format!("meta x5u_chain: {e}")))?;
+        let blob_sha256 = match &meta.blob_sha256 {
+            None => None,
+            Some(h) => Some(
+                hex::decode(h)
+                    .ok()
+                    .and_then(|d| <[u8; 32]>::try_from(d).ok())
+                    .ok_or_else(|| corrupt("meta blob_sha256: not 32 bytes of hex"))?,
+            ),
+        };
+        Ok(Layout { meta, blob, crls, x5u_chain, blob_sha256 })
+    }
+
+    fn into_snapshot(self, bytes: &[u8], blob: Vec<u8>) -> Result<Snapshot, SnapshotError> {
         Ok(Snapshot {
-            no: meta.no,
-            source: meta.source,
-            fetched_at: meta.fetched_at,
-            etag: meta.etag,
+            no: self.meta.no,
+            source: self.meta.source,
+            fetched_at: self.meta.fetched_at,
+            etag: self.meta.etag,
             blob,
-            crls,
-            x5u_chain,
+            crls: self
+                .crls
+                .into_iter()
+                .map(|r| bytes.get(r).unwrap_or_default().to_vec())
+                .collect(),
+            x5u_chain: self.x5u_chain,
+            blob_sha256: self.blob_sha256,
         })
     }
+}
+
+/// Length, magic and version: checked before the checksum so that a newer format is named as
+/// such.
+fn check_head(bytes: &[u8], path: &Path) -> Result<(), SnapshotError> {
+    let corrupt =
+        |reason: &str| SnapshotError::Corrupt { path: path.to_path_buf(), reason: reason.into() };
+    let body_len =
+        bytes.len().checked_sub(32).ok_or_else(|| corrupt("shorter than its checksum"))?;
+    let mut r = Reader { rest: bytes.get(..body_len).unwrap_or_default(), at: 0 };
+    if r.take(MAGIC.len()).ok_or_else(|| corrupt("truncated magic"))? != MAGIC {
+        return Err(corrupt("not an mdsd snapshot (bad magic)"));
+    }
+    let version = r.u32().ok_or_else(|| corrupt("truncated version"))?;
+    if version != SNAPSHOT_VERSION {
+        return Err(SnapshotError::UnsupportedVersion { path: path.to_path_buf(), version });
+    }
+    Ok(())
+}
+
+/// The SHA-256 trailer over everything before it (`bytes` is at least 32 long: `check_head`).
+fn check_checksum(bytes: &[u8], path: &Path) -> Result<(), SnapshotError> {
+    let body_len = bytes.len().saturating_sub(32);
+    let (body, digest) = bytes.split_at(body_len);
+    let actual = ring::digest::digest(&ring::digest::SHA256, body);
+    if actual.as_ref() != digest {
+        return Err(SnapshotError::Corrupt {
+            path: path.to_path_buf(),
+            reason: "checksum mismatch (torn write or damaged file)".into(),
+        });
+    }
+    Ok(())
+}
+
+/// What a stored snapshot is verified from.
+struct Stored<'a> {
+    no: u64,
+    source: &'a str,
+    blob: &'a [u8],
+    crls: Vec<&'a [u8]>,
+    x5u_chain: &'a [Vec<u8>],
+}
+
+/// MDS3 §3.2 steps 1-6 on a stored BLOB, with its stored CRLs and x5u chain; the rollback floor
+/// is not applied (the snapshot *is* the floor), its `no` must match the stored one.
+fn verify_stored(
+    stored: Stored<'_>,
+    opts: &BlobVerifyOptions,
+    now: OffsetDateTime,
+) -> Result<VerifiedBlob, SnapshotVerifyError> {
+    let mut opts = opts.clone();
+    opts.last_accepted_no = None;
+    if !stored.x5u_chain.is_empty() {
+        let chain = stored
+            .x5u_chain
+            .iter()
+            .map(|der| Cert::from_der(der).map(Arc::new))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| SnapshotVerifyError::X5u(e.to_string()))?;
+        opts.x5u_chain = Some(chain);
+        opts.blob_url = Some(stored.source.to_string());
+    }
+    for der in stored.crls {
+        let crl = Crl::from_pem_or_der(der).map_err(|e| SnapshotVerifyError::Crl(e.to_string()))?;
+        opts.crls.push(Arc::new(crl));
+    }
+    let verified = verify_blob(stored.blob, &opts, now).map_err(SnapshotVerifyError::Blob)?;
+    if verified.no != stored.no {
+        return Err(SnapshotVerifyError::NoMismatch { stored: stored.no, blob: verified.no });
+    }
+    Ok(verified)
 }
 
 /// Why a stored snapshot did not verify again.
@@ -275,14 +478,24 @@ impl StateDir {
 
     /// Reads the snapshot: `Ok(None)` when there is none yet.
     pub fn load_snapshot(&self, max_blob_bytes: usize) -> Result<Option<Snapshot>, SnapshotError> {
+        self.read_snapshot(max_blob_bytes)?.map(SnapshotFile::into_snapshot).transpose()
+    }
+
+    /// Reads the snapshot file once, into a buffer of its size, and parses its layout; the
+    /// checksum is left to the caller ([`SnapshotFile::check_checksum`]). `Ok(None)` when there
+    /// is no snapshot yet.
+    pub fn read_snapshot(
+        &self,
+        max_blob_bytes: usize,
+    ) -> Result<Option<SnapshotFile>, SnapshotError> {
         let path = self.snapshot_path();
         // The file may hold the BLOB plus CRLs: bound the read by what decoding would accept.
         let max = (max_blob_bytes as u64)
             .saturating_add(u64::from(MAX_META_BYTES))
             .saturating_add(u64::from(MAX_CRLS) * u64::from(MAX_CRL_BYTES) / 16)
             .saturating_add(1024);
-        match crate::daemon::config::read_capped(&path, max) {
-            Ok(bytes) => Snapshot::decode(&bytes, &path, max_blob_bytes).map(Some),
+        match read_sized(&path, max) {
+            Ok(bytes) => SnapshotFile::parse(bytes, &path, max_blob_bytes).map(Some),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
             Err(e) if e.kind() == io::ErrorKind::InvalidData => Err(SnapshotError::TooLarge {
                 path,
@@ -294,10 +507,21 @@ impl StateDir {
         }
     }
 
-    /// Writes the snapshot atomically (temp file, fsync, rename, fsync directory).
+    /// Writes the snapshot atomically (temp file, fsync, rename, fsync directory), streaming
+    /// the BLOB from `snapshot.blob` (no encoded copy).
     pub fn store_snapshot(&self, snapshot: &Snapshot) -> Result<(), SnapshotError> {
-        write_atomic(&self.dir, SNAPSHOT_FILE, &snapshot.encode())
-            .map_err(|source| SnapshotError::Io { path: self.snapshot_path(), source })
+        let (head, tail) = snapshot.sections();
+        let mut digest = ring::digest::Context::new(&ring::digest::SHA256);
+        for part in [head.as_slice(), &snapshot.blob, &tail] {
+            digest.update(part);
+        }
+        let digest = digest.finish();
+        write_atomic_parts(
+            &self.dir,
+            SNAPSHOT_FILE,
+            &[&head, &snapshot.blob, &tail, digest.as_ref()],
+        )
+        .map_err(|source| SnapshotError::Io { path: self.snapshot_path(), source })
     }
 
     /// The cache file for the CRL at distribution point `url`.
@@ -307,7 +531,7 @@ impl StateDir {
 
     /// A cached CRL (DER or PEM as fetched), if any. The caller parses and checks it.
     pub fn load_cached_crl(&self, url: &str) -> Option<Vec<u8>> {
-        crate::daemon::config::read_capped(&self.crl_cache_path(url), MAX_CRL_BYTES.into()).ok()
+        read_sized(&self.crl_cache_path(url), MAX_CRL_BYTES.into()).ok()
     }
 
     /// Stores a fetched CRL for `url` atomically.
@@ -321,12 +545,19 @@ impl StateDir {
 /// Writes `bytes` to `dir/name` so that a crash leaves the old file or the new one: write to a
 /// temporary file in `dir`, fsync it, rename it over `name`, fsync `dir`.
 pub fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<()> {
+    write_atomic_parts(dir, name, &[bytes])
+}
+
+/// As [`write_atomic`], the file being the concatenation of `parts`.
+pub fn write_atomic_parts(dir: &Path, name: &str, parts: &[&[u8]]) -> io::Result<()> {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     let tmp = dir.join(format!(".{name}{TMP_MARKER}{}-{n}", std::process::id()));
     let result = (|| {
         let mut file = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
-        file.write_all(bytes)?;
+        for part in parts {
+            file.write_all(part)?;
+        }
         file.sync_all()?;
         drop(file);
         fs::rename(&tmp, dir.join(name))?;
@@ -339,13 +570,30 @@ pub fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<()> {
     result
 }
 
+/// Reads a file of at most `max` bytes in one pass into a buffer sized from its metadata (no
+/// regrowth copies for a regular file); `InvalidData` when it is larger.
+pub(crate) fn read_sized(path: &Path, max: u64) -> io::Result<Vec<u8>> {
+    let file = File::open(path)?;
+    let hint = file.metadata().map(|m| m.len()).unwrap_or(0);
+    if hint > max {
+        return Err(io::Error::new(io::ErrorKind::InvalidData, format!("larger than {max} bytes")));
+    }
+    // One more byte than the file, so that reaching its end needs no regrowth.
+    let mut bytes = Vec::with_capacity(usize::try_from(hint).unwrap_or(0).saturating_add(1));
+    file.take(max.saturating_add(1)).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > max {
+        return Err(io::Error::new(io::ErrorKind::InvalidData, format!("larger than {max} bytes")));
+    }
+    Ok(bytes)
+}
+
 /// The cache file name of a CRL URL: SHA-256 of the URL (no path tricks from the URL itself).
 fn crl_cache_name(url: &str) -> String {
     let digest = ring::digest::digest(&ring::digest::SHA256, url.as_bytes());
     format!("{}.crl", hex::encode(digest.as_ref()))
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize)]
 struct Meta {
     no: u64,
     source: String,
@@ -356,6 +604,9 @@ struct Meta {
     /// x5u chain certificates, standard base64 DER.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     x5u_chain: Vec<String>,
+    /// SHA-256 of the BLOB section, hex (absent in files of earlier builds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    blob_sha256: Option<String>,
 }
 
 fn len_u32(len: usize) -> u32 {
@@ -366,6 +617,8 @@ fn len_u32(len: usize) -> u32 {
 
 struct Reader<'a> {
     rest: &'a [u8],
+    /// Offset of `rest` in the buffer read.
+    at: usize,
 }
 
 impl<'a> Reader<'a> {
@@ -375,7 +628,13 @@ impl<'a> Reader<'a> {
         }
         let (head, tail) = self.rest.split_at(n);
         self.rest = tail;
+        self.at = self.at.saturating_add(n);
         Some(head)
+    }
+    /// As `take`, returning where the bytes are.
+    fn range(&mut self, n: usize) -> Option<Range<usize>> {
+        let start = self.at;
+        self.take(n).map(|_| start..start.saturating_add(n))
     }
     fn u32(&mut self) -> Option<u32> {
         self.take(4).and_then(|b| b.try_into().ok()).map(u32::from_be_bytes)
@@ -399,6 +658,7 @@ mod tests {
             blob: b"header.payload.signature".to_vec(),
             crls: vec![vec![0x30, 0x82, 0x01], vec![0x30, 0x03]],
             x5u_chain: vec![vec![0x30, 0x01, 0x02]],
+            blob_sha256: Some([7; 32]),
         }
     }
 
@@ -513,6 +773,70 @@ mod tests {
         fs::remove_dir_all(&dir).unwrap();
     }
 
+    /// The streaming writer produces exactly the encoded layout (the BLOB is written from the
+    /// snapshot, not from an encoded copy), and the recorded BLOB digest survives the round trip.
+    #[test]
+    fn streamed_file_equals_the_encoding() {
+        let dir = tempdir("streamed");
+        let (state, _) = StateDir::open(&dir).unwrap();
+        state.store_snapshot(&sample()).unwrap();
+        assert_eq!(fs::read(state.snapshot_path()).unwrap(), sample().encode());
+        let file = state.read_snapshot(1024).unwrap().unwrap();
+        assert_eq!(file.blob(), b"header.payload.signature");
+        assert_eq!(file.blob_sha256(), Some([7; 32]));
+        assert_eq!(file.no(), 121);
+        file.check_checksum().unwrap();
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A file of an earlier build records no BLOB digest: it still decodes (digest `None`).
+    #[test]
+    fn snapshot_without_a_recorded_digest_decodes() {
+        let mut older = sample();
+        older.blob_sha256 = None;
+        let encoded = older.encode();
+        assert!(!String::from_utf8_lossy(&encoded).contains("blob_sha256"));
+        let decoded = Snapshot::decode(&encoded, Path::new("s"), 1024).unwrap();
+        assert_eq!(decoded, older);
+    }
+
+    /// A recorded digest that is not 32 bytes of hex makes the file corrupt (checksum valid).
+    #[test]
+    fn malformed_recorded_digest_is_corrupt() {
+        let encoded = sample().encode();
+        let body = &encoded[..encoded.len() - 32];
+        let text = String::from_utf8_lossy(body).into_owned();
+        let at = text.find(&"07".repeat(32)).unwrap();
+        let mut body = body.to_vec();
+        body[at] = b'z';
+        let digest = ring::digest::digest(&ring::digest::SHA256, &body);
+        body.extend_from_slice(digest.as_ref());
+        let err = Snapshot::decode(&body, Path::new("s"), 1024).unwrap_err();
+        assert!(err.to_string().contains("blob_sha256"), "{err}");
+    }
+
+    /// The deferred-checksum reader refuses every torn or bit-flipped file: either its layout
+    /// does not parse (reported as corrupt), or its checksum fails. Never both pass.
+    #[test]
+    fn snapshot_file_never_accepts_a_damaged_file() {
+        let encoded = sample().encode();
+        for len in 0..encoded.len() {
+            let parsed = SnapshotFile::parse(encoded[..len].to_vec(), Path::new("s"), 1024);
+            let err = parsed.and_then(|f| f.check_checksum()).unwrap_err();
+            assert!(matches!(err, SnapshotError::Corrupt { .. }), "len {len}: {err}");
+        }
+        for i in MAGIC.len() + 4..encoded.len() {
+            let mut damaged = encoded.clone();
+            damaged[i] ^= 0x01;
+            let parsed = SnapshotFile::parse(damaged, Path::new("s"), 1024);
+            let err = parsed.and_then(|f| f.check_checksum()).unwrap_err();
+            assert!(matches!(err, SnapshotError::Corrupt { .. }), "byte {i}: {err}");
+        }
+        let file = SnapshotFile::parse(encoded, Path::new("s"), 1024).unwrap();
+        file.check_checksum().unwrap();
+        assert_eq!(file.into_snapshot().unwrap(), sample());
+    }
+
     /// A real BLOB stored with its real CRLs verifies again after a round trip; the same
     /// snapshot with a byte of the BLOB changed (and a recomputed checksum) does not.
     #[test]
@@ -535,6 +859,7 @@ mod tests {
                 read("webauthn4j__gsextendvalsha2g3r3.crl"),
             ],
             x5u_chain: vec![],
+            blob_sha256: None,
         };
         let decoded = Snapshot::decode(&snapshot.encode(), Path::new("s"), 64 << 20).unwrap();
         let opts = BlobVerifyOptions::new(anchors);
@@ -545,6 +870,8 @@ mod tests {
             Ok(verified) => assert_eq!(verified.no, 121),
             Err(e) => panic!("{e}"),
         }
+        let file = SnapshotFile::parse(snapshot.encode(), Path::new("s"), 64 << 20).unwrap();
+        assert_eq!(file.verify(&opts, now).unwrap().no, 121);
         let mut tampered = decoded.clone();
         let mid = tampered.blob.len() / 2;
         tampered.blob[mid] ^= 0x01;
