@@ -114,8 +114,33 @@ pub(crate) struct Top<'a> {
     pub no: u64,
     pub next_update: Date,
     pub legal_header: Option<String>,
-    entries: Vec<&'a RawValue>,
+    entries: TopEntries<'a>,
     unknown: UnknownCounts,
+}
+
+/// The entries as the top-level pass left them.
+enum TopEntries<'a> {
+    /// Split only: each entry is read in a pass of its own.
+    Raw(Vec<&'a RawValue>),
+    /// Read during the top-level pass ([`scan`]).
+    Scanned(Vec<scan::EntryScan<'a>>),
+}
+
+impl<'a> TopEntries<'a> {
+    fn len(&self) -> usize {
+        match self {
+            TopEntries::Raw(raw) => raw.len(),
+            TopEntries::Scanned(scanned) => scanned.len(),
+        }
+    }
+    /// Each entry's JSON text.
+    #[cfg(test)]
+    fn texts(&self) -> Vec<&'a str> {
+        match self {
+            TopEntries::Raw(raw) => raw.iter().map(|r| r.get()).collect(),
+            TopEntries::Scanned(scanned) => scanned.iter().map(|s| s.text).collect(),
+        }
+    }
 }
 
 /// MetadataBLOBPayload members (MDS3 §3.1.6).
@@ -124,10 +149,21 @@ const TOP_FIELDS: &[&str] = &["legalHeader", "no", "nextUpdate", "entries"];
 /// MDS3 §3.1.6: `no` (integer), `nextUpdate` (date) and `entries` (array) must be present and
 /// well-formed; anything else refuses the BLOB.
 pub(crate) fn parse_top(text: &Arc<String>) -> Result<Top<'_>, BlobError> {
-    // Fast path: one pass that splits `entries` as it goes (see `sparse`); the general path
-    // decides everything it gives up on, with the exact error.
+    // Fastest path: one pass over the whole payload that also reads every entry (see `scan`).
+    if let Some((members, entries, names)) = scan::top(text) {
+        return top_from_members(text, &members, TopEntries::Scanned(entries), &names);
+    }
+    parse_top_two_pass(text)
+}
+
+/// [`parse_top`] without the one pass: a pass that splits `entries` as it goes (see `sparse`),
+/// each entry read later on its own; the general path decides everything it gives up on, with
+/// the exact error.
+fn parse_top_two_pass(text: &Arc<String>) -> Result<Top<'_>, BlobError> {
     match sparse::top(text) {
-        Some((members, entries, names)) => top_from_members(text, &members, entries, &names),
+        Some((members, entries, names)) => {
+            top_from_members(text, &members, TopEntries::Raw(entries), &names)
+        }
         None => parse_top_general(text),
     }
 }
@@ -137,7 +173,7 @@ pub(crate) fn parse_top(text: &Arc<String>) -> Result<Top<'_>, BlobError> {
 fn top_from_members<'a>(
     text: &'a Arc<String>,
     members: &Members<'a>,
-    entries: Vec<&'a RawValue>,
+    entries: TopEntries<'a>,
     names: &[Cow<'a, str>],
 ) -> Result<Top<'a>, BlobError> {
     let bad = |reason: String| BlobError::Payload { reason };
@@ -168,7 +204,7 @@ fn parse_top_general(text: &Arc<String>) -> Result<Top<'_>, BlobError> {
     let next_update = parse_date(&next_update_text).map_err(|e| bad(format!("nextUpdate: {e}")))?;
     let legal_header: Option<String> = optional(&members, "legalHeader").map_err(bad)?;
     let entries: Vec<&RawValue> = required(&members, "entries").map_err(bad)?;
-    Ok(Top { text, no, next_update, legal_header, entries, unknown })
+    Ok(Top { text, no, next_update, legal_header, entries: TopEntries::Raw(entries), unknown })
 }
 
 impl Top<'_> {
@@ -191,13 +227,23 @@ impl Top<'_> {
         // Real BLOBs repeat attestation roots across entries: each distinct one is parsed once.
         let mut roots_cache =
             RootsCache { decoded: HashMap::new(), max_certs: limits.max_certs_per_entry };
-        for (index, raw) in self.entries.into_iter().enumerate() {
+        // Each entry's text and, when a pass has read them already, its members.
+        let read: Box<dyn Iterator<Item = (&str, Option<EntryRead<'_>>)>> = match self.entries {
+            TopEntries::Raw(raw) => {
+                Box::new(raw.into_iter().map(|raw| (raw.get(), sparse::entry(raw.get()))))
+            }
+            TopEntries::Scanned(scanned) => {
+                Box::new(scanned.into_iter().map(|scan| (scan.text, scan.read)))
+            }
+        };
+        for (index, (text, read)) in read.enumerate() {
             // Unknown counts and warnings of a quarantined entry are discarded with it.
             let mut entry_unknown = UnknownCounts::default();
             let mut notes = Vec::new();
-            let raw_json = raw_json_in(self.text, raw.get());
-            match parse_entry(
-                raw,
+            let raw_json = raw_json_in(self.text, text);
+            match parse_entry_read(
+                text,
+                read,
                 raw_json,
                 limits,
                 &mut roots_cache,
@@ -315,6 +361,7 @@ type Members<'a> = BTreeMap<Cow<'a, str>, &'a RawValue>;
 /// MDS3 §3.1.1 MetadataBLOBPayloadEntry → [`Entry`].
 ///
 /// Tolerated defects (see [`RootsDecoded`]) are pushed to `warnings`.
+#[cfg(test)]
 fn parse_entry<'a>(
     raw: &'a RawValue,
     raw_json: RawJson,
@@ -323,10 +370,28 @@ fn parse_entry<'a>(
     unknown: &mut UnknownCounts,
     warnings: &mut Vec<String>,
 ) -> Result<(Entry, Option<String>), EntryError> {
-    // Fast path: one pass that keeps only the members read below (see `sparse`). Anything it
-    // does not handle (not an object, a duplicate member, a statement that is not an object)
-    // goes the general way, which gives the same result and the exact error.
-    if let Some((members, statement, names)) = sparse::entry(raw.get()) {
+    let read = sparse::entry(raw.get());
+    parse_entry_read(raw.get(), read, raw_json, limits, roots_cache, unknown, warnings)
+}
+
+/// An entry's members as a fast pass read them: its own, its statement's, all member names.
+type EntryRead<'a> = (Members<'a>, Option<Members<'a>>, sparse::Names<'a>);
+
+/// [`parse_entry`] with the entry's members read already (`read`) or, when the fast pass gave
+/// up on the entry, from its `text`.
+fn parse_entry_read<'a>(
+    text: &'a str,
+    read: Option<EntryRead<'a>>,
+    raw_json: RawJson,
+    limits: &PayloadLimits,
+    roots_cache: &mut RootsCache<'a>,
+    unknown: &mut UnknownCounts,
+    warnings: &mut Vec<String>,
+) -> Result<(Entry, Option<String>), EntryError> {
+    // Fast path: one pass that keeps only the members read below (see `sparse` and `scan`).
+    // Anything it does not handle (not an object, a duplicate member, a statement that is not
+    // an object) goes the general way, which gives the same result and the exact error.
+    if let Some((members, statement, names)) = read {
         for name in names.entry.iter().filter(|n| !ENTRY_FIELDS.contains(&n.as_ref())) {
             unknown.field("entry", name);
         }
@@ -343,12 +408,12 @@ fn parse_entry<'a>(
             warnings,
         );
     }
-    parse_entry_general(raw, raw_json, limits, roots_cache, unknown, warnings)
+    parse_entry_general(text, raw_json, limits, roots_cache, unknown, warnings)
 }
 
 /// [`parse_entry`] without the fast path: the whole entry and statement as maps.
 fn parse_entry_general<'a>(
-    raw: &'a RawValue,
+    text: &'a str,
     raw_json: RawJson,
     limits: &PayloadLimits,
     roots_cache: &mut RootsCache<'a>,
@@ -356,8 +421,8 @@ fn parse_entry_general<'a>(
     warnings: &mut Vec<String>,
 ) -> Result<(Entry, Option<String>), EntryError> {
     let fail = |reason: String| EntryError { id: None, reason };
-    let members: Members<'_> = serde_json::from_str(raw.get())
-        .map_err(|e| fail(format!("entry is not a JSON object: {e}")))?;
+    let members: Members<'_> =
+        serde_json::from_str(text).map_err(|e| fail(format!("entry is not a JSON object: {e}")))?;
     for name in members.keys().filter(|n| !ENTRY_FIELDS.contains(&n.as_ref())) {
         unknown.field("entry", name);
     }
@@ -932,7 +997,7 @@ mod sparse {
     }
 
     /// A member name, borrowed from the payload unless it has escapes.
-    struct Key<'de>(Cow<'de, str>);
+    pub(super) struct Key<'de>(pub Cow<'de, str>);
 
     impl<'de> de::Deserialize<'de> for Key<'de> {
         fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -955,6 +1020,294 @@ mod sparse {
         }
         fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
             Ok(Key(Cow::Owned(v)))
+        }
+    }
+}
+
+/// The one pass: the top level is read and, as `entries` goes by, every entry too (the members
+/// [`entry_from_members`] reads, kept raw and borrowed; all member names), so the payload is
+/// scanned once. Each entry's text (its raw JSON) is located from the pass itself: its first
+/// member name (borrowed from the payload) is preceded by `{` and whitespace only, its last
+/// value (a borrowed raw value, or the statement, located the same way) followed by whitespace
+/// and `}` only (JSON grammar; serde_json has checked the syntax).
+///
+/// An entry the per-entry fast path would give up on (duplicate members, too many members, a
+/// statement with duplicates) is still located and left to the general path (`read: None`).
+/// Anything else unusual (an entry that is not an object, an escaped first member name, an
+/// entry or statement that cannot be located, a statement that is neither an object nor
+/// `null`) makes the whole pass give up (`None`): the two-pass readers then decide, exactly as
+/// they always have. Real BLOBs never take that way.
+mod scan {
+    use std::borrow::Cow;
+    use std::fmt;
+
+    use serde::de::{
+        self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor,
+    };
+    use serde_json::value::RawValue;
+
+    use super::sparse::{Key, Names, MAX_MEMBERS};
+    use super::{EntryRead, Members, ENTRY_READ, STATEMENT_READ};
+
+    /// One entry as the pass left it.
+    pub(super) struct EntryScan<'a> {
+        /// The entry's JSON, `{` to `}`.
+        pub text: &'a str,
+        /// Its members, unless the general path must read `text`.
+        pub read: Option<EntryRead<'a>>,
+    }
+
+    /// The top level: `(members no/nextUpdate/legalHeader, entries, member names)`.
+    pub(super) type Top<'a> = (Members<'a>, Vec<EntryScan<'a>>, Vec<Cow<'a, str>>);
+
+    pub(super) fn top(text: &str) -> Option<Top<'_>> {
+        let mut de = serde_json::Deserializer::from_str(text);
+        let top = TopSeed { base: text }.deserialize(&mut de).ok()?;
+        de.end().ok()?;
+        top
+    }
+
+    /// Where `ptr` (into `base`) is in `base`.
+    fn offset(base: &str, ptr: *const u8) -> Option<usize> {
+        (ptr as usize).checked_sub(base.as_ptr() as usize).filter(|&at| at <= base.len())
+    }
+
+    fn is_space(b: &u8) -> bool {
+        matches!(b, b' ' | b'\t' | b'\n' | b'\r')
+    }
+
+    /// The offset of the `{` that opens the object whose first member name is `key` (borrowed
+    /// from `base`): only `"` and whitespace lie between them.
+    fn open(base: &str, key: &str) -> Option<usize> {
+        let quote = offset(base, key.as_ptr())?.checked_sub(1)?;
+        let bytes = base.as_bytes();
+        if bytes.get(quote) != Some(&b'"') {
+            return None;
+        }
+        let brace = bytes.get(..quote)?.iter().rposition(|b| !is_space(b))?;
+        (bytes.get(brace) == Some(&b'{')).then_some(brace)
+    }
+
+    /// The offset just past the `}` that closes the object whose last member value ends at
+    /// offset `end`: only whitespace lies between them.
+    fn close(base: &str, end: usize) -> Option<usize> {
+        let bytes = base.as_bytes();
+        let brace = end.checked_add(bytes.get(end..)?.iter().position(|b| !is_space(b))?)?;
+        (bytes.get(brace) == Some(&b'}')).then(|| brace.saturating_add(1))
+    }
+
+    /// The offset just past a raw value borrowed from `base`.
+    fn end_of(base: &str, raw: &RawValue) -> Option<usize> {
+        offset(base, raw.get().as_ptr())?.checked_add(raw.get().len())
+    }
+
+    fn give_up<E: de::Error>(what: &str) -> E {
+        E::custom(format_args!("one pass gives up: {what}"))
+    }
+
+    struct TopSeed<'a> {
+        base: &'a str,
+    }
+
+    impl<'de> DeserializeSeed<'de> for TopSeed<'de> {
+        type Value = Option<Top<'de>>;
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_map(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for TopSeed<'de> {
+        type Value = Option<Top<'de>>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a JSON object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut members = Members::new();
+            let mut names: Vec<Cow<'de, str>> = Vec::new();
+            let mut entries = None;
+            while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+                // As `sparse::top`: duplicates and crowds are the general path's.
+                if names.len() >= MAX_MEMBERS || names.contains(&key) {
+                    return Err(give_up("duplicate or many members"));
+                }
+                match key.as_ref() {
+                    "entries" => {
+                        entries = Some(map.next_value_seed(EntriesSeed { base: self.base })?)
+                    }
+                    "no" | "nextUpdate" | "legalHeader" => {
+                        members.insert(key.clone(), map.next_value()?);
+                    }
+                    _ => {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                }
+                names.push(key);
+            }
+            Ok(entries.map(|entries| (members, entries, names)))
+        }
+    }
+
+    struct EntriesSeed<'a> {
+        base: &'a str,
+    }
+
+    impl<'de> DeserializeSeed<'de> for EntriesSeed<'de> {
+        type Value = Vec<EntryScan<'de>>;
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_seq(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for EntriesSeed<'de> {
+        type Value = Vec<EntryScan<'de>>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an array of entries")
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            let mut entries = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
+            while let Some(entry) = seq.next_element_seed(EntrySeed { base: self.base })? {
+                entries.push(entry);
+            }
+            Ok(entries)
+        }
+    }
+
+    /// One object read in the pass: the members of `read` (raw), the member names, whether
+    /// the fast path can take it, and where it ends (offset past its `}`), when known.
+    struct Object<'de> {
+        members: Members<'de>,
+        names: Vec<Cow<'de, str>>,
+        clean: bool,
+        first: Option<&'de str>,
+        end: Option<usize>,
+    }
+
+    /// Reads the members of an object, each value raw (as cheap as skipping it, and it tells
+    /// where the value ends), except `metadataStatement` when `statement` is given.
+    fn read_object<'de, A: MapAccess<'de>>(
+        base: &'de str,
+        read: &[&str],
+        mut statement: Option<&mut Option<Object<'de>>>,
+        map: &mut A,
+    ) -> Result<Object<'de>, A::Error> {
+        let mut object = Object {
+            members: Members::new(),
+            names: Vec::new(),
+            clean: true,
+            first: None,
+            end: None,
+        };
+        let mut first = true;
+        while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+            if first {
+                first = false;
+                match &key {
+                    Cow::Borrowed(name) => object.first = Some(name),
+                    Cow::Owned(_) => return Err(give_up("escaped first member name")),
+                }
+            }
+            // serde_json into a map keeps the last of duplicate members: the general path's.
+            // Past the bound names are no longer listed (the check is quadratic).
+            if object.clean && (object.names.len() >= MAX_MEMBERS || object.names.contains(&key)) {
+                object.clean = false;
+            }
+            match (&mut statement, key.as_ref()) {
+                (Some(slot), "metadataStatement") => {
+                    let nested = map.next_value_seed(StatementSeed { base })?;
+                    object.end = nested.as_ref().and_then(|s| s.end);
+                    object.clean &= nested.as_ref().is_none_or(|s| s.clean);
+                    if object.clean {
+                        **slot = nested;
+                    }
+                }
+                _ => {
+                    let raw: &'de RawValue = map.next_value()?;
+                    object.end = end_of(base, raw);
+                    if object.clean && read.contains(&key.as_ref()) {
+                        object.members.insert(key.clone(), raw);
+                    }
+                }
+            }
+            if object.clean {
+                object.names.push(key);
+            }
+        }
+        object.end = object.end.and_then(|end| close(base, end));
+        Ok(object)
+    }
+
+    struct EntrySeed<'a> {
+        base: &'a str,
+    }
+
+    impl<'de> DeserializeSeed<'de> for EntrySeed<'de> {
+        type Value = EntryScan<'de>;
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_map(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for EntrySeed<'de> {
+        type Value = EntryScan<'de>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an entry object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut statement = None;
+            let entry = read_object(self.base, ENTRY_READ, Some(&mut statement), &mut map)?;
+            let start = entry.first.and_then(|first| open(self.base, first));
+            let text = match (start, entry.end) {
+                (Some(start), Some(end)) => self.base.get(start..end),
+                _ => None,
+            }
+            .ok_or_else(|| give_up("entry not located"))?;
+            let read = entry.clean.then(|| {
+                let (statement, statement_names) = match statement {
+                    Some(s) => (Some(s.members), s.names),
+                    None => (None, Vec::new()),
+                };
+                (entry.members, statement, Names { entry: entry.names, statement: statement_names })
+            });
+            Ok(EntryScan { text, read })
+        }
+    }
+
+    /// `metadataStatement`: `null` or an object (anything else gives the whole pass up).
+    struct StatementSeed<'a> {
+        base: &'a str,
+    }
+
+    impl<'de> DeserializeSeed<'de> for StatementSeed<'de> {
+        type Value = Option<Object<'de>>;
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_option(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for StatementSeed<'de> {
+        type Value = Option<Object<'de>>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("null or a JSON object")
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_map(StatementObject { base: self.base }).map(Some)
+        }
+    }
+
+    struct StatementObject<'a> {
+        base: &'a str,
+    }
+
+    impl<'de> Visitor<'de> for StatementObject<'de> {
+        type Value = Object<'de>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a JSON object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            read_object(self.base, STATEMENT_READ, None, &mut map)
         }
     }
 }
@@ -990,7 +1343,7 @@ mod tests {
         let result = if fast {
             parse_entry(raw, raw_json, &limits, &mut cache, &mut unknown, &mut notes)
         } else {
-            parse_entry_general(raw, raw_json, &limits, &mut cache, &mut unknown, &mut notes)
+            parse_entry_general(raw.get(), raw_json, &limits, &mut cache, &mut unknown, &mut notes)
         };
         let result = result.map_err(|EntryError { id, reason }| (id, reason));
         format!("{result:?} {unknown:?} {notes:?}")
@@ -1010,20 +1363,126 @@ mod tests {
             let payload = shared_text(real_payload(file)).unwrap();
             let text = &payload;
             let (_, entries, _) = sparse::top(text).unwrap_or_else(|| panic!("{file}: top"));
-            assert_eq!(
-                format!("{:?}", parse_top(&payload).map(|t| (t.no, t.next_update, t.entries))),
-                format!("{:?}", parse_top_general(text).map(|t| (t.no, t.next_update, t.entries)))
-            );
-            for raw in entries {
-                assert!(sparse::entry(raw.get()).is_some(), "{file}: {}", raw.get());
+            let show = |t: Result<Top<'_>, BlobError>| {
+                format!("{:?}", t.map(|t| (t.no, t.next_update, t.entries.texts())))
+            };
+            assert_eq!(show(parse_top(&payload)), show(parse_top_general(text)));
+            // The one pass takes every real entry, locates its text exactly and reads the same
+            // members as the per-entry fast path.
+            let (_, scanned, _) = scan::top(text).unwrap_or_else(|| panic!("{file}: one pass"));
+            assert_eq!(scanned.len(), entries.len());
+            for (raw, scanned) in entries.iter().zip(&scanned) {
+                assert_eq!(scanned.text, raw.get(), "{file}");
+                let (members, statement, names) =
+                    scanned.read.as_ref().unwrap_or_else(|| panic!("{file}: {}", raw.get()));
+                let (s_members, s_statement, s_names) =
+                    sparse::entry(raw.get()).unwrap_or_else(|| panic!("{file}: {}", raw.get()));
+                assert_eq!(format!("{members:?}"), format!("{s_members:?}"));
+                assert_eq!(format!("{statement:?}"), format!("{s_statement:?}"));
+                assert_eq!((&names.entry, &names.statement), (&s_names.entry, &s_names.statement));
                 assert_eq!(both(raw), general(raw), "{file}");
             }
+            // The whole payload: one pass and two passes give the same store and report.
+            assert_eq!(whole(parse_top(text)), whole(parse_top_two_pass(text)), "{file}");
+            assert!(matches!(parse_top(text).unwrap().entries, TopEntries::Scanned(_)));
+        }
+    }
+
+    /// Everything a whole payload parse yields, for comparison.
+    fn whole(top: Result<Top<'_>, BlobError>) -> String {
+        match top.and_then(|top| top.into_parsed(&PayloadLimits::default())) {
+            Ok(p) => format!(
+                "{} {} {:?} {:?} {:?} {:?} {:?} {:?}",
+                p.no,
+                p.next_update,
+                p.legal_header,
+                p.store.entries(),
+                p.store.duplicates(),
+                p.quarantined,
+                p.warnings,
+                p.unknown
+            ),
+            Err(e) => format!("{e:?}"),
+        }
+    }
+
+    /// Payloads around odd entries: the one pass either gives up (whole or per entry) or reads
+    /// them exactly like the two-pass readers.
+    #[test]
+    fn one_pass_agrees_with_two_passes_on_odd_payloads() {
+        let (base, cases) = odd_entries();
+        let wrap = |entries: &str| {
+            Arc::new(format!("{{\"no\":1,\"nextUpdate\":\"2024-01-01\",\"entries\":[{entries}]}}"))
+        };
+        let mut taken = 0;
+        for case in &cases {
+            for text in [
+                wrap(case),
+                wrap(&format!("{base},{case},{base}")),
+                wrap(&format!(" \n\t{case} \r\n, {base}\n")),
+            ] {
+                assert_eq!(whole(parse_top(&text)), whole(parse_top_two_pass(&text)), "{text}");
+                if let Some((_, scanned, _)) = scan::top(&text) {
+                    taken += 1;
+                    let (_, split, _) = sparse::top(&text).unwrap();
+                    let texts: Vec<&str> = scanned.iter().map(|s| s.text).collect();
+                    assert_eq!(texts, split.iter().map(|r| r.get()).collect::<Vec<_>>());
+                }
+            }
+        }
+        assert!(taken > 20, "{taken}");
+        // Located, but left to the general path: a duplicate member, in the entry or in its
+        // statement.
+        let dup = wrap(&base.replacen("{", r#"{"aaguid":"x","#, 1));
+        assert!(scan::top(&dup).unwrap().1[0].read.is_none());
+        let dup =
+            wrap(&base.replacen(r#""description":"d""#, r#""description":"d","description":5"#, 1));
+        assert!(scan::top(&dup).unwrap().1[0].read.is_none());
+        assert!(scan::top(&wrap(&base)).unwrap().1[0].read.is_some());
+        // The whole pass gives up: not an object, `{}`, an escaped first name, a `null`
+        // statement as the last member, a statement of another type.
+        for entry in [
+            "5".to_string(),
+            "{}".to_string(),
+            base.replacen(r#"{"aaguid""#, r#"{"aagui\u0064""#, 1),
+            r#"{"aaid":"FFFF#0001","statusReports":[],"metadataStatement":null}"#.to_string(),
+            base.replacen(r#""metadataStatement":{"#, r#""metadataStatement":5,"x":{"#, 1),
+        ] {
+            let text = wrap(&entry);
+            assert!(scan::top(&text).is_none(), "{entry}");
+            assert_eq!(whole(parse_top(&text)), whole(parse_top_two_pass(&text)), "{text}");
         }
     }
 
     /// Shapes the fast path must either give up on or read exactly like the general path.
     #[test]
     fn fast_path_agrees_on_odd_entries() {
+        let (base, cases) = odd_entries();
+        for case in cases {
+            let raw: Box<RawValue> = serde_json::from_str(&case).unwrap();
+            assert_eq!(both(&raw), general(&raw), "{case}");
+        }
+        // The base entry takes the fast path; a duplicate member does not.
+        assert!(sparse::entry(&base).is_some());
+        assert!(sparse::entry(&base.replacen("{", r#"{"aaguid":"x","#, 1)).is_none());
+        // Nor an object with more members than the fast path's bound (the general path reads
+        // it, with the same result).
+        let many: String =
+            (0..sparse::MAX_MEMBERS).map(|i| format!(r#""extra{i}":{i},"#)).collect();
+        let crowded = base.replacen("{", &format!("{{{many}"), 1);
+        assert!(sparse::entry(&crowded).is_none());
+        let raw: Box<RawValue> = serde_json::from_str(&crowded).unwrap();
+        assert_eq!(both(&raw), general(&raw));
+        assert!(both(&raw).contains("\"entry.extra127\": 1"));
+        // The one pass leaves it to the general path too.
+        let text =
+            Arc::new(format!(r#"{{"no":1,"nextUpdate":"2024-01-01","entries":[{crowded}]}}"#));
+        assert!(scan::top(&text).unwrap().1[0].read.is_none());
+        assert_eq!(whole(parse_top(&text)), whole(parse_top_two_pass(&text)));
+    }
+
+    /// An ordinary entry and odd variations of it.
+    fn odd_entries() -> (String, Vec<String>) {
         let root = "MIIBfjCCASWgAwIBAgIBATAKBggqhkjOPQQDAjAXMRUwEwYDVQQDDAxGVCBGSURPIDAyMDAwIBcNMTYwNTAxMDAwMDAwWhgPMjA1MDA1MDEwMDAwMDBaMBcxFTATBgNVBAMMDEZUIEZJRE8gMDIwMDBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABNBmrRqVOxztTJVN19vtdqcL7tKQeol2nnM2/yYgvksZnr50SKbVgIEkzHQVOu80LVEE3lVheO1HjggxAlT6o4WjYDBeMB0GA1UdDgQWBBRJFWQt1bvG3jM6XgmV/IcjNtO/CzAfBgNVHSMEGDAWgBRJFWQt1bvG3jM6XgmV/IcjNtO/CzAMBgNVHRMEBTADAQH/MA4GA1UdDwEB/wQEAwIBBjAKBggqhkjOPQQDAgNHADBEAiAwfPqgIWIUB+QBBaVGsdHy0s5RMxlkzpSX/zSyTZmUpQIgB2wJ6nZRM8oX/nA43Rh6SJovM2XwCCH//+LirBAbB0M=";
         let base = json!({
             "aaguid": "0bb43545-fd2c-4185-87dd-feb0b2916ace",
@@ -1069,22 +1528,7 @@ mod tests {
             "5".into(),
             "{}".into(),
         ];
-        for case in cases {
-            let raw: Box<RawValue> = serde_json::from_str(&case).unwrap();
-            assert_eq!(both(&raw), general(&raw), "{case}");
-        }
-        // The base entry takes the fast path; a duplicate member does not.
-        assert!(sparse::entry(&base).is_some());
-        assert!(sparse::entry(&base.replacen("{", r#"{"aaguid":"x","#, 1)).is_none());
-        // Nor an object with more members than the fast path's bound (the general path reads
-        // it, with the same result).
-        let many: String =
-            (0..sparse::MAX_MEMBERS).map(|i| format!(r#""extra{i}":{i},"#)).collect();
-        let crowded = base.replacen("{", &format!("{{{many}"), 1);
-        assert!(sparse::entry(&crowded).is_none());
-        let raw: Box<RawValue> = serde_json::from_str(&crowded).unwrap();
-        assert_eq!(both(&raw), general(&raw));
-        assert!(both(&raw).contains("\"entry.extra127\": 1"));
+        (base, cases)
     }
 
     #[test]
@@ -1102,7 +1546,10 @@ mod tests {
             "[]".to_string(),
         ];
         let show = |t: Result<Top<'_>, BlobError>| {
-            format!("{:?}", t.map(|t| (t.no, t.next_update, t.legal_header, t.entries, t.unknown)))
+            format!(
+                "{:?}",
+                t.map(|t| (t.no, t.next_update, t.legal_header, t.entries.texts(), t.unknown))
+            )
         };
         for case in cases {
             let case = Arc::new(case);
