@@ -542,18 +542,26 @@ async fn listens_not_serving_until_the_snapshot_is_restored() {
         env.server.remove(p);
     }
 
-    // start() returns once listening; it must not wait for the snapshot (a FIFO not written
-    // yet). Should it wait, unblock the reader before failing, so that the test ends.
-    let started =
-        tokio::time::timeout(Duration::from_secs(10), mdsd::daemon::server::start(env.config()))
-            .await;
-    let Ok(running) = started else {
+    // The listeners answer while the snapshot is still being read (start() itself returns once
+    // it is restored). Should they wait for it, unblock the reader before failing.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut raw = env.raw_config();
+    raw.listen = Some(format!("127.0.0.1:{port}"));
+    let starting = tokio::spawn(mdsd::daemon::server::start(raw.check().unwrap()));
+    let url = format!("http://127.0.0.1:{port}");
+    let mut channel = None;
+    for _ in 0..400 {
+        if let Ok(c) = tonic::transport::Channel::from_shared(url.clone()).unwrap().connect().await
+        {
+            channel = Some(c);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let Some(channel) = channel else {
         std::fs::write(&path, &snapshot).unwrap();
-        panic!("start() waited for the snapshot instead of listening first");
+        panic!("not listening while the snapshot is being restored");
     };
-    let running = running.unwrap();
-    let url = format!("http://{}", running.grpc_addr.unwrap());
-    let channel = tonic::transport::Channel::from_shared(url).unwrap().connect().await.unwrap();
     let health = HealthClient::new(channel);
     let check = || {
         let mut h = health.clone();
@@ -564,19 +572,25 @@ async fn listens_not_serving_until_the_snapshot_is_restored() {
     };
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(check().await, ServingStatus::NotServing);
-    assert!(running.shared.current().is_none());
+    assert!(!starting.is_finished());
 
-    // The snapshot arrives: read, checksum, verification, then SERVING.
+    // The snapshot arrives: read, checksum, verification; start() returns and health says
+    // SERVING.
     let writer = std::thread::spawn(move || std::fs::write(&path, snapshot).unwrap());
-    let mut status = ServingStatus::NotServing;
-    for _ in 0..200 {
-        status = check().await;
+    let running = tokio::time::timeout(Duration::from_secs(20), starting)
+        .await
+        .expect("start() returns once the snapshot is restored")
+        .unwrap()
+        .unwrap();
+    writer.join().unwrap();
+    let mut status = check().await;
+    for _ in 0..100 {
         if status == ServingStatus::Serving {
             break;
         }
-        tokio::time::sleep(Duration::from_millis(25)).await;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        status = check().await;
     }
-    writer.join().unwrap();
     assert_eq!(status, ServingStatus::Serving);
     let current = running.shared.current().unwrap();
     assert_eq!((current.blob.no, current.restored), (12, true));

@@ -55,9 +55,10 @@ impl Running {
     }
 }
 
-/// Starts every part of the daemon and returns once the listeners are bound. Restoring the
-/// snapshot from the state directory and the first refresh run in the background; health says
-/// NOT_SERVING until a verified BLOB is loaded.
+/// Starts every part of the daemon: binds the listeners (health NOT_SERVING), then restores the
+/// snapshot from the state directory (read, checked and verified again) while they already
+/// answer, and returns. The first refresh runs in the background; health says NOT_SERVING
+/// until a verified BLOB is loaded.
 pub async fn start(config: Config) -> anyhow::Result<Running> {
     let config = Arc::new(config);
     let metrics = Arc::new(Metrics::new());
@@ -76,7 +77,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         tracing::info!(removed, "removed temporary files left by an earlier crash");
     }
     let fetcher = Fetcher::new(&config.fetch).map_err(anyhow::Error::msg)?;
-    let refresher = Refresher::new(config.clone(), shared.clone(), fetcher, Some(state));
+    let mut refresher = Refresher::new(config.clone(), shared.clone(), fetcher, Some(state));
 
     let verifier = Arc::new(Verifier::new(VerifierOptions {
         extra_anchors: config.attestation_roots.clone(),
@@ -226,10 +227,15 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         }
     };
 
-    // The snapshot is restored (read, verified again) while the listeners already answer
-    // (health NOT_SERVING until it is installed); the refresh loop starts after it, with the
-    // rollback floor it set.
-    tasks.push(tokio::spawn(restore_then_refresh(refresher, stopped(shutdown_rx.clone()))));
+    // The snapshot is restored (read, verified again) once the listeners answer: health says
+    // NOT_SERVING meanwhile (liveness probes pass, readiness waits). start() returns after it,
+    // so a usable snapshot is served at once; the refresh loop starts with the floor it set.
+    match refresher.restore(OffsetDateTime::now_utc()).await {
+        Ok(Some(no)) => tracing::info!(no, "serving the BLOB restored from the state directory"),
+        Ok(None) => tracing::info!("no snapshot in the state directory yet"),
+        Err(e) => tracing::warn!(error = %e, "snapshot not usable; waiting for the first download"),
+    }
+    tasks.push(tokio::spawn(refresher.run(stopped(shutdown_rx.clone()))));
     tracing::info!(source = %config.source, roots = config.roots.len(),
         builtin_roots = config.roots_builtin, state_dir = %config.state_dir.display(), "mdsd started");
     Ok(Running { grpc_addr, admin_addr, shared, policy, shutdown: shutdown_tx, tasks })
@@ -257,23 +263,6 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     running.shutdown().await;
     tracing::info!("mdsd stopped");
     Ok(())
-}
-
-/// Restores the snapshot (unless `stop` completes first), then runs the refresh loop.
-async fn restore_then_refresh(
-    mut refresher: Refresher,
-    stop: impl std::future::Future<Output = ()>,
-) {
-    tokio::pin!(stop);
-    tokio::select! {
-        restored = refresher.restore(OffsetDateTime::now_utc()) => match restored {
-            Ok(Some(no)) => tracing::info!(no, "serving the BLOB restored from the state directory"),
-            Ok(None) => tracing::info!("no snapshot in the state directory yet"),
-            Err(e) => tracing::warn!(error = %e, "snapshot not usable; waiting for the first download"),
-        },
-        () = &mut stop => return,
-    }
-    refresher.run(stop).await;
 }
 
 async fn health_loop(
