@@ -480,8 +480,7 @@ fn entry_from_members<'a>(
     // Identifiers: the entry's own, else the statement's (they are the same in real BLOBs).
     let ident =
         |name: &str| members.get(name).or_else(|| statement.and_then(|s| s.get(name))).copied();
-    let aaguid_text: Option<String> =
-        decode_opt(ident("aaguid"), "aaguid").map_err(|e| fail(&None, e))?;
+    let aaguid_text = decode_str(ident("aaguid"), "aaguid").map_err(|e| fail(&None, e))?;
     let aaid: Option<String> = decode_opt(ident("aaid"), "aaid").map_err(|e| fail(&None, e))?;
     let key_ids: Option<Vec<String>> = decode_opt(
         ident("attestationCertificateKeyIdentifiers"),
@@ -569,8 +568,7 @@ fn entry_from_members<'a>(
             .map_err(|e| fail(&id, format!("statusReports[{i}]: {e}")))?;
         status_reports.push(parsed);
     }
-    let tolsc: Option<String> =
-        optional(members, "timeOfLastStatusChange").map_err(|e| fail(&id, e))?;
+    let tolsc = optional_str(members, "timeOfLastStatusChange").map_err(|e| fail(&id, e))?;
     let time_of_last_status_change = match tolsc {
         Some(text) => {
             Some(parse_date(&text).map_err(|e| fail(&id, format!("timeOfLastStatusChange: {e}")))?)
@@ -604,12 +602,13 @@ fn parse_status_report(
     for name in members.keys().filter(|n| !STATUS_REPORT_FIELDS.contains(&n.as_ref())) {
         unknown.field("statusReport", name);
     }
-    let status_text: String = required(members, "status")?;
+    let status_text =
+        optional_str(members, "status")?.ok_or_else(|| "missing status".to_string())?;
     let status = AuthenticatorStatus::parse(&status_text);
     if status.is_unknown() {
-        *unknown.statuses.entry(status_text).or_default() += 1;
+        *unknown.statuses.entry(status_text.into_owned()).or_default() += 1;
     }
-    let effective_date = match optional::<String>(members, "effectiveDate")? {
+    let effective_date = match optional_str(members, "effectiveDate")? {
         Some(text) => Some(parse_date(&text).map_err(|e| format!("effectiveDate: {e}"))?),
         None => None,
     };
@@ -823,6 +822,21 @@ fn optional<'a, T: Deserialize<'a>>(
     name: &str,
 ) -> Result<Option<T>, String> {
     decode_opt(members.get(name).copied(), name)
+}
+
+/// A string member (absent or `null`: `None`), borrowed from the payload unless it has escapes:
+/// the same value, and the same error, as `optional::<String>`.
+fn optional_str<'a>(members: &Members<'a>, name: &str) -> Result<Option<Cow<'a, str>>, String> {
+    decode_str(members.get(name).copied(), name)
+}
+
+/// [`decode_opt`] for a string, as [`optional_str`].
+fn decode_str<'a>(raw: Option<&'a RawValue>, name: &str) -> Result<Option<Cow<'a, str>>, String> {
+    match decode_opt::<&'a str>(raw, name) {
+        Ok(text) => Ok(text.map(Cow::Borrowed)),
+        // Escapes (or another type): the owned decode gives the value or the exact error.
+        Err(_) => decode_opt::<String>(raw, name).map(|text| text.map(Cow::Owned)),
+    }
 }
 
 fn decode_opt<'a, T: Deserialize<'a>>(
@@ -1192,7 +1206,7 @@ mod scan {
     ) -> Result<Object<'de>, A::Error> {
         let mut object = Object {
             members: Members::new(),
-            names: Vec::new(),
+            names: Vec::with_capacity(32),
             clean: true,
             first: None,
             end: None,
