@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Loopback gRPC load run of `mdsd serve` (issue #6): cold start with a persisted 16 MiB BLOB,
 # VerifyRegistration at several offered rates for two real vectors, and a run across BLOB
-# refreshes. Loopback only (127.0.0.1); every run is bounded in time (SECS, ≤ 120 s in loadgen);
+# refreshes (peak RSS of each refresh). Loopback only (127.0.0.1); every run is bounded in time (SECS, ≤ 120 s in loadgen);
 # the server started here is stopped by its pid on exit. Figures: BENCHMARKS.md "gRPC load run".
 #
 #   scripts/load.sh                 # everything (≈ 3 min plus the build)
@@ -59,12 +59,17 @@ echo "== across refreshes: 30 s at ${REFRESH_RATE:-5000}/s, a new BLOB (no 1001.
 echo "   blob no before: $(blob_no)"
 "$LOADGEN" run "$GRPC" "${VECTORS%% *}" "$CONC" "${REFRESH_RATE:-5000}" 30 "$CONNS" "$PID" &
 LG=$!
+mb() { awk -v k="$1:" '$1 == k { printf "%.1f MB", $2 / 1024 }' "/proc/$PID/status"; }
 for no in 1001 1002 1003; do
     sleep 7
+    # Peak RSS of this refresh alone: "5" resets the process's VmHWM to its current RSS.
+    echo 5 > "/proc/$PID/clear_refs" 2>/dev/null || true
+    before=$(mb VmRSS)
     cp "$W/blobs/blob-$no.jwt" "$W/source.jwt.tmp" && mv "$W/source.jwt.tmp" "$W/source.jwt"
     curl -s -X POST "http://$ADMIN/refresh" >/dev/null
     sleep 2
-    echo "   refresh to $no triggered at $(date -u +%T); serving no=$(blob_no)"
+    echo "   refresh to $no triggered at $(date -u +%T); serving no=$(blob_no);" \
+        "RSS before $before, peak $(mb VmHWM), after $(mb VmRSS)"
 done
 wait "$LG"
 echo "   blob no after: $(blob_no)"
