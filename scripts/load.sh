@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Loopback gRPC load run of `mdsd serve` (issue #6): cold start with a persisted 16 MiB BLOB,
 # VerifyRegistration at several offered rates for two real vectors, and a run across BLOB
-# refreshes (peak RSS of each refresh). Loopback only (127.0.0.1); every run is bounded in time (SECS, ≤ 120 s in loadgen);
-# the server started here is stopped by its pid on exit. Figures: BENCHMARKS.md "gRPC load run".
+# refreshes (peak RSS of each refresh). Loopback only (127.0.0.1); every run is bounded in time
+# (SECS, ≤ 120 s in loadgen); the server started here is stopped by its pid on exit. Figures: BENCHMARKS.md "gRPC load run".
 #
 #   scripts/load.sh                 # everything (≈ 3 min plus the build)
 #   SECS=5 RATES="5000 0" scripts/load.sh
