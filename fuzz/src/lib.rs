@@ -11,7 +11,7 @@ use std::sync::{Arc, OnceLock};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use ciborium::Value;
-use mdsd::attestation::{RegistrationInput, Verifier, VerifierOptions};
+use mdsd::attestation::{Expectations, RegistrationInput, Verifier, VerifierOptions};
 use mdsd::mds::{verify_blob, BlobVerifyOptions};
 use mdsd::trust_store::TrustStore;
 use mdsd::x509::{certs_from_pem_or_der, RevocationMode, TrustAnchor};
@@ -140,6 +140,33 @@ pub fn time_from(data: &[u8]) -> (OffsetDateTime, &[u8]) {
             (OffsetDateTime::from_unix_timestamp(secs).unwrap(), rest)
         }
         None => (rfc3339("2024-06-01T00:00:00Z"), data),
+    }
+}
+
+/// Ceremony expectations for `client_data_json` (WebAuthn L3 §7.1 steps 7–15). With `derived`,
+/// the challenge, origin and topOrigin are read from the JSON itself, so the matching branches
+/// are reachable; otherwise they are fixed values no seed carries (the mismatch branches), with
+/// an RP ID and both UP and UV required.
+pub fn expectations_for(client_data_json: &[u8], derived: bool) -> Expectations {
+    if !derived {
+        return Expectations {
+            rp_id: Some("example.com".into()),
+            origins: vec!["https://example.com".into()],
+            challenge: Some(b"fuzz challenge".to_vec()),
+            top_origins: Some(Vec::new()),
+            require_user_presence: true,
+            require_user_verification: true,
+        };
+    }
+    let json: serde_json::Value = serde_json::from_slice(client_data_json).unwrap_or_default();
+    let text = |k: &str| json.get(k).and_then(|v| v.as_str()).map(str::to_string);
+    Expectations {
+        rp_id: None,
+        origins: text("origin").into_iter().collect(),
+        challenge: text("challenge").and_then(|c| URL_SAFE_NO_PAD.decode(c).ok()),
+        top_origins: Some(text("topOrigin").into_iter().collect()),
+        require_user_presence: true,
+        require_user_verification: false,
     }
 }
 
