@@ -151,14 +151,25 @@ impl Refresher {
     /// The file is read once; its checksum is computed on a second thread while the BLOB is
     /// verified in place, and nothing is served (nor the floor set) unless the checksum passed.
     pub async fn restore(&mut self, now: OffsetDateTime) -> Result<Option<u64>, String> {
-        let Some(state) = self.state.clone() else { return Ok(None) };
+        let pending = self.start_restore(now);
+        self.finish_restore(pending).await
+    }
+
+    /// Starts [`Refresher::restore`]'s reading and verification on the blocking pool, so that
+    /// it overlaps the rest of the start-up; [`Refresher::finish_restore`] installs the result.
+    pub fn start_restore(&self, now: OffsetDateTime) -> PendingRestore {
+        let Some(state) = self.state.clone() else { return PendingRestore(None) };
         let max = self.config.max_blob_bytes;
         let opts = self.verify_options();
-        let restored =
-            tokio::task::spawn_blocking(move || restore_snapshot(&state, max, opts, now))
-                .await
-                .map_err(|e| e.to_string())?
-                .map_err(|e| e.to_string())?;
+        let task = tokio::task::spawn_blocking(move || restore_snapshot(&state, max, opts, now));
+        PendingRestore(Some((task, now)))
+    }
+
+    /// Waits for a restore started by [`Refresher::start_restore`]; sets the floor and serves
+    /// the BLOB as [`Refresher::restore`] describes.
+    pub async fn finish_restore(&mut self, pending: PendingRestore) -> Result<Option<u64>, String> {
+        let Some((task, now)) = pending.0 else { return Ok(None) };
+        let restored = task.await.map_err(|e| e.to_string())?.map_err(|e| e.to_string())?;
         let Some(restored) = restored else { return Ok(None) };
         self.floor = Some(restored.no);
         let verified = restored.verified.map_err(|e| e.to_string())?;
@@ -427,8 +438,16 @@ impl Refresher {
     }
 }
 
+/// A restore running on the blocking pool ([`Refresher::start_restore`]); `None` without a state
+/// directory.
+#[derive(Debug)]
+pub struct PendingRestore(Option<(RestoreTask, OffsetDateTime)>);
+
+type RestoreTask = tokio::task::JoinHandle<Result<Option<Restored>, SnapshotError>>;
+
 /// A snapshot read back at start-up whose checksum passed; `verified` says whether its BLOB
 /// verified again.
+#[derive(Debug)]
 struct Restored {
     no: u64,
     source: String,

@@ -78,6 +78,8 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     }
     let fetcher = Fetcher::new(&config.fetch).map_err(anyhow::Error::msg)?;
     let mut refresher = Refresher::new(config.clone(), shared.clone(), fetcher, Some(state));
+    // Reading and verifying the snapshot starts now, beside the rest of the start-up.
+    let restoring = refresher.start_restore(OffsetDateTime::now_utc());
 
     let verifier = Arc::new(Verifier::new(VerifierOptions {
         extra_anchors: config.attestation_roots.clone(),
@@ -227,10 +229,11 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         }
     };
 
-    // The snapshot is restored (read, verified again) once the listeners answer: health says
-    // NOT_SERVING meanwhile (liveness probes pass, readiness waits). start() returns after it,
-    // so a usable snapshot is served at once; the refresh loop starts with the floor it set.
-    match refresher.restore(OffsetDateTime::now_utc()).await {
+    // The snapshot restore (read, verified again) started above runs while the listeners
+    // answer: health says NOT_SERVING meanwhile (liveness probes pass, readiness waits).
+    // start() returns after it, so a usable snapshot is served at once; the refresh loop
+    // starts with the floor it set.
+    match refresher.finish_restore(restoring).await {
         Ok(Some(no)) => tracing::info!(no, "serving the BLOB restored from the state directory"),
         Ok(None) => tracing::info!("no snapshot in the state directory yet"),
         Err(e) => tracing::warn!(error = %e, "snapshot not usable; waiting for the first download"),
