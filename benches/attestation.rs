@@ -272,9 +272,74 @@ fn attestation(c: &mut Criterion) {
     }
 }
 
+/// The most one inline verification (the daemon's bounded case) may cost in signatures, beside
+/// what is left to the blocking pool: one statement signature with the costliest key each side
+/// of `attestation::trust::costly_statement_key`. RSA timings use an odd all-ones modulus (not
+/// a real key: ring does the whole modular exponentiation, then refuses the padding).
+fn inline_bound(_c: &mut Criterion) {
+    use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P384_SHA384_ASN1_SIGNING};
+    let msg = [7u8; 200];
+    let rng = ring::rand::SystemRandom::new();
+    let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P384_SHA384_ASN1_SIGNING, &rng).unwrap();
+    let p384 =
+        EcdsaKeyPair::from_pkcs8(&ECDSA_P384_SHA384_ASN1_SIGNING, pkcs8.as_ref(), &rng).unwrap();
+    let p384_sig = p384.sign(&rng, &msg).unwrap().as_ref().to_vec();
+    let p384_key = PublicKey::Ec {
+        curve: mdsd::crypto::Curve::P384,
+        point: p384.public_key().as_ref().to_vec(),
+    };
+    let p521_signing = p521::ecdsa::SigningKey::from_slice(&[0x01; 66]).unwrap();
+    let p521_sig: p521::ecdsa::Signature =
+        p521::ecdsa::signature::Signer::sign(&p521_signing, &msg);
+    let p521_key = PublicKey::Ec {
+        curve: mdsd::crypto::Curve::P521,
+        point: p521::ecdsa::VerifyingKey::from(&p521_signing)
+            .to_encoded_point(false)
+            .as_bytes()
+            .to_vec(),
+    };
+    let rsa = |bits: usize, e: &[u8]| PublicKey::Rsa { n: vec![0xFF; bits / 8], e: e.to_vec() };
+    let cases: [(&str, PublicKey, SignatureScheme, Vec<u8>, bool); 5] = [
+        ("P-384 (inline)", p384_key, SignatureScheme::EcdsaSha384, p384_sig, true),
+        (
+            "RSA-4096 e=65537 (inline)",
+            rsa(4096, &[1, 0, 1]),
+            SignatureScheme::RsaPkcs1Sha256,
+            vec![1; 512],
+            false,
+        ),
+        (
+            "RSA-8192 e=65537 (pool)",
+            rsa(8192, &[1, 0, 1]),
+            SignatureScheme::RsaPkcs1Sha256,
+            vec![1; 1024],
+            false,
+        ),
+        (
+            "RSA-8192 e=2^33-1 (pool)",
+            rsa(8192, &[1, 0xFF, 0xFF, 0xFF, 0xFF]),
+            SignatureScheme::RsaPkcs1Sha256,
+            vec![1; 1024],
+            false,
+        ),
+        (
+            "P-521 (pool)",
+            p521_key,
+            SignatureScheme::EcdsaSha512,
+            p521_sig.to_der().as_bytes().to_vec(),
+            true,
+        ),
+    ];
+    for (name, key, scheme, sig, valid) in cases {
+        assert_eq!(key.verify(scheme, &msg, &sig).is_ok(), valid, "{name}");
+        let t = median_per_call(9, 20, || drop(black_box(key.verify(scheme, &msg, &sig))));
+        println!("RATIO inline_bound/{name}: {:.1} us per signature check", t.as_secs_f64() * 1e6);
+    }
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().sample_size(10).warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(1));
-    targets = attestation
+    targets = attestation, inline_bound
 }
 criterion_main!(benches);

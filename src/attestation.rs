@@ -389,9 +389,9 @@ impl Verifier {
 
     /// [`Verifier::verify_registration`] when its cost is bounded: at most decoding the
     /// (size- and depth-limited) attestationObject, parsing its certificates and one statement
-    /// signature with RSA ≤ 4096 bits (exponent ≤ 65537), P-256, P-384 or Ed25519, with the
-    /// chain outcome (trusted or not) answered by the chain cache. `None` when more would be
-    /// needed (a path to build, a larger RSA key or P-521, a `compound` statement with several
+    /// signature with RSA ≤ 4096 bits (exponent ≤ 65537), P-256 or Ed25519, with the chain
+    /// outcome (trusted or not) answered by the chain cache. `None` when more would be needed
+    /// (a path to build, a larger RSA key, P-384 or P-521, a `compound` statement with several
     /// signatures, android-safetynet): the caller then runs [`Verifier::verify_registration`]
     /// where slow work is allowed. Same result as `verify_registration` whenever it is `Some`.
     pub fn verify_registration_cached(
@@ -498,7 +498,7 @@ impl Verifier {
         };
         // Not the bounded case of `verify_registration_cached`: compound (up to
         // MAX_SUB_STATEMENTS signatures), android-safetynet (its key is inside the JWS), or a
-        // costly statement key (large RSA, P-521).
+        // costly statement key (large RSA, P-384, P-521).
         if on_miss == trust::OnMiss::Defer
             && (matches!(format, Format::Compound | Format::AndroidSafetynet)
                 || trust::costly_statement_key(&object.att_stmt, &credential.public_key.key))

@@ -7,14 +7,14 @@
 //! - On the tokio worker, inline, when its cost is bounded: VerifyRegistration when
 //!   [`Verifier::verify_registration_cached`] answers (decoding the ≤ 64 KiB attestationObject,
 //!   parsing its ≤ 8 certificates, one statement signature with RSA ≤ 4096 bits and exponent
-//!   ≤ 65537, P-256, P-384 or Ed25519, and the chain outcome, trusted or not, from the chain
-//!   cache); ValidateAttestationChain when [`Verifier::validate_chain_cached`] answers;
+//!   ≤ 65537, P-256 or Ed25519 — ≤ 80 µs — and the chain outcome, trusted or not, from the
+//!   chain cache); ValidateAttestationChain when [`Verifier::validate_chain_cached`] answers;
 //!   CheckCredentials batches of at most [`INLINE_CREDENTIALS`].
 //! - Otherwise on tokio's blocking pool, at most [`slow_path_permits`] at a time (a semaphore;
 //!   callers beyond it wait without holding a worker): chain path building on a cache miss (up
-//!   to `PathBudget::max_signature_checks` signatures), larger RSA keys and P-521, `compound`
-//!   and android-safetynet statements, large batches. The worker never runs path building or a
-//!   costly signature, so a hostile request cannot stall it.
+//!   to `PathBudget::max_signature_checks` signatures), larger RSA keys, P-384 and P-521,
+//!   `compound` and android-safetynet statements, large batches. The worker never runs path
+//!   building or a costly signature, so a hostile request cannot stall it.
 
 use std::collections::HashMap;
 use std::pin::Pin;
