@@ -392,10 +392,10 @@ fn parse_entry_read<'a>(
     // Anything it does not handle (not an object, a duplicate member, a statement that is not
     // an object) goes the general way, which gives the same result and the exact error.
     if let Some((members, statement, names)) = read {
-        for name in names.entry.iter().filter(|n| !ENTRY_FIELDS.contains(&n.as_ref())) {
+        for name in names.entry.iter().filter(|n| !listed(ENTRY_FIELDS, n)) {
             unknown.field("entry", name);
         }
-        for name in names.statement.iter().filter(|n| !STATEMENT_FIELDS.contains(&n.as_ref())) {
+        for name in names.statement.iter().filter(|n| !listed(STATEMENT_FIELDS, n)) {
             unknown.field("metadataStatement", name);
         }
         return entry_from_members(
@@ -599,7 +599,7 @@ fn parse_status_report(
     cert_budget: &mut usize,
     unknown: &mut UnknownCounts,
 ) -> Result<StatusReport, String> {
-    for name in members.keys().filter(|n| !STATUS_REPORT_FIELDS.contains(&n.as_ref())) {
+    for name in members.keys().filter(|n| !listed(STATUS_REPORT_FIELDS, n)) {
         unknown.field("statusReport", name);
     }
     let status_text =
@@ -852,6 +852,18 @@ fn decode_opt<'a, T: Deserialize<'a>>(
     }
 }
 
+/// `list.contains(name)`, with lengths and end bytes compared before the bytes: member names
+/// are checked against these lists many times per entry, and most candidates differ there.
+fn listed<S: AsRef<str>>(list: &[S], name: &str) -> bool {
+    let (len, first, last) = (name.len(), name.bytes().next(), name.bytes().next_back());
+    list.iter().map(AsRef::as_ref).any(|candidate: &str| {
+        candidate.len() == len
+            && candidate.bytes().next_back() == last
+            && candidate.bytes().next() == first
+            && candidate == name
+    })
+}
+
 fn merge(into: &mut UnknownCounts, from: UnknownCounts) {
     for (k, v) in from.fields {
         *into.fields.entry(k).or_default() += v;
@@ -1061,7 +1073,7 @@ mod scan {
     use serde_json::value::RawValue;
 
     use super::sparse::{Key, Names, MAX_MEMBERS};
-    use super::{EntryRead, Members, ENTRY_READ, STATEMENT_READ};
+    use super::{listed, EntryRead, Members, ENTRY_READ, STATEMENT_READ};
 
     /// One entry as the pass left it.
     pub(super) struct EntryScan<'a> {
@@ -1222,7 +1234,7 @@ mod scan {
             }
             // serde_json into a map keeps the last of duplicate members: the general path's.
             // Past the bound names are no longer listed (the check is quadratic).
-            if object.clean && (object.names.len() >= MAX_MEMBERS || object.names.contains(&key)) {
+            if object.clean && (object.names.len() >= MAX_MEMBERS || listed(&object.names, &key)) {
                 object.clean = false;
             }
             match (&mut statement, key.as_ref()) {
@@ -1237,7 +1249,7 @@ mod scan {
                 _ => {
                     let raw: &'de RawValue = map.next_value()?;
                     object.end = end_of(base, raw);
-                    if object.clean && read.contains(&key.as_ref()) {
+                    if object.clean && listed(read, &key) {
                         object.members.insert(key.clone(), raw);
                     }
                 }
@@ -1569,6 +1581,22 @@ mod tests {
             let case = Arc::new(case);
             assert_eq!(show(parse_top(&case)), show(parse_top_general(&case)), "{case}");
         }
+    }
+
+    #[test]
+    fn listed_is_contains() {
+        for list in
+            [ENTRY_FIELDS, STATEMENT_FIELDS, STATUS_REPORT_FIELDS, ENTRY_READ, STATEMENT_READ]
+        {
+            for name in ENTRY_FIELDS.iter().chain(STATEMENT_FIELDS).chain(STATUS_REPORT_FIELDS) {
+                assert_eq!(listed(list, name), list.contains(name), "{name}");
+                for odd in [format!("{name}x"), format!("x{name}"), name.replacen('a', "b", 1)] {
+                    assert_eq!(listed(list, &odd), list.contains(&odd.as_str()), "{odd}");
+                }
+            }
+            assert!(!listed(list, ""));
+        }
+        assert!(listed(&[String::new()], ""));
     }
 
     #[test]
