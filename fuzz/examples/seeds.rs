@@ -7,6 +7,8 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
 use ciborium::Value;
 use mdsd::attestation::AuthenticatorData;
 use mdsd_fuzz::{time_prefix, vectors, x5c, Template, SHARED};
@@ -95,6 +97,23 @@ fn main() {
         if name.ends_with(".jwt") {
             if bytes.len() <= 64 * 1024 {
                 add("jws_blob", name.clone(), bytes.clone());
+            }
+            // blob_payload: the payload of a small BLOB whole; of a large one, every 16th
+            // entry alone in a payload with the same top-level members.
+            let payload = bytes
+                .split(|b| *b == b'.')
+                .nth(1)
+                .and_then(|p| URL_SAFE_NO_PAD.decode(p.trim_ascii()).ok());
+            if let Some(payload) = payload {
+                if payload.len() <= 64 * 1024 {
+                    add("blob_payload", name.clone(), payload);
+                } else if let Ok(mut top) = serde_json::from_slice::<serde_json::Value>(&payload) {
+                    let entries = top["entries"].as_array().cloned().unwrap_or_default();
+                    for (i, entry) in entries.into_iter().enumerate().step_by(16) {
+                        top["entries"] = serde_json::Value::Array(vec![entry]);
+                        add("blob_payload", format!("{name}-{i}"), top.to_string().into_bytes());
+                    }
+                }
             }
             if let Ok(h) = mdsd::mds::parse_header(&bytes) {
                 let mut s = time_prefix(mdsd_fuzz::rfc3339("2022-01-01T00:00:00Z")).to_vec();
