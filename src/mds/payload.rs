@@ -560,7 +560,7 @@ fn entry_from_members<'a>(
         };
 
     // MDS3 §3.1.1: statusReports is required.
-    let raw_reports: Vec<Members<'_>> =
+    let raw_reports: Vec<ReportMembers<'_>> =
         required(members, "statusReports").map_err(|e| fail(&id, e))?;
     let mut status_reports = Vec::with_capacity(raw_reports.len());
     for (i, report) in raw_reports.iter().enumerate() {
@@ -595,24 +595,25 @@ fn entry_from_members<'a>(
 
 /// MDS3 §3.1.3 StatusReport.
 fn parse_status_report(
-    members: &Members<'_>,
+    members: &ReportMembers<'_>,
     cert_budget: &mut usize,
     unknown: &mut UnknownCounts,
 ) -> Result<StatusReport, String> {
-    for name in members.keys().filter(|n| !listed(STATUS_REPORT_FIELDS, n)) {
+    for name in &members.unknown {
         unknown.field("statusReport", name);
     }
+    let field = |name: &str| members.get(name);
     let status_text =
-        optional_str(members, "status")?.ok_or_else(|| "missing status".to_string())?;
+        decode_str(field("status"), "status")?.ok_or_else(|| "missing status".to_string())?;
     let status = AuthenticatorStatus::parse(&status_text);
     if status.is_unknown() {
         *unknown.statuses.entry(status_text.into_owned()).or_default() += 1;
     }
-    let effective_date = match optional_str(members, "effectiveDate")? {
+    let effective_date = match decode_str(field("effectiveDate"), "effectiveDate")? {
         Some(text) => Some(parse_date(&text).map_err(|e| format!("effectiveDate: {e}"))?),
         None => None,
     };
-    let certificate = match optional::<String>(members, "certificate")? {
+    let certificate = match decode_opt::<String>(field("certificate"), "certificate")? {
         Some(text) => {
             Some(parse_cert(&text, cert_budget).map_err(|e| format!("certificate: {e}"))?)
         }
@@ -621,11 +622,65 @@ fn parse_status_report(
     Ok(StatusReport {
         status,
         effective_date,
-        authenticator_version: optional(members, "authenticatorVersion")?,
+        authenticator_version: decode_opt(field("authenticatorVersion"), "authenticatorVersion")?,
         certificate,
-        url: optional(members, "url")?,
-        certification_descriptor: optional(members, "certificationDescriptor")?,
+        url: decode_opt(field("url"), "url")?,
+        certification_descriptor: decode_opt(
+            field("certificationDescriptor"),
+            "certificationDescriptor",
+        )?,
     })
+}
+
+/// A status report's members, read without a map (MDS3 §3.1.3): the known ones in the place of
+/// their name in [`STATUS_REPORT_FIELDS`], raw; the last of duplicates wins and every other name
+/// is listed once, exactly as a map of the members keeps them.
+struct ReportMembers<'a> {
+    known: [Option<&'a RawValue>; STATUS_REPORT_FIELDS.len()],
+    unknown: std::collections::BTreeSet<Cow<'a, str>>,
+}
+
+impl<'a> ReportMembers<'a> {
+    fn get(&self, name: &str) -> Option<&'a RawValue> {
+        let at = STATUS_REPORT_FIELDS.iter().position(|field| *field == name)?;
+        self.known.get(at).copied().flatten()
+    }
+}
+
+impl<'de> Deserialize<'de> for ReportMembers<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_map(ReportVisitor)
+    }
+}
+
+struct ReportVisitor;
+
+impl<'de> serde::de::Visitor<'de> for ReportVisitor {
+    type Value = ReportMembers<'de>;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // What a map's visitor says, so that errors read the same.
+        f.write_str("a map")
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut report = ReportMembers {
+            known: [None; STATUS_REPORT_FIELDS.len()],
+            unknown: std::collections::BTreeSet::new(),
+        };
+        while let Some(sparse::Key(name)) = map.next_key::<sparse::Key<'de>>()? {
+            let value: &'de RawValue = map.next_value()?;
+            match STATUS_REPORT_FIELDS.iter().position(|field| listed(&[field], &name)) {
+                Some(at) => {
+                    if let Some(slot) = report.known.get_mut(at) {
+                        *slot = Some(value);
+                    }
+                }
+                None => {
+                    report.unknown.insert(name);
+                }
+            }
+        }
+        Ok(report)
+    }
 }
 
 /// One `attestationRootCertificates` string, decoded tolerantly (before the per-entry budget):
@@ -1580,6 +1635,39 @@ mod tests {
         for case in cases {
             let case = Arc::new(case);
             assert_eq!(show(parse_top(&case)), show(parse_top_general(&case)), "{case}");
+        }
+    }
+
+    #[test]
+    fn report_members_read_like_a_map() {
+        for text in [
+            r#"{"status":"A","status":"B","x":1,"x":2,"y":null,"url":"u"}"#,
+            r#"{"st\u0061tus":"A","certificate":null,"zz":{"a":[1]},"aa":true}"#,
+            r#"{}"#,
+            r#"5"#,
+            r#"[]"#,
+            r#"null"#,
+            r#"{"status":"A""#,
+        ] {
+            let map: Result<Members<'_>, _> = serde_json::from_str(text);
+            let ours: Result<ReportMembers<'_>, _> = serde_json::from_str(text);
+            match (map, ours) {
+                (Ok(map), Ok(ours)) => {
+                    for field in STATUS_REPORT_FIELDS {
+                        let raw = |r: Option<&RawValue>| r.map(|r| r.get().to_string());
+                        assert_eq!(raw(map.get(*field).copied()), raw(ours.get(field)), "{text}");
+                    }
+                    let unknown: Vec<&str> = map
+                        .keys()
+                        .map(|k| k.as_ref())
+                        .filter(|k| !STATUS_REPORT_FIELDS.contains(k))
+                        .collect();
+                    let ours: Vec<&str> = ours.unknown.iter().map(|k| k.as_ref()).collect();
+                    assert_eq!(unknown, ours, "{text}");
+                }
+                (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "{text}"),
+                (a, b) => panic!("{text}: {} vs {}", a.is_ok(), b.is_ok()),
+            }
         }
     }
 
