@@ -1128,7 +1128,9 @@ mod scan {
     use serde_json::value::RawValue;
 
     use super::sparse::{Key, Names, MAX_MEMBERS};
-    use super::{listed, EntryRead, Members, ENTRY_READ, STATEMENT_READ};
+    use super::{
+        listed, EntryRead, Members, ENTRY_FIELDS, ENTRY_READ, STATEMENT_FIELDS, STATEMENT_READ,
+    };
 
     /// One entry as the pass left it.
     pub(super) struct EntryScan<'a> {
@@ -1253,8 +1255,9 @@ mod scan {
         }
     }
 
-    /// One object read in the pass: the members of `read` (raw), the member names, whether
-    /// the fast path can take it, and where it ends (offset past its `}`), when known.
+    /// One object read in the pass: the members of `read` (raw), the names of its unknown
+    /// members (those not in its `fields`: all the unknown counts need), whether the fast path
+    /// can take it, and where it ends (offset past its `}`), when known.
     struct Object<'de> {
         members: Members<'de>,
         names: Vec<Cow<'de, str>>,
@@ -1267,19 +1270,23 @@ mod scan {
     /// where the value ends), except `metadataStatement` when `statement` is given.
     fn read_object<'de, A: MapAccess<'de>>(
         base: &'de str,
+        fields: &[&str],
         read: &[&str],
         mut statement: Option<&mut Option<Object<'de>>>,
         map: &mut A,
     ) -> Result<Object<'de>, A::Error> {
         let mut object = Object {
             members: Members::new(),
-            names: Vec::with_capacity(32),
+            names: Vec::new(),
             clean: true,
             first: None,
             end: None,
         };
         let mut first = true;
+        // Known members seen (bit = place in `fields`), and how many members in all.
+        let (mut seen, mut count) = (0u64, 0usize);
         while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+            count = count.saturating_add(1);
             if first {
                 first = false;
                 match &key {
@@ -1288,9 +1295,22 @@ mod scan {
                 }
             }
             // serde_json into a map keeps the last of duplicate members: the general path's.
-            // Past the bound names are no longer listed (the check is quadratic).
-            if object.clean && (object.names.len() >= MAX_MEMBERS || listed(&object.names, &key)) {
-                object.clean = false;
+            // Known names are told apart by a bit each, the others (listed in `names`) by
+            // comparison; past the bound nothing more is listed (that check is quadratic).
+            let bit = fields
+                .iter()
+                .position(|field| listed(&[field], &key))
+                .and_then(|at| u32::try_from(at).ok())
+                .and_then(|at| 1u64.checked_shl(at));
+            if object.clean {
+                let duplicate = match bit {
+                    Some(bit) => seen & bit != 0,
+                    None => listed(&object.names, &key),
+                };
+                seen |= bit.unwrap_or(0);
+                if count > MAX_MEMBERS || duplicate {
+                    object.clean = false;
+                }
             }
             match (&mut statement, key.as_ref()) {
                 (Some(slot), "metadataStatement") => {
@@ -1309,7 +1329,7 @@ mod scan {
                     }
                 }
             }
-            if object.clean {
+            if object.clean && bit.is_none() {
                 object.names.push(key);
             }
         }
@@ -1335,7 +1355,8 @@ mod scan {
         }
         fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
             let mut statement = None;
-            let entry = read_object(self.base, ENTRY_READ, Some(&mut statement), &mut map)?;
+            let entry =
+                read_object(self.base, ENTRY_FIELDS, ENTRY_READ, Some(&mut statement), &mut map)?;
             let start = entry.first.and_then(|first| open(self.base, first));
             let text = match (start, entry.end) {
                 (Some(start), Some(end)) => self.base.get(start..end),
@@ -1388,7 +1409,7 @@ mod scan {
             f.write_str("a JSON object")
         }
         fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-            read_object(self.base, STATEMENT_READ, None, &mut map)
+            read_object(self.base, STATEMENT_FIELDS, STATEMENT_READ, None, &mut map)
         }
     }
 }
@@ -1460,7 +1481,19 @@ mod tests {
                     sparse::entry(raw.get()).unwrap_or_else(|| panic!("{file}: {}", raw.get()));
                 assert_eq!(format!("{members:?}"), format!("{s_members:?}"));
                 assert_eq!(format!("{statement:?}"), format!("{s_statement:?}"));
-                assert_eq!((&names.entry, &names.statement), (&s_names.entry, &s_names.statement));
+                // The one pass lists only the unknown names (all the counts read).
+                let unknown = |names: &[Cow<'_, str>], fields: &[&str]| -> Vec<String> {
+                    names
+                        .iter()
+                        .filter(|n| !fields.contains(&n.as_ref()))
+                        .map(|n| n.to_string())
+                        .collect()
+                };
+                let s_entry = unknown(&s_names.entry, ENTRY_FIELDS);
+                let s_statement = unknown(&s_names.statement, STATEMENT_FIELDS);
+                let (entry, statement) =
+                    (unknown(&names.entry, &[]), unknown(&names.statement, &[]));
+                assert_eq!((entry, statement), (s_entry, s_statement));
                 assert_eq!(both(raw), general(raw), "{file}");
             }
             // The whole payload: one pass and two passes give the same store and report.
@@ -1519,6 +1552,9 @@ mod tests {
         let dup =
             wrap(&base.replacen(r#""description":"d""#, r#""description":"d","description":5"#, 1));
         assert!(scan::top(&dup).unwrap().1[0].read.is_none());
+        let dup = wrap(&base.replacen("{", r#"{"newEntryThing":1,"#, 1));
+        assert!(scan::top(&dup).unwrap().1[0].read.is_none());
+        assert_eq!(whole(parse_top(&dup)), whole(parse_top_two_pass(&dup)));
         assert!(scan::top(&wrap(&base)).unwrap().1[0].read.is_some());
         // The whole pass gives up: not an object, `{}`, an escaped first name, a `null`
         // statement as the last member, a statement of another type.
