@@ -25,7 +25,8 @@
 //!
 //! The signature is checked before the payload is parsed, so unauthenticated JSON is never
 //! parsed; rollback is checked after the signature (an unsigned `no` proves nothing) and before
-//! the entries are parsed.
+//! the entries are interpreted (the one pass over the payload has only read them raw; no entry,
+//! certificate or index is built before the check).
 
 mod jws;
 mod payload;

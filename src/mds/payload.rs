@@ -107,7 +107,8 @@ pub(crate) fn shared_text(json: Vec<u8>) -> Result<Arc<String>, BlobError> {
         .map_err(|e| BlobError::Payload { reason: format!("not UTF-8: {}", e.utf8_error()) })
 }
 
-/// The top level of the payload, entries not yet parsed (so `no` can be checked first).
+/// The top level of the payload, entries read raw but not interpreted yet (so `no` can be
+/// checked first).
 pub(crate) struct Top<'a> {
     /// The whole payload, which the entries' raw JSON points into.
     text: &'a Arc<String>,
