@@ -112,12 +112,15 @@ impl ChainCache {
 
     /// The outcome cached for `key` when every certificate of `offered` (leaf first, the
     /// certificates `key.chain` fingerprints) is in the same validity state at `now` as when it
-    /// was computed, counting a hit; `None` (a miss) otherwise.
+    /// was computed, counting a hit; `None` (a miss) otherwise, counted only when `count_miss`
+    /// (an inline attempt that defers to a full verification leaves the miss to that one, so a
+    /// call is never counted twice).
     pub(crate) fn get(
         &self,
         key: &ChainKey,
         offered: &[Arc<Cert>],
         now: OffsetDateTime,
+        count_miss: bool,
     ) -> Option<Result<VerifiedPath, PathError>> {
         let found = self.maps.lock().ok().and_then(|m| {
             let (valid, invalid) = (m.valid.get(key), m.invalid.get(key));
@@ -131,9 +134,14 @@ impl ChainCache {
             invalid.filter(|c| c.states == now_states).map(|c| Err(at(c.value.clone(), now)))
         });
         match found {
-            Some(_) => self.hits.fetch_add(1, Ordering::Relaxed),
-            None => self.misses.fetch_add(1, Ordering::Relaxed),
-        };
+            Some(_) => {
+                self.hits.fetch_add(1, Ordering::Relaxed);
+            }
+            None if count_miss => {
+                self.misses.fetch_add(1, Ordering::Relaxed);
+            }
+            None => {}
+        }
         found
     }
 

@@ -413,7 +413,7 @@ fn build_cached(
     let offered: Vec<Arc<Cert>> = std::iter::once(leaf).chain(rest.iter()).cloned().collect();
     let key =
         ChainKey { chain: offered.iter().map(|c| *c.sha256()).collect(), anchors: anchors_digest };
-    if let Some(outcome) = ctx.cache.get(&key, &offered, ctx.now) {
+    if let Some(outcome) = ctx.cache.get(&key, &offered, ctx.now, ctx.on_miss == OnMiss::Build) {
         return Ok(outcome);
     }
     if ctx.on_miss == OnMiss::Defer {
@@ -511,7 +511,9 @@ mod tests {
 
         // Nothing cached yet: the bounded variant defers instead of building.
         assert!(v.validate_chain_cached(EntryKey::Aaguid(&a), &chain, &only_r1, NOW).is_none());
+        assert_eq!(v.cache_stats().misses, 0, "a deferred attempt leaves the miss to the build");
         let first = v.validate_chain(EntryKey::Aaguid(&a), &chain, &only_r1, NOW);
+        assert_eq!(v.cache_stats().misses, 1, "one call, one miss");
         assert!(!first.trusted);
         assert_eq!(codes(&first), [ReasonCode::UntrustedChain], "{:?}", first.reasons);
         // The untrusted outcome is cached: answered without building, and still untrusted.
