@@ -93,6 +93,15 @@ fn main() {
         let bytes = std::fs::read(&path).unwrap();
         if name.ends_with(".crl") {
             add("crl", name.clone(), bytes.clone());
+            // The same CRL PEM-armoured (RFC 7468 §5), for the PEM branch of from_pem_or_der.
+            let b64 = base64::engine::general_purpose::STANDARD.encode(&bytes);
+            let mut pem = String::from("-----BEGIN X509 CRL-----\n");
+            for line in b64.as_bytes().chunks(64) {
+                pem.push_str(std::str::from_utf8(line).unwrap());
+                pem.push('\n');
+            }
+            pem.push_str("-----END X509 CRL-----\n");
+            add("crl", format!("{name}.pem"), pem.into_bytes());
         }
         if name.ends_with(".jwt") {
             if bytes.len() <= 64 * 1024 {
