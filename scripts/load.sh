@@ -26,7 +26,16 @@ ADMIN=127.0.0.1:${ADMIN_PORT:-9471}
 
 [ -f "$W/blobs/blob-1003.jwt" ] || "$LOADGEN" gen-blob "$W/blobs" 4
 PID=
-stop() { if [ -n "$PID" ]; then kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; fi; PID=; }
+stop() {
+    # The server is loadgen's child, not this shell's: `wait` cannot reap it, so poll until it has
+    # drained and exited (else the next start races it for the port and health answers from the
+    # old process).
+    if [ -n "$PID" ]; then
+        kill "$PID" 2>/dev/null || true
+        for _ in $(seq 1 500); do kill -0 "$PID" 2>/dev/null || break; sleep 0.01; done
+    fi
+    PID=
+}
 trap stop EXIT
 serve() {
     # Starts the server through loadgen's cold-start timer; sets PID.
