@@ -514,15 +514,7 @@ impl Verifier {
         result.statement_valid = ceremony_ok;
 
         // §7.1 steps 22–23: trust.
-        let ctx = trust::TrustContext {
-            store,
-            extra_anchors: &self.options.extra_anchors,
-            policy: &self.options.status_policy,
-            budget: self.options.path_budget,
-            cache: &self.cache,
-            now,
-            on_miss,
-        };
+        let ctx = self.trust_context(store, now, on_miss);
         let judged = trust::evaluate(&outcome, &credential.aaguid, &ctx)?;
         if let Some(path) = &judged.path {
             result.trust_path = path.chain.iter().map(|c| c.sha256_hex()).collect();

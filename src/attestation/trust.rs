@@ -131,16 +131,26 @@ impl Verifier {
         now: OffsetDateTime,
         on_miss: OnMiss,
     ) -> Result<TrustOutcome, Deferred> {
-        let ctx = TrustContext {
-            store: Some(store),
+        let ctx = self.trust_context(Some(store), now, on_miss);
+        judge(key.lookup(store).cloned(), chain, &ctx, &|| key.to_string())
+    }
+
+    /// The trust step's inputs from this verifier's options and cache.
+    pub(crate) fn trust_context<'a>(
+        &'a self,
+        store: Option<&'a TrustStore>,
+        now: OffsetDateTime,
+        on_miss: OnMiss,
+    ) -> TrustContext<'a> {
+        TrustContext {
+            store,
             extra_anchors: &self.options.extra_anchors,
             policy: &self.options.status_policy,
             budget: self.options.path_budget,
             cache: &self.cache,
             now,
             on_miss,
-        };
-        judge(key.lookup(store).cloned(), chain, &ctx, &|| key.to_string())
+        }
     }
 }
 
