@@ -1672,8 +1672,7 @@ mod tests {
 
         use super::*;
         use crate::daemon::metrics::Metrics;
-        use crate::daemon::state::StalePolicy;
-        use crate::mds::{builtin_roots, parse_payload, JwsAlg, PayloadLimits, VerifiedBlob};
+        use crate::daemon::state::{loaded_for_tests, StalePolicy};
 
         const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/testdata");
         const YUBIKEY: &str = "java-webauthn-server-packed-RealExamples-YubiKey5Nfc";
@@ -1737,35 +1736,12 @@ mod tests {
                 "statusReports": [{"status": "FIDO_CERTIFIED_L1", "effectiveDate": "2020-01-01"}],
                 "timeOfLastStatusChange": "2020-01-01",
             }]});
-            let parsed =
-                parse_payload(json.to_string().as_bytes(), &PayloadLimits::default()).unwrap();
             let metrics = Arc::new(Metrics::new());
             let shared = Arc::new(Shared::new(
                 StalePolicy { grace: Duration::from_secs(86_400), serve_stale: false },
                 metrics.clone(),
             ));
-            let now = OffsetDateTime::now_utc();
-            shared.install(Loaded {
-                blob: VerifiedBlob {
-                    no: parsed.no,
-                    next_update: parsed.next_update,
-                    alg: JwsAlg::Rs256,
-                    anchor: builtin_roots().into_iter().next().unwrap(),
-                    chain: Vec::new(),
-                    legal_header: None,
-                    store: Arc::new(parsed.store),
-                    quarantined: Vec::new(),
-                    unknown: Default::default(),
-                    revocation_checked: true,
-                    warnings: Default::default(),
-                },
-                source: "test".into(),
-                restored: false,
-                fetched_at: now,
-                verified_at: now,
-                etag: None,
-                blob_sha256: [0; 32],
-            });
+            shared.install(loaded_for_tests(&json.to_string(), OffsetDateTime::now_utc()));
             let policy = Arc::new(PolicyHolder::new(None, None, metrics));
             Service::new(shared, Arc::new(Verifier::default()), policy)
         }

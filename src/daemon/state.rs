@@ -194,37 +194,47 @@ impl Shared {
     }
 }
 
+/// A served BLOB built from an unverified payload, for the daemon's own unit tests only (the
+/// daemon itself installs nothing that `verify_blob` did not return).
+#[cfg(test)]
+pub(crate) fn loaded_for_tests(json: &str, at: OffsetDateTime) -> Loaded {
+    use crate::mds::{builtin_roots, parse_payload, JwsAlg, PayloadLimits};
+    #[allow(clippy::unwrap_used, clippy::expect_used)]
+    let (parsed, anchor) = (
+        parse_payload(json.as_bytes(), &PayloadLimits::default()).expect("test payload"),
+        builtin_roots().into_iter().next().expect("a built-in root"),
+    );
+    Loaded {
+        blob: VerifiedBlob {
+            no: parsed.no,
+            next_update: parsed.next_update,
+            alg: JwsAlg::Rs256,
+            anchor,
+            chain: Vec::new(),
+            legal_header: None,
+            store: Arc::new(parsed.store),
+            quarantined: Vec::new(),
+            unknown: Default::default(),
+            revocation_checked: true,
+            warnings: Default::default(),
+        },
+        source: "test".into(),
+        restored: false,
+        fetched_at: at,
+        verified_at: at,
+        etag: None,
+        blob_sha256: [0; 32],
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mds::{builtin_roots, parse_payload, JwsAlg, PayloadLimits};
     use time::macros::datetime;
 
     fn loaded(next_update: &str) -> Loaded {
         let json = format!(r#"{{"no": 9, "nextUpdate": "{next_update}", "entries": []}}"#);
-        let parsed = parse_payload(json.as_bytes(), &PayloadLimits::default()).unwrap();
-        let anchor = builtin_roots().into_iter().next().unwrap();
-        Loaded {
-            blob: VerifiedBlob {
-                no: parsed.no,
-                next_update: parsed.next_update,
-                alg: JwsAlg::Rs256,
-                anchor,
-                chain: Vec::new(),
-                legal_header: None,
-                store: Arc::new(parsed.store),
-                quarantined: Vec::new(),
-                unknown: Default::default(),
-                revocation_checked: true,
-                warnings: Default::default(),
-            },
-            source: "test".into(),
-            restored: false,
-            fetched_at: datetime!(2026-01-01 00:00 UTC),
-            verified_at: datetime!(2026-01-01 00:00 UTC),
-            etag: None,
-            blob_sha256: [0; 32],
-        }
+        loaded_for_tests(&json, datetime!(2026-01-01 00:00 UTC))
     }
 
     fn shared(grace_days: u64, serve_stale: bool) -> Shared {
