@@ -431,13 +431,13 @@ fn push_der_len(out: &mut Vec<u8>, len: usize) {
     }
 }
 
-fn strip_leading_zeros(bytes: &[u8]) -> &[u8] {
+pub(crate) fn strip_leading_zeros(bytes: &[u8]) -> &[u8] {
     let start = bytes.iter().position(|b| *b != 0).unwrap_or(bytes.len());
     bytes.get(start..).unwrap_or_default()
 }
 
 /// Number of significant bits of a big-endian unsigned integer.
-fn bit_len(bytes: &[u8]) -> usize {
+pub(crate) fn bit_len(bytes: &[u8]) -> usize {
     let bytes = strip_leading_zeros(bytes);
     match bytes.first() {
         Some(first) => bytes.len() * 8 - first.leading_zeros() as usize,

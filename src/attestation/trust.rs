@@ -183,8 +183,8 @@ const INLINE_RSA_MAX_EXPONENT: u32 = 65_537;
 pub(crate) fn costly_statement_key(att_stmt: &ciborium::Value, credential_key: &PublicKey) -> bool {
     let leaf = att_stmt
         .as_map()
-        .and_then(|m| m.iter().find(|(k, _)| k.as_text() == Some("x5c")))
-        .and_then(|(_, v)| v.as_array())
+        .and_then(|m| super::common::field(m, "x5c"))
+        .and_then(|v| v.as_array())
         .and_then(|items| items.first())
         .and_then(|first| first.as_bytes());
     match leaf {
@@ -199,17 +199,11 @@ pub(crate) fn costly_statement_key(att_stmt: &ciborium::Value, credential_key: &
 fn costly_key(key: &PublicKey) -> bool {
     match key {
         PublicKey::Rsa { n, e } => {
-            let significant =
-                |b: &[u8]| -> Vec<u8> { b.iter().copied().skip_while(|x| *x == 0).collect() };
-            let (n, e) = (significant(n), significant(e));
-            let n_bits = match n.first() {
-                Some(top) => n.len() * 8 - top.leading_zeros() as usize,
-                None => 0,
-            };
+            let e = crate::crypto::strip_leading_zeros(e);
             let e_too_big = e.len() > 4
                 || e.iter().fold(0u32, |acc, b| (acc << 8) | u32::from(*b))
                     > INLINE_RSA_MAX_EXPONENT;
-            n_bits > INLINE_RSA_MAX_BITS || e_too_big
+            crate::crypto::bit_len(n) > INLINE_RSA_MAX_BITS || e_too_big
         }
         PublicKey::Ec { curve, .. } => matches!(curve, Curve::P384 | Curve::P521),
         PublicKey::Ed25519(_) | PublicKey::Unsupported { .. } => false,
