@@ -37,20 +37,9 @@ fn store() -> TrustStore {
 
 /// Two profiles as in the README's Entra-like set-up.
 fn policy() -> PolicySet {
-    let raw = mdsd::daemon::config::RawConfig::from_toml_str(
-        r#"
-        [[policy.profiles]]
-        name = "privileged"
-        include_groups = ["admins"]
-        attestation_enforcement = "registration_only"
-        passkey_types = ["device_bound"]
-
-        [[policy.profiles]]
-        name = "workforce"
-        include_groups = ["staff"]
-        passkey_types = ["device_bound", "synced"]
-        "#,
-    )
+    let raw = mdsd::daemon::config::RawConfig::from_toml_str(include_str!(
+        "../tests/support/two_profiles.toml"
+    ))
     .unwrap();
     raw.policy.unwrap().build().unwrap()
 }

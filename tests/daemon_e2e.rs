@@ -805,22 +805,10 @@ async fn operator_attestation_anchor_without_metadata_entry() {
 async fn passkey_profiles_decide_per_user_groups() {
     let env = MdsEnv::start("e2e-policy").await;
     env.serve_blob(6, env.blob(6, in_days(30), vec![w3c_entry("FIDO_CERTIFIED_L1")]));
-    let policy = mdsd::daemon::config::RawConfig::from_toml_str(
-        r#"
-        [[policy.profiles]]
-        name = "privileged"
-        include_groups = ["admins"]
-        attestation_enforcement = "registration_only"
-        passkey_types = ["device_bound"]
-
-        [[policy.profiles]]
-        name = "workforce"
-        include_groups = ["staff"]
-        passkey_types = ["device_bound", "synced"]
-        "#,
-    )
-    .unwrap()
-    .policy;
+    let policy =
+        mdsd::daemon::config::RawConfig::from_toml_str(include_str!("support/two_profiles.toml"))
+            .unwrap()
+            .policy;
     let mut raw = env.raw_config();
     raw.policy = policy;
     let running = start(raw.check().unwrap()).await.unwrap();

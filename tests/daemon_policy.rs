@@ -289,18 +289,7 @@ async fn revocation_reaches_check_credentials_and_the_watch_stream() {
     running.shutdown().await;
 }
 
-const PROFILES: &str = r#"
-[[policy.profiles]]
-name = "privileged"
-include_groups = ["admins"]
-attestation_enforcement = "registration_only"
-passkey_types = ["device_bound"]
-
-[[policy.profiles]]
-name = "workforce"
-include_groups = ["staff"]
-passkey_types = ["device_bound", "synced"]
-"#;
+const PROFILES: &str = include_str!("support/two_profiles.toml");
 
 /// Per-request profile; reload by file watch and by an explicit reload (what SIGHUP calls):
 /// valid → new decisions; invalid → old profiles kept, error reported.

@@ -23,6 +23,19 @@ fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
+/// `mdsd serve --config <config> --admin-listen <admin>`, JSON logs on stderr (piped).
+fn serve(config: &std::path::Path, admin: &str) -> std::process::Child {
+    Command::new(MDSD)
+        .args(["serve", "--config"])
+        .arg(config)
+        .args(["--admin-listen", admin])
+        .env("MDSD_LOG_FORMAT", "json")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
 async fn health(target: &str) -> (Option<i32>, String) {
     let target = target.to_string();
     tokio::task::spawn_blocking(move || {
@@ -64,15 +77,7 @@ async fn serve_refresh_and_sigterm() {
         ),
     )
     .unwrap();
-    let mut child = Command::new(MDSD)
-        .args(["serve", "--config"])
-        .arg(&config)
-        .args(["--admin-listen", &admin])
-        .env("MDSD_LOG_FORMAT", "json")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = serve(&config, &admin);
 
     // Up, but no BLOB yet.
     let started = Instant::now();
@@ -135,15 +140,7 @@ async fn serve_refresh_and_sigterm() {
     for path in [mds_env::BLOB_PATH, mds_env::CA_CRL_PATH, mds_env::ROOT_CRL_PATH] {
         env.server.remove(path);
     }
-    let mut child = Command::new(MDSD)
-        .args(["serve", "--config"])
-        .arg(&config)
-        .args(["--admin-listen", &admin])
-        .env("MDSD_LOG_FORMAT", "json")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = serve(&config, &admin);
     let started = Instant::now();
     loop {
         let (code, out) = health(&grpc).await;
