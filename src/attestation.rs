@@ -51,7 +51,7 @@ pub use cose::{alg_name, digest_for_alg, scheme_for_alg, CoseKey};
 pub use reason::{Reason, ReasonCode};
 pub use trust::{EntryKey, TrustOutcome};
 
-use crate::trust_store::{AuthenticatorStatus, StatusPolicy, TrustStore};
+use crate::trust_store::{AuthenticatorStatus, Entry, StatusPolicy, TrustStore};
 use crate::x509::{Cert, PathBudget, TrustAnchor};
 
 /// The attestation statement formats of WebAuthn L3 §8 (IANA "WebAuthn Attestation Statement
@@ -120,6 +120,144 @@ impl AttestationType {
     }
 }
 
+/// What an attestation statement's signature covers, and so which facts of a registration it
+/// vouches for (WebAuthn L3 §8; the table in SECURITY.md, "What each signature covers").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Coverage {
+    /// All of authenticatorData (rpIdHash, flags, signCount, AAGUID, credential ID and key,
+    /// extensions) with clientDataHash, signed by a key the attestation certificate vouches
+    /// for: packed with x5c, tpm, android-key, android-safetynet, apple.
+    AuthenticatorData,
+    /// fido-u2f (FIDO U2F raw message §4.3): rpIdHash, clientDataHash, the credential ID and the
+    /// credential key only. Flags, signCount, AAGUID and extensions are written by the client.
+    U2fRegistration,
+    /// Self attestation: authenticatorData signed by the credential key itself, which nothing
+    /// vouches for: every fact about the authenticator is its own claim.
+    CredentialKey,
+    /// `none`: nothing is signed.
+    Nothing,
+}
+
+impl Coverage {
+    /// The wire name (proto `Provenance.coverage`, CLI JSON).
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Coverage::AuthenticatorData => "authenticator_data",
+            Coverage::U2fRegistration => "u2f_registration",
+            Coverage::CredentialKey => "credential_key",
+            Coverage::Nothing => "nothing",
+        }
+    }
+}
+
+/// A fact a registration result reports, for [`Provenance::claimed`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Fact {
+    /// The authenticator model (the metadata entry) and so its status.
+    Authenticator,
+    /// The AAGUID of the attested credential data.
+    Aaguid,
+    /// Basic / AttCA / AnonCA as reported.
+    AttestationType,
+    UserPresent,
+    UserVerified,
+    BackupEligible,
+    BackedUp,
+    /// Device-bound or synced.
+    CredentialKind,
+    SignCount,
+}
+
+impl Fact {
+    /// Every fact, in the order they are listed.
+    pub const ALL: [Fact; 9] = [
+        Fact::Authenticator,
+        Fact::Aaguid,
+        Fact::AttestationType,
+        Fact::UserPresent,
+        Fact::UserVerified,
+        Fact::BackupEligible,
+        Fact::BackedUp,
+        Fact::CredentialKind,
+        Fact::SignCount,
+    ];
+
+    /// The wire name: the name of the field it describes in the CLI JSON and the proto.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Fact::Authenticator => "authenticator",
+            Fact::Aaguid => "aaguid",
+            Fact::AttestationType => "attestation_type",
+            Fact::UserPresent => "flags.user_present",
+            Fact::UserVerified => "flags.user_verified",
+            Fact::BackupEligible => "flags.backup_eligible",
+            Fact::BackedUp => "flags.backed_up",
+            Fact::CredentialKind => "credential_kind",
+            Fact::SignCount => "sign_count",
+        }
+    }
+}
+
+/// How the metadata entry of a registration was selected.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum EntrySelector {
+    /// The AAGUID of authenticatorData, covered by the attestation signature.
+    Aaguid(Uuid),
+    /// The FIDO key identifier (SHA-1 of the subjectPublicKey, lowercase hex) of the validated
+    /// attestation certificate (the leaf, never another certificate of x5c).
+    KeyIdentifier(String),
+    /// The AAGUID extension (1.3.6.1.4.1.45724.1.1.4) of the validated attestation certificate.
+    CertificateAaguid(Uuid),
+    /// Display only: the entry of an AAGUID that no trusted signature covers. Never the basis
+    /// of a trusted answer.
+    ClaimedAaguid(Uuid),
+}
+
+impl EntrySelector {
+    /// The wire name of the selector kind.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            EntrySelector::Aaguid(_) => "aaguid",
+            EntrySelector::KeyIdentifier(_) => "key_identifier",
+            EntrySelector::CertificateAaguid(_) => "certificate_aaguid",
+            EntrySelector::ClaimedAaguid(_) => "claimed_aaguid",
+        }
+    }
+
+    /// True when a signature or the attestation certificate covers the selector.
+    pub fn is_verified(&self) -> bool {
+        !matches!(self, EntrySelector::ClaimedAaguid(_))
+    }
+}
+
+/// The key that names a verified metadata entry, to store with a credential.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MetadataKey {
+    Aaguid(Uuid),
+    /// FIDO key identifier of the attestation certificate, lowercase hex.
+    KeyIdentifier(String),
+}
+
+/// Where the facts of an [`AttestationResult`] come from.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Provenance {
+    /// What the statement's signature covers; `None` when no statement verified.
+    pub coverage: Option<Coverage>,
+    /// How [`AttestationResult::entry`] was selected.
+    pub entry_selected_by: Option<EntrySelector>,
+    /// The reported facts that no trusted signature covers: the client's claim. Every fact is
+    /// claimed unless the result is trusted; a trusted fido-u2f result still claims its flags,
+    /// signCount and AAGUID.
+    pub claimed: Vec<Fact>,
+}
+
+impl Provenance {
+    /// True when `fact` is covered by a signature mdsd trusted.
+    pub fn verified(&self, fact: Fact) -> bool {
+        !self.claimed.contains(&fact)
+    }
+}
+
 /// Options that change how statements are judged (policy knobs with safe defaults).
 #[derive(Debug, Clone)]
 pub struct StatementOptions {
@@ -165,6 +303,8 @@ pub(crate) struct StatementInput<'a> {
 #[derive(Debug, Clone)]
 pub(crate) struct StatementOutcome {
     pub attestation_type: AttestationType,
+    /// What the statement's signature covers.
+    pub coverage: Coverage,
     /// x5c parsed, leaf first (empty for self / none).
     pub trust_path: Vec<Arc<Cert>>,
 }
@@ -270,6 +410,15 @@ pub struct AttestationResult {
     pub metadata_no: Option<u64>,
     /// Every failure and every reason trust was not granted.
     pub reasons: Vec<Reason>,
+    /// Remarks that do not decide: ALGORITHM_NOT_IN_METADATA (the credential algorithm is not
+    /// in the entry's `authenticationAlgorithms`).
+    pub notes: Vec<Reason>,
+    /// The metadata entry `authenticator` describes (how it was selected, and whether that
+    /// selection is covered by a signature: [`Provenance::entry_selected_by`]).
+    pub entry: Option<Arc<Entry>>,
+    /// Where each fact comes from: what the signature covers, how the entry was selected, and
+    /// which reported facts are only the client's claim.
+    pub provenance: Provenance,
 }
 
 impl AttestationResult {
@@ -293,6 +442,24 @@ impl AttestationResult {
             anchor: None,
             metadata_no: None,
             reasons: Vec::new(),
+            notes: Vec::new(),
+            entry: None,
+            provenance: Provenance { claimed: Fact::ALL.to_vec(), ..Provenance::default() },
+        }
+    }
+
+    /// The metadata key a relying party stores with the credential (for CheckCredentials and
+    /// sign-in policy): the verified selector of the entry of a trusted result, else `None`.
+    pub fn metadata_key(&self) -> Option<MetadataKey> {
+        if !self.trusted {
+            return None;
+        }
+        match self.provenance.entry_selected_by.as_ref()? {
+            EntrySelector::Aaguid(u) | EntrySelector::CertificateAaguid(u) => {
+                Some(MetadataKey::Aaguid(*u))
+            }
+            EntrySelector::KeyIdentifier(k) => Some(MetadataKey::KeyIdentifier(k.clone())),
+            EntrySelector::ClaimedAaguid(_) => None,
         }
     }
 
@@ -340,6 +507,18 @@ impl AttestationResult {
             "reasons": self.reasons.iter().map(|r| serde_json::json!({
                 "code": r.code.as_str(), "message": r.message,
             })).collect::<Vec<_>>(),
+            "notes": self.notes.iter().map(|r| serde_json::json!({
+                "code": r.code.as_str(), "message": r.message,
+            })).collect::<Vec<_>>(),
+            "provenance": {
+                "coverage": self.provenance.coverage.map(|c| c.as_str()),
+                "entry_selected_by": self.provenance.entry_selected_by.as_ref().map(|s| s.kind()),
+                "metadata_key": self.metadata_key().map(|k| match k {
+                    MetadataKey::Aaguid(u) => serde_json::json!({ "aaguid": u.to_string() }),
+                    MetadataKey::KeyIdentifier(k) => serde_json::json!({ "key_identifier": k }),
+                }),
+                "claimed": self.provenance.claimed.iter().map(|f| f.as_str()).collect::<Vec<_>>(),
+            },
         })
     }
 }
@@ -510,28 +689,29 @@ impl Verifier {
             Err(r) => return Ok(result.fail(r)),
         };
         result.attestation_type = Some(outcome.attestation_type);
+        result.provenance.coverage = Some(outcome.coverage);
         result.trust_path = outcome.trust_path.iter().map(|c| c.sha256_hex()).collect();
         result.statement_valid = ceremony_ok;
 
         // §7.1 steps 22–23: trust.
         let ctx = self.trust_context(store, now, on_miss);
-        let judged = trust::evaluate(&outcome, &credential.aaguid, &ctx)?;
+        let registration = trust::Registration {
+            aaguid: &credential.aaguid,
+            flags: auth_data.flags,
+            credential_alg: credential.public_key.alg,
+        };
+        let judged = trust::evaluate(&outcome, &registration, &ctx)?;
         if let Some(path) = &judged.path {
             result.trust_path = path.chain.iter().map(|c| c.sha256_hex()).collect();
             result.anchor =
                 Some((path.anchor.sha256_hex(), judged.anchor_label.clone().unwrap_or_default()));
         }
-        // The entry: as judged (chain-verified) or, for display only, by the claimed AAGUID.
-        let verified_entry = judged.path.is_some() && judged.entry.is_some();
-        let entry = judged.entry.clone().or_else(|| {
-            store.and_then(|s| {
-                (!credential.aaguid.is_nil())
-                    .then(|| s.by_aaguid(&credential.aaguid))
-                    .flatten()
-                    .cloned()
-            })
-        });
-        if let Some(entry) = &entry {
+        if let Some(resolved) = judged.attestation_type {
+            result.attestation_type = Some(resolved);
+        }
+        // The entry as selected: by a covered key (verified once the chain validates), or for
+        // display only by a claimed AAGUID.
+        if let Some(entry) = &judged.entry {
             let status = match &judged.verdict {
                 Some(v) => v.status.clone(),
                 None => entry.current_status(now).map(|r| r.status.clone()),
@@ -548,13 +728,44 @@ impl Verifier {
                 status: status.as_ref().map(|s: &AuthenticatorStatus| s.as_str().to_string()),
                 key_scope: entry.key_scope().map(str::to_string),
                 multi_device_credential_support: mdcs,
-                verified: verified_entry,
+                verified: judged.entry_verified,
             });
         }
         result.trusted = result.statement_valid && judged.trusted;
+        result.entry = judged.entry.clone();
+        result.provenance.entry_selected_by = judged.selector.clone();
+        result.provenance.claimed = claimed_facts(result.trusted, outcome.coverage, &judged);
         result.reasons.extend(judged.reasons);
+        result.notes.extend(judged.notes);
         Ok(result)
     }
+}
+
+/// The facts of a result that no trusted signature covers (SECURITY.md, "What each signature
+/// covers"): all of them unless trusted; for a trusted fido-u2f result, the flags, signCount and
+/// AAGUID (the U2F signature covers none of them); the model whenever the entry was not
+/// selected by a covered key (e.g. trusted through an operator anchor only).
+fn claimed_facts(trusted: bool, coverage: Coverage, judged: &TrustOutcome) -> Vec<Fact> {
+    if !trusted {
+        return Fact::ALL.to_vec();
+    }
+    let mut claimed = match coverage {
+        Coverage::AuthenticatorData => Vec::new(),
+        Coverage::U2fRegistration => vec![
+            Fact::Aaguid,
+            Fact::UserPresent,
+            Fact::UserVerified,
+            Fact::BackupEligible,
+            Fact::BackedUp,
+            Fact::SignCount,
+        ],
+        // Never trusted (no trust path); listed in full should that change.
+        Coverage::CredentialKey | Coverage::Nothing => return Fact::ALL.to_vec(),
+    };
+    if !judged.entry_verified {
+        claimed.insert(0, Fact::Authenticator);
+    }
+    claimed
 }
 
 /// The decoded attestationObject (WebAuthn L3 §6.5.4).

@@ -96,6 +96,13 @@ pub struct AttestationVerifyArgs {
     /// Expected challenge, base64url.
     #[arg(long)]
     pub challenge: Option<String>,
+    /// With ceremony checks: require the UP flag (as VerifyRegistration does by default);
+    /// `--require-user-presence false` turns it off.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
+    pub require_user_presence: bool,
+    /// Require the UV flag (turns the ceremony checks on).
+    #[arg(long)]
+    pub require_user_verification: bool,
     /// Time to judge the attestation at (RFC 3339); default: now.
     #[arg(long)]
     pub at: Option<String>,

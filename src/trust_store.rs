@@ -77,6 +77,21 @@ impl AuthenticatorStatus {
         }
     }
     /// True for a value this version of mdsd does not know.
+    /// The statuses MDS3 §3.1.4 defines as security issues of the model or its keys: REVOKED,
+    /// ATTESTATION_KEY_COMPROMISE, USER_VERIFICATION_BYPASS, USER_KEY_REMOTE_COMPROMISE,
+    /// USER_KEY_PHYSICAL_COMPROMISE. Ordering ties among status reports are broken in their
+    /// favour ([`Entry::effective_reports`]).
+    pub fn is_security_issue(&self) -> bool {
+        matches!(
+            self,
+            AuthenticatorStatus::Revoked
+                | AuthenticatorStatus::AttestationKeyCompromise
+                | AuthenticatorStatus::UserVerificationBypass
+                | AuthenticatorStatus::UserKeyRemoteCompromise
+                | AuthenticatorStatus::UserKeyPhysicalCompromise
+        )
+    }
+
     pub fn is_unknown(&self) -> bool {
         matches!(self, AuthenticatorStatus::Unknown(_))
     }
@@ -167,6 +182,8 @@ pub struct Entry {
     pub(crate) multi_device_credential_support: Option<String>,
     pub(crate) key_scope: Option<String>,
     pub(crate) attestation_types: Vec<String>,
+    /// metadataStatement.authenticationAlgorithms (e.g. `secp256r1_ecdsa_sha256_raw`).
+    pub(crate) authentication_algorithms: Vec<String>,
     /// The entry's original JSON (metadataStatement and all), for clients that want everything.
     pub(crate) raw_json: RawJson,
 }
@@ -311,16 +328,24 @@ impl Entry {
     pub fn attestation_types(&self) -> &[String] {
         &self.attestation_types
     }
+    /// metadataStatement.authenticationAlgorithms as listed.
+    pub fn authentication_algorithms(&self) -> &[String] {
+        &self.authentication_algorithms
+    }
     pub fn raw_json(&self) -> &str {
         self.raw_json.get()
     }
-    /// The current status at `now`: the latest report whose effectiveDate is not after `now`
-    /// (reports without a date count as effective).
-    ///
-    /// Reports are ordered by effectiveDate (undated ones before every dated one); on a tie the
-    /// report later in the BLOB's list wins.
+    /// The current status at `now`: the last of the reports effective at `now` in the order of
+    /// [`Entry::effective_reports`], except that an effective REVOKED report is always the
+    /// current status (MDS3 §3.1.4: REVOKED is final; no later report reinstates the model).
     pub fn current_status(&self, now: OffsetDateTime) -> Option<&StatusReport> {
-        self.effective_reports(now).last().map(|(_, report)| *report)
+        let effective = self.effective_reports(now);
+        effective
+            .iter()
+            .rev()
+            .find(|(_, r)| r.status == AuthenticatorStatus::Revoked)
+            .or_else(|| effective.last())
+            .map(|(_, report)| *report)
     }
     /// Applies the status reports to an attestation made with `attestation_chain` (leaf first;
     /// empty for none/self) under `policy` at `now`: ATTESTATION_KEY_COMPROMISE with a
@@ -345,7 +370,7 @@ impl Entry {
         now: OffsetDateTime,
     ) -> StatusVerdict {
         let effective = self.effective_reports(now);
-        let current = effective.last().map(|(_, report)| report.status.clone());
+        let current = self.current_status(now).map(|report| report.status.clone());
         let refuse = |status: AuthenticatorStatus, reason: String| StatusVerdict {
             status: current.clone(),
             trusted: false,
@@ -388,8 +413,8 @@ impl Entry {
             }
         }
 
-        // Rule 2: the current status.
-        if let Some((_, report)) = effective.last() {
+        // Rule 2: the current status (REVOKED whenever a REVOKED report is effective).
+        if let Some(report) = self.current_status(now) {
             if report.status != akc && policy.untrusted.contains(&report.status) {
                 return refuse(
                     report.status.clone(),
@@ -439,9 +464,15 @@ impl Entry {
     }
 
     /// The reports effective at `now` (effectiveDate not after `now`'s UTC date), in effective
-    /// order: undated first, then by date; ties keep the BLOB's list order. Each comes with its
-    /// index in [`Entry::status_reports`].
-    fn effective_reports(&self, now: OffsetDateTime) -> Vec<(usize, &StatusReport)> {
+    /// order, each with its index in [`Entry::status_reports`]. The order fails closed where the
+    /// BLOB leaves it open:
+    /// - dated reports by date;
+    /// - an undated report of a security status ([`AuthenticatorStatus::is_security_issue`]) goes
+    ///   after every dated one (nothing shows it was superseded); other undated reports go
+    ///   before every dated one (they are the oldest, as in real BLOBs);
+    /// - on the same date a security report goes after the others;
+    /// - remaining ties keep the BLOB's list order.
+    pub(crate) fn effective_reports(&self, now: OffsetDateTime) -> Vec<(usize, &StatusReport)> {
         let today = now.to_offset(time::UtcOffset::UTC).date();
         let mut reports: Vec<(usize, &StatusReport)> = self
             .status_reports
@@ -449,8 +480,16 @@ impl Entry {
             .enumerate()
             .filter(|(_, r)| r.effective_date.is_none_or(|d| d <= today))
             .collect();
-        // A stable sort keeps list order on ties.
-        reports.sort_by_key(|(_, r)| r.effective_date);
+        // (rank, date, security) with rank 0 = undated non-security, 1 = dated, 2 = undated
+        // security; a stable sort keeps list order on the remaining ties.
+        reports.sort_by_key(|(_, r)| {
+            let security = r.status.is_security_issue();
+            match r.effective_date {
+                None if security => (2u8, None, true),
+                None => (0, None, false),
+                Some(d) => (1, Some(d), security),
+            }
+        });
         reports
     }
 }
@@ -611,6 +650,7 @@ mod tests {
             multi_device_credential_support: None,
             key_scope: None,
             attestation_types: Vec::new(),
+            authentication_algorithms: Vec::new(),
             raw_json: RawJson::owned("{}"),
         }
     }
@@ -674,6 +714,64 @@ mod tests {
         assert_eq!(e.current_status(NOW).unwrap().status, AuthenticatorStatus::FidoCertifiedL1);
         let e = entry(vec![report("NOT_FIDO_CERTIFIED", None)]);
         assert_eq!(e.current_status(NOW).unwrap().status, AuthenticatorStatus::NotFidoCertified);
+    }
+
+    /// Issue #11: an undated REVOKED report was outranked by any dated report (undated sorted
+    /// first). REVOKED is final wherever it sorts; an undated security report is not shown to
+    /// be superseded; on the same date the security report wins whatever the list order.
+    #[test]
+    fn revoked_and_compromise_reports_are_never_outranked_by_ordering() {
+        let policy = StatusPolicy::default();
+        // Undated REVOKED, then a dated certification.
+        let e = entry(vec![
+            report("REVOKED", None),
+            report("FIDO_CERTIFIED_L2", Some(date!(2023 - 01 - 01))),
+        ]);
+        assert_eq!(e.current_status(NOW).unwrap().status, AuthenticatorStatus::Revoked);
+        let verdict = e.evaluate(&[], &policy, NOW);
+        assert!(!verdict.trusted);
+        assert_eq!(verdict.refused_status, Some(AuthenticatorStatus::Revoked));
+        // Dated REVOKED, then a later certification: still REVOKED (final).
+        let e = entry(vec![
+            report("REVOKED", Some(date!(2021 - 01 - 01))),
+            report("FIDO_CERTIFIED_L3", Some(date!(2023 - 01 - 01))),
+        ]);
+        assert_eq!(e.current_status(NOW).unwrap().status, AuthenticatorStatus::Revoked);
+        assert!(!e.evaluate(&[], &policy, NOW).trusted);
+        // ...but not before it is effective.
+        let before = datetime!(2020-06-01 0:00 UTC);
+        let e = entry(vec![
+            report("FIDO_CERTIFIED_L1", Some(date!(2020 - 01 - 01))),
+            report("REVOKED", Some(date!(2021 - 01 - 01))),
+        ]);
+        assert!(e.evaluate(&[], &policy, before).trusted);
+        // Undated compromise reports sort after every dated one.
+        for status in [
+            "USER_VERIFICATION_BYPASS",
+            "USER_KEY_REMOTE_COMPROMISE",
+            "USER_KEY_PHYSICAL_COMPROMISE",
+        ] {
+            let e = entry(vec![
+                report(status, None),
+                report("FIDO_CERTIFIED_L1", Some(date!(2022 - 01 - 01))),
+            ]);
+            assert_eq!(e.current_status(NOW).unwrap().status.as_str(), status);
+            assert!(!e.evaluate(&[], &policy, NOW).trusted, "{status}");
+        }
+        // The same date: the security report wins, whichever comes first in the list.
+        let d = Some(date!(2022 - 02 - 02));
+        let e = entry(vec![report("USER_VERIFICATION_BYPASS", d), report("FIDO_CERTIFIED_L1", d)]);
+        assert_eq!(
+            e.current_status(NOW).unwrap().status,
+            AuthenticatorStatus::UserVerificationBypass
+        );
+        assert!(!e.evaluate(&[], &policy, NOW).trusted);
+        // An undated ordinary report is still the oldest.
+        let e = entry(vec![
+            report("FIDO_CERTIFIED_L1", Some(date!(2022 - 01 - 01))),
+            report("NOT_FIDO_CERTIFIED", None),
+        ]);
+        assert_eq!(e.current_status(NOW).unwrap().status, AuthenticatorStatus::FidoCertifiedL1);
     }
 
     #[test]

@@ -54,6 +54,9 @@ fn entry_for<'a>(
     } else {
         EntrySpec::new(Some(made.aaguid), "Generated authenticator", vec![&made.root])
     };
+    if made.fmt == Fmt::Apple {
+        e.attestation_types = vec!["anonca"];
+    }
     e.status = status;
     e
 }
@@ -398,6 +401,7 @@ fn clone_made(m: &Made) -> Made {
         root: pki::root("unused"),
         leaf: None,
         aaguid: m.aaguid,
+        fmt: m.fmt,
     }
 }
 

@@ -147,7 +147,6 @@ const EXPECTED_TRUSTED: &[&str] = &[
     "simplewebauthn-tpm-should-verify-tpm-response-with-non-spec-compliant-tcgattpm-san-struct",
     "simplewebauthn-tpm-should-verify-tpm-response-with-spec-compliant-tcgattpm-san-structure",
     "w3c-apple-es256",
-    "w3c-fido-u2f-es256",
     "w3c-packed-ed448",
     "w3c-packed-eddsa",
     "w3c-packed-es256",

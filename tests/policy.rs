@@ -149,7 +149,7 @@ fn vector_facts_with(
         expectations: Some(&exp),
     };
     let result = Verifier::new(options.clone()).verify_registration(&input, store, at);
-    RegistrationFacts::from_attestation(&result, store, at)
+    RegistrationFacts::from_attestation(&result, at)
 }
 
 /// Every root in attestations/roots as an operator extra anchor (Apple, Google, TPM roots...).
@@ -191,7 +191,7 @@ fn spoofed_yubikey_facts() -> RegistrationFacts {
     };
     let result =
         Verifier::new(VerifierOptions::default()).verify_registration(&input, Some(store()), at);
-    RegistrationFacts::from_attestation(&result, Some(store()), at)
+    RegistrationFacts::from_attestation(&result, at)
 }
 
 fn uuid(s: &str) -> Uuid {
@@ -606,6 +606,7 @@ fn good() -> RegistrationFacts {
             certification: Some(CertificationLevel::L2),
             multi_device_credential_support: None,
         }),
+        claimed: Vec::new(),
     }
 }
 
@@ -869,7 +870,7 @@ fn kind_conflict_is_reported_and_treated_as_synced() {
     let result =
         Verifier::new(VerifierOptions::default()).verify_registration(&input, Some(&store), at);
     assert!(result.trusted, "{:?}", result.reasons);
-    let facts = RegistrationFacts::from_attestation(&result, Some(&store), at);
+    let facts = RegistrationFacts::from_attestation(&result, at);
     assert_eq!(facts.trust, AttestationTrust::Metadata);
     let g = groups(&["g"]);
 

@@ -17,7 +17,7 @@ use thiserror::Error;
 use super::common::{alg_field, bytes_field, credential, signed_data, stmt_map};
 use super::reason::{from_signature_error, Reason, ReasonCode};
 use super::tpm::stmt::required_x5c;
-use super::{AttestationType, StatementInput, StatementOutcome, StatementResult};
+use super::{AttestationType, Coverage, StatementInput, StatementOutcome, StatementResult};
 use crate::attestation::cose::scheme_for_alg;
 
 const FORMAT: &str = "android-key";
@@ -89,7 +89,11 @@ pub(crate) fn verify(input: &StatementInput<'_>) -> StatementResult {
     check_authorizations(&description, input.options.android_key_allow_software)?;
 
     // Step 6: attestation type Basic, trust path x5c.
-    Ok(StatementOutcome { attestation_type: AttestationType::Basic, trust_path: x5c })
+    Ok(StatementOutcome {
+        attestation_type: AttestationType::Basic,
+        coverage: Coverage::AuthenticatorData,
+        trust_path: x5c,
+    })
 }
 
 /// WebAuthn L3 §8.4 step 5: allApplications absent from both lists; origin GENERATED and

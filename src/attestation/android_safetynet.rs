@@ -25,7 +25,7 @@ use x509_parser::x509::X509Name;
 use super::common::{bytes_field, signed_data, stmt_map};
 use super::reason::{from_signature_error, Reason, ReasonCode};
 use super::tpm::stmt::{certs_from_ders, malformed, text_field};
-use super::{AttestationType, StatementInput, StatementOutcome, StatementResult};
+use super::{AttestationType, Coverage, StatementInput, StatementOutcome, StatementResult};
 use crate::crypto::SignatureScheme;
 use crate::x509::Cert;
 
@@ -92,7 +92,11 @@ pub(crate) fn verify(input: &StatementInput<'_>) -> StatementResult {
     check_timestamp(jws.payload.timestamp_ms, input)?;
 
     // Step 5: attestation type Basic, trust path x5c.
-    Ok(StatementOutcome { attestation_type: AttestationType::Basic, trust_path: x5c })
+    Ok(StatementOutcome {
+        attestation_type: AttestationType::Basic,
+        coverage: Coverage::AuthenticatorData,
+        trust_path: x5c,
+    })
 }
 
 /// The leaf must be issued to `attest.android.com`: a subjectAltName dNSName when the leaf

@@ -2,7 +2,7 @@
 
 use super::common::{credential, signed_data, stmt_map, x5c_field};
 use super::reason::{Reason, ReasonCode};
-use super::{AttestationType, StatementInput, StatementOutcome, StatementResult};
+use super::{AttestationType, Coverage, StatementInput, StatementOutcome, StatementResult};
 
 const FMT: &str = "apple";
 
@@ -57,7 +57,11 @@ pub(crate) fn verify(input: &StatementInput<'_>) -> StatementResult {
         ));
     }
     // Step 6: Anonymization CA, trust path x5c.
-    Ok(StatementOutcome { attestation_type: AttestationType::AnonCa, trust_path: chain })
+    Ok(StatementOutcome {
+        attestation_type: AttestationType::AnonCa,
+        coverage: Coverage::AuthenticatorData,
+        trust_path: chain,
+    })
 }
 
 /// The 32-byte nonce inside `SEQUENCE { [1] EXPLICIT OCTET STRING }`.

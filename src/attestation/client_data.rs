@@ -12,7 +12,10 @@ pub const MAX_CLIENT_DATA_LEN: usize = 64 * 1024;
 
 /// What the relying party expects of this registration. Only the expectations given are checked;
 /// whenever any is given, clientDataJSON is parsed and its `type` must be `webauthn.create`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+///
+/// The default requires user presence (WebAuthn L3 §7.1 step 14), as the gRPC API and the CLI
+/// do unless told otherwise: one default everywhere.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Expectations {
     /// The RP ID; authenticatorData.rpIdHash must equal SHA-256 of it (§7.1 step 13).
     pub rp_id: Option<String>,
@@ -29,6 +32,19 @@ pub struct Expectations {
     pub require_user_presence: bool,
     /// Require the UV flag (§7.1 step 15).
     pub require_user_verification: bool,
+}
+
+impl Default for Expectations {
+    fn default() -> Self {
+        Expectations {
+            rp_id: None,
+            origins: Vec::new(),
+            challenge: None,
+            top_origins: None,
+            require_user_presence: true,
+            require_user_verification: false,
+        }
+    }
 }
 
 /// CollectedClientData (WebAuthn L3 §5.8.1), the fields mdsd reads.

@@ -117,9 +117,24 @@ pub(crate) fn x5c_field(
 /// WebAuthn L3 §8.2.1 (also §8.3.1 for TPM): if the certificate has the id-fido-gen-ce-aaguid
 /// extension, it must be non-critical and hold the AAGUID of authenticatorData.
 pub(crate) fn check_aaguid_extension(cert: &Cert, aaguid: &Uuid) -> Result<(), Reason> {
+    match certificate_aaguid(cert)? {
+        Some(in_cert) if in_cert != *aaguid => Err(Reason::new(
+            ReasonCode::AaguidMismatch,
+            format!(
+                "certificate AAGUID extension {in_cert} differs from the authenticatorData AAGUID {aaguid}"
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The AAGUID the certificate's id-fido-gen-ce-aaguid extension (1.3.6.1.4.1.45724.1.1.4)
+/// binds it to, `None` without the extension; an extension that is critical or not an OCTET
+/// STRING of 16 bytes breaks the certificate requirements (WebAuthn L3 §8.2.1).
+pub(crate) fn certificate_aaguid(cert: &Cert) -> Result<Option<Uuid>, Reason> {
     let ext = match cert.extension(OID_FIDO_AAGUID) {
         Some(ext) => ext,
-        None => return Ok(()),
+        None => return Ok(None),
     };
     if ext.critical {
         return Err(Reason::new(
@@ -128,28 +143,24 @@ pub(crate) fn check_aaguid_extension(cert: &Cert, aaguid: &Uuid) -> Result<(), R
         ));
     }
     // extnValue holds an OCTET STRING of 16 bytes: 04 10 <aaguid>.
-    let value = match ext.value.as_slice() {
-        [0x04, 0x10, rest @ ..] if rest.len() == 16 => rest,
-        other => {
-            return Err(Reason::new(
+    match ext.value.as_slice() {
+        [0x04, 0x10, rest @ ..] => Uuid::from_slice(rest).map(Some).map_err(|_| {
+            Reason::new(
                 ReasonCode::CertificateRequirements,
                 format!(
                     "the AAGUID extension is not an OCTET STRING of 16 bytes ({})",
-                    hex::encode(other)
+                    hex::encode(&ext.value)
                 ),
-            ))
-        }
-    };
-    if value != aaguid.as_bytes() {
-        let in_cert = Uuid::from_slice(value).map(|u| u.to_string()).unwrap_or_default();
-        return Err(Reason::new(
-            ReasonCode::AaguidMismatch,
+            )
+        }),
+        other => Err(Reason::new(
+            ReasonCode::CertificateRequirements,
             format!(
-                "certificate AAGUID extension {in_cert} differs from the authenticatorData AAGUID {aaguid}"
+                "the AAGUID extension is not an OCTET STRING of 16 bytes ({})",
+                hex::encode(other)
             ),
-        ));
+        )),
     }
-    Ok(())
 }
 
 /// authenticatorData ‖ clientDataHash: what most formats sign (WebAuthn L3 §8 figure 6).

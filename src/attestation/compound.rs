@@ -3,14 +3,15 @@
 //!
 //! Decisions (documented in the result): at least two sub-statements (`[2* nonCompoundAttStmt]`),
 //! none of them `compound`, every one must verify. The outcome reported for trust is the first
-//! sub-statement with a certificate trust path (Basic/AttCA/AnonCA), else the first one.
+//! sub-statement with a certificate trust path (Basic/AttCA/AnonCA) whose signature covers all
+//! of authenticatorData, else the first with a trust path, else the first one.
 
 use ciborium::Value;
 
 use super::common::field;
 use super::cose::kind;
 use super::reason::{Reason, ReasonCode};
-use super::{AttestationType, Format, StatementInput, StatementResult};
+use super::{AttestationType, Coverage, Format, StatementInput, StatementResult};
 
 /// Most sub-statements accepted (bounds the signature work one attestation can cause).
 pub const MAX_SUB_STATEMENTS: usize = 4;
@@ -87,14 +88,18 @@ pub(crate) fn verify(input: &StatementInput<'_>) -> StatementResult {
         })?;
         outcomes.push(outcome);
     }
+    // Prefer a statement that signs all of authenticatorData with a certified key over one that
+    // covers less (fido-u2f): trust is judged on what the chosen statement covers.
+    let has_chain = |o: &&super::StatementOutcome| {
+        matches!(
+            o.attestation_type,
+            AttestationType::Basic | AttestationType::AttCa | AttestationType::AnonCa
+        )
+    };
     let pick = outcomes
         .iter()
-        .position(|o| {
-            matches!(
-                o.attestation_type,
-                AttestationType::Basic | AttestationType::AttCa | AttestationType::AnonCa
-            )
-        })
+        .position(|o| has_chain(&o) && o.coverage == Coverage::AuthenticatorData)
+        .or_else(|| outcomes.iter().position(|o| has_chain(&o)))
         .unwrap_or(0);
     outcomes.into_iter().nth(pick).ok_or_else(|| {
         Reason::new(ReasonCode::MalformedStatement, "compound: no statement outcome")

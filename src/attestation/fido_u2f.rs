@@ -7,7 +7,7 @@ use crate::crypto::{Curve, PublicKey, SignatureScheme};
 
 use super::common::{bytes_field, credential, stmt_map, x5c_field};
 use super::reason::{from_signature_error, Reason, ReasonCode};
-use super::{AttestationType, StatementInput, StatementOutcome, StatementResult};
+use super::{AttestationType, Coverage, StatementInput, StatementOutcome, StatementResult};
 
 const FMT: &str = "fido-u2f";
 
@@ -66,5 +66,5 @@ pub(crate) fn verify(input: &StatementInput<'_>) -> StatementResult {
     } else {
         AttestationType::Basic
     };
-    Ok(StatementOutcome { attestation_type, trust_path: chain })
+    Ok(StatementOutcome { attestation_type, coverage: Coverage::U2fRegistration, trust_path: chain })
 }

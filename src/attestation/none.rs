@@ -2,7 +2,7 @@
 
 use super::common::stmt_map;
 use super::reason::{Reason, ReasonCode};
-use super::{AttestationType, StatementInput, StatementOutcome, StatementResult};
+use super::{AttestationType, Coverage, StatementInput, StatementOutcome, StatementResult};
 
 /// Verifies a `none` statement: attStmt must be the empty map.
 pub(crate) fn verify(input: &StatementInput<'_>) -> StatementResult {
@@ -13,5 +13,9 @@ pub(crate) fn verify(input: &StatementInput<'_>) -> StatementResult {
             format!("none: attStmt must be an empty map, it has {} entries", map.len()),
         ));
     }
-    Ok(StatementOutcome { attestation_type: AttestationType::None, trust_path: Vec::new() })
+    Ok(StatementOutcome {
+        attestation_type: AttestationType::None,
+        coverage: Coverage::Nothing,
+        trust_path: Vec::new(),
+    })
 }

@@ -12,7 +12,7 @@ use super::common::{
     verify_with_cert, x5c_field,
 };
 use super::reason::{Reason, ReasonCode};
-use super::{AttestationType, StatementInput, StatementOutcome, StatementResult};
+use super::{AttestationType, Coverage, StatementInput, StatementOutcome, StatementResult};
 
 const FMT: &str = "packed";
 
@@ -43,7 +43,11 @@ pub(crate) fn verify(input: &StatementInput<'_>) -> StatementResult {
             // Step 2.3: the AAGUID extension, if present, equals the authenticatorData AAGUID.
             check_aaguid_extension(leaf, &credential.aaguid)?;
             // Step 2.4/2.5: Basic or AttCA (indistinguishable), trust path x5c.
-            Ok(StatementOutcome { attestation_type: AttestationType::Basic, trust_path: chain })
+            Ok(StatementOutcome {
+                attestation_type: AttestationType::Basic,
+                coverage: Coverage::AuthenticatorData,
+                trust_path: chain,
+            })
         }
         // §8.2 step 3: self attestation.
         None => {
@@ -61,6 +65,7 @@ pub(crate) fn verify(input: &StatementInput<'_>) -> StatementResult {
             credential.public_key.verify(&data, sig)?;
             Ok(StatementOutcome {
                 attestation_type: AttestationType::SelfAttestation,
+                coverage: Coverage::CredentialKey,
                 trust_path: Vec::new(),
             })
         }

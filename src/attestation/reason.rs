@@ -54,6 +54,19 @@ pub enum ReasonCode {
     /// A timestamp in the statement lies outside the accepted window around the verification
     /// time (android-safetynet `timestampMs`).
     StatementTimestamp,
+    /// A field no signature covers holds a value that would be read as a fact about the
+    /// authenticator (fido-u2f: a non-zero AAGUID, or the UV, BE, BS or ED flag): the client
+    /// wrote it, so trust is refused rather than vouching for it.
+    UnsignedField,
+    /// The chain does not identify the metadata entry it is judged for: its attestation
+    /// certificate names or is listed for another model, or a root shared by several models
+    /// anchors a certificate that names none.
+    EntryMismatch,
+    /// The attestation type is not one the metadata entry lists in `attestationTypes`.
+    AttestationTypeMismatch,
+    /// The credential key's algorithm is not one the metadata entry lists in
+    /// `authenticationAlgorithms` (a note: the metadata is incomplete, see `trust`).
+    AlgorithmNotInMetadata,
 }
 
 impl ReasonCode {
@@ -81,6 +94,10 @@ impl ReasonCode {
             ReasonCode::LimitExceeded => "LIMIT_EXCEEDED",
             ReasonCode::DeviceIntegrity => "DEVICE_INTEGRITY",
             ReasonCode::StatementTimestamp => "STATEMENT_TIMESTAMP",
+            ReasonCode::UnsignedField => "UNSIGNED_FIELD",
+            ReasonCode::EntryMismatch => "ENTRY_MISMATCH",
+            ReasonCode::AttestationTypeMismatch => "ATTESTATION_TYPE_MISMATCH",
+            ReasonCode::AlgorithmNotInMetadata => "ALGORITHM_NOT_IN_METADATA",
         }
     }
 }

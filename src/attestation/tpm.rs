@@ -24,7 +24,7 @@ use super::common::{
 };
 use super::cose::{digest_for_alg, lookup_text, scheme_for_alg};
 use super::reason::{from_signature_error, Reason, ReasonCode};
-use super::{AttestationType, StatementInput, StatementOutcome, StatementResult};
+use super::{AttestationType, Coverage, StatementInput, StatementOutcome, StatementResult};
 use crate::x509::Cert;
 use stmt::{malformed, required_x5c, text_field};
 use structs::{object_name, CertInfo, PubArea, TpmError};
@@ -120,7 +120,11 @@ pub(crate) fn verify(input: &StatementInput<'_>) -> StatementResult {
     check_aaguid_extension(aik, &input.auth_data.aaguid())?;
 
     // Step 6: attestation type AttCA, trust path x5c.
-    Ok(StatementOutcome { attestation_type: AttestationType::AttCa, trust_path: x5c })
+    Ok(StatementOutcome {
+        attestation_type: AttestationType::AttCa,
+        coverage: Coverage::AuthenticatorData,
+        trust_path: x5c,
+    })
 }
 
 /// The TPM identity in the AIK certificate's subjectAltName directoryName.

@@ -4,8 +4,20 @@
 //!
 //! Decisions:
 //! - `none` and self attestation are valid but untrusted (NO_ATTESTATION_TRUST).
-//! - The entry is found by AAGUID when it is not nil, else by the FIDO key identifier of each
-//!   certificate of the trust path (fido-u2f).
+//! - The entry is selected only by what a signature or the attestation certificate covers
+//!   ([`select_entry`]): the AAGUID when the statement signs all of authenticatorData and the
+//!   AAGUID is not nil; else the FIDO key identifier of the attestation certificate (the leaf of
+//!   x5c, never another certificate of it); for fido-u2f, whose signature does not cover the
+//!   AAGUID, that key identifier or the certificate's AAGUID extension, never the AAGUID of
+//!   authenticatorData.
+//! - fido-u2f: a non-zero AAGUID, or the UV, BE, BS or ED flag, can only have been written by
+//!   the client (a U2F device produces none of them and the U2F signature covers none):
+//!   UNSIGNED_FIELD refuses trust, so that a trusted answer never carries a spoofable fact an RP
+//!   would store and re-use (the AAGUID for key restrictions at sign-in, BE for the passkey
+//!   type).
+//! - The statement is cross-checked against its entry: the attestation type against
+//!   `attestationTypes` (Basic or AttCA resolved from it), the credential algorithm against
+//!   `authenticationAlgorithms`.
 //! - With an entry, the chain must lead to one of that entry's attestationRootCertificates and
 //!   to nothing else: the AAGUID in authenticatorData is claimed by the authenticator, and only
 //!   the entry's own roots bind the claim to the model. (An operator anchor such as a Google or
@@ -33,8 +45,9 @@ use crate::x509::{
 };
 
 use super::cache::{ChainCache, ChainKey};
+use super::common;
 use super::reason::{Reason, ReasonCode};
-use super::{AttestationType, StatementOutcome, Verifier};
+use super::{AttestationType, Coverage, EntrySelector, Flags, StatementOutcome, Verifier};
 
 /// What the trust step found for a chain: the verdict, the entry it was judged for, the
 /// validated path and its anchor, the entry's status verdict, and every reason trust was not
@@ -53,6 +66,16 @@ pub struct TrustOutcome {
     /// The label of the anchor that ended the path.
     pub anchor_label: Option<String>,
     pub reasons: Vec<Reason>,
+    /// Remarks that do not decide (ALGORITHM_NOT_IN_METADATA).
+    pub notes: Vec<Reason>,
+    /// How `entry` was selected (registrations; `None` for a caller-named entry).
+    pub selector: Option<EntrySelector>,
+    /// The validated chain identifies `entry`: it was selected by what a signature or the
+    /// attestation certificate covers (registrations), or the chain's leaf names the entry or
+    /// its root belongs to that entry alone (caller-named entries).
+    pub entry_verified: bool,
+    /// The attestation type as the entry resolves it (Basic or AttCA for an x5c statement).
+    pub attestation_type: Option<AttestationType>,
 }
 
 /// How a caller names the metadata entry a chain is judged for (ValidateAttestationChain).
@@ -132,7 +155,16 @@ impl Verifier {
         on_miss: OnMiss,
     ) -> Result<TrustOutcome, Deferred> {
         let ctx = self.trust_context(Some(store), now, on_miss);
-        judge(key.lookup(store).cloned(), chain, &ctx, &|| key.to_string())
+        let mut outcome = judge(key.lookup(store).cloned(), chain, &ctx, &|| key.to_string())?;
+        if let (Some(entry), Some(path), Some(leaf)) = (&outcome.entry, &outcome.path, chain.first())
+        {
+            match bind_named_entry(key, entry, leaf, path, store) {
+                Ok(bound) => outcome.entry_verified = bound,
+                Err(reason) => outcome.reasons.push(reason),
+            }
+        }
+        outcome.trusted = outcome.reasons.is_empty();
+        Ok(outcome)
     }
 
     /// The trust step's inputs from this verifier's options and cache.
@@ -221,26 +253,61 @@ pub(crate) struct TrustContext<'a> {
     pub on_miss: OnMiss,
 }
 
-/// Finds the metadata entry: by AAGUID (non-nil), else by key identifier of the chain.
-pub(crate) fn find_entry(
+/// Selects the metadata entry by what the statement's signature or its attestation certificate
+/// covers (see the module docs); `leaf` is x5c[0], the attestation certificate.
+pub(crate) fn select_entry(
     store: Option<&TrustStore>,
+    coverage: Coverage,
     aaguid: &Uuid,
-    chain: &[Arc<Cert>],
-) -> Option<Arc<Entry>> {
-    let store = store?;
-    if !aaguid.is_nil() {
-        return store.by_aaguid(aaguid).cloned();
+    leaf: Option<&Arc<Cert>>,
+) -> (Option<Arc<Entry>>, Option<EntrySelector>) {
+    let Some(store) = store else { return (None, None) };
+    let by_key_identifier = |leaf: &Arc<Cert>| {
+        let key_id = leaf.fido_key_identifier();
+        store.by_key_identifier(&key_id).map(|e| (e.clone(), EntrySelector::KeyIdentifier(key_id)))
+    };
+    let found = match coverage {
+        // The AAGUID is signed with the rest of authenticatorData.
+        Coverage::AuthenticatorData if !aaguid.is_nil() => {
+            store.by_aaguid(aaguid).map(|e| (e.clone(), EntrySelector::Aaguid(*aaguid)))
+        }
+        Coverage::AuthenticatorData => leaf.and_then(by_key_identifier),
+        // The AAGUID is not signed: the certificate alone selects (key identifier, then its
+        // AAGUID extension).
+        Coverage::U2fRegistration => leaf.and_then(|leaf| {
+            by_key_identifier(leaf).or_else(|| {
+                let in_cert = common::certificate_aaguid(leaf).ok().flatten()?;
+                store.by_aaguid(&in_cert).map(|e| (e.clone(), EntrySelector::CertificateAaguid(in_cert)))
+            })
+        }),
+        // Nothing vouches for the signer: the claimed AAGUID names an entry for display only.
+        Coverage::CredentialKey | Coverage::Nothing if !aaguid.is_nil() => {
+            store.by_aaguid(aaguid).map(|e| (e.clone(), EntrySelector::ClaimedAaguid(*aaguid)))
+        }
+        Coverage::CredentialKey | Coverage::Nothing => None,
+    };
+    match found {
+        Some((entry, selector)) => (Some(entry), Some(selector)),
+        None => (None, None),
     }
-    chain.iter().find_map(|c| store.by_key_identifier(&c.fido_key_identifier()).cloned())
+}
+
+/// What the trust step needs of the registration besides the statement outcome.
+pub(crate) struct Registration<'a> {
+    pub aaguid: &'a Uuid,
+    pub flags: Flags,
+    /// COSE algorithm of the credential key.
+    pub credential_alg: i64,
 }
 
 /// Judges trust for a valid statement.
 pub(crate) fn evaluate(
     outcome: &StatementOutcome,
-    aaguid: &Uuid,
+    registration: &Registration<'_>,
     ctx: &TrustContext<'_>,
 ) -> Result<TrustOutcome, Deferred> {
-    let entry = find_entry(ctx.store, aaguid, &outcome.trust_path);
+    let leaf = outcome.trust_path.first();
+    let (entry, selector) = select_entry(ctx.store, outcome.coverage, registration.aaguid, leaf);
     // WebAuthn L3 §7.1 step 23: self / none carry no trust of their own.
     if matches!(outcome.attestation_type, AttestationType::None | AttestationType::SelfAttestation)
         || outcome.trust_path.is_empty()
@@ -253,11 +320,300 @@ pub(crate) fn evaluate(
             ),
         ));
         result.entry = entry;
+        result.selector = selector;
         return Ok(result);
     }
-    judge(entry, &outcome.trust_path, ctx, &|| {
-        format!("AAGUID {aaguid} or the chain's key identifiers")
+    let sought = || match (outcome.coverage, leaf) {
+        (Coverage::U2fRegistration, Some(leaf)) => format!(
+            "the attestation certificate's key identifier {}{}",
+            leaf.fido_key_identifier(),
+            match common::certificate_aaguid(leaf).ok().flatten() {
+                Some(in_cert) => format!(" or its AAGUID extension {in_cert}"),
+                None => String::new(),
+            }
+        ),
+        _ if !registration.aaguid.is_nil() => format!("AAGUID {}", registration.aaguid),
+        (_, Some(leaf)) => format!(
+            "the nil AAGUID's attestation certificate key identifier {}",
+            leaf.fido_key_identifier()
+        ),
+        (_, None) => "the nil AAGUID".to_string(),
+    };
+    let mut result = judge(entry, &outcome.trust_path, ctx, &sought)?;
+    result.entry_verified = result.path.is_some() && result.entry.is_some();
+    result.selector = selector;
+    if outcome.coverage == Coverage::U2fRegistration {
+        u2f_unsigned_fields(registration, &mut result.reasons);
+        if let (Some(entry), Some(leaf)) = (&result.entry, leaf) {
+            u2f_certificate_aaguid(entry, leaf, result.path.as_ref(), ctx, &mut result.reasons);
+        }
+    }
+    if let (Some(entry), Some(_)) = (&result.entry, &result.path) {
+        result.attestation_type =
+            Some(resolve_attestation_type(outcome.attestation_type, entry, &mut result.reasons));
+        check_algorithm(registration.credential_alg, entry, &mut result.notes);
+    }
+    result.trusted = result.reasons.is_empty();
+    Ok(result)
+}
+
+/// fido-u2f: the fields of authenticatorData the U2F signature does not cover must hold what a
+/// client builds from a U2F registration (CTAP 2.1 §10.2: AAGUID zero; a U2F device performs
+/// no user verification, makes no backup-eligible credential and returns no extensions).
+/// signCount and UP are left as claims: conformant clients write various counters, and a U2F
+/// registration always tests user presence.
+fn u2f_unsigned_fields(registration: &Registration<'_>, reasons: &mut Vec<Reason>) {
+    if !registration.aaguid.is_nil() {
+        reasons.push(Reason::new(
+            ReasonCode::UnsignedField,
+            format!(
+                "fido-u2f: authenticatorData AAGUID is {}, not zero; the U2F signature does not \
+                 cover it, so the client wrote it (the model is selected by the attestation \
+                 certificate, never by this AAGUID)",
+                registration.aaguid
+            ),
+        ));
+    }
+    let flags = registration.flags;
+    let set: Vec<&str> = [
+        (flags.user_verified(), "UV"),
+        (flags.backup_eligible(), "BE"),
+        (flags.backed_up(), "BS"),
+        (flags.extension_data(), "ED"),
+    ]
+    .into_iter()
+    .filter_map(|(on, name)| on.then_some(name))
+    .collect();
+    if !set.is_empty() {
+        reasons.push(Reason::new(
+            ReasonCode::UnsignedField,
+            format!(
+                "fido-u2f: flag{} {} set; a U2F device cannot produce {} and the U2F signature \
+                 does not cover the flags, so the client wrote {}",
+                if set.len() > 1 { "s" } else { "" },
+                set.join(", "),
+                if set.len() > 1 { "them" } else { "it" },
+                if set.len() > 1 { "them" } else { "it" },
+            ),
+        ));
+    }
+}
+
+/// fido-u2f: where the attestation certificate carries the AAGUID extension, it must agree with
+/// the entry its key identifier selected: equal to the entry's AAGUID when the entry has one.
+/// When the entry has none (a U2F entry; real BLOBs list the same device again as a FIDO2 entry
+/// under the certificate's AAGUID), that FIDO2 entry's status reports are applied too, so a
+/// model refused under one of its entries is not trusted through the other.
+fn u2f_certificate_aaguid(
+    entry: &Arc<Entry>,
+    leaf: &Arc<Cert>,
+    path: Option<&VerifiedPath>,
+    ctx: &TrustContext<'_>,
+    reasons: &mut Vec<Reason>,
+) {
+    let in_cert = match common::certificate_aaguid(leaf) {
+        Ok(Some(in_cert)) => in_cert,
+        Ok(None) => return,
+        Err(reason) => return reasons.push(reason),
+    };
+    match entry.aaguid() {
+        Some(listed) if listed != in_cert => reasons.push(Reason::new(
+            ReasonCode::EntryMismatch,
+            format!(
+                "the attestation certificate's AAGUID extension is {in_cert}, but its key \
+                 identifier selects {} whose AAGUID is {listed}",
+                entry.description().unwrap_or("an entry without description")
+            ),
+        )),
+        Some(_) => {}
+        None => {
+            let sibling = ctx.store.and_then(|s| s.by_aaguid(&in_cert));
+            let Some(sibling) = sibling.filter(|e| !Arc::ptr_eq(e, entry)) else { return };
+            let mut chain: Vec<Arc<Cert>> = path.map(|p| p.chain.clone()).unwrap_or_default();
+            if let Some(p) = path {
+                chain.push(p.anchor.clone());
+            }
+            let verdict = sibling.evaluate(&chain, ctx.policy, ctx.now);
+            if !verdict.trusted {
+                reasons.push(Reason::new(
+                    ReasonCode::StatusRefused,
+                    format!(
+                        "the attestation certificate's AAGUID extension {in_cert} names {}: {}",
+                        sibling.description().unwrap_or("another entry"),
+                        verdict.reason.unwrap_or_else(|| "status refused by policy".into())
+                    ),
+                ));
+            }
+        }
+    }
+}
+
+/// Basic and AttCA cannot be told apart from an x5c statement (WebAuthn L3 §8.2 step 2.4): the
+/// entry's `attestationTypes` decides (`basic_full` → Basic, else `attca` → AttCA). tpm is AttCA
+/// (§8.3) and apple AnonCA (§8.8); each must be listed. A type the entry does not list is
+/// ATTESTATION_TYPE_MISMATCH; the statement's own type is returned then.
+fn resolve_attestation_type(
+    stated: AttestationType,
+    entry: &Entry,
+    reasons: &mut Vec<Reason>,
+) -> AttestationType {
+    let listed = |name: &str| entry.attestation_types().iter().any(|t| t == name);
+    let resolved = match stated {
+        AttestationType::Basic if listed("basic_full") => Some(AttestationType::Basic),
+        AttestationType::Basic | AttestationType::AttCa if listed("attca") => {
+            Some(AttestationType::AttCa)
+        }
+        AttestationType::AnonCa if listed("anonca") => Some(AttestationType::AnonCa),
+        _ => None,
+    };
+    resolved.unwrap_or_else(|| {
+        reasons.push(Reason::new(
+            ReasonCode::AttestationTypeMismatch,
+            format!(
+                "the statement is {} attestation{}, but the metadata entry of {} lists \
+                 attestationTypes [{}]",
+                stated.as_str(),
+                if stated == AttestationType::Basic { " (or AttCA)" } else { "" },
+                entry.description().unwrap_or("this authenticator"),
+                entry.attestation_types().join(", ")
+            ),
+        ));
+        stated
     })
+}
+
+/// The credential key's COSE algorithm should be one of the entry's `authenticationAlgorithms`
+/// (FIDO Registry §3.6.1 names). A mismatch is a note (ALGORITHM_NOT_IN_METADATA), not a
+/// refusal: the attestation signature covers the credential key, so a mismatch says the
+/// metadata is incomplete (a real Security Key by Yubico makes RS256 credentials while its
+/// entry lists EdDSA and ES256 only), not that another model made it. Decided only when mdsd
+/// knows the names for the algorithm and every name the entry lists.
+fn check_algorithm(credential_alg: i64, entry: &Entry, reasons: &mut Vec<Reason>) {
+    let listed = entry.authentication_algorithms();
+    let Some(names) = fido_algorithm_names(credential_alg) else { return };
+    if listed.is_empty() || listed.iter().any(|l| names.contains(&l.as_str())) {
+        return;
+    }
+    if listed.iter().any(|l| !KNOWN_ALGORITHM_NAMES.contains(&l.as_str())) {
+        return;
+    }
+    reasons.push(Reason::new(
+        ReasonCode::AlgorithmNotInMetadata,
+        format!(
+            "the credential key is {} ({credential_alg}), but the metadata entry of {} lists \
+             authenticationAlgorithms [{}]",
+            super::alg_name(credential_alg),
+            entry.description().unwrap_or("this authenticator"),
+            listed.join(", ")
+        ),
+    ));
+}
+
+/// The FIDO Registry (§3.6.1 Authentication Algorithms) names of a COSE algorithm.
+fn fido_algorithm_names(alg: i64) -> Option<&'static [&'static str]> {
+    Some(match alg {
+        -7 => &["secp256r1_ecdsa_sha256_raw", "secp256r1_ecdsa_sha256_der"],
+        -35 => &["secp384r1_ecdsa_sha384_raw", "secp384r1_ecdsa_sha384_der"],
+        -36 => &["secp521r1_ecdsa_sha512_raw", "secp521r1_ecdsa_sha512_der"],
+        -47 => &["secp256k1_ecdsa_sha256_raw", "secp256k1_ecdsa_sha256_der"],
+        -8 => &["ed25519_eddsa_sha512_raw"],
+        -53 => &["ed448_eddsa_sha512_raw"],
+        -257 => &["rsassa_pkcsv15_sha256_raw", "rsassa_pkcsv15_sha256_der", "rsa_emsa_pkcs1_sha256_raw"],
+        -258 => &["rsassa_pkcsv15_sha384_raw", "rsassa_pkcsv15_sha384_der"],
+        -259 => &["rsassa_pkcsv15_sha512_raw", "rsassa_pkcsv15_sha512_der"],
+        -65535 => &["rsassa_pkcsv15_sha1_raw", "rsassa_pkcsv15_sha1_der"],
+        -37 => &["rsassa_pss_sha256_raw", "rsassa_pss_sha256_der"],
+        -38 => &["rsassa_pss_sha384_raw", "rsassa_pss_sha384_der"],
+        -39 => &["rsassa_pss_sha512_raw", "rsassa_pss_sha512_der"],
+        _ => return None,
+    })
+}
+
+/// Every name [`fido_algorithm_names`] knows, plus the registry's SM2 names (no COSE number).
+const KNOWN_ALGORITHM_NAMES: &[&str] = &[
+    "secp256r1_ecdsa_sha256_raw",
+    "secp256r1_ecdsa_sha256_der",
+    "secp384r1_ecdsa_sha384_raw",
+    "secp384r1_ecdsa_sha384_der",
+    "secp521r1_ecdsa_sha512_raw",
+    "secp521r1_ecdsa_sha512_der",
+    "secp256k1_ecdsa_sha256_raw",
+    "secp256k1_ecdsa_sha256_der",
+    "ed25519_eddsa_sha512_raw",
+    "ed448_eddsa_sha512_raw",
+    "rsassa_pkcsv15_sha256_raw",
+    "rsassa_pkcsv15_sha256_der",
+    "rsa_emsa_pkcs1_sha256_raw",
+    "rsassa_pkcsv15_sha384_raw",
+    "rsassa_pkcsv15_sha384_der",
+    "rsassa_pkcsv15_sha512_raw",
+    "rsassa_pkcsv15_sha512_der",
+    "rsassa_pkcsv15_sha1_raw",
+    "rsassa_pkcsv15_sha1_der",
+    "rsassa_pss_sha256_raw",
+    "rsassa_pss_sha256_der",
+    "rsassa_pss_sha384_raw",
+    "rsassa_pss_sha384_der",
+    "rsassa_pss_sha512_raw",
+    "rsassa_pss_sha512_der",
+    "sm2_sm3_raw",
+];
+
+/// Binds a caller-named entry (ValidateAttestationChain) to a validated chain. Refuses when the
+/// leaf belongs to another entry: a named key identifier that is not the leaf's, an AAGUID
+/// extension naming another AAGUID, or a leaf whose key identifier is listed for another entry.
+/// `Ok(true)` when the chain identifies the entry (the leaf's key identifier or AAGUID extension
+/// names it, or the anchoring root is listed by this entry alone); `Ok(false)` is refused by the
+/// caller too when the root is shared and the leaf names nothing (WebAuthn L3 §8.2.1: a root
+/// used for several models requires the AAGUID extension).
+fn bind_named_entry(
+    key: EntryKey<'_>,
+    entry: &Arc<Entry>,
+    leaf: &Arc<Cert>,
+    path: &VerifiedPath,
+    store: &TrustStore,
+) -> Result<bool, Reason> {
+    let mismatch = |why: String| Err(Reason::new(ReasonCode::EntryMismatch, why));
+    let leaf_key_id = leaf.fido_key_identifier();
+    if let EntryKey::KeyIdentifier(named) = key {
+        if !named.eq_ignore_ascii_case(&leaf_key_id) {
+            return mismatch(format!(
+                "key identifier {named} is not the attestation certificate's ({leaf_key_id}): \
+                 only the leaf of x5c selects an entry by key identifier"
+            ));
+        }
+        return Ok(true);
+    }
+    // The certificate's own AAGUID extension binds it to one model (WebAuthn L3 §8.2.1).
+    match (key, common::certificate_aaguid(leaf)?) {
+        (EntryKey::Aaguid(named), Some(in_cert)) if in_cert != *named => {
+            return mismatch(format!(
+                "the attestation certificate's AAGUID extension is {in_cert}, not {named}"
+            ))
+        }
+        (EntryKey::Aaguid(_), Some(_)) => return Ok(true),
+        _ => {}
+    }
+    if let Some(other) = store.by_key_identifier(&leaf_key_id).filter(|e| !Arc::ptr_eq(e, entry)) {
+        return mismatch(format!(
+            "the attestation certificate's key identifier {leaf_key_id} is listed for {}, not \
+             for {key}",
+            other.description().unwrap_or("another entry")
+        ));
+    }
+    let shared_with = store
+        .entries()
+        .iter()
+        .filter(|e| !Arc::ptr_eq(e, entry))
+        .find(|e| e.attestation_roots().iter().any(|r| r.der() == path.anchor.der()));
+    match shared_with {
+        Some(other) => mismatch(format!(
+            "the chain ends at a root that {} also lists and its attestation certificate names \
+             no model (no AAGUID extension): it does not show that it belongs to {key}",
+            other.description().unwrap_or("another entry")
+        )),
+        None => Ok(true),
+    }
 }
 
 /// An untrusted outcome with one reason and nothing else found.
@@ -269,6 +625,10 @@ fn untrusted(reason: Reason) -> TrustOutcome {
         path: None,
         anchor_label: None,
         reasons: vec![reason],
+        notes: Vec::new(),
+        selector: None,
+        entry_verified: false,
+        attestation_type: None,
     }
 }
 
@@ -287,6 +647,10 @@ fn judge(
         path: None,
         anchor_label: None,
         reasons: Vec::new(),
+        notes: Vec::new(),
+        selector: None,
+        entry_verified: false,
+        attestation_type: None,
     };
     let Some((leaf, rest)) = chain.split_first() else {
         result.reasons.push(Reason::new(

@@ -105,15 +105,19 @@ fn run(args: &AttestationVerifyArgs) -> Result<AttestationResult, InputError> {
     };
     let extra_anchors = load_extra_roots(&args.extra_roots)?;
 
-    // Ceremony checks only for what was given (WebAuthn L3 §7.1).
-    let expectations = (args.rp_id.is_some() || !args.origins.is_empty() || challenge.is_some())
+    // Ceremony checks only for what was given (WebAuthn L3 §7.1); once any is, UP is required
+    // unless turned off, as in VerifyRegistration.
+    let expectations = (args.rp_id.is_some()
+        || !args.origins.is_empty()
+        || challenge.is_some()
+        || args.require_user_verification)
         .then(|| Expectations {
             rp_id: args.rp_id.clone(),
             origins: args.origins.clone(),
             challenge,
             top_origins: None,
-            require_user_presence: false,
-            require_user_verification: false,
+            require_user_presence: args.require_user_presence,
+            require_user_verification: args.require_user_verification,
         });
     let verifier = Verifier::new(VerifierOptions { extra_anchors, ..Default::default() });
     Ok(verifier.verify_registration(
@@ -171,6 +175,16 @@ fn print_text(r: &AttestationResult) {
     }
     for (i, fp) in r.trust_path.iter().enumerate() {
         out!("path[{i}]:          sha256 {fp}");
+    }
+    if let Some(coverage) = r.provenance.coverage {
+        out!("signature covers: {}", coverage.as_str());
+    }
+    if let Some(selector) = &r.provenance.entry_selected_by {
+        out!("entry selected by: {}", selector.kind());
+    }
+    if !r.provenance.claimed.is_empty() {
+        let claimed: Vec<&str> = r.provenance.claimed.iter().map(|f| f.as_str()).collect();
+        out!("claimed (unsigned): {}", claimed.join(", "));
     }
     for reason in &r.reasons {
         out!("reason:           {reason}");

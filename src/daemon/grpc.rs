@@ -396,7 +396,7 @@ impl AttestationService for Service {
                 }
             };
             // Policy kept apart from mechanism: the profiles judge the core's facts.
-            let facts = RegistrationFacts::from_attestation(&result, Some(&store), now);
+            let facts = RegistrationFacts::from_attestation(&result, now);
             let decision = policy.map(|policy| match req.profile.as_str() {
                 "" => policy.evaluate_registration(&facts, &req.user_groups),
                 name => policy
@@ -928,6 +928,28 @@ pub mod convert {
             ceremony_checked,
             policy: None,
             attestation_trust: String::new(),
+            provenance: Some(provenance(r)),
+            notes: r.notes.iter().map(reason).collect(),
+        }
+    }
+
+    /// Where the facts of a registration result come from.
+    pub fn provenance(r: &AttestationResult) -> proto::Provenance {
+        use crate::attestation::MetadataKey;
+        use proto::provenance::MetadataKey as Key;
+        proto::Provenance {
+            coverage: r.provenance.coverage.map(|c| c.as_str().to_string()).unwrap_or_default(),
+            entry_selected_by: r
+                .provenance
+                .entry_selected_by
+                .as_ref()
+                .map(|s| s.kind().to_string())
+                .unwrap_or_default(),
+            metadata_key: r.metadata_key().map(|k| match k {
+                MetadataKey::Aaguid(u) => Key::Aaguid(u.hyphenated().to_string()),
+                MetadataKey::KeyIdentifier(k) => Key::KeyIdentifier(k),
+            }),
+            claimed: r.provenance.claimed.iter().map(|f| f.as_str().to_string()).collect(),
         }
     }
 
@@ -1055,8 +1077,8 @@ pub mod convert {
         proto::ValidateAttestationChainResponse {
             verdict: verdict as i32,
             trusted: outcome.trusted,
-            // The entry is "verified" when reached through a validated chain.
-            authenticator: outcome.entry.as_ref().map(|e| summary(e, now, outcome.path.is_some())),
+            // The entry is "verified" when the validated chain identifies it.
+            authenticator: outcome.entry.as_ref().map(|e| summary(e, now, outcome.entry_verified)),
             trust_path: match &outcome.path {
                 Some(path) => path.chain.iter().map(|c| c.sha256_hex()).collect(),
                 None => chain.iter().map(|c| c.sha256_hex()).collect(),

@@ -461,6 +461,7 @@ const STATEMENT_READ: &[&str] = &[
     "description",
     "authenticatorVersion",
     "attestationTypes",
+    "authenticationAlgorithms",
     "attestationRootCertificates",
     "multiDeviceCredentialSupport",
     "keyScope",
@@ -522,9 +523,9 @@ fn entry_from_members<'a>(
     }
 
     let mut cert_budget = limits.max_certs_per_entry;
-    let (description, authenticator_version, attestation_types, roots, mdcs, key_scope) =
+    let (description, authenticator_version, attestation_types, algorithms, roots, mdcs, key_scope) =
         match statement {
-            None => (None, None, Vec::new(), Vec::new(), None, None),
+            None => (None, None, Vec::new(), Vec::new(), Vec::new(), None, None),
             Some(s) => {
                 let description: Option<String> =
                     optional(s, "description").map_err(|e| fail(&id, e))?;
@@ -532,6 +533,8 @@ fn entry_from_members<'a>(
                     optional(s, "authenticatorVersion").map_err(|e| fail(&id, e))?;
                 let types: Option<Vec<String>> =
                     optional(s, "attestationTypes").map_err(|e| fail(&id, e))?;
+                let algorithms: Option<Vec<String>> =
+                    optional(s, "authenticationAlgorithms").map_err(|e| fail(&id, e))?;
                 // Borrowed from the payload when no string has escapes (the usual case); the
                 // owned decode gives the same values, and the exact error otherwise.
                 let root_texts: Vec<Cow<'a, str>> =
@@ -556,7 +559,15 @@ fn entry_from_members<'a>(
                     optional(s, "multiDeviceCredentialSupport").map_err(|e| fail(&id, e))?;
                 let key_scope: Option<String> =
                     optional(s, "keyScope").map_err(|e| fail(&id, e))?;
-                (description, version, types.unwrap_or_default(), roots, mdcs, key_scope)
+                (
+                    description,
+                    version,
+                    types.unwrap_or_default(),
+                    algorithms.unwrap_or_default(),
+                    roots,
+                    mdcs,
+                    key_scope,
+                )
             }
         };
 
@@ -589,6 +600,7 @@ fn entry_from_members<'a>(
         multi_device_credential_support: mdcs,
         key_scope,
         attestation_types,
+        authentication_algorithms: algorithms,
         raw_json,
     };
     Ok((entry, id))

@@ -8,7 +8,7 @@ use std::fmt;
 
 use uuid::Uuid;
 
-use crate::attestation::CredentialKind;
+use crate::attestation::{CredentialKind, Fact};
 
 use super::facts::{AttestationTrust, AuthenticationFacts, MetadataFacts, RegistrationFacts};
 use super::{AttestationEnforcement, KeyRestrictionMode, PolicySet, Profile};
@@ -342,22 +342,35 @@ pub(crate) fn check_registration(
             check_kind(p, kind, facts.metadata.as_ref(), notes, &mut out);
             if kind == CredentialKind::DeviceBound
                 && enforced
-                && !trusted
+                && !facts.verified(Fact::CredentialKind)
                 && p.passkey_types.device_bound
                 && !p.passkey_types.synced
             {
                 out.push(fail(
                     FailureCode::PasskeyTypeUnverified,
-                    "BE=0 (device-bound) is claimed by an attestation that is not trusted \
-                     through the metadata; under enforcement the claim is not believed"
-                        .to_string(),
+                    if trusted {
+                        "BE=0 (device-bound) is not covered by the attestation signature; under \
+                         enforcement the claim is not believed"
+                    } else {
+                        "BE=0 (device-bound) is claimed by an attestation that is not trusted \
+                         through the metadata; under enforcement the claim is not believed"
+                    }
+                    .to_string(),
                 ));
             }
         }
     }
 
-    // Key restrictions.
-    check_key_restrictions(p, facts.aaguid, enforced && !trusted, trusted, notes, &mut out);
+    // Key restrictions: under enforcement only an AAGUID the attestation signature covers counts.
+    let aaguid_verified = facts.verified(Fact::Aaguid);
+    check_key_restrictions(
+        p,
+        facts.aaguid,
+        enforced && !aaguid_verified,
+        aaguid_verified,
+        notes,
+        &mut out,
+    );
 
     // Certification (metadata of the verified model under enforcement).
     if let Some(min) = p.min_certification {
@@ -384,7 +397,20 @@ pub(crate) fn check_registration(
         }
     }
 
-    check_user_verification(p, facts.flags.is_some_and(|f| f.user_verified()), &mut out);
+    // User verification: under enforcement the UV flag must be covered by the signature.
+    let uv = facts.flags.is_some_and(|f| f.user_verified());
+    if p.require_user_verification && uv && enforced && !facts.verified(Fact::UserVerified) {
+        out.push(fail(
+            FailureCode::UserVerificationRequired,
+            format!(
+                "profile {} requires user verification and enforces attestation; the UV flag is \
+                 set but no trusted attestation signature covers it",
+                p.name
+            ),
+        ));
+    } else {
+        check_user_verification(p, uv, &mut out);
+    }
     check_status(p, facts.metadata.as_ref(), notes, &mut out);
     out
 }
@@ -439,7 +465,8 @@ fn check_kind(
     }
 }
 
-/// `unbelieved`: the AAGUID comes from an attestation enforcement does not accept.
+/// `unbelieved`: under enforcement, no trusted attestation signature covers the AAGUID;
+/// `trusted`: one does.
 fn check_key_restrictions(
     p: &Profile,
     aaguid: Option<Uuid>,
@@ -466,8 +493,8 @@ fn check_key_restrictions(
                 out.push(fail(
                     FailureCode::AaguidNotAllowed,
                     format!(
-                        "AAGUID {aaguid} comes from an attestation not trusted through the \
-                         metadata; under enforcement it cannot satisfy the allow list"
+                        "AAGUID {aaguid} is not covered by an attestation signature trusted \
+                         through the metadata; under enforcement it cannot satisfy the allow list"
                     ),
                 ));
             } else if !listed {

@@ -8,7 +8,9 @@
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::attestation::{AttestationResult, AttestationType, CredentialKind, Flags, Format};
+use crate::attestation::{
+    AttestationResult, AttestationType, CredentialKind, Fact, Flags, Format,
+};
 use crate::trust_store::{AuthenticatorStatus, Entry, TrustStore};
 
 use super::CertificationLevel;
@@ -78,18 +80,11 @@ impl MetadataFacts {
     }
 }
 
-/// The certification in force at `now`: reports effective at `now` (effectiveDate not after
-/// `now`'s UTC date; undated first, ties in list order, as [`Entry::current_status`]).
+/// The certification in force at `now`: the reports effective at `now` in the order of
+/// [`Entry::current_status`] (an effective REVOKED withdraws it whatever follows).
 fn certification_at(entry: &Entry, now: OffsetDateTime) -> Option<CertificationLevel> {
-    let today = now.to_offset(time::UtcOffset::UTC).date();
-    let mut reports: Vec<_> = entry
-        .status_reports()
-        .iter()
-        .filter(|r| r.effective_date.is_none_or(|d| d <= today))
-        .collect();
-    reports.sort_by_key(|r| r.effective_date);
     let mut level = None;
-    for report in reports {
+    for (_, report) in entry.effective_reports(now) {
         match &report.status {
             AuthenticatorStatus::Revoked | AuthenticatorStatus::NotFidoCertified => level = None,
             status => {
@@ -98,6 +93,10 @@ fn certification_at(entry: &Entry, now: OffsetDateTime) -> Option<CertificationL
                 }
             }
         }
+    }
+    // REVOKED is final (as in `Entry::current_status`).
+    if entry.current_status(now).is_some_and(|r| r.status == AuthenticatorStatus::Revoked) {
+        return None;
     }
     level
 }
@@ -115,44 +114,23 @@ pub struct RegistrationFacts {
     /// authenticatorData flags (BE, BS, UV…).
     pub flags: Option<Flags>,
     pub metadata: Option<MetadataFacts>,
+    /// The facts above that no trusted signature covers (`AttestationResult::provenance`):
+    /// under attestation enforcement a requirement is met only by a fact not listed here.
+    pub claimed: Vec<Fact>,
 }
 
 impl RegistrationFacts {
-    /// Facts from the core's verdict. The metadata entry is looked up in `store` by the
-    /// AAGUID (as the core does) and read at `now`; without an entry (U2F keys found by key
-    /// identifier, no store) the core's summary of the status is used.
-    pub fn from_attestation(
-        result: &AttestationResult,
-        store: Option<&TrustStore>,
-        now: OffsetDateTime,
-    ) -> RegistrationFacts {
+    /// Facts from the core's verdict: the metadata entry is the one the core selected (by what
+    /// the signature covers, never re-looked-up by a claimed AAGUID), read at `now`.
+    pub fn from_attestation(result: &AttestationResult, now: OffsetDateTime) -> RegistrationFacts {
         let verified_entry = result.authenticator.as_ref().is_some_and(|a| a.verified);
         let trust = match (result.trusted, verified_entry) {
             (true, true) => AttestationTrust::Metadata,
             (true, false) => AttestationTrust::OperatorAnchor,
             (false, _) => AttestationTrust::Untrusted,
         };
-        let entry = match (store, result.aaguid) {
-            (Some(store), Some(aaguid)) if !aaguid.is_nil() => store.by_aaguid(&aaguid),
-            _ => None,
-        };
-        let metadata = match (entry, &result.authenticator) {
-            (Some(entry), _) => Some(MetadataFacts::from_entry(entry, verified_entry, now)),
-            (None, Some(summary)) => {
-                let status = summary.status.as_deref().map(AuthenticatorStatus::parse);
-                Some(MetadataFacts {
-                    description: summary.description.clone(),
-                    verified: summary.verified,
-                    certification: status.as_ref().and_then(CertificationLevel::from_status),
-                    status,
-                    status_batch_scoped: false,
-                    multi_device_credential_support: summary
-                        .multi_device_credential_support
-                        .clone(),
-                })
-            }
-            (None, None) => None,
-        };
+        let metadata =
+            result.entry.as_ref().map(|entry| MetadataFacts::from_entry(entry, verified_entry, now));
         RegistrationFacts {
             statement_valid: result.statement_valid,
             trust,
@@ -161,12 +139,19 @@ impl RegistrationFacts {
             aaguid: result.aaguid,
             flags: result.flags,
             metadata,
+            claimed: result.provenance.claimed.clone(),
         }
     }
 
     /// Device-bound or synced, from BE (WebAuthn L3 §6.1.3); `None` without flags.
     pub fn credential_kind(&self) -> Option<CredentialKind> {
         self.flags.map(kind)
+    }
+
+    /// True when the attestation is trusted through the metadata and `fact` is covered by its
+    /// signature (what attestation enforcement may rely on).
+    pub fn verified(&self, fact: Fact) -> bool {
+        self.trust == AttestationTrust::Metadata && !self.claimed.contains(&fact)
     }
 }
 
@@ -250,6 +235,7 @@ mod tests {
             multi_device_credential_support: mdcs.map(str::to_string),
             key_scope: None,
             attestation_types: Vec::new(),
+            authentication_algorithms: Vec::new(),
             raw_json: crate::trust_store::RawJson::owned("{}"),
         }
     }

@@ -66,6 +66,11 @@ pub struct Opts {
     pub leaf_key: Option<pki::KeyAlg>,
     /// apple: issue the credential certificate for another key than the credential's.
     pub apple_other_key: bool,
+    /// fido-u2f: the AAGUID written into authenticatorData (a client rewriting the unsigned
+    /// AAGUID); `None`: zero, as a client builds it.
+    pub u2f_aaguid: Option<Uuid>,
+    /// fido-u2f: the attestation certificate carries this AAGUID extension.
+    pub u2f_cert_aaguid: Option<Uuid>,
     /// clientDataJSON fields.
     pub client_type: String,
     pub origin: String,
@@ -89,6 +94,8 @@ impl Default for Opts {
             drop_country: false,
             leaf_key: None,
             apple_other_key: false,
+            u2f_aaguid: None,
+            u2f_cert_aaguid: None,
             client_type: "webauthn.create".into(),
             origin: ORIGIN.into(),
             challenge: CHALLENGE.to_vec(),
@@ -99,6 +106,7 @@ impl Default for Opts {
 
 /// A generated registration and the PKI behind it.
 pub struct Made {
+    pub fmt: Fmt,
     pub attestation_object: Vec<u8>,
     pub client_data_json: Vec<u8>,
     pub auth_data: Vec<u8>,
@@ -240,10 +248,16 @@ pub fn make(fmt: Fmt, opts: &Opts, root: Option<Issued>) -> Made {
     let cose = cose_es256(&point);
     let cred_id = sha256(&point)[..16].to_vec();
     let aaguid = match fmt {
-        Fmt::FidoU2f => Uuid::nil(),
+        Fmt::FidoU2f => opts.u2f_aaguid.unwrap_or_else(Uuid::nil),
         _ => opts.aaguid,
     };
-    let auth = auth_data(&opts.rp_id, opts.flags, &aaguid, &cred_id, &cose);
+    // fido-u2f: by default the flags a client builds from a U2F response (UP | AT: a U2F
+    // device verifies no user); explicit flags are written as given.
+    let flags = match fmt {
+        Fmt::FidoU2f if opts.flags == FLAGS_DEFAULT => 0x01 | 0x40,
+        _ => opts.flags,
+    };
+    let auth = auth_data(&opts.rp_id, flags, &aaguid, &cred_id, &cose);
     let client = client_data(&opts.client_type, &opts.challenge, &opts.origin);
     let signed_client = if opts.sign_other_client_data {
         client_data("webauthn.create", b"other", ORIGIN)
@@ -289,6 +303,9 @@ pub fn make(fmt: Fmt, opts: &Opts, root: Option<Issued>) -> Made {
             if let Some((nb, na)) = opts.leaf_validity {
                 spec = spec.validity(nb, na);
             }
+            if let Some(in_cert) = &opts.u2f_cert_aaguid {
+                spec = spec.extension(OID_AAGUID, false, &aaguid_ext(in_cert));
+            }
             let leaf = pki::issue(spec, Some(&root));
             let mut data = vec![0x00];
             data.extend_from_slice(&sha256(opts.rp_id.as_bytes()));
@@ -328,6 +345,7 @@ pub fn make(fmt: Fmt, opts: &Opts, root: Option<Issued>) -> Made {
                 root,
                 leaf: Some(leaf),
                 aaguid,
+                fmt,
             };
         }
         Fmt::Compound => {
@@ -346,6 +364,7 @@ pub fn make(fmt: Fmt, opts: &Opts, root: Option<Issued>) -> Made {
         root,
         leaf,
         aaguid,
+        fmt,
     }
 }
 
@@ -358,6 +377,10 @@ pub struct EntrySpec<'a> {
     /// (status, effectiveDate, certificate DER).
     pub status: Vec<(&'a str, &'a str, Option<Vec<u8>>)>,
     pub mdcs: Option<&'a str>,
+    /// metadataStatement.attestationTypes.
+    pub attestation_types: Vec<&'a str>,
+    /// metadataStatement.authenticationAlgorithms (left out when empty).
+    pub algorithms: Vec<&'a str>,
 }
 
 impl<'a> EntrySpec<'a> {
@@ -369,6 +392,8 @@ impl<'a> EntrySpec<'a> {
             roots,
             status: vec![("FIDO_CERTIFIED_L1", "2020-01-01", None)],
             mdcs: None,
+            attestation_types: vec!["basic_full"],
+            algorithms: Vec::new(),
         }
     }
 
@@ -376,9 +401,12 @@ impl<'a> EntrySpec<'a> {
         let b64 = |d: &[u8]| base64::engine::general_purpose::STANDARD.encode(d);
         let mut statement = serde_json::json!({
             "description": self.description,
-            "attestationTypes": ["basic_full"],
+            "attestationTypes": self.attestation_types,
             "attestationRootCertificates": self.roots.iter().map(|r| b64(&r.der)).collect::<Vec<_>>(),
         });
+        if !self.algorithms.is_empty() {
+            statement["authenticationAlgorithms"] = self.algorithms.clone().into();
+        }
         if let Some(m) = self.mdcs {
             statement["multiDeviceCredentialSupport"] = m.into();
         }
