@@ -71,8 +71,14 @@ fn real_store() -> &'static Arc<TrustStore> {
     })
 }
 
-fn verify(ao: &[u8], cd: &[u8], store: Option<&TrustStore>, at: OffsetDateTime) -> AttestationResult {
-    let input = RegistrationInput { attestation_object: ao, client_data_json: cd, expectations: None };
+fn verify(
+    ao: &[u8],
+    cd: &[u8],
+    store: Option<&TrustStore>,
+    at: OffsetDateTime,
+) -> AttestationResult {
+    let input =
+        RegistrationInput { attestation_object: ao, client_data_json: cd, expectations: None };
     Verifier::new(VerifierOptions::default()).verify_registration(&input, store, at)
 }
 
@@ -183,8 +189,9 @@ fn fido_u2f_with_a_rewritten_aaguid_is_never_a_yubikey_5_fips() {
         // The same bytes with the AAGUID rewritten (and UV, BE set): the U2F signature still
         // verifies, but nothing unsigned may pick the model or be vouched for.
         for edit in [
-            (|ad: &mut Vec<u8>| ad[AAGUID].copy_from_slice(Uuid::parse_str(YUBIKEY_5_FIPS).unwrap().as_bytes()))
-                as fn(&mut Vec<u8>),
+            (|ad: &mut Vec<u8>| {
+                ad[AAGUID].copy_from_slice(Uuid::parse_str(YUBIKEY_5_FIPS).unwrap().as_bytes())
+            }) as fn(&mut Vec<u8>),
             |ad: &mut Vec<u8>| {
                 ad[AAGUID].copy_from_slice(Uuid::parse_str(YUBIKEY_5_FIPS).unwrap().as_bytes());
                 ad[FLAGS] |= UV | BE;
@@ -195,7 +202,11 @@ fn fido_u2f_with_a_rewritten_aaguid_is_never_a_yubikey_5_fips() {
             let spoofed = rewrite_auth_data(&ao, edit);
             let r = verify(&spoofed, &cd, Some(real_store()), at);
             assert!(r.statement_valid, "{id}: the U2F signature does not cover these fields");
-            assert!(!r.trusted, "{id}: a client-written field made it trusted: {:?}", r.authenticator);
+            assert!(
+                !r.trusted,
+                "{id}: a client-written field made it trusted: {:?}",
+                r.authenticator
+            );
             assert!(codes(&r).contains(&ReasonCode::UnsignedField), "{id}: {:?}", r.reasons);
             if let Some(a) = &r.authenticator {
                 assert!(!a.description.as_deref().unwrap_or("").contains("FIPS"), "{id}: {a:?}");
@@ -260,7 +271,8 @@ fn a_revoked_u2f_key_cannot_borrow_a_certified_models_aaguid() {
     // The reason names what was looked up: the key identifier, not the AAGUID.
     let fresh = make(Fmt::FidoU2f, &Opts::default(), None);
     let none = verify(&fresh.attestation_object, &fresh.client_data_json, Some(&store), at);
-    let message = &none.reasons.iter().find(|r| r.code == ReasonCode::MetadataNotFound).unwrap().message;
+    let message =
+        &none.reasons.iter().find(|r| r.code == ReasonCode::MetadataNotFound).unwrap().message;
     let key_id = fresh.leaf.as_ref().unwrap().parsed().fido_key_identifier();
     assert!(message.contains(&key_id) && !message.contains("AAGUID 0000"), "{message}");
 
@@ -273,8 +285,8 @@ fn a_revoked_u2f_key_cannot_borrow_a_certified_models_aaguid() {
     let store = two_model_store(&made, "FIDO_CERTIFIED_L1", spoof_target());
     let r = verify(&spoofed, &made.client_data_json, Some(&store), at);
     assert!(!r.trusted, "{:?}", r.reasons);
-    let decision =
-        policy.evaluate_registration(&RegistrationFacts::from_attestation(&r, at), &["admins".into()]);
+    let decision = policy
+        .evaluate_registration(&RegistrationFacts::from_attestation(&r, at), &["admins".into()]);
     assert!(!decision.allowed);
     // And the genuine registration of that certified key is trusted as the U2F key, with the
     // key identifier to store, but cannot satisfy the allow-list or UV under enforcement.
@@ -282,11 +294,14 @@ fn a_revoked_u2f_key_cannot_borrow_a_certified_models_aaguid() {
     assert!(ok.trusted, "{:?}", ok.reasons);
     assert_eq!(
         ok.metadata_key(),
-        Some(MetadataKey::KeyIdentifier(made.leaf.as_ref().unwrap().parsed().fido_key_identifier()))
+        Some(MetadataKey::KeyIdentifier(
+            made.leaf.as_ref().unwrap().parsed().fido_key_identifier()
+        ))
     );
-    let decision =
-        policy.evaluate_registration(&RegistrationFacts::from_attestation(&ok, at), &["admins".into()]);
-    let failures: Vec<&str> = decision.outcomes[0].failures.iter().map(|f| f.code.as_str()).collect();
+    let decision = policy
+        .evaluate_registration(&RegistrationFacts::from_attestation(&ok, at), &["admins".into()]);
+    let failures: Vec<&str> =
+        decision.outcomes[0].failures.iter().map(|f| f.code.as_str()).collect();
     assert!(failures.contains(&"AAGUID_NOT_ALLOWED"), "{failures:?}");
     assert!(failures.contains(&"USER_VERIFICATION_REQUIRED"), "{failures:?}");
 }
@@ -296,9 +311,11 @@ fn a_revoked_u2f_key_cannot_borrow_a_certified_models_aaguid() {
 #[test]
 fn fido_u2f_certificate_aaguid_extension_selects_and_must_agree() {
     let model = Uuid::from_bytes([0x33; 16]);
-    let made = make(Fmt::FidoU2f, &Opts { u2f_cert_aaguid: Some(model), ..Default::default() }, None);
+    let made =
+        make(Fmt::FidoU2f, &Opts { u2f_cert_aaguid: Some(model), ..Default::default() }, None);
     let at = t(2025, 6, 1);
-    let store = gen::store(1, &[EntrySpec::new(Some(model), "Model by extension", vec![&made.root])]);
+    let store =
+        gen::store(1, &[EntrySpec::new(Some(model), "Model by extension", vec![&made.root])]);
     let r = verify(&made.attestation_object, &made.client_data_json, Some(&store), at);
     assert!(r.trusted, "{:?}", r.reasons);
     assert_eq!(r.provenance.entry_selected_by, Some(EntrySelector::CertificateAaguid(model)));
@@ -346,7 +363,8 @@ fn only_the_attestation_certificate_selects_by_key_identifier() {
     assert!(!plain.trusted);
     assert!(codes(&plain).contains(&ReasonCode::MetadataNotFound), "{:?}", plain.reasons);
 
-    let appended = rewrite_x5c(&made.attestation_object, |x5c| x5c.push(Value::Bytes(listed.der.clone())));
+    let appended =
+        rewrite_x5c(&made.attestation_object, |x5c| x5c.push(Value::Bytes(listed.der.clone())));
     let r = verify(&appended, &made.client_data_json, Some(&store), at);
     assert!(r.statement_valid, "{:?}", r.reasons);
     assert!(!r.trusted, "an appended certificate selected the entry: {:?}", r.authenticator);
@@ -400,7 +418,12 @@ fn attestation_type_is_checked_against_the_entry() {
         e.attestation_types = types;
         gen::store(1, &[e])
     };
-    let r = verify(&made.attestation_object, &made.client_data_json, Some(&with_types(vec!["attca"])), at);
+    let r = verify(
+        &made.attestation_object,
+        &made.client_data_json,
+        Some(&with_types(vec!["attca"])),
+        at,
+    );
     assert!(r.trusted, "{:?}", r.reasons);
     assert_eq!(r.attestation_type, Some(mdsd::attestation::AttestationType::AttCa));
     let r = verify(
@@ -414,7 +437,8 @@ fn attestation_type_is_checked_against_the_entry() {
     // The algorithm: a note, never a refusal.
     let mut e = EntrySpec::new(Some(made.aaguid), "Algs", vec![&made.root]);
     e.algorithms = vec!["ed25519_eddsa_sha512_raw"];
-    let r = verify(&made.attestation_object, &made.client_data_json, Some(&gen::store(2, &[e])), at);
+    let r =
+        verify(&made.attestation_object, &made.client_data_json, Some(&gen::store(2, &[e])), at);
     assert!(r.trusted, "{:?}", r.reasons);
     assert_eq!(r.notes.len(), 1);
     assert_eq!(r.notes[0].code, ReasonCode::AlgorithmNotInMetadata);
@@ -483,7 +507,12 @@ fn a_named_entry_must_be_identified_by_the_chain() {
     let r = v.validate_chain(EntryKey::Aaguid(&fips), &[named.parsed()], &store, at);
     assert!(r.trusted && r.entry_verified, "{:?}", r.reasons);
     // ...and one naming another AAGUID is refused.
-    let r = v.validate_chain(EntryKey::Aaguid(&Uuid::from_bytes([0x11; 16])), &[named.parsed()], &store, at);
+    let r = v.validate_chain(
+        EntryKey::Aaguid(&Uuid::from_bytes([0x11; 16])),
+        &[named.parsed()],
+        &store,
+        at,
+    );
     assert!(!r.trusted);
 
     // A root only one entry lists identifies that entry.

@@ -66,5 +66,9 @@ pub(crate) fn verify(input: &StatementInput<'_>) -> StatementResult {
     } else {
         AttestationType::Basic
     };
-    Ok(StatementOutcome { attestation_type, coverage: Coverage::U2fRegistration, trust_path: chain })
+    Ok(StatementOutcome {
+        attestation_type,
+        coverage: Coverage::U2fRegistration,
+        trust_path: chain,
+    })
 }

@@ -156,7 +156,8 @@ impl Verifier {
     ) -> Result<TrustOutcome, Deferred> {
         let ctx = self.trust_context(Some(store), now, on_miss);
         let mut outcome = judge(key.lookup(store).cloned(), chain, &ctx, &|| key.to_string())?;
-        if let (Some(entry), Some(path), Some(leaf)) = (&outcome.entry, &outcome.path, chain.first())
+        if let (Some(entry), Some(path), Some(leaf)) =
+            (&outcome.entry, &outcome.path, chain.first())
         {
             match bind_named_entry(key, entry, leaf, path, store) {
                 Ok(bound) => outcome.entry_verified = bound,
@@ -277,7 +278,9 @@ pub(crate) fn select_entry(
         Coverage::U2fRegistration => leaf.and_then(|leaf| {
             by_key_identifier(leaf).or_else(|| {
                 let in_cert = common::certificate_aaguid(leaf).ok().flatten()?;
-                store.by_aaguid(&in_cert).map(|e| (e.clone(), EntrySelector::CertificateAaguid(in_cert)))
+                store
+                    .by_aaguid(&in_cert)
+                    .map(|e| (e.clone(), EntrySelector::CertificateAaguid(in_cert)))
             })
         }),
         // Nothing vouches for the signer: the claimed AAGUID names an entry for display only.
@@ -518,7 +521,9 @@ fn fido_algorithm_names(alg: i64) -> Option<&'static [&'static str]> {
         -47 => &["secp256k1_ecdsa_sha256_raw", "secp256k1_ecdsa_sha256_der"],
         -8 => &["ed25519_eddsa_sha512_raw"],
         -53 => &["ed448_eddsa_sha512_raw"],
-        -257 => &["rsassa_pkcsv15_sha256_raw", "rsassa_pkcsv15_sha256_der", "rsa_emsa_pkcs1_sha256_raw"],
+        -257 => {
+            &["rsassa_pkcsv15_sha256_raw", "rsassa_pkcsv15_sha256_der", "rsa_emsa_pkcs1_sha256_raw"]
+        }
         -258 => &["rsassa_pkcsv15_sha384_raw", "rsassa_pkcsv15_sha384_der"],
         -259 => &["rsassa_pkcsv15_sha512_raw", "rsassa_pkcsv15_sha512_der"],
         -65535 => &["rsassa_pkcsv15_sha1_raw", "rsassa_pkcsv15_sha1_der"],

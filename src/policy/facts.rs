@@ -8,9 +8,7 @@
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::attestation::{
-    AttestationResult, AttestationType, CredentialKind, Fact, Flags, Format,
-};
+use crate::attestation::{AttestationResult, AttestationType, CredentialKind, Fact, Flags, Format};
 use crate::trust_store::{AuthenticatorStatus, Entry, TrustStore};
 
 use super::CertificationLevel;
@@ -129,8 +127,10 @@ impl RegistrationFacts {
             (true, false) => AttestationTrust::OperatorAnchor,
             (false, _) => AttestationTrust::Untrusted,
         };
-        let metadata =
-            result.entry.as_ref().map(|entry| MetadataFacts::from_entry(entry, verified_entry, now));
+        let metadata = result
+            .entry
+            .as_ref()
+            .map(|entry| MetadataFacts::from_entry(entry, verified_entry, now));
         RegistrationFacts {
             statement_valid: result.statement_valid,
             trust,
