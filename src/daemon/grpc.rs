@@ -1768,6 +1768,122 @@ mod tests {
             Service::new(shared, Arc::new(Verifier::default()), policy)
         }
 
+        /// A service whose BLOB lists the YubiKey 5 FIPS Series (AAGUID, Yubico's U2F root) and
+        /// a U2F entry for the attestation certificate of a real YubiKey NEO (key identifier,
+        /// `status`): one vendor root, two models.
+        fn u2f_service(status: &str) -> Service {
+            let root = std::fs::read(format!(
+                "{SHARED}/attestations/roots/mds3-2024-12-02__Yubico_U2F_Root_CA_Serial_457200631.der"
+            ))
+            .unwrap();
+            let root = base64::engine::general_purpose::STANDARD.encode(root);
+            let json = serde_json::json!({"no": 4, "nextUpdate": "2099-01-01", "entries": [{
+                "aaguid": FIPS,
+                "metadataStatement": {
+                    "aaguid": FIPS, "description": "YubiKey 5 FIPS Series",
+                    "authenticatorVersion": 1, "protocolFamily": "fido2", "schema": 3,
+                    "attestationTypes": ["basic_full"], "attestationRootCertificates": [root],
+                },
+                "statusReports": [{"status": "FIDO_CERTIFIED_L2", "effectiveDate": "2020-01-01"}],
+            }, {
+                "attestationCertificateKeyIdentifiers": [neo_key_id()],
+                "metadataStatement": {
+                    "description": "YubiKey NEO", "authenticatorVersion": 1,
+                    "protocolFamily": "u2f", "schema": 3,
+                    "attestationTypes": ["basic_full"], "attestationRootCertificates": [root],
+                },
+                "statusReports": [{"status": status, "effectiveDate": "2020-01-01"}],
+            }]});
+            let metrics = Arc::new(Metrics::new());
+            let shared = Arc::new(Shared::new(
+                StalePolicy { grace: Duration::from_secs(86_400), serve_stale: false },
+                metrics.clone(),
+            ));
+            shared.install(loaded_for_tests(&json.to_string(), OffsetDateTime::now_utc()));
+            let policy = Arc::new(PolicyHolder::new(None, None, metrics));
+            Service::new(shared, Arc::new(Verifier::default()), policy)
+        }
+
+        const NEO: &str = "java-webauthn-server-fido-u2f-RealExamples-YubiKeyNeo";
+        const FIPS: &str = "73bb0cd4-e502-49b8-9c6f-b59445bf720b";
+
+        fn neo_key_id() -> String {
+            crate::x509::Cert::from_der(&x5c(NEO)[0]).unwrap().fido_key_identifier()
+        }
+
+        /// Issue #11 over the API: the NEO registration with its unsigned AAGUID rewritten to
+        /// the FIPS model's is refused (not vouched for as that model), the genuine one names
+        /// the key identifier to store, CheckCredentials with that key follows the key's own
+        /// entry, and ValidateAttestationChain refuses the NEO chain under the FIPS AAGUID.
+        #[tokio::test]
+        async fn a_rewritten_fido_u2f_aaguid_is_refused_and_the_key_identifier_is_stored() {
+            use proto::provenance::MetadataKey;
+            let svc = u2f_service("FIDO_CERTIFIED");
+            let genuine = svc.verify_registration(Request::new(registration(NEO))).await.unwrap();
+            let genuine = genuine.into_inner();
+            assert!(genuine.trusted, "{:?}", genuine.reasons);
+            assert_eq!(genuine.authenticator.as_ref().unwrap().description, "YubiKey NEO");
+            let p = genuine.provenance.unwrap();
+            assert_eq!(p.coverage, "u2f_registration");
+            assert_eq!(p.entry_selected_by, "key_identifier");
+            assert_eq!(p.metadata_key, Some(MetadataKey::KeyIdentifier(neo_key_id())));
+            for fact in ["aaguid", "flags.user_verified", "flags.backup_eligible", "sign_count"] {
+                assert!(p.claimed.iter().any(|c| c == fact), "{fact} not claimed: {:?}", p.claimed);
+            }
+
+            let mut spoofed = registration(NEO);
+            let mut object: Value = ciborium::from_reader(&spoofed.attestation_object[..]).unwrap();
+            for (k, v) in object.as_map_mut().unwrap() {
+                if k.as_text() == Some("authData") {
+                    let auth = v.as_bytes_mut().unwrap();
+                    auth[37..53].copy_from_slice(uuid::Uuid::parse_str(FIPS).unwrap().as_bytes());
+                    auth[32] |= 0x04;
+                }
+            }
+            spoofed.attestation_object.clear();
+            ciborium::into_writer(&object, &mut spoofed.attestation_object).unwrap();
+            let r = svc.verify_registration(Request::new(spoofed)).await.unwrap().into_inner();
+            assert_eq!(r.verdict, proto::Verdict::Rejected as i32);
+            assert!(r.statement_valid);
+            assert!(r.reasons.iter().any(|x| x.code == "UNSIGNED_FIELD"), "{:?}", r.reasons);
+            assert_ne!(
+                r.authenticator.map(|a| a.description).as_deref(),
+                Some("YubiKey 5 FIPS Series")
+            );
+            assert_eq!(r.provenance.unwrap().metadata_key, None);
+
+            // The stored key identifier re-judged by CheckCredentials: trusted today; REVOKED
+            // once the key's own entry is.
+            let check = || {
+                Request::new(proto::CheckCredentialsRequest {
+                    credentials: vec![proto::RegisteredCredential {
+                        authenticator: Some(
+                            proto::registered_credential::Authenticator::KeyIdentifier(neo_key_id()),
+                        ),
+                        ..Default::default()
+                    }],
+                    ..Default::default()
+                })
+            };
+            let ok = svc.check_credentials(check()).await.unwrap().into_inner();
+            assert!(ok.results[0].trusted);
+            let revoked = u2f_service("REVOKED");
+            let later = revoked.check_credentials(check()).await.unwrap().into_inner();
+            assert!(!later.results[0].trusted);
+            assert_eq!(later.results[0].reasons[0].code, "REVOKED");
+
+            // The NEO chain presented under the FIPS AAGUID.
+            let req = proto::ValidateAttestationChainRequest {
+                authenticator: Some(
+                    proto::validate_attestation_chain_request::Authenticator::Aaguid(FIPS.into()),
+                ),
+                x5c: x5c(NEO),
+            };
+            let r = svc.validate_attestation_chain(Request::new(req)).await.unwrap().into_inner();
+            assert!(!r.trusted);
+            assert_eq!(r.reasons[0].code, "ENTRY_MISMATCH", "{:?}", r.reasons);
+        }
+
         /// Takes every slow-path permit (the pool is busy).
         async fn occupy(svc: &Service) -> tokio::sync::SemaphorePermit<'_> {
             svc.slow.acquire_many(u32::try_from(slow_path_permits()).unwrap()).await.unwrap()
