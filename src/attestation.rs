@@ -9,11 +9,16 @@
 //!   attestation itself is judged (clientDataJSON is hashed, not parsed).
 //! - Certificate validity at `now` is a trust question, not a statement one: an expired
 //!   attestation certificate gives a valid statement that is not trusted (CERTIFICATE_EXPIRED).
-//! - Basic and AttCA are indistinguishable from the statement: x5c statements report Basic.
+//! - Basic and AttCA are indistinguishable from the statement: the metadata entry's
+//!   `attestationTypes` decides; without an entry x5c statements report Basic.
+//! - Provenance: every result says what its statement's signature covers ([`Coverage`]), how
+//!   the metadata entry was selected ([`EntrySelector`]) and which reported facts no trusted
+//!   signature covers ([`Provenance::claimed`]); see SECURITY.md, "What each signature covers".
 //! - `compound`: at least two sub-statements, none compound, all must verify; trust is judged on
 //!   the first sub-statement with a certificate chain (see the `compound` module).
-//! - Trust: see the `trust` module: MDS entry by AAGUID, else by the FIDO key identifier of the
-//!   chain (fido-u2f); anchors are the entry's roots, or the operator's extra anchors when there
+//! - Trust: see the `trust` module: the MDS entry is selected only by what a signature covers
+//!   (the signed AAGUID, else the attestation certificate's key identifier; fido-u2f by its
+//!   certificate only); anchors are the entry's roots, or the operator's extra anchors when there
 //!   is no entry (a chain only they vouch for is trusted by that operator decision).
 //! - Credential keys mdsd cannot verify with (Ed448, ML-DSA) still parse: only signatures made
 //!   with them fail, with UNSUPPORTED_ALGORITHM.
