@@ -1,16 +1,13 @@
-//! mdsd: verified FIDO MDS3 metadata and WebAuthn attestation verification.
+//! mdsd: verified FIDO MDS3 metadata and WebAuthn attestation verification, as a daemon.
 //!
-//! The crate has two layers (see ARCHITECTURE.md). The verification core — [`crypto`], [`x509`],
-//! [`mds`], [`trust_store`], [`attestation`] — is pure: no I/O, no clock; it takes bytes and `now`
-//! and returns values. The daemon shell — [`daemon`]: config, fetching, refresh, snapshot, gRPC,
-//! admin — does every side effect; the CLI lives in the binary.
+//! Two crates (see ARCHITECTURE.md). The verification core, `mdsd-core` — [`crypto`], [`x509`],
+//! [`mds`], [`trust_store`], [`attestation`], [`policy`], re-exported here under the same names —
+//! is pure: no I/O, no clock; it takes bytes and `now` and returns values. This crate is the shell,
+//! [`daemon`]: config, fetching, refresh, snapshot, gRPC, admin — every side effect; the CLI lives
+//! in the binary.
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing))]
 
-pub mod attestation;
-pub mod crypto;
+pub use mdsd_core::{attestation, crypto, mds, policy, trust_store, x509};
+
 pub mod daemon;
-pub mod mds;
-pub mod policy;
-pub mod trust_store;
-pub mod x509;
