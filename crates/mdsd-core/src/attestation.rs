@@ -660,9 +660,7 @@ impl Verifier {
         }
 
         // §7.1 step 12 (hash) and step 19–21: dispatch on fmt.
-        let hash = ring::digest::digest(&ring::digest::SHA256, input.client_data_json);
-        let mut client_data_hash = [0u8; 32];
-        client_data_hash.copy_from_slice(hash.as_ref());
+        let client_data_hash = crate::crypto::sha256(input.client_data_json);
         let format = match result.format {
             Some(f) => f,
             None => {

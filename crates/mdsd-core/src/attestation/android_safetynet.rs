@@ -26,7 +26,7 @@ use super::common::{bytes_field, signed_data, stmt_map};
 use super::reason::{from_signature_error, Reason, ReasonCode};
 use super::tpm::stmt::{certs_from_ders, malformed, text_field};
 use super::{AttestationType, Coverage, StatementInput, StatementOutcome, StatementResult};
-use crate::crypto::SignatureScheme;
+use crate::crypto::{sha256, SignatureScheme};
 use crate::x509::Cert;
 
 const FORMAT: &str = "android-safetynet";
@@ -62,8 +62,7 @@ pub(crate) fn verify(input: &StatementInput<'_>) -> StatementResult {
         .map_err(|e| from_signature_error(&e, "SafetyNet JWS leaf certificate"))?;
 
     // Step 3: nonce is base64(SHA-256(authenticatorData ‖ clientDataHash)).
-    let expected =
-        STANDARD.encode(ring::digest::digest(&ring::digest::SHA256, &signed_data(input)));
+    let expected = STANDARD.encode(sha256(&signed_data(input)));
     if jws.payload.nonce != expected {
         return Err(Reason::new(
             ReasonCode::NonceMismatch,

@@ -3,6 +3,7 @@
 use super::common::{credential, signed_data, stmt_map, x5c_field};
 use super::reason::{Reason, ReasonCode};
 use super::{AttestationType, Coverage, StatementInput, StatementOutcome, StatementResult};
+use crate::crypto::sha256;
 
 const FMT: &str = "apple";
 
@@ -21,7 +22,7 @@ pub(crate) fn verify(input: &StatementInput<'_>) -> StatementResult {
     let credential = credential(input)?;
     // Step 2: nonceToHash = authenticatorData ‖ clientDataHash.
     // Step 3: nonce = SHA-256(nonceToHash).
-    let nonce = ring::digest::digest(&ring::digest::SHA256, &signed_data(input));
+    let nonce = sha256(&signed_data(input));
     // Step 4: nonce equals the value of extension 1.2.840.113635.100.8.2 in credCert.
     let ext = leaf.extension(OID_APPLE_NONCE).ok_or_else(|| {
         Reason::new(

@@ -6,6 +6,7 @@ use serde::Deserialize;
 
 use super::auth_data::AuthenticatorData;
 use super::reason::{Reason, ReasonCode};
+use crate::crypto::sha256;
 
 /// Most bytes of clientDataJSON accepted.
 pub const MAX_CLIENT_DATA_LEN: usize = 64 * 1024;
@@ -144,8 +145,7 @@ pub(crate) fn check(
     }
     // Step 13: rpIdHash is SHA-256 of the RP ID.
     if let Some(rp_id) = &expect.rp_id {
-        let hash = ring::digest::digest(&ring::digest::SHA256, rp_id.as_bytes());
-        if hash.as_ref() != auth_data.rp_id_hash {
+        if sha256(rp_id.as_bytes()) != auth_data.rp_id_hash {
             reasons.push(mismatch(format!(
                 "authenticatorData.rpIdHash is not SHA-256 of the RP ID {rp_id:?}"
             )));

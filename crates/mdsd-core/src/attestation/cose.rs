@@ -6,7 +6,7 @@
 
 use ciborium::Value;
 
-use crate::crypto::{Curve, PublicKey, SignatureScheme};
+use crate::crypto::{Curve, DigestAlgorithm, PublicKey, SignatureScheme};
 
 use super::reason::{Reason, ReasonCode};
 
@@ -121,13 +121,15 @@ pub fn scheme_for_alg(alg: i64) -> Result<SignatureScheme, Reason> {
     Ok(scheme)
 }
 
-/// The hash a COSE algorithm identifier uses (TPM extraData, ...).
-pub fn digest_for_alg(alg: i64) -> Result<&'static ring::digest::Algorithm, Reason> {
+/// The hash a COSE algorithm identifier uses (TPM extraData, ...): RFC 9053 §2.1 (ES*), RFC 8230
+/// §2 (PS*, RS*), RFC 9864 (ESP*), WebAuthn L3 §5.8.5 (RS1). EdDSA hashes internally: no single
+/// message digest.
+pub fn digest_for_alg(alg: i64) -> Result<DigestAlgorithm, Reason> {
     match alg {
-        -7 | -9 | -37 | -257 => Ok(&ring::digest::SHA256),
-        -35 | -51 | -38 | -258 => Ok(&ring::digest::SHA384),
-        -36 | -52 | -39 | -259 => Ok(&ring::digest::SHA512),
-        -65535 => Ok(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY),
+        -7 | -9 | -37 | -257 => Ok(DigestAlgorithm::Sha256),
+        -35 | -51 | -38 | -258 => Ok(DigestAlgorithm::Sha384),
+        -36 | -52 | -39 | -259 => Ok(DigestAlgorithm::Sha512),
+        -65535 => Ok(DigestAlgorithm::Sha1),
         other => Err(Reason::new(
             ReasonCode::UnsupportedAlgorithm,
             format!("COSE algorithm {other} ({}) has no single message digest", alg_name(other)),
@@ -646,7 +648,9 @@ mod tests {
         let err = scheme_for_alg(-48).unwrap_err();
         assert_eq!(err.code, ReasonCode::UnsupportedAlgorithm);
         assert!(err.message.contains("ML-DSA-44"));
-        assert_eq!(digest_for_alg(-258).unwrap(), &ring::digest::SHA384);
+        assert_eq!(digest_for_alg(-258).unwrap(), DigestAlgorithm::Sha384);
+        assert_eq!(digest_for_alg(-9).unwrap(), DigestAlgorithm::Sha256);
+        assert_eq!(digest_for_alg(-65535).unwrap(), DigestAlgorithm::Sha1);
         assert!(digest_for_alg(-8).is_err());
     }
 }

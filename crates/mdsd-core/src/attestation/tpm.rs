@@ -82,12 +82,12 @@ pub(crate) fn verify(input: &StatementInput<'_>) -> StatementResult {
     let cert_info = CertInfo::parse(cert_info_raw).map_err(tpm_malformed)?;
     // ... extraData is the hash of attToBeSigned with the hash of `alg` ...
     let hash = digest_for_alg(alg)?;
-    let expected = ring::digest::digest(hash, &att_to_be_signed);
+    let expected = hash.digest(&att_to_be_signed);
     if cert_info.extra_data != expected.as_ref() {
         return Err(Reason::new(
             ReasonCode::NonceMismatch,
             format!(
-                "tpm certInfo.extraData ({}) is not {:?} of authenticatorData ‖ clientDataHash ({})",
+                "tpm certInfo.extraData ({}) is not {} of authenticatorData ‖ clientDataHash ({})",
                 hex::encode(&cert_info.extra_data),
                 hash,
                 hex::encode(expected.as_ref())

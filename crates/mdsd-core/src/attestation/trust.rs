@@ -38,7 +38,7 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::crypto::{Curve, PublicKey};
+use crate::crypto::{Curve, PublicKey, Sha256};
 use crate::trust_store::{Entry, StatusPolicy, StatusVerdict, TrustStore};
 use crate::x509::{
     build_path, Cert, PathBudget, PathError, PathProfile, TrustAnchor, VerifiedPath,
@@ -775,14 +775,13 @@ fn build_cached(
     anchors: &[TrustAnchor],
     ctx: &TrustContext<'_>,
 ) -> Result<Result<VerifiedPath, PathError>, Deferred> {
-    let mut ctx_hash = ring::digest::Context::new(&ring::digest::SHA256);
+    let mut hasher = Sha256::new();
     for a in anchors {
-        ctx_hash.update(a.cert.sha256());
-        ctx_hash.update(a.label.as_bytes());
-        ctx_hash.update(&[0]);
+        hasher.update(a.cert.sha256());
+        hasher.update(a.label.as_bytes());
+        hasher.update(&[0]);
     }
-    let mut anchors_digest = [0u8; 32];
-    anchors_digest.copy_from_slice(ctx_hash.finish().as_ref());
+    let anchors_digest = hasher.finish();
     let offered: Vec<Arc<Cert>> = std::iter::once(leaf).chain(rest.iter()).cloned().collect();
     let key =
         ChainKey { chain: offered.iter().map(|c| *c.sha256()).collect(), anchors: anchors_digest };

@@ -8,7 +8,7 @@
 
 use thiserror::Error;
 
-use crate::crypto::{Curve, PublicKey};
+use crate::crypto::{Curve, DigestAlgorithm, PublicKey};
 
 /// TPM_ALG_ID values used here (TPM 2.0 Part 2 §6.3, Table 9).
 pub(crate) mod alg {
@@ -96,12 +96,12 @@ impl NameAlg {
             NameAlg::Sha512 => alg::SHA512,
         }
     }
-    pub(crate) fn digest(self) -> &'static ring::digest::Algorithm {
+    pub(crate) fn digest(self) -> DigestAlgorithm {
         match self {
-            NameAlg::Sha1 => &ring::digest::SHA1_FOR_LEGACY_USE_ONLY,
-            NameAlg::Sha256 => &ring::digest::SHA256,
-            NameAlg::Sha384 => &ring::digest::SHA384,
-            NameAlg::Sha512 => &ring::digest::SHA512,
+            NameAlg::Sha1 => DigestAlgorithm::Sha1,
+            NameAlg::Sha256 => DigestAlgorithm::Sha256,
+            NameAlg::Sha384 => DigestAlgorithm::Sha384,
+            NameAlg::Sha512 => DigestAlgorithm::Sha512,
         }
     }
 }
@@ -265,7 +265,7 @@ impl CertInfo {
 
 /// The TPM Name of an object (TPM 2.0 Part 1 §16): nameAlg (big-endian) ‖ H_nameAlg(pubArea).
 pub(crate) fn object_name(name_alg: NameAlg, pub_area: &[u8]) -> Vec<u8> {
-    let digest = ring::digest::digest(name_alg.digest(), pub_area);
+    let digest = name_alg.digest().digest(pub_area);
     let mut name = Vec::with_capacity(2 + digest.as_ref().len());
     name.extend_from_slice(&name_alg.id().to_be_bytes());
     name.extend_from_slice(digest.as_ref());

@@ -129,11 +129,7 @@ impl Case {
     }
 }
 
-pub(crate) fn sha256(data: &[u8]) -> [u8; 32] {
-    let mut out = [0u8; 32];
-    out.copy_from_slice(ring::digest::digest(&ring::digest::SHA256, data).as_ref());
-    out
-}
+pub(crate) use crate::crypto::sha256;
 
 /// Asserts a rejection with `code` whose message contains `needle`.
 #[track_caller]
