@@ -14,6 +14,9 @@ const RSA1024_SHA1_SIG_HEX: &str = "30a1b6f791531027f029f7cf5ac5d3410df400cd3a88
 const RSA1024_MSG: &[u8] = b"mdsd legacy vector";
 const MSG: &[u8] = b"the message mdsd verifies";
 
+// ring's view of the key's public components, to cross-check SPKI parsing (signing keys are no
+// part of the crypto boundary).
+#[allow(clippy::disallowed_types)]
 fn rsa2048() -> (rs::RsaKeyPair, PublicKey) {
     let der = pem::parse(RSA2048_PKCS8_PEM).unwrap().into_contents();
     let pair = rs::RsaKeyPair::from_pkcs8(&der).unwrap();
