@@ -783,10 +783,11 @@ struct AttestationObject {
 fn parse_attestation_object(bytes: &[u8], max_depth: usize) -> Result<AttestationObject, Reason> {
     let malformed = |m: String| Reason::new(ReasonCode::MalformedAttestationObject, m);
     let (value, consumed) = cose::decode_prefix(bytes, max_depth).map_err(|e| {
-        let code = if e.contains("nesting") {
-            ReasonCode::LimitExceeded
-        } else {
-            ReasonCode::MalformedAttestationObject
+        // The depth limit is the operator's bound (`Limits::max_cbor_depth`), not a defect of
+        // the input.
+        let code = match e {
+            cose::CborError::NestingLimitExceeded { .. } => ReasonCode::LimitExceeded,
+            _ => ReasonCode::MalformedAttestationObject,
         };
         Reason::new(code, format!("attestationObject: {e}"))
     })?;

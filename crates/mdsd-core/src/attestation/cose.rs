@@ -5,6 +5,7 @@
 //! still a valid statement, but any signature check with it is a clear `UNSUPPORTED_ALGORITHM`.
 
 use ciborium::Value;
+use thiserror::Error;
 
 use crate::crypto::{Curve, DigestAlgorithm, PublicKey, SignatureScheme};
 
@@ -56,7 +57,7 @@ impl CoseKey {
         if entries.len() > COSE_KEY_MAX_ENTRIES {
             return Err(malformed(format!("COSE_Key has {} entries", entries.len())));
         }
-        check_no_duplicate_keys(&value).map_err(malformed)?;
+        check_no_duplicate_keys(&value).map_err(|e| malformed(e.to_string()))?;
 
         let kty = match lookup(entries, LABEL_KTY) {
             Some(v) => int(v).ok_or_else(|| {
@@ -164,18 +165,46 @@ pub fn alg_name(alg: i64) -> &'static str {
     }
 }
 
+/// Why bytes are not one well-formed CBOR item within mdsd's bounds (RFC 8949; WebAuthn L3 §6.5.4
+/// and CTAP2 §8 "canonical CBOR" for the maps).
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub(crate) enum CborError {
+    /// The item nests arrays, maps or tags deeper than the caller's limit: a bound on the work
+    /// untrusted input can cause, not a malformation (callers report it as `LIMIT_EXCEEDED`
+    /// where the limit is configurable).
+    #[error("CBOR nesting deeper than {max_depth}")]
+    NestingLimitExceeded { max_depth: usize },
+    /// The input ends inside the item (RFC 8949 §3: a truncated data item is not well-formed).
+    #[error("CBOR truncated")]
+    Truncated,
+    /// Not well-formed CBOR (RFC 8949 §3, Appendix F) at this byte offset.
+    #[error("CBOR syntax error at byte {offset}")]
+    Syntax { offset: usize },
+    /// Well-formed but not a valid item for the decoder (e.g. an invalid UTF-8 text string,
+    /// RFC 8949 §5.3.1), with the decoder's words and the byte offset when it knows one.
+    #[error("CBOR: {detail}")]
+    Invalid { offset: Option<usize>, detail: String },
+    /// A map larger than [`MAX_MAP_ENTRIES`] (the duplicate check is quadratic).
+    #[error("CBOR map has {entries} entries, more than {max}")]
+    MapTooLarge { entries: usize, max: usize },
+    /// A map with the same key twice (RFC 8949 §5.6: not valid; CTAP2 canonical CBOR).
+    #[error("CBOR map has a duplicate key {key}")]
+    DuplicateKey { key: String },
+}
+
 /// Decodes one CBOR item from the start of `bytes` with a nesting limit, returning it and the
 /// number of bytes it occupied.
-pub(crate) fn decode_prefix(bytes: &[u8], max_depth: usize) -> Result<(Value, usize), String> {
+pub(crate) fn decode_prefix(bytes: &[u8], max_depth: usize) -> Result<(Value, usize), CborError> {
     let mut reader: &[u8] = bytes;
     let value: Value = ciborium::de::from_reader_with_recursion_limit(&mut reader, max_depth)
         .map_err(|e| match e {
             ciborium::de::Error::RecursionLimitExceeded => {
-                format!("CBOR nesting deeper than {max_depth}")
+                CborError::NestingLimitExceeded { max_depth }
             }
-            ciborium::de::Error::Io(_) => "CBOR truncated".to_string(),
-            ciborium::de::Error::Syntax(at) => format!("CBOR syntax error at byte {at}"),
-            ciborium::de::Error::Semantic(_, msg) => format!("CBOR: {msg}"),
+            // Reading from a slice fails only at its end.
+            ciborium::de::Error::Io(_) => CborError::Truncated,
+            ciborium::de::Error::Syntax(offset) => CborError::Syntax { offset },
+            ciborium::de::Error::Semantic(offset, detail) => CborError::Invalid { offset, detail },
         })?;
     let consumed = bytes.len().saturating_sub(reader.len());
     Ok((value, consumed))
@@ -187,20 +216,20 @@ pub const MAX_MAP_ENTRIES: usize = 256;
 
 /// Rejects maps (at any depth) with duplicate keys (RFC 8949 §5.6: such maps are not valid;
 /// WebAuthn relies on CTAP2 canonical CBOR), and maps larger than [`MAX_MAP_ENTRIES`].
-pub(crate) fn check_no_duplicate_keys(value: &Value) -> Result<(), String> {
+pub(crate) fn check_no_duplicate_keys(value: &Value) -> Result<(), CborError> {
     let mut stack = vec![value];
     while let Some(v) = stack.pop() {
         match v {
             Value::Map(entries) => {
                 if entries.len() > MAX_MAP_ENTRIES {
-                    return Err(format!(
-                        "CBOR map has {} entries, more than {MAX_MAP_ENTRIES}",
-                        entries.len()
-                    ));
+                    return Err(CborError::MapTooLarge {
+                        entries: entries.len(),
+                        max: MAX_MAP_ENTRIES,
+                    });
                 }
                 for (i, (k, val)) in entries.iter().enumerate() {
                     if entries.iter().skip(i + 1).any(|(other, _)| other == k) {
-                        return Err(format!("CBOR map has a duplicate key {}", describe_key(k)));
+                        return Err(CborError::DuplicateKey { key: describe_key(k) });
                     }
                     stack.push(k);
                     stack.push(val);
@@ -550,6 +579,29 @@ mod tests {
     }
 
     #[test]
+    fn decode_errors_are_told_apart() {
+        let mut deep = vec![0x81u8; 100];
+        deep.push(0x00);
+        let err = decode_prefix(&deep, 4).unwrap_err();
+        assert_eq!(err, CborError::NestingLimitExceeded { max_depth: 4 });
+        assert_eq!(err.to_string(), "CBOR nesting deeper than 4");
+        // The same item within the limit decodes.
+        assert!(decode_prefix(&deep, 128).is_ok());
+        // An array of two items with one present; an empty input.
+        assert_eq!(decode_prefix(&[0x82, 0x01], 4).unwrap_err(), CborError::Truncated);
+        assert_eq!(decode_prefix(&[], 4).unwrap_err(), CborError::Truncated);
+        assert_eq!(CborError::Truncated.to_string(), "CBOR truncated");
+        // Additional information 28 is reserved (RFC 8949 §3): not well-formed.
+        let err = decode_prefix(&[0x81, 0x1c], 4).unwrap_err();
+        assert!(matches!(err, CborError::Syntax { .. }), "{err:?}");
+        assert!(err.to_string().starts_with("CBOR syntax error at byte "), "{err}");
+        // A break code where an item must start: the decoder's own words.
+        let err = decode_prefix(&[0x81, 0xff], 4).unwrap_err();
+        assert!(matches!(&err, CborError::Invalid { detail, .. } if detail.contains("break")));
+        assert!(err.to_string().starts_with("CBOR: "), "{err}");
+    }
+
+    #[test]
     fn key_shape_rejections() {
         let b = |n: usize| Value::Bytes(vec![1; n]);
         type Case = (Vec<(Value, Value)>, ReasonCode, &'static str);
@@ -633,11 +685,13 @@ mod tests {
     #[test]
     fn huge_maps_are_rejected() {
         let big = Value::Map((0..300).map(|n| (i(n), i(0))).collect());
-        assert!(check_no_duplicate_keys(&big).unwrap_err().contains("300 entries"));
+        let err = check_no_duplicate_keys(&big).unwrap_err();
+        assert_eq!(err, CborError::MapTooLarge { entries: 300, max: MAX_MAP_ENTRIES });
+        assert!(err.to_string().contains("300 entries"), "{err}");
         let ok = Value::Array(vec![Value::Map((0..200).map(|n| (i(n), i(0))).collect())]);
         assert!(check_no_duplicate_keys(&ok).is_ok());
         let dup = Value::Array(vec![Value::Map(vec![(i(1), i(0)), (i(1), i(1))])]);
-        assert!(check_no_duplicate_keys(&dup).is_err());
+        assert_eq!(check_no_duplicate_keys(&dup), Err(CborError::DuplicateKey { key: "1".into() }));
     }
 
     #[test]
