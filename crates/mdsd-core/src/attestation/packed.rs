@@ -3,8 +3,6 @@
 //! Basic and AttCA attestation cannot be told apart from the statement alone (both are an x5c
 //! chain); mdsd reports [`AttestationType::Basic`] for every x5c statement.
 
-use x509_parser::prelude::FromDer;
-
 use crate::x509::Cert;
 
 use super::common::{
@@ -80,8 +78,9 @@ pub(crate) fn check_certificate_requirements(cert: &Cert) -> Result<(), Reason> 
         return fail(format!("attestation certificate version is {}, not 3", cert.version()));
     }
     // Subject: C, O, OU = "Authenticator Attestation", CN.
-    let attrs = subject_attributes(cert.subject_raw())
-        .map_err(|e| Reason::new(ReasonCode::CertificateRequirements, e))?;
+    let attrs = cert
+        .subject_attributes()
+        .map_err(|e| Reason::new(ReasonCode::CertificateRequirements, e.to_string()))?;
     for (oid, name) in [(OID_C, "C"), (OID_O, "O"), (OID_CN, "CN")] {
         if !attrs.iter().any(|(o, v)| o == oid && !v.is_empty()) {
             return fail(format!("attestation certificate subject lacks {name}"));
@@ -106,13 +105,3 @@ const OID_C: &str = "2.5.4.6";
 const OID_O: &str = "2.5.4.10";
 const OID_OU: &str = "2.5.4.11";
 const OID_CN: &str = "2.5.4.3";
-
-/// The (OID, string value) pairs of a DER Name.
-pub(crate) fn subject_attributes(name_der: &[u8]) -> Result<Vec<(String, String)>, String> {
-    let (_, name) = x509_parser::x509::X509Name::from_der(name_der)
-        .map_err(|e| format!("certificate subject does not parse: {e}"))?;
-    Ok(name
-        .iter_attributes()
-        .map(|a| (a.attr_type().to_id_string(), a.as_str().map(str::to_string).unwrap_or_default()))
-        .collect())
-}

@@ -17,7 +17,6 @@ pub(crate) mod testkit;
 
 use x509_parser::extensions::{GeneralName, SubjectAlternativeName};
 use x509_parser::prelude::FromDer;
-use x509_parser::x509::X509Name;
 
 use super::common::{
     alg_field, bytes_field, check_aaguid_extension, credential, signed_data, stmt_map,
@@ -143,11 +142,8 @@ pub(crate) fn check_aik_certificate(aik: &Cert) -> Result<TpmIdentity, Reason> {
         return Err(fail(format!("tpm AIK certificate is version {}, not 3", aik.version())));
     }
     // Subject field MUST be set to empty.
-    let subject_attributes = match X509Name::from_der(aik.subject_raw()) {
-        Ok((_, name)) => name.iter_attributes().count(),
-        Err(e) => return Err(fail(format!("tpm AIK certificate subject does not parse: {e}"))),
-    };
-    if subject_attributes != 0 {
+    let subject_attributes = aik.subject_attributes().map_err(|e| fail(format!("tpm AIK {e}")))?;
+    if !subject_attributes.is_empty() {
         return Err(fail(format!(
             "tpm AIK certificate subject must be empty, is {:?}",
             aik.subject()

@@ -86,6 +86,9 @@ pub enum CertError {
     Malformed(String),
     #[error("no certificate found in PEM input")]
     NoCertificate,
+    /// The subject `Name` (RFC 5280 §4.1.2.6) does not parse attribute by attribute.
+    #[error("certificate subject does not parse: {detail}")]
+    MalformedSubject { detail: String },
 }
 
 impl Cert {
@@ -245,6 +248,19 @@ impl Cert {
     /// True when subject and issuer names are byte-identical.
     pub fn is_self_issued(&self) -> bool {
         self.subject_raw == self.issuer_raw
+    }
+    /// The subject's attributes in order, as (dotted OID, value) pairs; a value that is not a
+    /// string type reads as `""`. Parsed from the subject DER on each call (the attestation
+    /// certificate requirements of packed and tpm read it once per statement).
+    pub(crate) fn subject_attributes(&self) -> Result<Vec<(String, String)>, CertError> {
+        let (_, name) = x509_parser::x509::X509Name::from_der(&self.subject_raw)
+            .map_err(|e| CertError::MalformedSubject { detail: e.to_string() })?;
+        Ok(name
+            .iter_attributes()
+            .map(|a| {
+                (a.attr_type().to_id_string(), a.as_str().map(str::to_string).unwrap_or_default())
+            })
+            .collect())
     }
     /// The FIDO attestation certificate key identifier: lowercase hex of SHA-1 over the
     /// subjectPublicKey BIT STRING contents (MDS3 `attestationCertificateKeyIdentifiers`).
