@@ -77,8 +77,17 @@ pub enum RevocationError {
         next_update: Option<OffsetDateTime>,
         now: OffsetDateTime,
     },
+    /// RFC 5280 §6.3.3 (f): the CRL's signature does not verify with the key of the issuer it
+    /// names (or its algorithm is unsupported: [`SignatureError::Unsupported`] names the OID).
     #[error("the CRL claiming issuer {issuer} is not signed by that issuer: {reason}")]
-    BadSignature { issuer: String, reason: String },
+    BadSignature { issuer: String, reason: SignatureError },
+    /// RFC 5280 §6.3.3 (f), §4.2.1.3: the issuer's certificate (`signer`, its subject) has a
+    /// keyUsage without cRLSign, so no CRL it signs is accepted.
+    #[error(
+        "the CRL claiming issuer {issuer} is not signed by that issuer: {signer} has keyUsage \
+         without cRLSign"
+    )]
+    IssuerKeyUsage { issuer: String, signer: String },
 }
 
 impl Crl {
@@ -254,12 +263,13 @@ impl Crl {
 /// do not match any issuer are ignored.
 ///
 /// Details (RFC 5280 §6.3.3): the CRL's issuer must have cRLSign when it has a keyUsage
-/// extension (else the CRL counts as badly signed); a CRL whose issuingDistributionPoint scope
-/// excludes the certificate (user-only / CA-only) does not count. Certificates equal to the
-/// anchor (a leaf that is itself the anchor) are not checked. The error for a certificate is,
-/// by priority: no correctly signed CRL at all → [`RevocationError::BadSignature`] if a
-/// name-matching CRL failed its signature check, else [`RevocationError::Missing`]; no current
-/// one → [`RevocationError::Stale`] for the newest; listed → [`RevocationError::Revoked`].
+/// extension (else the CRL counts as badly signed, [`RevocationError::IssuerKeyUsage`]); a CRL
+/// whose issuingDistributionPoint scope excludes the certificate (user-only / CA-only) does not
+/// count. Certificates equal to the anchor (a leaf that is itself the anchor) are not checked.
+/// The error for a certificate is, by priority: no correctly signed CRL at all →
+/// [`RevocationError::BadSignature`] (or [`RevocationError::IssuerKeyUsage`]) for the first
+/// name-matching CRL that failed its signature check, else [`RevocationError::Missing`]; no
+/// current one → [`RevocationError::Stale`] for the newest; listed → [`RevocationError::Revoked`].
 pub fn check_revocation(
     path: &VerifiedPath,
     crls: &[Arc<Crl>],
@@ -291,16 +301,16 @@ fn check_one(
     for crl in crls.iter().filter(|c| c.issuer_raw == cert.issuer_raw() && c.covers(cert)) {
         // RFC 5280 §6.3.3 (f): the CRL issuer's key verifies it and may sign CRLs.
         let verified = match issuer.key_usage() {
-            Some(ku) if !ku.has(KeyUsage::CRL_SIGN) => {
-                Err(format!("{} has keyUsage without cRLSign", issuer.subject()))
-            }
-            _ => crl.verify_signed_by(issuer.public_key()).map_err(|e| e.to_string()),
-        };
-        if let Err(reason) = verified {
-            bad_signature.get_or_insert(RevocationError::BadSignature {
+            Some(ku) if !ku.has(KeyUsage::CRL_SIGN) => Err(RevocationError::IssuerKeyUsage {
                 issuer: crl.issuer.clone(),
-                reason,
-            });
+                signer: issuer.subject().to_string(),
+            }),
+            _ => crl.verify_signed_by(issuer.public_key()).map_err(|reason| {
+                RevocationError::BadSignature { issuer: crl.issuer.clone(), reason }
+            }),
+        };
+        if let Err(error) = verified {
+            bad_signature.get_or_insert(error);
             continue;
         }
         if newest_verified.is_none_or(|n| crl.this_update > n.this_update) {

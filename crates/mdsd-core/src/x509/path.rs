@@ -6,6 +6,7 @@ use thiserror::Error;
 use time::OffsetDateTime;
 
 use super::cert::{Cert, KeyUsage};
+use crate::crypto::SignatureError;
 
 /// Which rule set a path is validated under.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,8 +80,10 @@ pub enum PathError {
     PathLenExceeded { subject: String, path_len: u32 },
     #[error("certificate {subject} has an unsupported critical extension {oid}")]
     UnknownCriticalExtension { subject: String, oid: String },
+    /// RFC 5280 §6.1.3 (a)(1): the signature of `subject` does not verify with the key of the
+    /// candidate issuer.
     #[error("signature of {subject} by {issuer} does not verify: {reason}")]
-    BadSignature { subject: String, issuer: String, reason: String },
+    BadSignature { subject: String, issuer: String, reason: SignatureError },
     #[error("certificate {subject} uses an unsupported signature algorithm {oid}")]
     UnsupportedSignatureAlgorithm { subject: String, oid: String },
     #[error("no issuer found for {subject} (issuer {issuer}) among the offered certificates and trust anchors")]
@@ -286,7 +289,7 @@ impl Search<'_> {
         Ok(child.verify_signed_by(issuer.public_key()).map_err(|e| PathError::BadSignature {
             subject: child.subject().to_string(),
             issuer: issuer.subject().to_string(),
-            reason: e.to_string(),
+            reason: e,
         }))
     }
 
