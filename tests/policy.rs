@@ -1181,6 +1181,8 @@ allowed_attestation_types = []
             | E::Unsatisfiable { profile, .. } => profile.clone(),
             E::DuplicateProfileName { name } => name.clone(),
             E::TooManyProfiles { .. } => String::new(),
+            // `ConfigError` is non-exhaustive: an error this test does not know fails it.
+            other => panic!("unexpected configuration error {other:?}"),
         }
     };
     has(&|e| matches!(e, E::DefaultProfileIncludes { .. }), "default include_groups");

@@ -62,6 +62,7 @@ use crate::x509::{Cert, PathBudget, TrustAnchor};
 /// The attestation statement formats of WebAuthn L3 §8 (IANA "WebAuthn Attestation Statement
 /// Format Identifiers").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Format {
     Packed,
     Tpm,
@@ -128,6 +129,7 @@ impl AttestationType {
 /// What an attestation statement's signature covers, and so which facts of a registration it
 /// vouches for (WebAuthn L3 §8; the table in SECURITY.md, "What each signature covers").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Coverage {
     /// All of authenticatorData (rpIdHash, flags, signCount, AAGUID, credential ID and key,
     /// extensions) with clientDataHash, signed by a key the attestation certificate vouches
@@ -157,6 +159,7 @@ impl Coverage {
 
 /// A fact a registration result reports, for [`Provenance::claimed`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Fact {
     /// The authenticator model (the metadata entry) and so its status.
     Authenticator,
@@ -205,6 +208,7 @@ impl Fact {
 
 /// How the metadata entry of a registration was selected.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum EntrySelector {
     /// The AAGUID of authenticatorData, covered by the attestation signature.
     Aaguid(Uuid),

@@ -19,6 +19,7 @@ pub use digest::{sha1, sha256, Digest, DigestAlgorithm, Sha256};
 /// ECDSA signatures come in two encodings: ASN.1 DER (X.509, CRLs, WebAuthn statements) and the
 /// fixed-width `r‖s` form of JOSE (RFC 7518 §3.4). They are different schemes here on purpose.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum SignatureScheme {
     RsaPkcs1Sha1,
     RsaPkcs1Sha256,
@@ -40,6 +41,7 @@ pub enum SignatureScheme {
 
 /// Named elliptic curves mdsd knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Curve {
     P256,
     P384,
@@ -48,6 +50,7 @@ pub enum Curve {
 
 /// A public key, as found in a certificate's SubjectPublicKeyInfo or a COSE key.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum PublicKey {
     /// RSA: big-endian modulus and exponent without leading zero bytes.
     Rsa { n: Vec<u8>, e: Vec<u8> },
@@ -61,6 +64,7 @@ pub enum PublicKey {
 
 /// Why a signature did not verify.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
 pub enum SignatureError {
     #[error("signature scheme {scheme:?} cannot be used with a {key} key")]
     SchemeKeyMismatch { scheme: SignatureScheme, key: String },

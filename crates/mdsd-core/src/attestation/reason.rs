@@ -7,6 +7,7 @@ use std::fmt;
 
 /// Stable reason codes. The string form (`as_str`) is the wire form: UPPER_SNAKE_CASE.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum ReasonCode {
     /// The attestationObject is not the CBOR map WebAuthn §6.5.4 describes.
     MalformedAttestationObject,

@@ -84,6 +84,7 @@ pub struct KeyRestrictionsConfig {
 
 /// One configuration error. `profile` is the profile's name, or `#<index>` when it has none.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ConfigError {
     #[error("profile {profile}: `name` is missing")]
     MissingName { profile: String },

@@ -34,6 +34,7 @@ impl Ceremony {
 
 /// Why a requirement failed. Stable wire codes (UPPER_SNAKE_CASE).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum FailureCode {
     /// No profile applies to the user (decision level, not per profile).
     NoProfileInScope,
@@ -86,6 +87,7 @@ impl FailureCode {
 
 /// Something the caller should know that is not (by itself) a failure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum NoteCode {
     /// BE=1 but the metadata says multiDeviceCredentialSupport is "unsupported".
     KindConflict,

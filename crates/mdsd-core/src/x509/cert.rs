@@ -81,7 +81,10 @@ pub struct Extension {
 
 /// Why bytes are not a usable certificate.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
 pub enum CertError {
+    /// Not a DER `Certificate` (RFC 5280 §4.1), too large, or followed by other bytes; the
+    /// parser's words.
     #[error("not a DER X.509 certificate: {0}")]
     Malformed(String),
     #[error("no certificate found in PEM input")]

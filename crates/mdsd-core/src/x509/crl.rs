@@ -42,6 +42,7 @@ pub const MAX_CRL_LEN: usize = 16 * 1024 * 1024;
 
 /// Why bytes are not a usable CRL.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
 pub enum CrlError {
     #[error("not a DER/PEM X.509 CRL: {0}")]
     Malformed(String),
@@ -63,8 +64,9 @@ pub enum RevocationMode {
     DangerSkip,
 }
 
-/// Why a path failed revocation checking.
+/// Why a path failed revocation checking (RFC 5280 §6.3; MDS3 §3.2 step 2).
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
 pub enum RevocationError {
     #[error("certificate {subject} (serial {serial}) is revoked since {revoked_at} by the CRL of {issuer}")]
     Revoked { subject: String, serial: String, issuer: String, revoked_at: OffsetDateTime },

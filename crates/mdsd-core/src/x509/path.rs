@@ -59,6 +59,7 @@ pub struct VerifiedPath {
 /// Why no valid path was found. When several candidate paths fail, the error of the deepest
 /// attempt is reported (it is the most informative one).
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
 pub enum PathError {
     #[error("certificate {subject} (serial {serial}) is not valid at {now}: valid {not_before} .. {not_after}")]
     Expired {
