@@ -63,13 +63,36 @@ pub enum PublicKey {
 }
 
 /// Why a signature did not verify.
+///
+/// The `Unsupported*` variants and [`SignatureError::RsaModulusSize`] say mdsd cannot check the
+/// signature (all read "unsupported key or algorithm: …"); [`SignatureError::Invalid`] says the
+/// check ran and failed.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]
 pub enum SignatureError {
+    /// The scheme needs another key type (e.g. an ES256 JWS header with an RSA leaf).
     #[error("signature scheme {scheme:?} cannot be used with a {key} key")]
     SchemeKeyMismatch { scheme: SignatureScheme, key: String },
-    #[error("unsupported key or algorithm: {0}")]
-    Unsupported(String),
+    /// A key type mdsd recognises but cannot verify with ([`PublicKey::Unsupported`]: Ed448,
+    /// ML-DSA, secp256k1, unknown SubjectPublicKeyInfo algorithms).
+    #[error("unsupported key or algorithm: key algorithm {algorithm} (scheme {scheme:?})")]
+    UnsupportedKey { algorithm: String, scheme: SignatureScheme },
+    /// An ECDSA hash this curve is not verified with (P-256 and P-384 with SHA-256 or SHA-384,
+    /// P-521 with SHA-512 only).
+    #[error("unsupported key or algorithm: {scheme:?} with an EC {} key", .curve.name())]
+    UnsupportedCurveScheme { curve: Curve, scheme: SignatureScheme },
+    /// An RSA modulus outside what the scheme accepts: [`RSA_MIN_BITS_LEGACY`] or
+    /// [`RSA_MIN_BITS_STRICT`] up to [`RSA_MAX_BITS`].
+    #[error(
+        "unsupported key or algorithm: RSA-{bits} with {scheme:?}: modulus must have \
+         {min_bits}..{max_bits} bits"
+    )]
+    RsaModulusSize { bits: usize, min_bits: usize, max_bits: usize, scheme: SignatureScheme },
+    /// The signatureAlgorithm of a certificate or CRL (`signed`) is not one mdsd supports, or
+    /// differs from the one inside the signed part (RFC 5280 §4.1.1.2, §5.1.1.2).
+    #[error("unsupported key or algorithm: {signed} signature algorithm {oid}")]
+    UnsupportedSignatureAlgorithm { signed: &'static str, oid: String },
+    /// The public key is not a valid key of its type (the parser's words).
     #[error("malformed public key: {0}")]
     MalformedKey(String),
     #[error("signature does not verify")]
@@ -264,9 +287,9 @@ impl PublicKey {
                     .verify(message, signature)
                     .map_err(|_| SignatureError::Invalid)
             }
-            PublicKey::Unsupported { algorithm } => Err(SignatureError::Unsupported(format!(
-                "key algorithm {algorithm} (scheme {scheme:?})"
-            ))),
+            PublicKey::Unsupported { algorithm } => {
+                Err(SignatureError::UnsupportedKey { algorithm: algorithm.clone(), scheme })
+            }
         }
     }
 
@@ -326,10 +349,12 @@ fn verify_rsa(
     };
     let bits = bit_len(n);
     if bits < min_bits || bits > RSA_MAX_BITS {
-        return Err(SignatureError::Unsupported(format!(
-            "{} with {scheme:?}: modulus must have {min_bits}..{RSA_MAX_BITS} bits",
-            key.describe()
-        )));
+        return Err(SignatureError::RsaModulusSize {
+            bits,
+            min_bits,
+            max_bits: RSA_MAX_BITS,
+            scheme,
+        });
     }
     sig::RsaPublicKeyComponents { n, e }
         .verify(params, message, signature)
@@ -369,12 +394,7 @@ fn verify_ec(
         (Curve::P256, EcdsaSha384 | EcdsaSha384Fixed) => &sig::ECDSA_P256_SHA384_ASN1,
         (Curve::P384, EcdsaSha256 | EcdsaSha256Fixed) => &sig::ECDSA_P384_SHA256_ASN1,
         (Curve::P384, EcdsaSha384 | EcdsaSha384Fixed) => &sig::ECDSA_P384_SHA384_ASN1,
-        _ => {
-            return Err(SignatureError::Unsupported(format!(
-                "{scheme:?} with an EC {} key",
-                curve.name()
-            )))
-        }
+        _ => return Err(SignatureError::UnsupportedCurveScheme { curve, scheme }),
     };
     let der;
     let signature = if fixed {
@@ -400,7 +420,7 @@ fn verify_p521(
 ) -> Result<(), SignatureError> {
     use p521::ecdsa::signature::Verifier;
     if !matches!(scheme, SignatureScheme::EcdsaSha512 | SignatureScheme::EcdsaSha512Fixed) {
-        return Err(SignatureError::Unsupported(format!("{scheme:?} with an EC P-521 key")));
+        return Err(SignatureError::UnsupportedCurveScheme { curve: Curve::P521, scheme });
     }
     let key = p521::ecdsa::VerifyingKey::from_sec1_bytes(point)
         .map_err(|_| SignatureError::MalformedKey("EC P-521 point is not on the curve".into()))?;

@@ -123,7 +123,10 @@ pub(crate) fn from_signature_error(err: &crate::crypto::SignatureError, what: &s
     let code = match err {
         SignatureError::Invalid => ReasonCode::BadSignature,
         SignatureError::SchemeKeyMismatch { .. } => ReasonCode::AlgorithmMismatch,
-        SignatureError::Unsupported(_) => ReasonCode::UnsupportedAlgorithm,
+        SignatureError::UnsupportedKey { .. }
+        | SignatureError::UnsupportedCurveScheme { .. }
+        | SignatureError::RsaModulusSize { .. }
+        | SignatureError::UnsupportedSignatureAlgorithm { .. } => ReasonCode::UnsupportedAlgorithm,
         SignatureError::MalformedKey(_) => ReasonCode::MalformedCredentialKey,
     };
     Reason::new(code, format!("statement signature with the {what}: {err}"))

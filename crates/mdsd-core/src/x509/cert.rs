@@ -293,14 +293,14 @@ impl Cert {
     }
     /// Verifies this certificate's signature with `issuer_key`.
     ///
-    /// An unsupported signature algorithm is [`SignatureError::Unsupported`] naming its OID.
+    /// An unsupported signature algorithm is [`SignatureError::UnsupportedSignatureAlgorithm`]
+    /// naming its OID.
     pub fn verify_signed_by(&self, issuer_key: &PublicKey) -> Result<(), SignatureError> {
-        let scheme = self.signature_scheme.ok_or_else(|| {
-            SignatureError::Unsupported(format!(
-                "certificate signature algorithm {}",
-                self.signature_algorithm_oid
-            ))
-        })?;
+        let scheme =
+            self.signature_scheme.ok_or_else(|| SignatureError::UnsupportedSignatureAlgorithm {
+                signed: "certificate",
+                oid: self.signature_algorithm_oid.clone(),
+            })?;
         issuer_key.verify(scheme, &self.tbs, &self.signature)
     }
 }

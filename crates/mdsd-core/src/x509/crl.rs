@@ -80,7 +80,8 @@ pub enum RevocationError {
         now: OffsetDateTime,
     },
     /// RFC 5280 §6.3.3 (f): the CRL's signature does not verify with the key of the issuer it
-    /// names (or its algorithm is unsupported: [`SignatureError::Unsupported`] names the OID).
+    /// names (or its algorithm is unsupported:
+    /// [`SignatureError::UnsupportedSignatureAlgorithm`] names the OID).
     #[error("the CRL claiming issuer {issuer} is not signed by that issuer: {reason}")]
     BadSignature { issuer: String, reason: SignatureError },
     /// RFC 5280 §6.3.3 (f), §4.2.1.3: the issuer's certificate (`signer`, its subject) has a
@@ -237,12 +238,11 @@ impl Crl {
     }
     /// Verifies the CRL's signature with `issuer_key`.
     pub fn verify_signed_by(&self, issuer_key: &PublicKey) -> Result<(), SignatureError> {
-        let scheme = self.signature_scheme.ok_or_else(|| {
-            SignatureError::Unsupported(format!(
-                "CRL signature algorithm {}",
-                self.signature_algorithm_oid
-            ))
-        })?;
+        let scheme =
+            self.signature_scheme.ok_or_else(|| SignatureError::UnsupportedSignatureAlgorithm {
+                signed: "CRL",
+                oid: self.signature_algorithm_oid.clone(),
+            })?;
         issuer_key.verify(scheme, &self.tbs, &self.signature)
     }
     /// Whether this CRL's scope (issuingDistributionPoint) covers `cert`.
