@@ -11,7 +11,10 @@ mod path;
 
 pub use cert::{BasicConstraints, Cert, CertError, Extension, KeyUsage};
 pub use crl::{check_revocation, Crl, CrlError, RevocationError, RevocationMode};
-pub use path::{build_path, PathBudget, PathError, PathProfile, TrustAnchor, VerifiedPath};
+pub use path::{
+    build_path, PathBudget, PathError, PathProfile, TrustAnchor, VerifiedPath,
+    KNOWN_CRITICAL_EXTENSIONS,
+};
 
 /// Parses one or more certificates from PEM (any number of `CERTIFICATE` blocks, text around them
 /// is ignored) or from a single DER certificate.

@@ -41,7 +41,7 @@ impl Default for PathBudget {
 #[derive(Debug, Clone)]
 pub struct TrustAnchor {
     pub cert: Arc<Cert>,
-    /// Free-form label for reports ("GlobalSign Root CA - R3", "MDS entry <aaguid>", ...).
+    /// Free-form label for reports (`"GlobalSign Root CA - R3"`, `"MDS entry <aaguid>"`, ...).
     pub label: String,
 }
 
