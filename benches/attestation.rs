@@ -8,20 +8,19 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use base64::Engine;
 use ciborium::Value;
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use mdsd::attestation::{
     scheme_for_alg, AuthenticatorData, RegistrationInput, Verifier, VerifierOptions,
 };
 use mdsd::crypto::{sha256, PublicKey, SignatureScheme};
-use mdsd::mds::{builtin_roots, verify_blob, BlobVerifyOptions};
 use mdsd::trust_store::TrustStore;
-use mdsd::x509::{certs_from_pem_or_der, Cert, RevocationMode, TrustAnchor};
+use mdsd::x509::Cert;
+use mdsd_test_support::shared::{self, BLOB_2024_12};
+use mdsd_test_support::vectors::vector;
+use mdsd_test_support::{at, b64};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
-
-const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/testdata");
 
 /// (bench name, vector id).
 const CASES: [(&str, &str); 8] = [
@@ -35,33 +34,9 @@ const CASES: [(&str, &str); 8] = [
     ("none", "w3c-none-es256"),
 ];
 
-fn b64(s: &str) -> Vec<u8> {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(s.trim_end_matches('=')).unwrap()
-}
-
 /// The 2024-12 BLOB's trust store (chain checked, revocation skipped: no CRLs for that date).
 fn store() -> Arc<TrustStore> {
-    let blob =
-        std::fs::read(format!("{SHARED}/blobs/s1r-J_fido-mds3__2024-12-02__blob.jwt")).unwrap();
-    let mut opts = BlobVerifyOptions::new(builtin_roots());
-    opts.revocation = RevocationMode::DangerSkip;
-    let at = OffsetDateTime::parse("2024-12-03T00:00:00Z", &Rfc3339).unwrap();
-    verify_blob(&blob, &opts, at).unwrap().store
-}
-
-/// Apple, Google and TPM vendor roots as operator anchors (as the vector tests use them).
-fn extra_anchors() -> Vec<TrustAnchor> {
-    let dir = format!("{SHARED}/attestations/roots");
-    let mut paths: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
-    paths.sort();
-    let mut out = Vec::new();
-    for path in paths {
-        for cert in certs_from_pem_or_der(&std::fs::read(&path).unwrap()).unwrap() {
-            let label = path.file_name().unwrap().to_string_lossy().to_string();
-            out.push(TrustAnchor { cert: Arc::new(cert), label });
-        }
-    }
-    out
+    shared::blob_store(BLOB_2024_12, at("2024-12-03T00:00:00Z"))
 }
 
 fn get<'a>(map: &'a Value, key: &str) -> Option<&'a Value> {
@@ -188,21 +163,8 @@ fn median_per_call(batches: usize, n: u32, mut f: impl FnMut()) -> Duration {
 }
 
 fn attestation(c: &mut Criterion) {
-    #[derive(serde::Deserialize)]
-    struct Vector {
-        id: String,
-        #[serde(rename = "attestationObject_b64url")]
-        attestation_object: String,
-        #[serde(rename = "clientDataJSON_b64url")]
-        client_data_json: String,
-        valid_at: Option<String>,
-    }
-    let vectors: Vec<Vector> = serde_json::from_slice(
-        &std::fs::read(format!("{SHARED}/attestations/vectors.json")).unwrap(),
-    )
-    .unwrap();
     let store = store();
-    let anchors = extra_anchors();
+    let anchors = shared::attestation_anchors();
     let mut anchor_certs: Vec<Arc<Cert>> = anchors.iter().map(|a| a.cert.clone()).collect();
     for entry in store.entries() {
         anchor_certs.extend(entry.attestation_roots().iter().cloned());
@@ -212,7 +174,7 @@ fn attestation(c: &mut Criterion) {
     let uncached = Verifier::with_cache_capacity(options, 0);
 
     for (name, id) in CASES {
-        let v = vectors.iter().find(|v| v.id == id).unwrap();
+        let v = vector(id);
         let ao = b64(&v.attestation_object);
         let cdj = b64(&v.client_data_json);
         let at = OffsetDateTime::parse(

@@ -15,32 +15,22 @@ use mdsd::daemon::credentials::{check_batch, BatchPolicy, MAX_CREDENTIALS};
 use mdsd::daemon::grpc::{check_credentials_batch, convert};
 use mdsd::daemon::proto::RegisteredCredential;
 use mdsd::daemon::proto::{registered_credential::Authenticator, CheckCredentialsRequest};
-use mdsd::mds::{builtin_roots, verify_blob, BlobVerifyOptions};
 use mdsd::policy::PolicySet;
 use mdsd::trust_store::{StatusPolicy, TrustStore};
-use mdsd::x509::RevocationMode;
+use mdsd_test_support::policy::TWO_PROFILES_TOML;
+use mdsd_test_support::shared::{self, BLOB_2024_12};
 use time::macros::datetime;
 use time::OffsetDateTime;
 
 const NOW: OffsetDateTime = datetime!(2024-12-03 0:00 UTC);
 
 fn store() -> TrustStore {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../shared/testdata/blobs/s1r-J_fido-mds3__2024-12-02__blob.jwt"
-    );
-    let mut opts = BlobVerifyOptions::new(builtin_roots());
-    opts.revocation = RevocationMode::DangerSkip;
-    let blob = verify_blob(&std::fs::read(path).unwrap(), &opts, NOW).unwrap();
-    std::sync::Arc::try_unwrap(blob.store).unwrap()
+    std::sync::Arc::try_unwrap(shared::blob_store(BLOB_2024_12, NOW)).unwrap()
 }
 
 /// Two profiles as in the README's Entra-like set-up.
 fn policy() -> PolicySet {
-    let raw = mdsd::daemon::config::RawConfig::from_toml_str(include_str!(
-        "../tests/support/two_profiles.toml"
-    ))
-    .unwrap();
+    let raw = mdsd::daemon::config::RawConfig::from_toml_str(TWO_PROFILES_TOML).unwrap();
     raw.policy.unwrap().build().unwrap()
 }
 

@@ -3,13 +3,6 @@
 //! one serde_json pass into `IgnoredAny`. Run: `cargo bench --bench ingest`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
-#[path = "common/big_blob.rs"]
-mod big_blob;
-#[path = "../tests/support/blob.rs"]
-mod blob;
-#[path = "../tests/support/mod.rs"]
-mod support;
-
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -18,12 +11,12 @@ use base64::Engine;
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 use mdsd::mds::{builtin_roots, verify_blob, BlobVerifyOptions};
 use mdsd::x509::{Cert, Crl, TrustAnchor};
+use mdsd_test_support::{big_blob, shared};
 use time::macros::datetime;
 use x509_parser::prelude::FromDer;
 
 fn data(name: &str) -> Vec<u8> {
-    let path = format!("{}/../shared/testdata/blobs/{name}", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    shared::read(&format!("blobs/{name}"))
 }
 
 /// What the floor needs from a BLOB: the signing input, the decoded signature and the leaf's

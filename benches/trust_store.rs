@@ -6,21 +6,12 @@
 use std::time::Duration;
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
-use mdsd::mds::{builtin_roots, verify_blob, BlobVerifyOptions};
-use mdsd::x509::RevocationMode;
+use mdsd_test_support::shared::{self, BLOB_2024_12};
 use time::macros::datetime;
 use uuid::Uuid;
 
 fn trust_store(c: &mut Criterion) {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../shared/testdata/blobs/s1r-J_fido-mds3__2024-12-02__blob.jwt"
-    );
-    let mut opts = BlobVerifyOptions::new(builtin_roots());
-    opts.revocation = RevocationMode::DangerSkip;
-    let store = verify_blob(&std::fs::read(path).unwrap(), &opts, datetime!(2024-12-03 0:00 UTC))
-        .unwrap()
-        .store;
+    let store = shared::blob_store(BLOB_2024_12, datetime!(2024-12-03 0:00 UTC));
     let aaguids: Vec<Uuid> = store.entries().iter().filter_map(|e| e.aaguid()).collect();
     let key_ids: Vec<String> =
         store.entries().iter().flat_map(|e| e.key_identifiers().to_vec()).collect();

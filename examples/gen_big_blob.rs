@@ -9,12 +9,7 @@
 //! ```
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
-#[path = "../benches/common/big_blob.rs"]
-mod big_blob;
-#[path = "../tests/support/blob.rs"]
-mod blob;
-#[path = "../tests/support/mod.rs"]
-mod support;
+use mdsd_test_support::big_blob;
 
 fn main() {
     let dir = std::path::PathBuf::from(std::env::args().nth(1).unwrap_or_else(|| "bigblob".into()));

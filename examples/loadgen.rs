@@ -13,33 +13,24 @@
 //! ```
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
-#[path = "../benches/common/big_blob.rs"]
-mod big_blob;
-#[path = "../tests/support/blob.rs"]
-mod blob;
-#[path = "../tests/support/mod.rs"]
-mod support;
-
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use mdsd::daemon::proto::attestation_service_client::AttestationServiceClient;
 use mdsd::daemon::proto::{
     registered_credential, CheckCredentialsRequest, ListAuthenticatorsRequest,
     RegisteredCredential, Verdict, VerifyRegistrationRequest,
 };
+use mdsd_test_support::pki::{self, KeyAlg, Spec};
+use mdsd_test_support::vectors::vector_json;
+use mdsd_test_support::{b64, big_blob, blob};
 use serde_json::Value;
-use support::pki::{self, KeyAlg, Spec};
 use tonic::transport::Channel;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
 use tonic_health::pb::HealthCheckRequest;
 
-const VECTORS: &str =
-    concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/testdata/attestations/vectors.json");
 /// Upper bounds so that a typo cannot turn the client into a flood.
 const MAX_SECONDS: u64 = 120;
 const MAX_CONCURRENCY: usize = 1024;
@@ -67,7 +58,7 @@ fn loopback(addr: &str) -> SocketAddr {
     addr
 }
 
-/// The ≥ 16 MiB BLOB of `benches/common/big_blob.rs` (real entries, unique keys), re-signed by a
+/// The ≥ 16 MiB BLOB of `mdsd_test_support::big_blob` (real entries, unique keys), re-signed by a
 /// fresh test PKI with today's dates: nextUpdate and CRLs valid for 30 days from now, so that
 /// `mdsd serve` (which uses the system clock) accepts it. VERSIONS copies differ only in `no`.
 fn gen_blob(args: &[String]) {
@@ -78,9 +69,7 @@ fn gen_blob(args: &[String]) {
     let real = std::fs::read(big_blob::SOURCE_BLOB).unwrap();
     let big = big_blob::generate(&real, min_bytes);
     let text = std::str::from_utf8(&big.blob).unwrap();
-    let mut payload: Value =
-        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(text.split('.').nth(1).unwrap()).unwrap())
-            .unwrap();
+    let mut payload: Value = serde_json::from_slice(&b64(text.split('.').nth(1).unwrap())).unwrap();
     let now = time::OffsetDateTime::now_utc();
     let next = now + time::Duration::days(30);
     payload["nextUpdate"] =
@@ -108,16 +97,13 @@ fn gen_blob(args: &[String]) {
 }
 
 fn request(id: &str) -> VerifyRegistrationRequest {
-    let all: Vec<Value> = serde_json::from_slice(&std::fs::read(VECTORS).unwrap()).unwrap();
-    let v = all.iter().find(|v| v["id"] == id).unwrap_or_else(|| panic!("no vector {id}"));
-    let b64 =
-        |k: &str| URL_SAFE_NO_PAD.decode(v[k].as_str().unwrap().trim_end_matches('=')).unwrap();
+    let v = vector_json(id);
     VerifyRegistrationRequest {
-        attestation_object: b64("attestationObject_b64url"),
-        client_data_json: b64("clientDataJSON_b64url"),
+        attestation_object: b64(&v["attestationObject_b64url"]),
+        client_data_json: b64(&v["clientDataJSON_b64url"]),
         rp_id: v["rpId"].as_str().unwrap_or_default().to_string(),
         origins: v["origin"].as_str().map(|o| vec![o.to_string()]).unwrap_or_default(),
-        challenge: b64("challenge_b64url"),
+        challenge: b64(&v["challenge_b64url"]),
         ..Default::default()
     }
 }

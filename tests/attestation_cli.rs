@@ -3,13 +3,8 @@
 
 use std::process::Command;
 
-const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/testdata");
-
-fn vector(id: &str) -> serde_json::Value {
-    let bytes = std::fs::read(format!("{SHARED}/attestations/vectors.json")).unwrap();
-    let all: Vec<serde_json::Value> = serde_json::from_slice(&bytes).unwrap();
-    all.into_iter().find(|v| v["id"] == id).unwrap()
-}
+use mdsd_test_support::vectors::vector_json as vector;
+use mdsd_test_support::SHARED;
 
 fn mdsd(args: &[&str]) -> (i32, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_mdsd")).args(args).output().unwrap();

@@ -2,12 +2,6 @@
 //! attestation core has a case here that fails when the check is removed.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
-#[path = "support/mod.rs"]
-mod support;
-
-#[path = "support/attestation.rs"]
-mod gen;
-
 use ciborium::Value;
 use gen::{make, EntrySpec, Fmt, Made, Opts};
 use mdsd::attestation::{
@@ -15,7 +9,8 @@ use mdsd::attestation::{
     RegistrationInput, Verifier, VerifierOptions,
 };
 use mdsd::trust_store::TrustStore;
-use support::pki::{self, t};
+use mdsd_test_support::attestation as gen;
+use mdsd_test_support::pki::{self, t};
 use time::OffsetDateTime;
 use uuid::Uuid;
 

@@ -6,18 +6,13 @@
 
 use std::sync::Arc;
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use mdsd::attestation::{
     AttestationResult, AttestationType, ReasonCode, RegistrationInput, Verifier, VerifierOptions,
 };
 use mdsd::x509::{certs_from_pem_or_der, TrustAnchor};
-use time::format_description::well_known::Rfc3339;
+use mdsd_test_support::shared;
 use time::OffsetDateTime;
 
-const VECTORS: &str =
-    concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/testdata/attestations/vectors.json");
-const ROOTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/testdata/attestations/roots/");
 const EXCEPTIONS: &str =
     concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/attestation-exceptions.json");
 const FORMATS: [&str; 3] = ["tpm", "android-key", "android-safetynet"];
@@ -72,21 +67,16 @@ struct Vector {
 }
 
 fn vectors() -> Vec<Vector> {
-    let text = std::fs::read_to_string(VECTORS).expect("vectors.json");
-    let all: Vec<serde_json::Value> = serde_json::from_str(&text).unwrap();
-    all.into_iter()
-        .filter(|v| FORMATS.contains(&v["format"].as_str().unwrap()))
+    mdsd_test_support::vectors::vectors()
+        .iter()
+        .filter(|v| FORMATS.contains(&v.format.as_str()))
         .map(|v| Vector {
-            id: v["id"].as_str().unwrap().to_string(),
-            format: v["format"].as_str().unwrap().to_string(),
-            expected_valid: v["expected"].as_str().unwrap() == "valid",
-            attestation_object: URL_SAFE_NO_PAD
-                .decode(v["attestationObject_b64url"].as_str().unwrap())
-                .unwrap(),
-            client_data_json: URL_SAFE_NO_PAD
-                .decode(v["clientDataJSON_b64url"].as_str().unwrap())
-                .unwrap(),
-            valid_at: OffsetDateTime::parse(v["valid_at"].as_str().unwrap(), &Rfc3339).unwrap(),
+            id: v.id.clone(),
+            format: v.format.clone(),
+            expected_valid: v.expected == "valid",
+            attestation_object: v.attestation_object_bytes(),
+            client_data_json: v.client_data_json_bytes(),
+            valid_at: v.valid_at_time().unwrap(),
         })
         .collect()
 }
@@ -174,7 +164,7 @@ fn safetynet_timestamp_is_judged_at_the_verification_time() {
 }
 
 fn anchor(file: &str) -> TrustAnchor {
-    let bytes = std::fs::read(format!("{ROOTS}{file}")).unwrap();
+    let bytes = shared::read(&format!("attestations/roots/{file}"));
     let cert = certs_from_pem_or_der(&bytes).unwrap().remove(0);
     TrustAnchor { cert: Arc::new(cert), label: file.to_string() }
 }

@@ -6,38 +6,17 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use base64::Engine;
 use mdsd::attestation::{Expectations, RegistrationInput, Verifier, VerifierOptions};
-use mdsd::mds::{verify_blob, BlobVerifyOptions};
 use mdsd::trust_store::TrustStore;
-use mdsd::x509::{certs_from_pem_or_der, RevocationMode, TrustAnchor};
+use mdsd_test_support::vectors::{vectors, Vector};
+use mdsd_test_support::{at as time, b64, shared, SHARED};
 use serde::Deserialize;
-use time::format_description::well_known::Rfc3339;
-use time::OffsetDateTime;
 
-const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/testdata");
 const EXCEPTIONS: &str =
     concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/attestation-exceptions.json");
 
 /// The time used for vectors without `valid_at` (none / self attestation: no certificates).
 const DEFAULT_AT: &str = "2024-06-01T00:00:00Z";
-
-#[derive(Debug, Deserialize)]
-struct Vector {
-    id: String,
-    format: String,
-    #[serde(rename = "attestationObject_b64url")]
-    attestation_object: String,
-    #[serde(rename = "clientDataJSON_b64url")]
-    client_data_json: String,
-    challenge_b64url: Option<String>,
-    origin: Option<String>,
-    #[serde(rename = "rpId")]
-    rp_id: Option<String>,
-    expected: String,
-    aaguid: Option<String>,
-    valid_at: Option<String>,
-}
 
 #[derive(Debug, Deserialize)]
 struct Exception {
@@ -46,47 +25,16 @@ struct Exception {
     reason: String,
 }
 
-fn b64(s: &str) -> Vec<u8> {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(s.trim_end_matches('=')).unwrap()
-}
-
-fn load_vectors() -> Vec<Vector> {
-    let bytes = std::fs::read(format!("{SHARED}/attestations/vectors.json")).unwrap();
-    serde_json::from_slice(&bytes).unwrap()
-}
-
 fn exceptions() -> BTreeMap<String, Exception> {
     let bytes = std::fs::read(EXCEPTIONS).unwrap();
     let list: Vec<Exception> = serde_json::from_slice(&bytes).unwrap();
     list.into_iter().map(|e| (e.id.clone(), e)).collect()
 }
 
-fn time(s: &str) -> OffsetDateTime {
-    OffsetDateTime::parse(s, &Rfc3339).unwrap()
-}
-
 /// A real MDS BLOB verified without CRLs (none contemporaneous exist) at a time inside its
 /// signing chain's validity.
 fn store(file: &str, at: &str) -> Arc<TrustStore> {
-    let blob = std::fs::read(format!("{SHARED}/blobs/{file}")).unwrap();
-    let mut opts = BlobVerifyOptions::new(mdsd::mds::builtin_roots());
-    opts.revocation = RevocationMode::DangerSkip;
-    verify_blob(&blob, &opts, time(at)).unwrap().store
-}
-
-/// Every root in attestations/roots as an operator extra anchor.
-fn extra_anchors() -> Vec<TrustAnchor> {
-    let mut out = Vec::new();
-    let dir = format!("{SHARED}/attestations/roots");
-    let mut names: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
-    names.sort();
-    for path in names {
-        for cert in certs_from_pem_or_der(&std::fs::read(&path).unwrap()).unwrap() {
-            let label = path.file_name().unwrap().to_string_lossy().to_string();
-            out.push(TrustAnchor { cert: Arc::new(cert), label });
-        }
-    }
-    out
+    shared::blob_store(file, time(at))
 }
 
 fn expectations(v: &Vector) -> Expectations {
@@ -163,7 +111,7 @@ const EXPECTED_TRUSTED: &[&str] = &[
 
 #[test]
 fn every_vector_gets_its_expected_statement_validity() {
-    let vectors = load_vectors();
+    let vectors = vectors();
     assert_eq!(vectors.len(), 130);
     let exceptions = exceptions();
     for e in exceptions.values() {
@@ -174,11 +122,13 @@ fn every_vector_gets_its_expected_statement_validity() {
         store("s1r-J_fido-mds3__2024-12-02__blob.jwt", "2024-12-15T00:00:00Z"),
         store("s1r-J_fido-mds3__2021-08-24__blob.jwt", "2021-08-25T00:00:00Z"),
     ];
-    let verifier =
-        Verifier::new(VerifierOptions { extra_anchors: extra_anchors(), ..Default::default() });
+    let verifier = Verifier::new(VerifierOptions {
+        extra_anchors: shared::attestation_anchors(),
+        ..Default::default()
+    });
     let mut failures = Vec::new();
     let mut trusted = BTreeSet::new();
-    for v in &vectors {
+    for v in vectors {
         let ao = b64(&v.attestation_object);
         let cd = b64(&v.client_data_json);
         let exp = expectations(v);
@@ -230,7 +180,7 @@ fn every_vector_gets_its_expected_statement_validity() {
     }
     if std::env::var("SHOW_TRUSTED").is_ok() {
         for id in &trusted {
-            eprintln!("TRUSTED {} {id}", format_of_id(&vectors, id));
+            eprintln!("TRUSTED {} {id}", format_of_id(vectors, id));
         }
     }
     assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
@@ -285,7 +235,7 @@ fn real_yubikey_reports_mds_description_and_status() {
     let file = "s1r-J_fido-mds3__2024-12-02__blob.jwt";
     let store = store(file, "2024-12-15T00:00:00Z");
     let verifier = Verifier::new(VerifierOptions::default());
-    let vectors = load_vectors();
+    let vectors = vectors();
     for id in [
         "java-webauthn-server-packed-RealExamples-YubiKey5Ci",
         "java-webauthn-server-packed-RealExamples-YubikeyBio_5_5_6",
@@ -318,10 +268,12 @@ fn real_yubikey_reports_mds_description_and_status() {
 #[test]
 fn mutated_real_vectors_never_panic() {
     let store = store("s1r-J_fido-mds3__2024-12-02__blob.jwt", "2024-12-15T00:00:00Z");
-    let verifier =
-        Verifier::new(VerifierOptions { extra_anchors: extra_anchors(), ..Default::default() });
+    let verifier = Verifier::new(VerifierOptions {
+        extra_anchors: shared::attestation_anchors(),
+        ..Default::default()
+    });
     let mut panics = Vec::new();
-    for v in load_vectors() {
+    for v in vectors() {
         let ao = b64(&v.attestation_object);
         let cd = b64(&v.client_data_json);
         let at = time(v.valid_at.as_deref().unwrap_or(DEFAULT_AT));
@@ -357,7 +309,7 @@ fn mutated_real_vectors_never_panic() {
 fn attestation_types_of_named_vectors() {
     use mdsd::attestation::AttestationType as T;
     let verifier = Verifier::new(VerifierOptions::default());
-    let vectors = load_vectors();
+    let vectors = vectors();
     for (id, expected) in [
         ("java-webauthn-server-fido-u2f-FidoU2f-SelfAttestation", T::SelfAttestation),
         ("java-webauthn-server-fido-u2f-FidoU2f-BasicAttestation", T::Basic),
@@ -385,7 +337,7 @@ fn attestation_types_of_named_vectors() {
 #[test]
 fn cross_origin_vectors_follow_top_origins() {
     let verifier = Verifier::new(VerifierOptions::default());
-    let vectors = load_vectors();
+    let vectors = vectors();
     for (id, top_origins, ok) in [
         ("w3c-none-es256-topOrigin", Some(vec!["https://example.com".to_string()]), true),
         ("w3c-none-es256-topOrigin", Some(vec![]), false),

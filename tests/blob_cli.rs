@@ -4,10 +4,11 @@
 
 use std::process::{Command, Output};
 
+use mdsd_test_support::SHARED;
 use serde_json::Value;
 
 fn data(name: &str) -> String {
-    format!("{}/../shared/testdata/blobs/{name}", env!("CARGO_MANIFEST_DIR"))
+    format!("{SHARED}/blobs/{name}")
 }
 
 const BLOB_2024_12: &str = "s1r-J_fido-mds3__2024-12-02__blob.jwt";

@@ -3,20 +3,10 @@
 //! driven through the generated tonic client: health transitions, VerifyRegistration with real
 //! W3C test vectors, the lookups, GetMetadataInfo, reflection, error codes, the admin endpoint.
 
-#[path = "support/blob.rs"]
-mod blob;
-#[path = "support/http.rs"]
-mod http;
-#[path = "support/mds_env.rs"]
-mod mds_env;
-#[path = "support/mod.rs"]
-mod support;
-
 use std::time::Duration;
 
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use mds_env::{in_days, MdsEnv, BLOB_PATH};
 use mdsd::daemon::proto::attestation_service_client::AttestationServiceClient;
 use mdsd::daemon::proto::{
     get_authenticator_request, validate_attestation_chain_request, CredentialKind,
@@ -24,6 +14,10 @@ use mdsd::daemon::proto::{
     ListAuthenticatorsRequest, ValidateAttestationChainRequest, Verdict, VerifyRegistrationRequest,
 };
 use mdsd::daemon::server::{start, Running};
+use mdsd_test_support::mds_env::{self, in_days, MdsEnv, BLOB_PATH};
+use mdsd_test_support::policy::TWO_PROFILES_TOML;
+use mdsd_test_support::vectors::vector_json as vector;
+use mdsd_test_support::{b64, blob, shared};
 use serde_json::{json, Value};
 use tonic::transport::Channel;
 use tonic::Code;
@@ -31,27 +25,14 @@ use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
 use tonic_health::pb::HealthCheckRequest;
 
-const TESTDATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/testdata/attestations/");
 /// The W3C WebAuthn L3 "Packed Attestation with ES256 Credential" vector.
 const PACKED_ES256: &str = "w3c-packed-es256";
 const NONE_ES256: &str = "w3c-none-es256";
 
-fn vector(id: &str) -> Value {
-    let all: Vec<Value> =
-        serde_json::from_slice(&std::fs::read(format!("{TESTDATA}vectors.json")).unwrap()).unwrap();
-    all.into_iter().find(|v| v["id"] == id).unwrap()
-}
-
-fn b64(v: &Value) -> Vec<u8> {
-    URL_SAFE_NO_PAD.decode(v.as_str().unwrap()).unwrap()
-}
-
 /// A metadata entry for the W3C packed vector's AAGUID, anchored at the W3C test CA.
 fn w3c_entry(status: &str) -> Value {
     let aaguid = vector(PACKED_ES256)["aaguid"].as_str().unwrap().to_string();
-    let root =
-        std::fs::read(format!("{TESTDATA}roots/w3c_webauthn_test_vectors_attestation_ca.der"))
-            .unwrap();
+    let root = shared::read("attestations/roots/w3c_webauthn_test_vectors_attestation_ca.der");
     let mut entry = blob::fido2_entry(&aaguid, status);
     entry["metadataStatement"]["description"] = json!("W3C test authenticator");
     entry["metadataStatement"]["attestationRootCertificates"] = json!([STANDARD.encode(root)]);
@@ -736,7 +717,7 @@ async fn operator_attestation_anchor_without_metadata_entry() {
     env.serve_blob(4, env.blob(4, in_days(30), vec![]));
     let mut raw = env.raw_config();
     raw.attestation_roots =
-        vec![format!("{TESTDATA}roots/w3c_webauthn_test_vectors_attestation_ca.der").into()];
+        vec![shared::path("attestations/roots/w3c_webauthn_test_vectors_attestation_ca.der")];
     let running = start(raw.check().unwrap()).await.unwrap();
     let (mut api, mut h) = client(&running).await;
     wait_serving(&mut h).await;
@@ -764,15 +745,13 @@ async fn operator_attestation_anchor_without_metadata_entry() {
     // operator anchor must not vouch for the listed model (AAGUID spoofing through a platform
     // root). Both RPCs refuse.
     let mut listed = w3c_entry("FIDO_CERTIFIED_L1");
-    let other_root =
-        std::fs::read(format!("{TESTDATA}roots/tweag_webauthn__Apple_WebAuthn_Root_CA.crt"))
-            .unwrap();
+    let other_root = shared::read("attestations/roots/tweag_webauthn__Apple_WebAuthn_Root_CA.crt");
     listed["metadataStatement"]["attestationRootCertificates"] =
         json!([STANDARD.encode(other_root)]);
     env.serve_blob(5, env.blob(5, in_days(30), vec![listed]));
     let mut raw = env.raw_config();
     raw.attestation_roots =
-        vec![format!("{TESTDATA}roots/w3c_webauthn_test_vectors_attestation_ca.der").into()];
+        vec![shared::path("attestations/roots/w3c_webauthn_test_vectors_attestation_ca.der")];
     let running = start(raw.check().unwrap()).await.unwrap();
     let (mut api, mut h) = client(&running).await;
     wait_serving(&mut h).await;
@@ -805,10 +784,7 @@ async fn operator_attestation_anchor_without_metadata_entry() {
 async fn passkey_profiles_decide_per_user_groups() {
     let env = MdsEnv::start("e2e-policy").await;
     env.serve_blob(6, env.blob(6, in_days(30), vec![w3c_entry("FIDO_CERTIFIED_L1")]));
-    let policy =
-        mdsd::daemon::config::RawConfig::from_toml_str(include_str!("support/two_profiles.toml"))
-            .unwrap()
-            .policy;
+    let policy = mdsd::daemon::config::RawConfig::from_toml_str(TWO_PROFILES_TOML).unwrap().policy;
     let mut raw = env.raw_config();
     raw.policy = policy;
     let running = start(raw.check().unwrap()).await.unwrap();
@@ -882,9 +858,7 @@ async fn passkey_profiles_decide_per_user_groups() {
 #[tokio::test]
 async fn cached_chain_outcomes_follow_the_trust_store_swap() {
     let env = MdsEnv::start("e2e-cache-swap").await;
-    let other_root =
-        std::fs::read(format!("{TESTDATA}roots/tweag_webauthn__Apple_WebAuthn_Root_CA.crt"))
-            .unwrap();
+    let other_root = shared::read("attestations/roots/tweag_webauthn__Apple_WebAuthn_Root_CA.crt");
     let mut wrong = w3c_entry("FIDO_CERTIFIED_L1");
     wrong["metadataStatement"]["attestationRootCertificates"] =
         json!([STANDARD.encode(&other_root)]);

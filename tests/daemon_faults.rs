@@ -7,25 +7,16 @@
 //! For each: the previous trust store keeps serving, health and metrics tell the truth, nothing
 //! unverified is served, and the state directory still loads.
 
-#[path = "support/blob.rs"]
-mod blob;
-#[path = "support/http.rs"]
-mod http;
-#[path = "support/mds_env.rs"]
-mod mds_env;
-#[path = "support/mod.rs"]
-mod support;
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use mds_env::{in_days, MdsEnv};
 use mdsd::daemon::server::{start, Running};
 use mdsd::daemon::snapshot_file::StateDir;
-use time::OffsetDateTime;
+use mdsd_test_support::mds_env::{self, in_days, MdsEnv};
+use mdsd_test_support::{blob, free_port, http, now, pki};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tonic::transport::Channel;
@@ -178,10 +169,6 @@ fn entries() -> Vec<serde_json::Value> {
     vec![blob::fido2_entry(AAGUID, "FIDO_CERTIFIED_L1")]
 }
 
-fn now() -> OffsetDateTime {
-    OffsetDateTime::now_utc()
-}
-
 async fn health(channel: &Channel) -> ServingStatus {
     let mut h = HealthClient::new(channel.clone());
     let r = h.check(HealthCheckRequest { service: String::new() }).await.unwrap().into_inner();
@@ -238,7 +225,7 @@ async fn broken_transfers_keep_the_previous_store_serving() {
     env.server.set(
         mds_env::CA_CRL_PATH,
         http::Route::Ok {
-            body: support::pki::crl(&env.ca, &[], now() - time::Duration::days(1), crl_expiry),
+            body: pki::crl(&env.ca, &[], now() - time::Duration::days(1), crl_expiry),
             etag: None,
         },
     );
@@ -549,7 +536,7 @@ impl CrlPoint {
 /// With the server back the newer BLOB goes in.
 #[tokio::test]
 async fn crl_server_down_keeps_the_previous_store_serving() {
-    use support::pki::{self, Spec};
+    use mdsd_test_support::pki::Spec;
     let mut crl = CrlPoint::start().await;
     let root = pki::root("mdsd test MDS root");
     let ca = pki::issue(
@@ -732,10 +719,6 @@ async fn state_dir_full_or_read_only_keeps_the_old_snapshot_intact() {
     assert_eq!(snapshot(&env.state_dir()), Some(22));
     running.shutdown().await;
     drop(fs);
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 /// The real binary, SIGKILLed as soon as a snapshot temp file appears in the state directory

@@ -5,28 +5,19 @@
 //! daemon must keep answering a valid registration correctly afterwards. The worst latency of
 //! each case is printed (`cargo test --test daemon_hostile -- --nocapture`); it is not asserted.
 
-#[path = "support/blob.rs"]
-mod blob;
-#[path = "support/attestation.rs"]
-mod gen;
-#[path = "support/http.rs"]
-mod http;
-#[path = "support/mds_env.rs"]
-mod mds_env;
-#[path = "support/mod.rs"]
-mod support;
-
 use std::time::{Duration, Instant};
 
 use ciborium::Value;
 use gen::{Fmt, Opts, CHALLENGE, ORIGIN, RP_ID};
-use mds_env::{in_days, MdsEnv};
 use mdsd::daemon::proto::attestation_service_client::AttestationServiceClient;
 use mdsd::daemon::proto::{
     validate_attestation_chain_request, ValidateAttestationChainRequest, Verdict,
     VerifyRegistrationRequest, VerifyRegistrationResponse,
 };
 use mdsd::daemon::server::start;
+use mdsd_test_support::attestation as gen;
+use mdsd_test_support::mds_env::{in_days, MdsEnv};
+use mdsd_test_support::{blob, pki};
 use tonic::transport::Channel;
 use tonic::Code;
 
@@ -244,7 +235,7 @@ fn big_number(bits: usize) -> Vec<u8> {
 
 /// `cert` re-issued by `issuer` (P-256) with its SubjectPublicKeyInfo replaced by `spki`:
 /// properly signed, so the huge key is met by the signature step, not the parser alone.
-fn with_spki(cert: &support::pki::Issued, issuer: &support::pki::Issued, spki: &[u8]) -> Vec<u8> {
+fn with_spki(cert: &pki::Issued, issuer: &pki::Issued, spki: &[u8]) -> Vec<u8> {
     use x509_parser::prelude::FromDer;
     let (_, parsed) = x509_parser::certificate::X509Certificate::from_der(&cert.der).unwrap();
     let tbs_raw = parsed.tbs_certificate.as_ref();

@@ -1,24 +1,14 @@
 //! Issue #5 over gRPC, end to end against the in-process daemon and the test MDS
-//! (tests/support/mds_env.rs): a refresh that marks a registered model REVOKED is reported by
+//! (mdsd_test_support::mds_env): a refresh that marks a registered model REVOKED is reported by
 //! CheckCredentials and by the WatchStatusChanges stream; every CheckCredentials reason code and
 //! its batch limits; replay with `since_no`; per-request profiles; `[policy]` reload from the
 //! config file (valid → new decisions; invalid → old kept and reported in GetMetadataInfo, the
 //! log and `mdsd_policy_reload_total`).
 
-#[path = "support/blob.rs"]
-mod blob;
-#[path = "support/http.rs"]
-mod http;
-#[path = "support/mds_env.rs"]
-mod mds_env;
-#[path = "support/mod.rs"]
-mod support;
-
 use std::time::Duration;
 
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use mds_env::{in_days, MdsEnv};
 use mdsd::daemon::config::RawConfig;
 use mdsd::daemon::policy_reload::ReloadOutcome;
 use mdsd::daemon::proto::attestation_service_client::AttestationServiceClient;
@@ -28,12 +18,14 @@ use mdsd::daemon::proto::{
     WatchStatusChangesRequest,
 };
 use mdsd::daemon::server::{start, Running};
+use mdsd_test_support::mds_env::{self, in_days, MdsEnv};
+use mdsd_test_support::vectors::vector_json as vector;
+use mdsd_test_support::{b64, blob, pki, shared};
 use serde_json::{json, Value};
 use tonic::transport::Channel;
 use tonic::Code;
 use tonic_types::StatusExt;
 
-const TESTDATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/testdata/attestations/");
 const PACKED_ES256: &str = "w3c-packed-es256";
 const RETIRED: &str = "11111111-1111-4111-8111-111111111111";
 const UPDATE: &str = "22222222-2222-4222-8222-222222222222";
@@ -41,25 +33,13 @@ const BATCH: &str = "33333333-3333-4333-8333-333333333333";
 const MODEL_AKC: &str = "44444444-4444-4444-8444-444444444444";
 const ABSENT: &str = "55555555-5555-4555-8555-555555555555";
 
-fn vector(id: &str) -> Value {
-    let all: Vec<Value> =
-        serde_json::from_slice(&std::fs::read(format!("{TESTDATA}vectors.json")).unwrap()).unwrap();
-    all.into_iter().find(|v| v["id"] == id).unwrap()
-}
-
-fn b64(v: &Value) -> Vec<u8> {
-    URL_SAFE_NO_PAD.decode(v.as_str().unwrap()).unwrap()
-}
-
 fn w3c_aaguid() -> String {
     vector(PACKED_ES256)["aaguid"].as_str().unwrap().to_string()
 }
 
 /// The W3C packed vector's model with the given status reports.
 fn w3c_entry(reports: Value) -> Value {
-    let root =
-        std::fs::read(format!("{TESTDATA}roots/w3c_webauthn_test_vectors_attestation_ca.der"))
-            .unwrap();
+    let root = shared::read("attestations/roots/w3c_webauthn_test_vectors_attestation_ca.der");
     let mut entry = blob::fido2_entry(&w3c_aaguid(), "FIDO_CERTIFIED_L1");
     entry["metadataStatement"]["description"] = json!("W3C test authenticator");
     entry["metadataStatement"]["attestationRootCertificates"] = json!([STANDARD.encode(root)]);
@@ -135,7 +115,7 @@ fn codes(check: &mdsd::daemon::proto::CredentialCheck) -> Vec<&str> {
 #[tokio::test]
 async fn revocation_reaches_check_credentials_and_the_watch_stream() {
     let env = MdsEnv::start("policy-revoke").await;
-    let batch = support::pki::root("compromised batch");
+    let batch = pki::root("compromised batch");
     let batch_fp = hex::encode(ring::digest::digest(&ring::digest::SHA256, &batch.der));
     let update_reports = json!([
         certified(),
@@ -289,7 +269,7 @@ async fn revocation_reaches_check_credentials_and_the_watch_stream() {
     running.shutdown().await;
 }
 
-const PROFILES: &str = include_str!("support/two_profiles.toml");
+const PROFILES: &str = mdsd_test_support::policy::TWO_PROFILES_TOML;
 
 /// Per-request profile; reload by file watch and by an explicit reload (what SIGHUP calls):
 /// valid → new decisions; invalid → old profiles kept, error reported.

@@ -3,25 +3,13 @@
 //! stopped with SIGTERM (graceful: exit 0), restarted offline from its state directory. Also: a
 //! bad configuration exits 2 listing every error.
 
-#[path = "support/blob.rs"]
-mod blob;
-#[path = "support/http.rs"]
-mod http;
-#[path = "support/mds_env.rs"]
-mod mds_env;
-#[path = "support/mod.rs"]
-mod support;
-
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use mds_env::{in_days, MdsEnv};
+use mdsd_test_support::mds_env::{self, in_days, MdsEnv};
+use mdsd_test_support::{blob, free_port};
 
 const MDSD: &str = env!("CARGO_BIN_EXE_mdsd");
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
 
 /// `mdsd serve --config <config> --admin-listen <admin>`, JSON logs on stderr (piped).
 fn serve(config: &std::path::Path, admin: &str) -> std::process::Child {

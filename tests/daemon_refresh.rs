@@ -3,20 +3,9 @@
 //! state directory with the network down (listening NOT_SERVING until the snapshot is restored),
 //! a damaged snapshot, and the stale policy.
 
-#[path = "support/blob.rs"]
-mod blob;
-#[path = "support/http.rs"]
-mod http;
-#[path = "support/mds_env.rs"]
-mod mds_env;
-#[path = "support/mod.rs"]
-mod support;
-
 use std::sync::Arc;
 use std::time::Duration;
 
-use http::Route;
-use mds_env::{in_days, MdsEnv, BLOB_PATH, CA_CRL_PATH, ROOT_CRL_PATH};
 use mdsd::daemon::config::Config;
 use mdsd::daemon::fetch::{FetchError, Fetcher};
 use mdsd::daemon::metrics::Metrics;
@@ -24,7 +13,9 @@ use mdsd::daemon::refresh::{LastOutcome, RefreshError, Refresher};
 use mdsd::daemon::snapshot_file::StateDir;
 use mdsd::daemon::state::{Shared, StalePolicy, Unavailable};
 use mdsd::mds::BlobError;
-use time::OffsetDateTime;
+use mdsd_test_support::http::{self, Route};
+use mdsd_test_support::mds_env::{in_days, MdsEnv, BLOB_PATH, CA_CRL_PATH, ROOT_CRL_PATH};
+use mdsd_test_support::{blob, now, pki};
 
 const AAGUID: &str = "cb69481e-8ff7-4039-93ec-0a2729a154a8";
 
@@ -37,10 +28,6 @@ fn refresher(config: Config) -> (Refresher, Arc<Shared>) {
     let (state, _) = StateDir::open(&config.state_dir).unwrap();
     let fetcher = Fetcher::new(&config.fetch).unwrap();
     (Refresher::new(config, shared.clone(), fetcher, Some(state)), shared)
-}
-
-fn now() -> OffsetDateTime {
-    OffsetDateTime::now_utc()
 }
 
 fn serving(shared: &Shared) -> Option<u64> {
@@ -350,9 +337,9 @@ async fn crl_mirror_directory_replaces_the_distribution_points() {
     let env = MdsEnv::start("refresh-mirror").await;
     let mirror = env.dir.join("crl-mirror");
     std::fs::create_dir_all(&mirror).unwrap();
-    let fresh = |issuer: &support::pki::Issued| {
+    let fresh = |issuer: &pki::Issued| {
         let now = now();
-        support::pki::crl(issuer, &[], now - time::Duration::days(1), now + time::Duration::days(7))
+        pki::crl(issuer, &[], now - time::Duration::days(1), now + time::Duration::days(7))
     };
     // Named by the last path segment of each distribution point.
     std::fs::write(mirror.join("ca.crl"), fresh(&env.ca)).unwrap();
@@ -376,8 +363,8 @@ async fn operator_crl_files_are_used() {
     let (from, to) = (now - time::Duration::days(1), now + time::Duration::days(7));
     let ca_crl = env.dir.join("ca.crl");
     let root_crl = env.dir.join("root.crl");
-    std::fs::write(&ca_crl, support::pki::crl(&env.ca, &[], from, to)).unwrap();
-    std::fs::write(&root_crl, support::pki::crl(&env.root, &[], from, to)).unwrap();
+    std::fs::write(&ca_crl, pki::crl(&env.ca, &[], from, to)).unwrap();
+    std::fs::write(&root_crl, pki::crl(&env.root, &[], from, to)).unwrap();
     env.server.remove(CA_CRL_PATH);
     env.server.remove(ROOT_CRL_PATH);
     env.serve_blob(61, env.blob(61, in_days(30), entries()));
@@ -411,7 +398,7 @@ async fn forged_crl_is_not_cached() {
     let env = MdsEnv::start("refresh-forged-crl").await;
     let now = now();
     let forger = rcgen::KeyPair::generate().unwrap();
-    let forged = support::pki::crl_signed_with(
+    let forged = pki::crl_signed_with(
         &env.ca,
         &forger,
         &[],
@@ -447,14 +434,9 @@ async fn same_blob_is_reloaded_when_the_snapshot_no_longer_verifies() {
     assert_eq!(serving(&shared), None);
     assert_eq!(r.floor(), Some(80));
     let (from, to) = (later - time::Duration::days(1), later + time::Duration::days(7));
-    env.server.set(
-        ROOT_CRL_PATH,
-        Route::Ok { body: support::pki::crl(&env.root, &[], from, to), etag: None },
-    );
-    env.server.set(
-        CA_CRL_PATH,
-        Route::Ok { body: support::pki::crl(&env.ca, &[], from, to), etag: None },
-    );
+    env.server
+        .set(ROOT_CRL_PATH, Route::Ok { body: pki::crl(&env.root, &[], from, to), etag: None });
+    env.server.set(CA_CRL_PATH, Route::Ok { body: pki::crl(&env.ca, &[], from, to), etag: None });
     // An older BLOB is still refused.
     env.serve_blob(79, env.blob(79, in_days(90), entries()));
     let err = r.refresh_once(later).await.unwrap_err();

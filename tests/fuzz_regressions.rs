@@ -3,8 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use mdsd::x509::Cert;
-
-const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/testdata");
+use mdsd_test_support::SHARED;
 
 /// The Yubico U2F EE leaf of vector `simplewebauthn-fido-u2f-attestationfidou2f` with byte 431 —
 /// the tag of the OID in the outer signatureAlgorithm — changed from 0x06 (OBJECT IDENTIFIER) to

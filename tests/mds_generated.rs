@@ -2,28 +2,18 @@
 //! check of `mdsd::mds::verify_blob` has a case here that fails when the check is removed.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
-#[path = "support/mod.rs"]
-mod support;
-
-#[path = "support/blob.rs"]
-mod blob;
-
 use std::sync::Arc;
 
 use mdsd::mds::{verify_blob, BlobError, BlobVerifyOptions, JwsAlg};
 use mdsd::trust_store::AuthenticatorStatus;
 use mdsd::x509::{Crl, PathError, RevocationError, RevocationMode};
+use mdsd_test_support::blob::{self, at as now};
+use mdsd_test_support::pki::{self, t, Issued, KeyAlg, Spec};
 use rcgen::KeyUsagePurpose;
 use serde_json::json;
-use support::pki::{self, t, Issued, KeyAlg, Spec};
-use time::OffsetDateTime;
 
 const AAGUID_A: &str = "0bb43545-fd2c-4185-87dd-feb0b2916ace";
 const AAGUID_B: &str = "2fc0579f-8113-47ea-b116-bb5a8db9202a";
-
-fn now() -> OffsetDateTime {
-    t(2024, 6, 1)
-}
 
 /// root → ca → leaf, with current CRLs for the CA and the leaf.
 struct Pki {

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use mdsd::mds::{builtin_roots, verify_blob, BlobError, BlobVerifyOptions, JwsAlg, VerifiedBlob};
 use mdsd::x509::{certs_from_pem_or_der, Crl, RevocationError, RevocationMode, TrustAnchor};
+use mdsd_test_support::shared;
 use time::macros::datetime;
 use time::OffsetDateTime;
 
@@ -14,8 +15,7 @@ const R3_SHA256: &str = "cbb522d7b7f127ad6a0113865bdf1cd4102e7d0759af635a7cf4720
 const FAKE_ROOT_SHA256: &str = "66d9770b5771109b8d83557ba27d589b56bdb3bfdbdea2d242c4ca0d5770a47c";
 
 fn data(name: &str) -> Vec<u8> {
-    let path = format!("{}/../shared/testdata/blobs/{name}", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    shared::read(&format!("blobs/{name}"))
 }
 
 fn anchor(file: &str) -> TrustAnchor {

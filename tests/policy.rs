@@ -4,32 +4,24 @@
 //! removed; configuration errors reported all at once; the docs/policy.md examples build.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
-#[path = "support/mod.rs"]
-mod support;
-
-#[path = "support/attestation.rs"]
-mod gen;
-
 use std::collections::BTreeSet;
 use std::sync::{Arc, OnceLock};
 
-use base64::Engine;
 use mdsd::attestation::{
     AttestationType, Expectations, Flags, Format, RegistrationInput, Verifier, VerifierOptions,
 };
-use mdsd::mds::{verify_blob, BlobVerifyOptions};
 use mdsd::policy::{
     AttestationTrust, AuthenticationFacts, CertificationLevel, ConfigError, Decision, FailureCode,
     MetadataFacts, NoteCode, PolicyConfig, PolicySet, RegistrationFacts,
 };
 use mdsd::trust_store::{AuthenticatorStatus, TrustStore};
-use mdsd::x509::{certs_from_pem_or_der, RevocationMode, TrustAnchor};
+use mdsd_test_support::attestation as gen;
+use mdsd_test_support::shared::{self, BLOB_2024_12};
+use mdsd_test_support::vectors::vectors;
+use mdsd_test_support::{at as time, b64, t};
 use serde::Deserialize;
-use time::format_description::well_known::Rfc3339;
-use time::OffsetDateTime;
 use uuid::Uuid;
 
-const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/testdata");
 const README: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/README.md");
 const DOCS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/policy.md");
 
@@ -77,46 +69,10 @@ key_restrictions = { enforced = true, mode = "block", aaguids = ["6028b017-b1d4-
 // ---------------------------------------------------------------------------------------------
 // Loading real data
 
-#[derive(Debug, Deserialize)]
-struct Vector {
-    id: String,
-    #[serde(rename = "attestationObject_b64url")]
-    attestation_object: String,
-    #[serde(rename = "clientDataJSON_b64url")]
-    client_data_json: String,
-    challenge_b64url: Option<String>,
-    origin: Option<String>,
-    #[serde(rename = "rpId")]
-    rp_id: Option<String>,
-    valid_at: Option<String>,
-}
-
-fn b64(s: &str) -> Vec<u8> {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(s.trim_end_matches('=')).unwrap()
-}
-
-fn time(s: &str) -> OffsetDateTime {
-    OffsetDateTime::parse(s, &Rfc3339).unwrap()
-}
-
-fn vectors() -> &'static [Vector] {
-    static V: OnceLock<Vec<Vector>> = OnceLock::new();
-    V.get_or_init(|| {
-        let bytes = std::fs::read(format!("{SHARED}/attestations/vectors.json")).unwrap();
-        serde_json::from_slice(&bytes).unwrap()
-    })
-}
-
 /// The real 2024-12 MDS BLOB (no 121), verified without CRLs (none contemporaneous exist).
 fn store() -> &'static Arc<TrustStore> {
     static S: OnceLock<Arc<TrustStore>> = OnceLock::new();
-    S.get_or_init(|| {
-        let blob =
-            std::fs::read(format!("{SHARED}/blobs/s1r-J_fido-mds3__2024-12-02__blob.jwt")).unwrap();
-        let mut opts = BlobVerifyOptions::new(mdsd::mds::builtin_roots());
-        opts.revocation = RevocationMode::DangerSkip;
-        verify_blob(&blob, &opts, time("2024-12-15T00:00:00Z")).unwrap().store
-    })
+    S.get_or_init(|| shared::blob_store(BLOB_2024_12, time("2024-12-15T00:00:00Z")))
 }
 
 /// Registration facts of a real vector: verified by the core against the 2024-12 BLOB at the
@@ -152,21 +108,6 @@ fn vector_facts_with(
     RegistrationFacts::from_attestation(&result, at)
 }
 
-/// Every root in attestations/roots as an operator extra anchor (Apple, Google, TPM roots...).
-fn extra_anchors() -> Vec<TrustAnchor> {
-    let dir = format!("{SHARED}/attestations/roots");
-    let mut paths: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
-    paths.sort();
-    let mut out = Vec::new();
-    for path in paths {
-        for cert in certs_from_pem_or_der(&std::fs::read(&path).unwrap()).unwrap() {
-            let label = path.file_name().unwrap().to_string_lossy().to_string();
-            out.push(TrustAnchor { cert: Arc::new(cert), label });
-        }
-    }
-    out
-}
-
 /// A valid packed attestation that claims the YubiKey 5 FIPS AAGUID with BE=0 but is signed by
 /// a generated PKI, not Yubico's: the spoof enforcement exists to stop.
 fn spoofed_yubikey_facts() -> RegistrationFacts {
@@ -175,7 +116,7 @@ fn spoofed_yubikey_facts() -> RegistrationFacts {
         &gen::Opts { aaguid: uuid(YUBIKEY_FIPS_AAGUID), ..Default::default() },
         None,
     );
-    let at = support::pki::t(2025, 6, 1);
+    let at = t(2025, 6, 1);
     let exp = Expectations {
         rp_id: Some(gen::RP_ID.into()),
         origins: vec![gen::ORIGIN.into()],
@@ -857,7 +798,7 @@ fn kind_conflict_is_reported_and_treated_as_synced() {
     let mut entry = gen::EntrySpec::new(Some(made.aaguid), "Generated key", vec![&made.root]);
     entry.mdcs = Some("unsupported");
     let store = gen::store(3, &[entry]);
-    let at = support::pki::t(2025, 6, 1);
+    let at = t(2025, 6, 1);
     let exp = Expectations {
         rp_id: Some(gen::RP_ID.into()),
         origins: vec![gen::ORIGIN.into()],
@@ -1392,7 +1333,8 @@ fn the_docs_seed_example_decides_like_the_seed() {
 fn apple_anonymous_attestation_trusted_by_an_operator_anchor_does_not_satisfy_enforcement() {
     // Real: an Apple passkey attestation, trusted only through the Apple WebAuthn Root CA the
     // operator configured (Apple is not in the MDS).
-    let options = VerifierOptions { extra_anchors: extra_anchors(), ..Default::default() };
+    let options =
+        VerifierOptions { extra_anchors: shared::attestation_anchors(), ..Default::default() };
     let facts = vector_facts_with(
         "py_webauthn-apple-verify-attestation-apple-passkey",
         &options,

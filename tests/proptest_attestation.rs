@@ -27,16 +27,15 @@
 use std::ops::Range;
 use std::sync::OnceLock;
 
-use base64::Engine;
 use ciborium::Value;
 use mdsd::attestation::{AuthenticatorData, RegistrationInput, Verifier};
 use mdsd::x509::Cert;
+use mdsd_test_support::b64;
+use mdsd_test_support::vectors::vectors_json;
 use proptest::prelude::*;
 use proptest::sample::Index;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
-
-const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/testdata");
 
 /// Which byte string a signed span lies in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,10 +60,6 @@ struct Case {
     now: OffsetDateTime,
     /// Signed spans, relative to their part.
     signed: Vec<(Part, Range<usize>)>,
-}
-
-fn b64(s: &str) -> Vec<u8> {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(s.trim_end_matches('=')).unwrap()
 }
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
@@ -132,10 +127,9 @@ fn u2f_auth_data_spans(auth_data: &[u8]) -> Vec<(Part, Range<usize>)> {
 fn cases() -> &'static [Case] {
     static C: OnceLock<Vec<Case>> = OnceLock::new();
     C.get_or_init(|| {
-        let raw = std::fs::read(format!("{SHARED}/attestations/vectors.json")).unwrap();
-        let list: Vec<serde_json::Value> = serde_json::from_slice(&raw).unwrap();
+        let list = vectors_json();
         let mut out = Vec::new();
-        for v in &list {
+        for v in list {
             let object = b64(v["attestationObject_b64url"].as_str().unwrap());
             let client_data = b64(v["clientDataJSON_b64url"].as_str().unwrap());
             let now = v["valid_at"]

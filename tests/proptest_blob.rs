@@ -3,25 +3,16 @@
 //! the signature or a separator — is never verified. Arbitrary bytes never panic.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
-#[path = "support/blob.rs"]
-mod blob;
-#[path = "support/mod.rs"]
-mod support;
-
 use std::sync::OnceLock;
 
 use mdsd::mds::{parse_header, verify_blob, BlobVerifyOptions};
 use mdsd::x509::RevocationMode;
+use mdsd_test_support::blob::{self, at as now};
+use mdsd_test_support::pki::{self, KeyAlg, Spec};
 use proptest::prelude::*;
 use proptest::sample::Index;
-use support::pki::{self, t, KeyAlg, Spec};
-use time::OffsetDateTime;
 
 const AAGUID: &str = "0bb43545-fd2c-4185-87dd-feb0b2916ace";
-
-fn now() -> OffsetDateTime {
-    t(2024, 6, 1)
-}
 
 /// A signed BLOB with the options that verify it.
 struct Signed {

@@ -6,19 +6,14 @@
 
 use std::sync::{Arc, OnceLock};
 
-use base64::Engine;
 use mdsd::attestation::{AuthenticatorData, CoseKey, RegistrationInput, Verifier};
 use mdsd::mds::{parse_header, parse_payload, PayloadLimits};
 use mdsd::x509::{certs_from_pem_or_der, check_revocation, Cert, Crl, RevocationMode};
+use mdsd_test_support::vectors::vectors_json;
+use mdsd_test_support::{b64, SHARED};
 use proptest::prelude::*;
 use proptest::sample::Index;
 use time::OffsetDateTime;
-
-const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/testdata");
-
-fn b64(s: &str) -> Vec<u8> {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(s.trim_end_matches('=')).unwrap()
-}
 
 /// Real inputs by kind: attestation objects, authData, COSE keys, x5c certificates, CRLs.
 struct Seeds {
@@ -32,8 +27,7 @@ struct Seeds {
 fn seeds() -> &'static Seeds {
     static S: OnceLock<Seeds> = OnceLock::new();
     S.get_or_init(|| {
-        let raw = std::fs::read(format!("{SHARED}/attestations/vectors.json")).unwrap();
-        let list: Vec<serde_json::Value> = serde_json::from_slice(&raw).unwrap();
+        let list = vectors_json();
         let mut s = Seeds {
             objects: Vec::new(),
             auth_data: Vec::new(),
@@ -41,7 +35,7 @@ fn seeds() -> &'static Seeds {
             certs: Vec::new(),
             crls: Vec::new(),
         };
-        for v in &list {
+        for v in list {
             let object = b64(v["attestationObject_b64url"].as_str().unwrap());
             let client_data = b64(v["clientDataJSON_b64url"].as_str().unwrap());
             if let Ok(ciborium::Value::Map(map)) =

@@ -19,32 +19,24 @@
 //! case, every listed AAGUID) runs beside the random cases.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
-#[path = "support/mod.rs"]
-mod support;
-
-#[path = "support/attestation.rs"]
-mod gen;
-
 use std::sync::{Arc, OnceLock};
 
-use base64::Engine;
 use ciborium::Value;
 use gen::{make, EntrySpec, Fmt, Opts};
 use mdsd::attestation::{
     AttestationResult, Fact, ReasonCode, RegistrationInput, Verifier, VerifierOptions,
 };
-use mdsd::mds::{verify_blob, BlobVerifyOptions};
 use mdsd::policy::{PolicyConfig, PolicySet, RegistrationFacts};
 use mdsd::trust_store::TrustStore;
-use mdsd::x509::{certs_from_pem_or_der, RevocationMode, TrustAnchor};
+use mdsd_test_support::attestation as gen;
+use mdsd_test_support::pki::t;
+use mdsd_test_support::vectors::vectors_json;
+use mdsd_test_support::{b64, shared};
 use proptest::prelude::*;
 use proptest::sample::Index;
-use support::pki::t;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 use uuid::Uuid;
-
-const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/testdata");
 
 /// One registration of the corpus with the store it is judged against.
 struct Case {
@@ -56,23 +48,10 @@ struct Case {
     baseline: AttestationResult,
 }
 
-fn b64(s: &str) -> Vec<u8> {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(s.trim_end_matches('=')).unwrap()
-}
-
 fn verifier() -> &'static Verifier {
     static V: OnceLock<Verifier> = OnceLock::new();
     V.get_or_init(|| {
-        let mut anchors = Vec::new();
-        let dir = format!("{SHARED}/attestations/roots");
-        let mut paths: Vec<_> =
-            std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
-        paths.sort();
-        for path in paths {
-            for cert in certs_from_pem_or_der(&std::fs::read(&path).unwrap()).unwrap() {
-                anchors.push(TrustAnchor { cert: Arc::new(cert), label: "shared root".into() });
-            }
-        }
+        let anchors = shared::attestation_anchors();
         Verifier::new(VerifierOptions { extra_anchors: anchors, ..Default::default() })
     })
 }
@@ -189,13 +168,7 @@ fn check(case: &Case, mutated: &[u8], what: &str) -> Result<(), String> {
 fn real_stores() -> [Arc<TrustStore>; 2] {
     static S: OnceLock<[Arc<TrustStore>; 2]> = OnceLock::new();
     S.get_or_init(|| {
-        let load = |file: &str, at: &str| {
-            let blob = std::fs::read(format!("{SHARED}/blobs/{file}")).unwrap();
-            let mut opts = BlobVerifyOptions::new(mdsd::mds::builtin_roots());
-            opts.revocation = RevocationMode::DangerSkip;
-            let at = OffsetDateTime::parse(at, &Rfc3339).unwrap();
-            verify_blob(&blob, &opts, at).unwrap().store
-        };
+        let load = |file: &str, at: &str| shared::blob_store(file, mdsd_test_support::at(at));
         [
             load("s1r-J_fido-mds3__2024-12-02__blob.jwt", "2024-12-15T00:00:00Z"),
             load("s1r-J_fido-mds3__2021-08-24__blob.jwt", "2021-08-25T00:00:00Z"),
@@ -208,10 +181,9 @@ fn cases() -> &'static [Case] {
     static C: OnceLock<Vec<Case>> = OnceLock::new();
     C.get_or_init(|| {
         let mut out = Vec::new();
-        let raw = std::fs::read(format!("{SHARED}/attestations/vectors.json")).unwrap();
-        let list: Vec<serde_json::Value> = serde_json::from_slice(&raw).unwrap();
+        let list = vectors_json();
         let stores = real_stores();
-        for v in &list {
+        for v in list {
             let now = OffsetDateTime::parse(
                 v["valid_at"].as_str().unwrap_or("2024-06-01T00:00:00Z"),
                 &Rfc3339,

@@ -8,18 +8,16 @@
 //! not in the property: x5c may carry certificates the path does not use (unsigned for trust).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
-use base64::Engine;
 use ciborium::Value;
 use mdsd::attestation::{RegistrationInput, Verifier, VerifierOptions};
-use mdsd::x509::{certs_from_pem_or_der, TrustAnchor};
+use mdsd_test_support::vectors::vectors_json;
+use mdsd_test_support::{b64, shared};
 use proptest::prelude::*;
 use proptest::sample::Index;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
-
-const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/testdata");
 
 struct Case {
     id: String,
@@ -30,21 +28,10 @@ struct Case {
     now: OffsetDateTime,
 }
 
-fn b64(s: &str) -> Vec<u8> {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(s.trim_end_matches('=')).unwrap()
-}
-
 fn verifier() -> &'static Verifier {
     static V: OnceLock<Verifier> = OnceLock::new();
     V.get_or_init(|| {
-        let mut anchors = Vec::new();
-        for entry in std::fs::read_dir(format!("{SHARED}/attestations/roots")).unwrap() {
-            let path = entry.unwrap().path();
-            for cert in certs_from_pem_or_der(&std::fs::read(&path).unwrap()).unwrap() {
-                let label = path.file_name().unwrap().to_string_lossy().to_string();
-                anchors.push(TrustAnchor { cert: Arc::new(cert), label });
-            }
-        }
+        let anchors = shared::attestation_anchors();
         let options = VerifierOptions { extra_anchors: anchors, ..VerifierOptions::default() };
         Verifier::with_cache_capacity(options, 0)
     })
@@ -83,10 +70,9 @@ fn leaf_index(stmt: &[(Value, Value)]) -> Option<usize> {
 fn cases() -> &'static [Case] {
     static C: OnceLock<Vec<Case>> = OnceLock::new();
     C.get_or_init(|| {
-        let raw = std::fs::read(format!("{SHARED}/attestations/vectors.json")).unwrap();
-        let list: Vec<serde_json::Value> = serde_json::from_slice(&raw).unwrap();
+        let list = vectors_json();
         let mut out = Vec::new();
-        for v in &list {
+        for v in list {
             let object = b64(v["attestationObject_b64url"].as_str().unwrap());
             let Ok(Value::Map(map)) = ciborium::from_reader::<Value, _>(object.as_slice()) else {
                 continue;

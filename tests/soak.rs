@@ -7,33 +7,20 @@
 //! `cargo test --test soak` runs a short version (`MDSD_SOAK_SECS`, default 10 s);
 //! `scripts/soak.sh` runs the multi-minute one and keeps the figures.
 
-#[path = "support/blob.rs"]
-mod blob;
-#[path = "support/attestation.rs"]
-mod gen;
-#[path = "support/http.rs"]
-mod http;
-#[path = "support/mds_env.rs"]
-mod mds_env;
-#[path = "support/mod.rs"]
-mod support;
-
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use gen::{Fmt, Opts, CHALLENGE, ORIGIN, RP_ID};
-use mds_env::{in_days, MdsEnv};
 use mdsd::daemon::proto::attestation_service_client::AttestationServiceClient;
 use mdsd::daemon::proto::{Verdict, VerifyRegistrationRequest};
+use mdsd_test_support::attestation as gen;
+use mdsd_test_support::mds_env::{self, in_days, MdsEnv};
+use mdsd_test_support::{blob, free_port};
 use tonic::transport::Channel;
 
 const MDSD: &str = env!("CARGO_BIN_EXE_mdsd");
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
 
 fn rss_kib(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();

@@ -3,72 +3,31 @@
 //! exists and on a generated PKI otherwise.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
-#[path = "support/mod.rs"]
-mod support;
-
-#[path = "support/attestation.rs"]
-mod gen;
-
 use std::sync::{Arc, OnceLock};
 
-use base64::Engine;
 use ciborium::Value;
 use gen::{make, EntrySpec, Fmt, Made, Opts};
 use mdsd::attestation::{
     AttestationResult, Coverage, EntryKey, EntrySelector, Expectations, Fact, MetadataKey,
     ReasonCode, RegistrationInput, Verifier, VerifierOptions,
 };
-use mdsd::mds::{verify_blob, BlobVerifyOptions};
 use mdsd::policy::{PolicyConfig, PolicySet, RegistrationFacts};
 use mdsd::trust_store::TrustStore;
-use mdsd::x509::RevocationMode;
-use serde::Deserialize;
-use support::pki::{self, t};
-use time::format_description::well_known::Rfc3339;
+use mdsd_test_support::attestation as gen;
+use mdsd_test_support::pki::{self, t};
+use mdsd_test_support::shared::{self, BLOB_2024_12};
+use mdsd_test_support::vectors::vector;
+use mdsd_test_support::{at as time, b64};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/testdata");
 /// YubiKey 5 FIPS Series in the 2024-12 BLOB (no 121).
 const YUBIKEY_5_FIPS: &str = "73bb0cd4-e502-49b8-9c6f-b59445bf720b";
-
-#[derive(Debug, Deserialize)]
-struct Vector {
-    id: String,
-    #[serde(rename = "attestationObject_b64url")]
-    attestation_object: String,
-    #[serde(rename = "clientDataJSON_b64url")]
-    client_data_json: String,
-    valid_at: Option<String>,
-}
-
-fn b64(s: &str) -> Vec<u8> {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(s.trim_end_matches('=')).unwrap()
-}
-
-fn time(s: &str) -> OffsetDateTime {
-    OffsetDateTime::parse(s, &Rfc3339).unwrap()
-}
-
-fn vector(id: &str) -> &'static Vector {
-    static ALL: OnceLock<Vec<Vector>> = OnceLock::new();
-    let all = ALL.get_or_init(|| {
-        let bytes = std::fs::read(format!("{SHARED}/attestations/vectors.json")).unwrap();
-        serde_json::from_slice(&bytes).unwrap()
-    });
-    all.iter().find(|v| v.id == id).unwrap()
-}
 
 /// The real 2024-12 BLOB (no 121), verified without CRLs at a time inside its chain's validity.
 fn real_store() -> &'static Arc<TrustStore> {
     static STORE: OnceLock<Arc<TrustStore>> = OnceLock::new();
-    STORE.get_or_init(|| {
-        let blob =
-            std::fs::read(format!("{SHARED}/blobs/s1r-J_fido-mds3__2024-12-02__blob.jwt")).unwrap();
-        let mut opts = BlobVerifyOptions::new(mdsd::mds::builtin_roots());
-        opts.revocation = RevocationMode::DangerSkip;
-        verify_blob(&blob, &opts, time("2024-12-15T00:00:00Z")).unwrap().store
-    })
+    STORE.get_or_init(|| shared::blob_store(BLOB_2024_12, time("2024-12-15T00:00:00Z")))
 }
 
 fn verify(

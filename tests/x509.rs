@@ -2,23 +2,16 @@
 //! certificate in the attestation vectors) and against generated PKIs for each negative case.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
-#[path = "support/mod.rs"]
-mod support;
-
 use std::sync::Arc;
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use mdsd::x509::{certs_from_pem_or_der, Cert};
+use mdsd_test_support::shared::{read, SHARED};
+use mdsd_test_support::vectors::vectors_json;
 use serde_json::Value;
 use time::macros::datetime;
 use time::OffsetDateTime;
-
-const TESTDATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/testdata");
-
-fn read(rel: &str) -> Vec<u8> {
-    std::fs::read(format!("{TESTDATA}/{rel}")).unwrap_or_else(|e| panic!("{rel}: {e}"))
-}
 
 /// The JWS header and payload of a BLOB file.
 fn jws_parts(rel: &str) -> (Value, Value) {
@@ -88,9 +81,9 @@ fn statement_certs(stmt: &ciborium::Value, out: &mut Vec<Vec<u8>>) {
 }
 
 fn attestation_vector_certs() -> Vec<(String, Vec<u8>)> {
-    let vectors: Vec<Value> = serde_json::from_slice(&read("attestations/vectors.json")).unwrap();
+    let vectors = vectors_json();
     let mut out = Vec::new();
-    for v in &vectors {
+    for v in vectors {
         let id = v["id"].as_str().unwrap().to_string();
         let bytes = URL_SAFE_NO_PAD.decode(v["attestationObject_b64url"].as_str().unwrap());
         let Ok(bytes) = bytes else { continue };
@@ -110,7 +103,7 @@ fn attestation_vector_certs() -> Vec<(String, Vec<u8>)> {
 }
 
 fn files_in(dir: &str) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(format!("{TESTDATA}/{dir}"))
+    let mut names: Vec<String> = std::fs::read_dir(format!("{SHARED}/{dir}"))
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
@@ -195,7 +188,7 @@ fn every_real_certificate_parses() {
 
 #[test]
 fn generated_certificates_parse_with_all_fields() {
-    use support::pki::{self, KeyAlg, Spec};
+    use mdsd_test_support::pki::{self, KeyAlg, Spec};
     let root = pki::root("Field Root");
     for alg in [KeyAlg::P256, KeyAlg::P384, KeyAlg::Rsa2048, KeyAlg::Ed25519] {
         let spec = Spec::ca("Field CA")
@@ -254,7 +247,7 @@ use mdsd::x509::{
     build_path, check_revocation, Crl, PathBudget, PathError, PathProfile, RevocationError,
     RevocationMode, TrustAnchor, VerifiedPath,
 };
-use support::pki::{self, KeyAlg, Spec};
+use mdsd_test_support::pki::{self, KeyAlg, Spec};
 
 const R3_SHA256: &str = "cbb522d7b7f127ad6a0113865bdf1cd4102e7d0759af635a7cf4720dc963c53b";
 const FAKE_ROOT_SHA256: &str = "66d9770b5771109b8d83557ba27d589b56bdb3bfdbdea2d242c4ca0d5770a47c";
@@ -1369,13 +1362,13 @@ fn real_attestation_chains_need_no_ca_tolerance() {
             }
         }
     }
-    let vectors: Vec<Value> = serde_json::from_slice(&read("attestations/vectors.json")).unwrap();
+    let vectors = vectors_json();
     let mut by_id = std::collections::BTreeMap::<String, Vec<Vec<u8>>>::new();
     for (id, der) in attestation_vector_certs() {
         by_id.entry(id).or_default().push(der);
     }
     let (mut ok, mut no_root) = (0, 0);
-    for v in &vectors {
+    for v in vectors {
         let id = v["id"].as_str().unwrap();
         let Some(ders) = by_id.get(id) else { continue };
         let certs: Vec<Arc<Cert>> =

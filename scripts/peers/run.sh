@@ -26,7 +26,7 @@ WARMUP=${WARMUP:-2}    # untimed BLOB runs first (python-fido2: 1)
 B=$SHARED/blobs
 REAL=$B/s1r-J_fido-mds3__2024-12-02__blob.jwt
 REAL_AT=2024-09-03T12:00:00Z   # inside the leaf's, the CA's and both CRLs' validity
-BIG_AT=2024-06-01T00:00:00Z    # inside the test PKI's and its CRLs' validity (benches/common/big_blob.rs)
+BIG_AT=2024-06-01T00:00:00Z    # inside the test PKI's and its CRLs' validity (mdsd_test_support::big_blob)
 CRL_ROOT=$B/webauthn4j__root-r3.crl
 CRL_CA=$B/webauthn4j__gsextendvalsha2g3r3.crl
 # The CRLDistributionPoints of the real BLOB's x5c (SimpleWebAuthn fetches these; the stub in

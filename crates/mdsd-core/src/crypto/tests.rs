@@ -6,7 +6,7 @@ use ring::rand::SystemRandom;
 use ring::signature::{self as rs, KeyPair};
 
 /// Test-only RSA key, made with `openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048`.
-const RSA2048_PKCS8_PEM: &str = include_str!("../../../../tests/support/rsa2048.pk8.pem");
+const RSA2048_PKCS8_PEM: &str = include_str!("../../../mdsd-test-support/data/rsa2048.pk8.pem");
 /// `openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:1024`, public SPKI (DER, hex)…
 const RSA1024_SPKI_HEX: &str = "30819f300d06092a864886f70d010101050003818d0030818902818100abc018b17ac62f441f3b3437b11a0c906cbe9f67de1c8b39b7756601bce5373b5e6c3f74bee8172a990eb2536807f181b8a700f5dbc66d2a0ff36cf1d4e9b0675dd08a32309477bf639f6d100dd26abb05612097e9e71694b61ed73f0b2d545899be1a8425f814d1cfe95932315d6421c8d0d2bdd33db9664d4f220b7aaa34b90203010001";
 /// … and `openssl dgst -sha1 -sign` over [`RSA1024_MSG`].

@@ -1,15 +1,9 @@
 //! Generators for WebAuthn registrations (packed, fido-u2f, apple, none, compound) signed by the
 //! rcgen test PKI, with knobs for every negative case, and MDS trust stores with chosen entries.
 //!
-//! Use from a test file:
-//! ```ignore
-//! #[path = "support/mod.rs"] mod support;
-//! #[path = "support/attestation.rs"] mod gen;
-//! ```
-//! Nothing is stored: keys and certificates are fresh on every run.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+//! Use from a test file: `use mdsd_test_support::attestation as gen;`. Nothing is stored: keys
+//! and certificates are fresh on every run.
 
-use base64::Engine;
 use ciborium::Value;
 use rcgen::{DnType, KeyPair};
 use ring::rand::SystemRandom;
@@ -19,7 +13,8 @@ use ring::signature::{
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::support::pki::{self, Issued, Spec};
+use crate::pki::{self, Issued, Spec};
+use crate::{b64_std, b64url};
 
 pub const RP_ID: &str = "example.org";
 pub const ORIGIN: &str = "https://example.org";
@@ -180,7 +175,7 @@ pub fn auth_data(
 }
 
 pub fn client_data(type_: &str, challenge: &[u8], origin: &str) -> Vec<u8> {
-    let c = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(challenge);
+    let c = b64url(challenge);
     format!(r#"{{"type":"{type_}","challenge":"{c}","origin":"{origin}","crossOrigin":false}}"#)
         .into_bytes()
 }
@@ -398,11 +393,10 @@ impl<'a> EntrySpec<'a> {
     }
 
     pub fn json(&self) -> serde_json::Value {
-        let b64 = |d: &[u8]| base64::engine::general_purpose::STANDARD.encode(d);
         let mut statement = serde_json::json!({
             "description": self.description,
             "attestationTypes": self.attestation_types,
-            "attestationRootCertificates": self.roots.iter().map(|r| b64(&r.der)).collect::<Vec<_>>(),
+            "attestationRootCertificates": self.roots.iter().map(|r| b64_std(&r.der)).collect::<Vec<_>>(),
         });
         if !self.algorithms.is_empty() {
             statement["authenticationAlgorithms"] = self.algorithms.clone().into();
@@ -416,7 +410,7 @@ impl<'a> EntrySpec<'a> {
             .map(|(s, d, c)| {
                 let mut r = serde_json::json!({"status": s, "effectiveDate": d});
                 if let Some(c) = c {
-                    r["certificate"] = b64(c).into();
+                    r["certificate"] = b64_std(c).into();
                 }
                 r
             })
@@ -437,7 +431,7 @@ impl<'a> EntrySpec<'a> {
 }
 
 /// A trust store (BLOB `no` given) with the given entries, built by the MDS payload parser.
-pub fn store(no: u64, entries: &[EntrySpec<'_>]) -> mdsd::trust_store::TrustStore {
+pub fn store(no: u64, entries: &[EntrySpec<'_>]) -> mdsd_core::trust_store::TrustStore {
     let payload = serde_json::json!({
         "legalHeader": "test",
         "no": no,
@@ -445,7 +439,8 @@ pub fn store(no: u64, entries: &[EntrySpec<'_>]) -> mdsd::trust_store::TrustStor
         "entries": entries.iter().map(|e| e.json()).collect::<Vec<_>>(),
     });
     let bytes = serde_json::to_vec(&payload).unwrap();
-    let parsed = mdsd::mds::parse_payload(&bytes, &mdsd::mds::PayloadLimits::default()).unwrap();
+    let parsed =
+        mdsd_core::mds::parse_payload(&bytes, &mdsd_core::mds::PayloadLimits::default()).unwrap();
     assert!(parsed.quarantined.is_empty(), "{:?}", parsed.quarantined);
     parsed.store
 }

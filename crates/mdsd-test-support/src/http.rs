@@ -1,7 +1,6 @@
 //! A tiny HTTP/1.1 server on 127.0.0.1:0 standing in for the MDS and the CRL distribution
 //! points: per-path canned answers (body with ETag → 304, any status with headers, a truncated
 //! body, a hang), and a log of the requests it saw.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use std::collections::HashMap;
 use std::net::SocketAddr;

@@ -1,14 +1,6 @@
 //! A test MDS: an rcgen PKI (root → CA → BLOB signer) whose CRL distribution points are on a
 //! local [`MockServer`], BLOBs signed at test time, and a daemon [`Config`] pointing at it.
-//!
-//! Needs, in the including test file:
-//! ```ignore
-//! #[path = "support/mod.rs"] mod support;      // support::pki
-//! #[path = "support/blob.rs"] mod blob;
-//! #[path = "support/http.rs"] mod http;
-//! #[path = "support/mds_env.rs"] mod mds_env;
-//! ```
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+//! Needs the daemon crate: feature `daemon` of this crate.
 
 use std::path::PathBuf;
 
@@ -18,7 +10,7 @@ use time::{Date, OffsetDateTime};
 
 use crate::blob;
 use crate::http::{MockServer, Route};
-use crate::support::pki::{self, Issued, Spec};
+use crate::pki::{self, Issued, Spec};
 
 pub const BLOB_PATH: &str = "/mds/blob.jwt";
 pub const ROOT_CRL_PATH: &str = "/crl/root.crl";

@@ -2,12 +2,12 @@
 //! certificates and CRLs, with every knob the negative tests need.
 //!
 //! Nothing here is stored: each test builds what it needs (keys are fresh, except RSA, which
-//! uses the committed test-only key `rsa2048.pk8.pem` because ring cannot generate RSA keys;
-//! made with `openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048`).
+//! uses the committed test-only key `data/rsa2048.pk8.pem` because ring cannot generate RSA
+//! keys; made with `openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048`; the core's
+//! unit tests include the same file).
 //!
 //! ```ignore
-//! #[path = "support/mod.rs"] mod support;
-//! use support::pki::{self, Spec};
+//! use mdsd_test_support::pki::{self, Spec};
 //! let root = pki::root("Test Root");
 //! let ca = pki::intermediate("Test CA", &root);
 //! let leaf = pki::leaf("Test Leaf", &ca);
@@ -25,7 +25,7 @@ use rcgen::{
 use time::{Date, Month, OffsetDateTime, Time};
 
 /// The committed test-only RSA-2048 key (PKCS#8 PEM).
-pub const RSA2048_PKCS8_PEM: &str = include_str!("rsa2048.pk8.pem");
+pub const RSA2048_PKCS8_PEM: &str = include_str!("../data/rsa2048.pk8.pem");
 
 /// Key algorithm of a generated certificate (the key also signs what it issues).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -204,13 +204,13 @@ impl Issued {
     }
 
     /// The certificate parsed by mdsd.
-    pub fn parsed(&self) -> Arc<mdsd::x509::Cert> {
-        Arc::new(mdsd::x509::Cert::from_der(&self.der).unwrap())
+    pub fn parsed(&self) -> Arc<mdsd_core::x509::Cert> {
+        Arc::new(mdsd_core::x509::Cert::from_der(&self.der).unwrap())
     }
 
     /// The certificate as a trust anchor.
-    pub fn anchor(&self) -> mdsd::x509::TrustAnchor {
-        mdsd::x509::TrustAnchor { cert: self.parsed(), label: self.spec.cn.clone() }
+    pub fn anchor(&self) -> mdsd_core::x509::TrustAnchor {
+        mdsd_core::x509::TrustAnchor { cert: self.parsed(), label: self.spec.cn.clone() }
     }
 
     /// The DER serial number as mdsd reports it (`Cert::serial`).

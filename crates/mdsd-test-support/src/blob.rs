@@ -1,20 +1,21 @@
 //! BLOB-signing test helper: builds MDS3 payloads and signs compact JWS BLOBs with keys from the
-//! rcgen test PKI (`support::pki`), so negative cases can be generated at test time.
-//!
-//! Include it next to the shared support module:
-//! ```ignore
-//! #[path = "support/mod.rs"] mod support;
-//! #[path = "support/blob.rs"] mod blob;
-//! ```
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+//! rcgen test PKI ([`crate::pki`]), so negative cases can be generated at test time.
 
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use base64::Engine;
 use ring::rand::SystemRandom;
 use ring::signature as sig;
 use serde_json::{json, Value};
+use time::OffsetDateTime;
 
-use crate::support::pki::Issued;
+use crate::b64_std;
+pub use crate::b64url;
+use crate::pki::{t, Issued};
+
+/// The time generated BLOBs are verified at: before [`payload`]'s `nextUpdate` (2024-07-01),
+/// inside the test PKI's default validity (2020-01-01..2030-01-01) and inside CRLs issued for
+/// 2024-05-01..2024-07-01.
+pub fn at() -> OffsetDateTime {
+    t(2024, 6, 1)
+}
 
 /// Signs `signing_input` with the PKCS#8 key for JWS `alg` (ECDSA in JOSE `r‖s` form).
 pub fn sign_raw(alg: &str, pkcs8: &[u8], signing_input: &[u8]) -> Vec<u8> {
@@ -66,13 +67,9 @@ pub fn sign_es256_der(pkcs8: &[u8], signing_input: &[u8]) -> Vec<u8> {
 pub fn header(alg: &str, x5c: &[&Issued]) -> Value {
     let mut h = json!({ "alg": alg, "typ": "JWT" });
     if !x5c.is_empty() {
-        h["x5c"] = Value::from(x5c.iter().map(|c| STANDARD.encode(&c.der)).collect::<Vec<_>>());
+        h["x5c"] = Value::from(x5c.iter().map(|c| b64_std(&c.der)).collect::<Vec<_>>());
     }
     h
-}
-
-pub fn b64url(bytes: &[u8]) -> String {
-    URL_SAFE_NO_PAD.encode(bytes)
 }
 
 /// `b64url(header) '.' b64url(payload) '.' b64url(signature)` signed by `signer` for the header's

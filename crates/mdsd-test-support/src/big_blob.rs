@@ -1,30 +1,24 @@
 //! Generator of a large MDS3 BLOB for benchmarks: real entries of the 2024-12 production BLOB,
 //! copied with unique AAGUIDs (and key identifiers / AAIDs), signed RS256 by a test PKI.
 //!
-//! Shared by `benches/ingest.rs` and `examples/gen_big_blob.rs`; both include it with
-//! `#[path]` next to `tests/support/mod.rs` and `tests/support/blob.rs`.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+//! Used by `benches/ingest.rs`, `examples/gen_big_blob.rs` and `examples/loadgen.rs`.
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use serde_json::Value;
 use time::OffsetDateTime;
 
-use crate::blob;
-use crate::support::pki::{self, t, KeyAlg, Spec};
+use crate::pki::{self, t, KeyAlg, Spec};
+use crate::{b64, blob};
 
 /// The real BLOB the entries are copied from.
-pub const SOURCE_BLOB: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../shared/testdata/blobs/s1r-J_fido-mds3__2024-12-02__blob.jwt"
-);
+pub const SOURCE_BLOB: &str =
+    shared_testdata_literal!("/blobs/s1r-J_fido-mds3__2024-12-02__blob.jwt");
 
 /// The generated BLOB's size floor: 16 MiB.
 pub const MIN_BYTES: usize = 16 * 1024 * 1024;
 
-/// A time inside the test PKI's validity and its CRLs' window.
+/// A time inside the test PKI's validity and its CRLs' window ([`blob::at`]).
 pub fn at() -> OffsetDateTime {
-    t(2024, 6, 1)
+    blob::at()
 }
 
 /// A generated BLOB with what verifies it.
@@ -47,8 +41,7 @@ pub struct BigBlob {
 pub fn generate(source: &[u8], min_bytes: usize) -> BigBlob {
     let text = std::str::from_utf8(source).unwrap().trim_end();
     let payload_b64 = text.split('.').nth(1).unwrap();
-    let payload: Value =
-        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload_b64).unwrap()).unwrap();
+    let payload: Value = serde_json::from_slice(&b64(payload_b64)).unwrap();
     let real: Vec<Value> = payload["entries"].as_array().unwrap().clone();
     let real_size: usize = real.iter().map(|e| e.to_string().len() + 1).sum();
     // base64url grows the payload by 4/3; add a margin for the header and signature.
