@@ -166,6 +166,68 @@ async fn serve_refresh_and_sigterm() {
     assert_eq!(restored["fields"]["digest_recorded"], true, "{restored}");
 }
 
+/// A FIFO planted at the snapshot path: the real binary used to hang at start-up for ever
+/// without a log line. Now it logs one ERROR naming the path and the file type, serves the
+/// download, and replaces the FIFO with a regular snapshot file.
+#[tokio::test]
+async fn fifo_snapshot_is_logged_at_error_and_replaced() {
+    let env = MdsEnv::start("process-fifo").await;
+    env.serve_blob(
+        9,
+        env.blob(
+            9,
+            in_days(30),
+            vec![blob::fido2_entry("cb69481e-8ff7-4039-93ec-0a2729a154a8", "FIDO_CERTIFIED_L1")],
+        ),
+    );
+    std::fs::create_dir_all(env.state_dir()).unwrap();
+    let snapshot = env.state_dir().join("snapshot.v1");
+    assert!(Command::new("mkfifo").arg(&snapshot).status().unwrap().success());
+    let grpc = format!("127.0.0.1:{}", free_port());
+    let admin = format!("127.0.0.1:{}", free_port());
+    let config = env.dir.join("mdsd.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "listen = \"{grpc}\"\nmds_url = \"{}\"\nmds_roots = [\"{}\"]\nstate_dir = \"{}\"\n",
+            env.server.url(mds_env::BLOB_PATH),
+            env.dir.join("root.pem").display(),
+            env.state_dir().display(),
+        ),
+    )
+    .unwrap();
+    let mut child = serve(&config, &admin);
+    let started = Instant::now();
+    loop {
+        let (code, out) = health(&grpc).await;
+        if code == Some(0) {
+            break;
+        }
+        if started.elapsed() > Duration::from_secs(20) {
+            // Unblock a reader stuck on the FIFO before failing, so the child can be stopped.
+            std::thread::spawn(move || std::fs::write(&snapshot, b"x"));
+            let _ = child.kill();
+            panic!("never SERVING: {out}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+    let mut logs = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut logs).unwrap();
+    let lines: Vec<serde_json::Value> =
+        logs.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let refused: Vec<_> = lines
+        .iter()
+        .filter(|l| l["level"] == "ERROR" && l["fields"]["file_type"] == "fifo")
+        .collect();
+    assert_eq!(refused.len(), 1, "{logs}");
+    assert_eq!(refused[0]["fields"]["path"], snapshot.display().to_string(), "{logs}");
+    let message = refused[0]["fields"]["message"].as_str().unwrap();
+    assert!(message.contains("not a regular file"), "{message}");
+    assert!(std::fs::symlink_metadata(&snapshot).unwrap().file_type().is_file());
+}
+
 #[test]
 fn bad_configuration_exits_2_with_every_error() {
     let out = Command::new(MDSD)

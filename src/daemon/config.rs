@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use super::files::{read_regular, Symlinks};
 use crate::mds::{builtin_roots, DEFAULT_MAX_BLOB_BYTES};
 use crate::policy::{PolicyConfig, PolicySet};
 use crate::x509::{certs_from_pem_or_der, Crl, TrustAnchor};
@@ -663,19 +664,11 @@ pub fn format_duration(d: Duration) -> String {
     format!("{s}s")
 }
 
-/// Reads a file, refusing one larger than `max` bytes.
+/// Reads an operator file (config, roots, CRLs, anchors, TLS material, the admin token):
+/// regular files only, opened without blocking (a FIFO given by mistake would hang start-up),
+/// refusing one larger than `max` bytes. Symbolic links are followed (Kubernetes mounts).
 pub(crate) fn read_capped(path: &Path, max: u64) -> std::io::Result<Vec<u8>> {
-    use std::io::Read;
-    let file = std::fs::File::open(path)?;
-    let mut bytes = Vec::new();
-    file.take(max.saturating_add(1)).read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > max {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            format!("larger than {max} bytes"),
-        ));
-    }
-    Ok(bytes)
+    Ok(read_regular(path, max, Symlinks::Follow)?)
 }
 
 fn load_anchors(key: &str, paths: &[PathBuf], errs: &mut Vec<String>) -> Vec<TrustAnchor> {
@@ -908,6 +901,48 @@ mod tests {
         let errors = raw.check().unwrap_err().errors;
         assert_eq!(errors.len(), 1, "{errors:?}");
         assert!(errors[0].starts_with("crl_files:"), "{errors:?}");
+    }
+
+    /// A FIFO named as an operator file (roots, CRLs, anchors, TLS material, the fetch CA,
+    /// the config file itself) is reported at once as a configuration error naming its type;
+    /// reading it used to block start-up for ever, without a log line.
+    #[test]
+    fn fifo_operator_files_are_refused_at_once() {
+        use crate::daemon::files::test_support::{mkfifo, within_10s};
+        let dir = std::env::temp_dir().join(format!("mdsd-config-fifo-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let fifo = dir.join("pipe");
+        mkfifo(&fifo);
+        let raw = RawConfig {
+            mds_roots: vec![fifo.clone()],
+            crl_files: vec![fifo.clone()],
+            attestation_roots: vec![fifo.clone()],
+            tls_cert: Some(fifo.clone()),
+            tls_key: Some(fifo.clone()),
+            fetch_ca_file: Some(fifo.clone()),
+            ..RawConfig::default()
+        };
+        let errors = within_10s(move || raw.check()).unwrap_err().errors;
+        let keys = [
+            "mds_roots:",
+            "crl_files:",
+            "attestation_roots:",
+            "tls_cert:",
+            "tls_key:",
+            "fetch_ca_file:",
+        ];
+        for key in keys {
+            assert!(
+                errors.iter().any(|e| e.starts_with(key) && e.contains("is a FIFO (named pipe)")),
+                "{key} not in {errors:#?}"
+            );
+        }
+        assert_eq!(errors.len(), keys.len(), "{errors:#?}");
+        let path = fifo.clone();
+        let err = within_10s(move || RawConfig::from_toml_file(&path)).unwrap_err();
+        assert!(err.errors[0].contains("is a FIFO (named pipe)"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     /// The shipped example must stay valid: every key known, every value checked (file paths

@@ -19,7 +19,7 @@ use super::fetch::Fetcher;
 use super::grpc::{Service, SERVICE_NAME};
 use super::metrics::Metrics;
 use super::policy_reload::{watch_file, PolicyHolder, WATCH_INTERVAL};
-use super::refresh::Refresher;
+use super::refresh::{Refresher, RESTORE_WAIT};
 use super::snapshot_file::StateDir;
 use super::state::{Shared, StalePolicy};
 use crate::attestation::{Verifier, VerifierOptions};
@@ -232,11 +232,13 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     // The snapshot restore (read, verified again) started above runs while the listeners
     // answer: health says NOT_SERVING meanwhile (liveness probes pass, readiness waits).
     // start() returns after it, so a usable snapshot is served at once; the refresh loop
-    // starts with the floor it set.
-    match refresher.finish_restore(restoring).await {
+    // starts with the floor it set. The wait is bounded: a state directory whose I/O hangs
+    // delays neither start() nor the first refresh round by more than RESTORE_WAIT (the
+    // refresh loop installs the restore when it ends).
+    match refresher.finish_restore_within(restoring, RESTORE_WAIT).await {
         Ok(Some(no)) => tracing::info!(no, "serving the BLOB restored from the state directory"),
         Ok(None) => tracing::info!("no snapshot in the state directory yet"),
-        Err(e) => tracing::warn!(error = %e, "snapshot not usable; waiting for the first download"),
+        Err(e) => e.log(),
     }
     tasks.push(tokio::spawn(refresher.run(stopped(shutdown_rx.clone()))));
     tracing::info!(source = %config.source, roots = config.roots.len(),
