@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use super::admin::{AdminToken, DEFAULT_REFRESH_MIN_INTERVAL};
 use super::files::{read_regular, Symlinks};
 use crate::mds::{builtin_roots, DEFAULT_MAX_BLOB_BYTES};
 use crate::policy::{PolicyConfig, PolicySet};
@@ -30,6 +31,8 @@ pub const DEFAULT_STATE_DIR: &str = "/var/lib/mdsd";
 const MAX_CONFIG_FILE_BYTES: u64 = 1024 * 1024;
 /// Largest certificate / CRL / key file read.
 const MAX_PEM_FILE_BYTES: u64 = 16 * 1024 * 1024;
+/// Largest admin token file read.
+const MAX_TOKEN_FILE_BYTES: u64 = 64 * 1024;
 
 /// Every setting, as given: each field is optional so sources can be layered. Field names are the
 /// TOML keys; flags are the kebab-case forms; environment variables are `MDSD_` + upper case.
@@ -44,6 +47,15 @@ pub struct RawConfig {
     /// Default 127.0.0.1:9464.
     #[arg(long, env = "MDSD_ADMIN_LISTEN", value_name = "ADDR|off")]
     pub admin_listen: Option<String>,
+    /// File holding the secret bearer token that enables the admin control endpoint
+    /// (POST /refresh). Without it control is disabled (403); /metrics and the probes never
+    /// need a token.
+    #[arg(long, env = "MDSD_ADMIN_TOKEN_FILE", value_name = "FILE")]
+    pub admin_token_file: Option<PathBuf>,
+    /// Shortest time between two accepted POST /refresh (earlier ones get 429 with
+    /// Retry-After). Duration. Default 10s.
+    #[arg(long, env = "MDSD_ADMIN_REFRESH_MIN_INTERVAL", value_name = "DURATION")]
+    pub admin_refresh_min_interval: Option<String>,
     /// TLS server certificate chain (PEM) for the gRPC listener; needs --tls-key.
     #[arg(long, env = "MDSD_TLS_CERT", value_name = "FILE")]
     pub tls_cert: Option<PathBuf>,
@@ -169,6 +181,10 @@ impl RawConfig {
         RawConfig {
             listen: over.listen.or(self.listen),
             admin_listen: over.admin_listen.or(self.admin_listen),
+            admin_token_file: over.admin_token_file.or(self.admin_token_file),
+            admin_refresh_min_interval: over
+                .admin_refresh_min_interval
+                .or(self.admin_refresh_min_interval),
             tls_cert: over.tls_cert.or(self.tls_cert),
             tls_key: over.tls_key.or(self.tls_key),
             tls_client_ca: over.tls_client_ca.or(self.tls_client_ca),
@@ -307,6 +323,11 @@ impl RawConfig {
             duration("connect_timeout", self.connect_timeout.as_deref(), Duration::from_secs(10));
         let request_timeout =
             duration("request_timeout", self.request_timeout.as_deref(), Duration::from_secs(10));
+        let admin_refresh_min_interval = duration(
+            "admin_refresh_min_interval",
+            self.admin_refresh_min_interval.as_deref(),
+            DEFAULT_REFRESH_MIN_INTERVAL,
+        );
 
         if refresh.interval.is_zero() {
             errs.push("refresh_interval: must be greater than 0".to_string());
@@ -331,6 +352,7 @@ impl RawConfig {
             ("fetch_timeout", fetch_timeout),
             ("connect_timeout", connect_timeout),
             ("request_timeout", request_timeout),
+            ("admin_refresh_min_interval", admin_refresh_min_interval),
         ] {
             if d.is_zero() {
                 errs.push(format!("{key}: must be greater than 0"));
@@ -346,6 +368,19 @@ impl RawConfig {
                 }
                 Err(e) => {
                     errs.push(format!("fetch_ca_file: {}: {e}", path.display()));
+                    None
+                }
+            }
+        });
+
+        let admin_token = self.admin_token_file.as_deref().and_then(|path| {
+            match read_capped(path, MAX_TOKEN_FILE_BYTES)
+                .map_err(|e| e.to_string())
+                .and_then(|bytes| AdminToken::from_file_contents(&bytes))
+            {
+                Ok(token) => Some(token),
+                Err(e) => {
+                    errs.push(format!("admin_token_file: {}: {e}", path.display()));
                     None
                 }
             }
@@ -376,6 +411,11 @@ impl RawConfig {
             (Some(listen), Some(admin_listen), Some(source)) if errs.is_empty() => Ok(Config {
                 listen,
                 admin_listen,
+                admin_control: AdminControl {
+                    token: admin_token,
+                    token_file: self.admin_token_file.clone(),
+                    refresh_min_interval: admin_refresh_min_interval,
+                },
                 tls,
                 state_dir,
                 source,
@@ -414,6 +454,8 @@ pub struct Config {
     pub listen: ListenAddr,
     /// `None`: no admin listener.
     pub admin_listen: Option<SocketAddr>,
+    /// The admin control routes (POST /refresh): enabled by a token.
+    pub admin_control: AdminControl,
     /// `None`: plaintext gRPC (fine on loopback and Unix sockets).
     pub tls: Option<TlsFiles>,
     pub state_dir: PathBuf,
@@ -452,6 +494,17 @@ impl Config {
         }
         on
     }
+}
+
+/// The admin endpoint's control part (see [`super::admin`]).
+#[derive(Debug, Clone)]
+pub struct AdminControl {
+    /// `None`: control disabled (every control request answers 403).
+    pub token: Option<AdminToken>,
+    /// Where the token was read from (for the start-up log; the token itself is never logged).
+    pub token_file: Option<PathBuf>,
+    /// At most one accepted trigger per this interval.
+    pub refresh_min_interval: Duration,
 }
 
 /// Where the gRPC server listens.
@@ -921,6 +974,7 @@ mod tests {
             tls_cert: Some(fifo.clone()),
             tls_key: Some(fifo.clone()),
             fetch_ca_file: Some(fifo.clone()),
+            admin_token_file: Some(fifo.clone()),
             ..RawConfig::default()
         };
         let errors = within_10s(move || raw.check()).unwrap_err().errors;
@@ -931,6 +985,7 @@ mod tests {
             "tls_cert:",
             "tls_key:",
             "fetch_ca_file:",
+            "admin_token_file:",
         ];
         for key in keys {
             assert!(
@@ -942,6 +997,53 @@ mod tests {
         let path = fifo.clone();
         let err = within_10s(move || RawConfig::from_toml_file(&path)).unwrap_err();
         assert!(err.errors[0].contains("is a FIFO (named pipe)"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// Control is off by default; a token file turns it on, and a bad one (missing, too short,
+    /// not a header value) is a configuration error, as is a zero interval.
+    #[test]
+    fn admin_token_file_and_refresh_interval() {
+        let config = RawConfig::default().check().unwrap();
+        assert!(config.admin_control.token.is_none());
+        assert_eq!(config.admin_control.refresh_min_interval, Duration::from_secs(10));
+
+        let dir = std::env::temp_dir().join(format!("mdsd-config-token-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let good = dir.join("good");
+        std::fs::write(&good, "0123456789abcdef0123456789abcdef\n").unwrap();
+        let raw = RawConfig::from_toml_str(&format!(
+            "admin_token_file = \"{}\"\nadmin_refresh_min_interval = \"30s\"",
+            good.display()
+        ))
+        .unwrap();
+        let config = raw.check().unwrap();
+        let token = config.admin_control.token.as_ref().unwrap();
+        assert!(token.matches(b"0123456789abcdef0123456789abcdef"));
+        assert_eq!(config.admin_control.refresh_min_interval, Duration::from_secs(30));
+        assert_eq!(config.admin_control.token_file.as_deref(), Some(good.as_path()));
+        assert!(!format!("{config:?}").contains("0123456789abcdef"), "token in Debug output");
+
+        let short = dir.join("short");
+        std::fs::write(&short, "secret\n").unwrap();
+        for (path, expected) in [(&short, "fewer than 16"), (&dir.join("missing"), "No such file")]
+        {
+            let raw = RawConfig {
+                admin_token_file: Some(path.clone()),
+                admin_refresh_min_interval: Some("0s".into()),
+                ..RawConfig::default()
+            };
+            let errors = raw.check().unwrap_err().errors;
+            assert!(
+                errors.iter().any(|e| e.starts_with("admin_token_file:") && e.contains(expected)),
+                "{errors:?}"
+            );
+            assert!(
+                errors.iter().any(|e| e == "admin_refresh_min_interval: must be greater than 0"),
+                "{errors:?}"
+            );
+        }
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -14,6 +14,7 @@ use tokio::task::JoinHandle;
 use tonic::transport::{Certificate, Identity, Server, ServerTlsConfig};
 use tonic_health::ServingStatus;
 
+use super::admin::Control;
 use super::config::{Config, ListenAddr};
 use super::fetch::Fetcher;
 use super::grpc::{Service, SERVICE_NAME};
@@ -215,16 +216,28 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
                 .with_context(|| format!("admin listen {addr}"))?;
             let bound = listener.local_addr()?;
             if !bound.ip().is_loopback() {
-                tracing::warn!(%bound, "admin endpoint (metrics, POST /refresh) listens beyond loopback");
+                tracing::warn!(%bound, "admin endpoint (metrics, probes) listens beyond loopback");
             }
-            let app = super::admin::router(shared.clone());
+            let control = &config.admin_control;
+            let app = super::admin::router(
+                shared.clone(),
+                Control::new(control.token.clone(), control.refresh_min_interval),
+            )
+            .into_make_service_with_connect_info::<SocketAddr>();
             let stop = stopped(shutdown_rx.clone());
             tasks.push(tokio::spawn(async move {
                 if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(stop).await {
                     tracing::error!(error = %e, "admin server failed");
                 }
             }));
-            tracing::info!(listen = %bound, "admin endpoint listening");
+            match &control.token_file {
+                Some(file) if control.token.is_some() => tracing::info!(listen = %bound,
+                    token_file = %file.display(),
+                    refresh_min_interval_secs = control.refresh_min_interval.as_secs(),
+                    "admin endpoint listening; control (POST /refresh) enabled with a bearer token"),
+                _ => tracing::info!(listen = %bound,
+                    "admin endpoint listening; control (POST /refresh) disabled (no admin_token_file)"),
+            }
             Some(bound)
         }
     };
