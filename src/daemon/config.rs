@@ -247,6 +247,7 @@ impl RawConfig {
             .map_err(|e| errs.push(format!("mds_url: {e}")))
             .ok();
 
+        let mut anchor_sources = Vec::new();
         let roots_builtin = self.mds_roots.is_empty();
         let roots = if roots_builtin {
             let roots = builtin_roots();
@@ -255,7 +256,13 @@ impl RawConfig {
             }
             roots
         } else {
-            load_anchors("mds_roots", &self.mds_roots, &mut errs)
+            load_anchors(
+                "mds_roots",
+                MDS_ROOT_LABEL,
+                &self.mds_roots,
+                &mut anchor_sources,
+                &mut errs,
+            )
         };
 
         let crl_files = self
@@ -395,8 +402,13 @@ impl RawConfig {
             Some(n) => usize::try_from(n).unwrap_or(usize::MAX),
         };
 
-        let attestation_roots =
-            load_anchors("attestation_roots", &self.attestation_roots, &mut errs);
+        let attestation_roots = load_anchors(
+            "attestation_roots",
+            ATTESTATION_ANCHOR_LABEL,
+            &self.attestation_roots,
+            &mut anchor_sources,
+            &mut errs,
+        );
 
         let policy = match self.policy.as_ref().map(PolicyConfig::build) {
             None => None,
@@ -433,6 +445,7 @@ impl RawConfig {
                 },
                 grpc: GrpcLimits { request_timeout, max_request_bytes },
                 attestation_roots,
+                anchor_sources,
                 policy,
                 config_file: self.config_file.clone(),
                 danger: Danger {
@@ -474,6 +487,9 @@ pub struct Config {
     pub grpc: GrpcLimits,
     /// Operator attestation anchors for the verifier (Apple, Google, TPM vendors).
     pub attestation_roots: Vec<TrustAnchor>,
+    /// Which file each operator anchor (`mds_roots`, `attestation_roots`) came from: for the
+    /// start-up log only (the labels in answers never name files).
+    pub anchor_sources: Vec<AnchorSource>,
     /// Passkey profiles, checked; `None` when no `[policy]` section is configured.
     pub policy: Option<Arc<PolicySet>>,
     /// The config file read at start-up, if any: its `[policy]` section is reloaded on SIGHUP
@@ -494,6 +510,23 @@ impl Config {
         }
         on
     }
+}
+
+/// Label prefix of the operator's BLOB trust anchors (`mds_roots`).
+pub const MDS_ROOT_LABEL: &str = "operator MDS root";
+/// Label prefix of the operator's attestation anchors (`attestation_roots`).
+pub const ATTESTATION_ANCHOR_LABEL: &str = "operator anchor";
+
+/// Where an operator anchor came from (logged at start-up, never answered).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnchorSource {
+    /// The setting: `mds_roots` or `attestation_roots`.
+    pub key: &'static str,
+    /// The label it is answered with.
+    pub label: String,
+    /// SHA-256 of the certificate, hex.
+    pub sha256: String,
+    pub path: PathBuf,
 }
 
 /// The admin endpoint's control part (see [`super::admin`]).
@@ -724,21 +757,53 @@ pub(crate) fn read_capped(path: &Path, max: u64) -> std::io::Result<Vec<u8>> {
     Ok(read_regular(path, max, Symlinks::Follow)?)
 }
 
-fn load_anchors(key: &str, paths: &[PathBuf], errs: &mut Vec<String>) -> Vec<TrustAnchor> {
+/// Reads operator anchors. Their labels travel in answers (`anchor.label` of every gRPC
+/// response, GetMetadataInfo), so they name the certificate, never the file:
+/// `"<prefix>: <subject CN>"` (the whole subject when it has no CN). Where each came from is
+/// recorded in `sources` for the start-up log only.
+fn load_anchors(
+    key: &'static str,
+    prefix: &str,
+    paths: &[PathBuf],
+    sources: &mut Vec<AnchorSource>,
+    errs: &mut Vec<String>,
+) -> Vec<TrustAnchor> {
     let mut anchors = Vec::new();
     for path in paths {
         let certs = read_capped(path, MAX_PEM_FILE_BYTES)
             .map_err(|e| e.to_string())
             .and_then(|bytes| certs_from_pem_or_der(&bytes).map_err(|e| e.to_string()));
         match certs {
-            Ok(certs) => anchors.extend(certs.into_iter().map(|cert| TrustAnchor {
-                label: format!("{} ({})", cert.subject(), path.display()),
-                cert: Arc::new(cert),
-            })),
+            Ok(certs) => {
+                for cert in certs {
+                    let label = anchor_label(prefix, &cert);
+                    sources.push(AnchorSource {
+                        key,
+                        label: label.clone(),
+                        sha256: cert.sha256_hex(),
+                        path: path.clone(),
+                    });
+                    anchors.push(TrustAnchor { label, cert: Arc::new(cert) });
+                }
+            }
             Err(e) => errs.push(format!("{key}: {}: {e}", path.display())),
         }
     }
     anchors
+}
+
+/// `"<prefix>: <CN>"`, or the whole subject without a CN, or the certificate's SHA-256 without
+/// a subject.
+fn anchor_label(prefix: &str, cert: &crate::x509::Cert) -> String {
+    let common_name = x509_parser::parse_x509_certificate(cert.der()).ok().and_then(|(_, c)| {
+        c.subject().iter_common_name().next().and_then(|cn| cn.as_str().ok()).map(str::to_string)
+    });
+    let name = match common_name {
+        Some(cn) if !cn.trim().is_empty() => cn,
+        _ if !cert.subject().trim().is_empty() => cert.subject().to_string(),
+        _ => format!("sha256 {}", cert.sha256_hex()),
+    };
+    format!("{prefix}: {name}")
 }
 
 fn check_tls(
@@ -943,6 +1008,33 @@ mod tests {
         assert_eq!(config.roots[0].cert.sha256_hex(), crate::mds::GLOBALSIGN_ROOT_R3_SHA256);
         assert_eq!(config.crl_files.len(), 2);
         assert_eq!(config.attestation_roots.len(), 1);
+    }
+
+    /// Operator anchor labels go into every gRPC answer that names an anchor: they carry the
+    /// certificate's name, never the file it was read from (that is only logged at start-up,
+    /// from `anchor_sources`).
+    #[test]
+    fn operator_anchor_labels_name_the_certificate_not_the_file() {
+        let mds_root = testdata("blobs/webauthn4j__root-r3.crt");
+        let attestation_root =
+            testdata("attestations/roots/w3c_webauthn_test_vectors_attestation_ca.der");
+        let raw = RawConfig {
+            mds_roots: vec![mds_root.clone()],
+            attestation_roots: vec![attestation_root.clone()],
+            ..RawConfig::default()
+        };
+        let config = raw.check().unwrap();
+        assert_eq!(config.roots[0].label, "operator MDS root: GlobalSign");
+        assert_eq!(config.attestation_roots[0].label, "operator anchor: WebAuthn test vectors");
+        for anchor in config.roots.iter().chain(&config.attestation_roots) {
+            for part in ["testdata", "webauthn4j__root-r3", "w3c_webauthn", "/", ".crt", ".der"] {
+                assert!(!anchor.label.contains(part), "{:?} names its file", anchor.label);
+            }
+        }
+        let sources: Vec<_> =
+            config.anchor_sources.iter().map(|s| (s.key, s.path.clone())).collect();
+        assert_eq!(sources, [("mds_roots", mds_root), ("attestation_roots", attestation_root)]);
+        assert_eq!(config.anchor_sources[1].sha256, config.attestation_roots[0].cert.sha256_hex());
     }
 
     #[test]

@@ -63,6 +63,11 @@ impl Running {
 pub async fn start(config: Config) -> anyhow::Result<Running> {
     let config = Arc::new(config);
     let metrics = Arc::new(Metrics::new());
+    // Anchor files are named here only: the labels in answers carry the certificate's name.
+    for source in &config.anchor_sources {
+        tracing::info!(key = source.key, label = %source.label, sha256 = %source.sha256,
+            path = %source.path.display(), "operator trust anchor");
+    }
     for danger in config.dangers() {
         tracing::warn!(switch = danger, "DANGER: a danger_* switch is on");
         metrics.set_danger(danger);
