@@ -352,10 +352,9 @@ mod tests {
         }
         let source = BlobSource::File(dir.clone());
         let fetched = fetcher.fetch_blob(&source, None, 1024).await;
-        assert!(
-            matches!(&fetched, Err(FetchError::File { reason, .. }) if reason.contains("is a directory")),
-            "{fetched:?}"
-        );
+        let refused = matches!(&fetched, Err(FetchError::File { reason, .. })
+            if reason.contains("is a directory"));
+        assert!(refused, "{fetched:?}");
         let mirror = CrlMirror::Dir(dir.clone());
         mkfifo(&dir.join("ca.crl"));
         let crl = tokio::time::timeout(

@@ -159,7 +159,8 @@ impl Refresher {
     }
 
     /// Starts [`Refresher::restore`]'s reading and verification on a thread of its own, so
-    /// that it overlaps the rest of the start-up; [`Refresher::finish_restore`] installs the result.
+    /// that it overlaps the rest of the start-up; [`Refresher::finish_restore`] installs the
+    /// result.
     pub fn start_restore(&self, now: OffsetDateTime) -> PendingRestore {
         let Some(state) = self.state.clone() else { return PendingRestore(None) };
         let max = self.config.max_blob_bytes;
@@ -258,8 +259,13 @@ impl Refresher {
             .and_then(|restored| self.apply_restored(restored, now));
         let serving = self.shared.current().map(|c| c.blob.no);
         match outcome {
-            Ok(Some(no)) => tracing::info!(no, ?serving, floor = ?self.floor,
-                "late snapshot restore finished: rollback floor set (its BLOB served unless a newer one is)"),
+            Ok(Some(no)) => tracing::info!(
+                no,
+                ?serving,
+                floor = ?self.floor,
+                "late snapshot restore finished: rollback floor set (its BLOB served unless a \
+                 newer one is)"
+            ),
             Ok(None) => tracing::info!("late snapshot restore finished: no snapshot"),
             Err(e) => e.log(),
         }
@@ -565,7 +571,10 @@ pub enum RestoreError {
     Verify(#[from] SnapshotVerifyError),
     /// Still running after [`RESTORE_WAIT`]: the refresh loop goes on without it and installs
     /// it when it finishes.
-    #[error("the snapshot restore is still running after {} s (state directory I/O stuck?)", .waited.as_secs())]
+    #[error(
+        "the snapshot restore is still running after {} s (state directory I/O stuck?)",
+        .waited.as_secs()
+    )]
     StillRunning { waited: Duration },
     /// The restore thread could not be started, or ended without a result (a panic).
     #[error("snapshot restore: {0}")]

@@ -236,12 +236,16 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
                 }
             }));
             match &control.token_file {
-                Some(file) if control.token.is_some() => tracing::info!(listen = %bound,
+                Some(file) if control.token.is_some() => tracing::info!(
+                    listen = %bound,
                     token_file = %file.display(),
                     refresh_min_interval_secs = control.refresh_min_interval.as_secs(),
-                    "admin endpoint listening; control (POST /refresh) enabled with a bearer token"),
-                _ => tracing::info!(listen = %bound,
-                    "admin endpoint listening; control (POST /refresh) disabled (no admin_token_file)"),
+                    "admin endpoint listening; control (POST /refresh) enabled with a bearer token"
+                ),
+                _ => tracing::info!(
+                    listen = %bound,
+                    "admin endpoint listening; control (POST /refresh) off (no admin_token_file)"
+                ),
             }
             Some(bound)
         }

@@ -546,12 +546,18 @@ impl StateDir {
             Ok(bytes) => Some(bytes),
             Err(e) if e.is_not_found() => None,
             Err(ReadError::NotRegular(kind)) => {
-                tracing::error!(path = %path.display(), file_type = kind.as_str(), %url,
-                    "CRL cache file is {kind}, not a regular file; refused (the next download replaces it)");
+                tracing::error!(
+                    path = %path.display(),
+                    file_type = kind.as_str(),
+                    %url,
+                    "CRL cache file is {kind}, not a regular file; refused (the next download \
+                     replaces it)"
+                );
                 None
             }
             Err(e) => {
-                tracing::warn!(path = %path.display(), %url, error = %e, "CRL cache file unreadable; ignored");
+                tracing::warn!(path = %path.display(), %url, error = %e,
+                    "CRL cache file unreadable; ignored");
                 None
             }
         }
@@ -792,10 +798,9 @@ mod tests {
         mkfifo(&path);
         let s = state.clone();
         let err = within_10s(move || s.read_snapshot(1024)).unwrap_err();
-        assert!(
-            matches!(&err, SnapshotError::NotRegular { kind: FileKind::Fifo, path: p } if *p == path),
-            "{err}"
-        );
+        let refused = matches!(&err, SnapshotError::NotRegular { kind: FileKind::Fifo, path: p }
+            if *p == path);
+        assert!(refused, "{err}");
         assert!(err.to_string().contains("snapshot.v1 is a FIFO (named pipe)"), "{err}");
         state.store_snapshot(&sample()).unwrap();
         assert_eq!(state.load_snapshot(1024).unwrap(), Some(sample()));
