@@ -43,13 +43,16 @@ serve() {
     out=$("$LOADGEN" coldstart "$GRPC" -- "$MDSD" serve --listen "$GRPC" \
         --admin-listen "$ADMIN" --state-dir "$W/state" --mds-url "file://$W/source.jwt" \
         --mds-root "$W/blobs/root.der" --crl-file "$W/blobs/root.crl" --crl-file "$W/blobs/ca.crl" \
-        --refresh-jitter-percent 0)
+        --refresh-jitter-percent 0 --admin-token-file "$W/admin.token" \
+        --admin-refresh-min-interval 1s)
     echo "$out  (load: $(cut -d' ' -f1-3 /proc/loadavg))"
     PID=$(sed -n 's/.*pid=\([0-9]*\).*/\1/p' <<<"$out")
 }
 blob_no() { curl -s "http://$ADMIN/metrics" | sed -n 's/^mdsd_blob_no \(.*\)/\1/p; s/^blob_no \(.*\)/\1/p'; }
 
 rm -rf "$W/state" && mkdir -p "$W/state"
+# POST /refresh (the refresh run below) needs a bearer token from admin_token_file.
+[ -s "$W/admin.token" ] || (umask 077 && od -An -N24 -tx1 /dev/urandom | tr -d ' \n' > "$W/admin.token")
 cp "$W/blobs/blob-1000.jwt" "$W/source.jwt"
 echo "== first start (empty state dir: reads and verifies the 16 MiB BLOB from the file source)"
 serve
@@ -75,7 +78,7 @@ for no in 1001 1002 1003; do
     echo 5 > "/proc/$PID/clear_refs" 2>/dev/null || true
     before=$(mb VmRSS)
     cp "$W/blobs/blob-$no.jwt" "$W/source.jwt.tmp" && mv "$W/source.jwt.tmp" "$W/source.jwt"
-    curl -s -X POST "http://$ADMIN/refresh" >/dev/null
+    curl -s -X POST -H "Authorization: Bearer $(cat "$W/admin.token")" "http://$ADMIN/refresh" >/dev/null
     sleep 2
     echo "   refresh to $no triggered at $(date -u +%T); serving no=$(blob_no);" \
         "RSS before $before, peak $(mb VmHWM), after $(mb VmRSS)"

@@ -65,7 +65,8 @@ pub struct BlobTrustArgs {
     /// DANGER: verify without any revocation checking.
     #[arg(long)]
     pub danger_skip_revocation: bool,
-    /// Verification time (RFC 3339); default: now.
+    /// Verification time (RFC 3339); default: now. Staleness (past nextUpdate) is judged at
+    /// it too: reported (a warning, JSON `stale` / `days_past_next_update`), never a refusal.
     #[arg(long)]
     pub at: Option<String>,
     /// Print one JSON object instead of text.

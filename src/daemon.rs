@@ -6,6 +6,7 @@ pub mod admin;
 pub mod config;
 pub mod credentials;
 pub mod fetch;
+pub mod files;
 pub mod grpc;
 pub mod metrics;
 pub mod policy_reload;

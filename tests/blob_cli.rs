@@ -141,6 +141,85 @@ fn danger_skip_revocation_verifies_and_says_so_loudly() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("NOT CHECKED"));
 }
 
+/// Staleness is reported at the verification time without changing the verdict or the exit
+/// code. With the real CRLs the 2024-12 BLOB verifies inside their validity (2024-08-31 ..
+/// 2024-09-07), long before its nextUpdate 2025-01-01: not stale. Past nextUpdate those CRLs
+/// have expired too, so the stale case skips revocation; its signer certificate is valid until
+/// 2025-07-28. It used to verify with `"stale": true` only and a vague note: now the number of
+/// days past nextUpdate is given in JSON and in a `warning:` line.
+#[test]
+fn verify_reports_staleness_at_the_verification_time() {
+    let blob = data(BLOB_2024_12);
+    let (root_crl, ev_crl) = (data(ROOT_CRL), data(EV_CRL));
+    let fresh = [
+        "blob",
+        "verify",
+        "--blob",
+        &blob,
+        "--crl",
+        &root_crl,
+        "--crl",
+        &ev_crl,
+        "--at",
+        "2024-09-03T12:00:00Z",
+    ];
+    let out = mdsd(&[&fresh[..], &["--json"]].concat());
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let v = json_of(&out);
+    assert_eq!(v["verified"], true);
+    assert_eq!(v["stale"], false);
+    assert_eq!(v["days_past_next_update"], 0);
+    let out = mdsd(&fresh);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("stale"));
+
+    // Five months past nextUpdate: still verified, exit 0, and said so.
+    let stale = [
+        "blob",
+        "verify",
+        "--blob",
+        &blob,
+        "--danger-skip-revocation",
+        "--at",
+        "2025-06-01T00:00:00Z",
+    ];
+    let out = mdsd(&[&stale[..], &["--json"]].concat());
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let v = json_of(&out);
+    assert_eq!(v["verified"], true);
+    assert_eq!(v["error"], Value::Null);
+    assert_eq!(v["verified_at"], "2025-06-01T00:00:00Z");
+    assert_eq!(v["next_update"], "2025-01-01");
+    assert_eq!(v["stale"], true);
+    assert_eq!(v["days_past_next_update"], 151);
+    let out = mdsd(&stale);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.lines().any(|l| l.trim_start()
+            == "warning:     nextUpdate 2025-01-01 is 151 days before the verification time \
+                2025-06-01T00:00:00Z; the BLOB is stale, fetch a newer one"),
+        "{text}"
+    );
+
+    // The day after nextUpdate is the first stale one.
+    let out = mdsd(&[&stale[..5], &["--at", "2025-01-02T00:00:00Z", "--json"]].concat());
+    let v = json_of(&out);
+    assert_eq!((v["stale"].clone(), v["days_past_next_update"].clone()), (true.into(), 1.into()));
+    let out = mdsd(&[&stale[..5], &["--at", "2025-01-01T23:59:59Z", "--json"]].concat());
+    let v = json_of(&out);
+    assert_eq!((v["stale"].clone(), v["days_past_next_update"].clone()), (false.into(), 0.into()));
+
+    // A refusal carries the same keys, null.
+    let out = mdsd(&["blob", "verify", "--blob", &blob, "--at", "2025-06-01T00:00:00Z", "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let v = json_of(&out);
+    assert_eq!(
+        (v["stale"].clone(), v["days_past_next_update"].clone()),
+        (Value::Null, Value::Null)
+    );
+}
+
 #[test]
 fn conformance_blobs_exit_non_zero_with_the_failing_step() {
     let root = data("vertx-web_FIDO2TCK__conformance_MDS3_ROOT.der");

@@ -1,5 +1,6 @@
 //! The real binary: `mdsd serve` as a child process configured by a TOML file plus flags and
-//! environment, probed with `mdsd health`, refreshed through `POST /refresh` on the admin port,
+//! environment, probed with `mdsd health`, refreshed through `POST /refresh` on the admin port
+//! (with the bearer token of `admin_token_file`),
 //! stopped with SIGTERM (graceful: exit 0), restarted offline from its state directory. Also: a
 //! bad configuration exits 2 listing every error.
 
@@ -37,11 +38,13 @@ async fn health(target: &str) -> (Option<i32>, String) {
     .unwrap()
 }
 
-async fn post(addr: &str, path: &str) -> String {
+/// `POST path` with `Authorization: Bearer <token>`, as `curl -X POST -H ...` sends it.
+async fn post(addr: &str, path: &str, token: &str) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut conn = tokio::net::TcpStream::connect(addr).await.unwrap();
     let request = format!(
-        "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        "POST {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\
+         Content-Length: 0\r\nConnection: close\r\n\r\n"
     );
     conn.write_all(request.as_bytes()).await.unwrap();
     let mut out = String::new();
@@ -55,13 +58,18 @@ async fn serve_refresh_and_sigterm() {
     let grpc = format!("127.0.0.1:{}", free_port());
     let admin = format!("127.0.0.1:{}", free_port());
     let config = env.dir.join("mdsd.toml");
+    // Control (POST /refresh) needs a token file; the token itself comes from the file only.
+    let token = "f0e1d2c3b4a5968778695a4b3c2d1e0f";
+    let token_file = env.dir.join("admin.token");
+    std::fs::write(&token_file, format!("{token}\n")).unwrap();
     std::fs::write(
         &config,
         format!(
-            "listen = \"{grpc}\"\nmds_url = \"{}\"\nmds_roots = [\"{}\"]\nstate_dir = \"{}\"\nrefresh_interval = \"1h\"\n",
+            "listen = \"{grpc}\"\nmds_url = \"{}\"\nmds_roots = [\"{}\"]\nstate_dir = \"{}\"\nrefresh_interval = \"1h\"\nadmin_token_file = \"{}\"\n",
             env.server.url(mds_env::BLOB_PATH),
             env.dir.join("root.pem").display(),
             env.state_dir().display(),
+            token_file.display(),
         ),
     )
     .unwrap();
@@ -87,7 +95,8 @@ async fn serve_refresh_and_sigterm() {
             vec![blob::fido2_entry("cb69481e-8ff7-4039-93ec-0a2729a154a8", "FIDO_CERTIFIED_L1")],
         ),
     );
-    assert!(post(&admin, "/refresh").await.starts_with("HTTP/1.1 202"));
+    assert!(post(&admin, "/refresh", "wrong").await.starts_with("HTTP/1.1 401"));
+    assert!(post(&admin, "/refresh", token).await.starts_with("HTTP/1.1 202"));
     let started = Instant::now();
     loop {
         let (code, out) = health(&grpc).await;
@@ -122,6 +131,10 @@ async fn serve_refresh_and_sigterm() {
     assert!(messages.contains(&"BLOB accepted"), "{messages:?}");
     assert!(messages.contains(&"SIGTERM: shutting down"), "{messages:?}");
     assert!(messages.contains(&"mdsd stopped"), "{messages:?}");
+    // The control requests are logged (accepted at INFO, refused at WARN), the token never.
+    assert!(messages.contains(&"admin: POST /refresh accepted; refresh triggered"), "{messages:?}");
+    assert!(messages.contains(&"admin: POST /refresh refused"), "{messages:?}");
+    assert!(!logs.contains(token), "the token is in the logs");
 
     // Restart with the MDS down: SERVING from the snapshot alone, and the restore says what it
     // cost (read, verification, checksum on the side).
@@ -152,6 +165,68 @@ async fn serve_refresh_and_sigterm() {
         assert!(restored["fields"][key].as_f64().is_some(), "{key} in {restored}");
     }
     assert_eq!(restored["fields"]["digest_recorded"], true, "{restored}");
+}
+
+/// A FIFO planted at the snapshot path: the real binary used to hang at start-up for ever
+/// without a log line. Now it logs one ERROR naming the path and the file type, serves the
+/// download, and replaces the FIFO with a regular snapshot file.
+#[tokio::test]
+async fn fifo_snapshot_is_logged_at_error_and_replaced() {
+    let env = MdsEnv::start("process-fifo").await;
+    env.serve_blob(
+        9,
+        env.blob(
+            9,
+            in_days(30),
+            vec![blob::fido2_entry("cb69481e-8ff7-4039-93ec-0a2729a154a8", "FIDO_CERTIFIED_L1")],
+        ),
+    );
+    std::fs::create_dir_all(env.state_dir()).unwrap();
+    let snapshot = env.state_dir().join("snapshot.v1");
+    assert!(Command::new("mkfifo").arg(&snapshot).status().unwrap().success());
+    let grpc = format!("127.0.0.1:{}", free_port());
+    let admin = format!("127.0.0.1:{}", free_port());
+    let config = env.dir.join("mdsd.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "listen = \"{grpc}\"\nmds_url = \"{}\"\nmds_roots = [\"{}\"]\nstate_dir = \"{}\"\n",
+            env.server.url(mds_env::BLOB_PATH),
+            env.dir.join("root.pem").display(),
+            env.state_dir().display(),
+        ),
+    )
+    .unwrap();
+    let mut child = serve(&config, &admin);
+    let started = Instant::now();
+    loop {
+        let (code, out) = health(&grpc).await;
+        if code == Some(0) {
+            break;
+        }
+        if started.elapsed() > Duration::from_secs(20) {
+            // Unblock a reader stuck on the FIFO before failing, so the child can be stopped.
+            std::thread::spawn(move || std::fs::write(&snapshot, b"x"));
+            let _ = child.kill();
+            panic!("never SERVING: {out}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+    let mut logs = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut logs).unwrap();
+    let lines: Vec<serde_json::Value> =
+        logs.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let refused: Vec<_> = lines
+        .iter()
+        .filter(|l| l["level"] == "ERROR" && l["fields"]["file_type"] == "fifo")
+        .collect();
+    assert_eq!(refused.len(), 1, "{logs}");
+    assert_eq!(refused[0]["fields"]["path"], snapshot.display().to_string(), "{logs}");
+    let message = refused[0]["fields"]["message"].as_str().unwrap();
+    assert!(message.contains("not a regular file"), "{message}");
+    assert!(std::fs::symlink_metadata(&snapshot).unwrap().file_type().is_file());
 }
 
 #[test]

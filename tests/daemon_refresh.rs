@@ -1,16 +1,17 @@
 //! The refresh path against a local HTTP server standing in for the MDS and its CRL distribution
 //! points: first load, newer `no`, 304, rollback, tampering, HTTP failures, CRLs, restart from the
-//! state directory with the network down (listening NOT_SERVING until the snapshot is restored),
-//! a damaged snapshot, and the stale policy.
+//! state directory with the network down, a damaged snapshot, a FIFO planted as the snapshot,
+//! and the stale policy.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use mdsd::daemon::config::Config;
 use mdsd::daemon::fetch::{FetchError, Fetcher};
+use mdsd::daemon::files::FileKind;
 use mdsd::daemon::metrics::Metrics;
-use mdsd::daemon::refresh::{LastOutcome, RefreshError, Refresher};
-use mdsd::daemon::snapshot_file::StateDir;
+use mdsd::daemon::refresh::{LastOutcome, RefreshError, Refresher, RestoreError, RESTORE_WAIT};
+use mdsd::daemon::snapshot_file::{SnapshotError, StateDir};
 use mdsd::daemon::state::{Shared, StalePolicy, Unavailable};
 use mdsd::mds::BlobError;
 use mdsd_test_support::http::{self, Route};
@@ -233,7 +234,7 @@ async fn corrupt_snapshot_is_reported_and_not_served() {
     std::fs::write(&path, bytes).unwrap();
     let (mut r, shared) = refresher(env.config());
     let err = r.restore(now()).await.unwrap_err();
-    assert!(err.contains("corrupt"), "{err}");
+    assert!(err.to_string().contains("corrupt"), "{err}");
     assert_eq!(serving(&shared), None);
     // The next fetch repairs it.
     assert_eq!(r.refresh_once(now()).await.unwrap(), LastOutcome::Updated);
@@ -430,7 +431,7 @@ async fn same_blob_is_reloaded_when_the_snapshot_no_longer_verifies() {
     let later = now() + time::Duration::days(30);
     let (mut r, shared) = refresher(env.config());
     let err = r.restore(later).await.unwrap_err();
-    assert!(err.contains("revocation"), "{err}");
+    assert!(err.to_string().contains("revocation"), "{err}");
     assert_eq!(serving(&shared), None);
     assert_eq!(r.floor(), Some(80));
     let (from, to) = (later - time::Duration::days(1), later + time::Duration::days(7));
@@ -467,7 +468,7 @@ async fn snapshot_damaged_beside_a_valid_blob_is_not_served() {
     std::fs::write(&path, &bytes).unwrap();
     let (mut r, shared) = refresher(env.config());
     let err = r.restore(now()).await.unwrap_err();
-    assert!(err.contains("checksum mismatch"), "{err}");
+    assert!(err.to_string().contains("checksum mismatch"), "{err}");
     assert_eq!(serving(&shared), None);
     assert_eq!(r.floor(), None);
 }
@@ -500,81 +501,54 @@ async fn restored_blob_digest_recorded_or_computed() {
     }
 }
 
-/// Cold start: the daemon listens and answers health NOT_SERVING while the snapshot is still
-/// being read (here: the snapshot file is a FIFO nobody writes yet), then SERVING once it was
-/// read, checked and verified. The MDS is down, so SERVING can only come from the snapshot.
+/// A FIFO planted at the snapshot path used to block start-up for ever, without a log line
+/// (nobody writes it, and opening a FIFO for reading waits for a writer). Now the restore
+/// refuses it at once as not a regular file (like a damaged snapshot: nothing served, no
+/// floor), start() returns, the daemon goes on to fetch, and the first accepted BLOB replaces
+/// the FIFO with a regular snapshot file.
 #[tokio::test]
-async fn listens_not_serving_until_the_snapshot_is_restored() {
-    use tonic_health::pb::health_check_response::ServingStatus;
-    use tonic_health::pb::health_client::HealthClient;
-    use tonic_health::pb::HealthCheckRequest;
-
-    let env = MdsEnv::start("refresh-coldstart").await;
+async fn fifo_snapshot_is_refused_at_once_and_the_daemon_fetches() {
+    let env = MdsEnv::start("refresh-fifo").await;
     env.serve_blob(12, env.blob(12, in_days(30), entries()));
-    {
-        let (mut r, _) = refresher(env.config());
-        r.refresh_once(now()).await.unwrap();
-    }
-    let path = env.state_dir().join(mdsd::daemon::snapshot_file::SNAPSHOT_FILE);
-    let snapshot = std::fs::read(&path).unwrap();
-    std::fs::remove_file(&path).unwrap();
+    let (dir, _) = StateDir::open(&env.state_dir()).unwrap();
+    let path = dir.snapshot_path();
     let status = std::process::Command::new("mkfifo").arg(&path).status().unwrap();
     assert!(status.success());
-    for p in [BLOB_PATH, CA_CRL_PATH, ROOT_CRL_PATH] {
-        env.server.remove(p);
-    }
 
-    // The listeners answer while the snapshot is still being read (start() itself returns once
-    // it is restored). Should they wait for it, unblock the reader before failing.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let mut raw = env.raw_config();
-    raw.listen = Some(format!("127.0.0.1:{port}"));
-    let starting = tokio::spawn(mdsd::daemon::server::start(raw.check().unwrap()));
-    let url = format!("http://127.0.0.1:{port}");
-    let mut channel = None;
-    for _ in 0..400 {
-        if let Ok(c) = tonic::transport::Channel::from_shared(url.clone()).unwrap().connect().await
-        {
-            channel = Some(c);
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    let Some(channel) = channel else {
-        std::fs::write(&path, &snapshot).unwrap();
-        panic!("not listening while the snapshot is being restored");
+    // The restore itself: refused at once, the type named.
+    // Should a reader block on it, feed it (so the runtime can stop) and fail.
+    let unblock = |path: std::path::PathBuf, what: &str| -> ! {
+        std::thread::spawn(move || std::fs::write(path, b"not a snapshot"));
+        panic!("{what} blocked on the FIFO snapshot");
     };
-    let health = HealthClient::new(channel);
-    let check = || {
-        let mut h = health.clone();
-        async move {
-            let r = h.check(HealthCheckRequest { service: String::new() }).await.unwrap();
-            ServingStatus::try_from(r.into_inner().status).unwrap()
-        }
+    let (mut r, shared) = refresher(env.config());
+    let err = match tokio::time::timeout(Duration::from_secs(5), r.restore(now())).await {
+        Ok(restored) => restored.unwrap_err(),
+        Err(_) => unblock(path, "the restore"),
     };
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    assert_eq!(check().await, ServingStatus::NotServing);
-    assert!(!starting.is_finished());
+    assert!(
+        matches!(&err, RestoreError::Read(SnapshotError::NotRegular { kind: FileKind::Fifo, .. })),
+        "{err}"
+    );
+    assert!(err.to_string().contains("snapshot.v1 is a FIFO (named pipe)"), "{err}");
+    assert_eq!((r.floor(), serving(&shared)), (None, None));
 
-    // The snapshot arrives: read, checksum, verification; start() returns and health says
-    // SERVING.
-    let writer = std::thread::spawn(move || std::fs::write(&path, snapshot).unwrap());
-    let running = tokio::time::timeout(Duration::from_secs(20), starting)
-        .await
-        .expect("start() returns once the snapshot is restored")
-        .unwrap()
-        .unwrap();
-    writer.join().unwrap();
-    let mut status = check().await;
-    for _ in 0..100 {
-        if status == ServingStatus::Serving {
-            break;
-        }
+    // The whole daemon: start() returns well before the restore wait would end, and serves the
+    // download.
+    let started = std::time::Instant::now();
+    let running =
+        match tokio::time::timeout(RESTORE_WAIT, mdsd::daemon::server::start(env.config())).await {
+            Ok(started) => started.unwrap(),
+            Err(_) => unblock(path, "start()"),
+        };
+    assert!(started.elapsed() < RESTORE_WAIT / 2, "{:?}", started.elapsed());
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while running.shared.current().is_none() {
+        assert!(std::time::Instant::now() < deadline, "{:?}", running.shared.status());
         tokio::time::sleep(Duration::from_millis(20)).await;
-        status = check().await;
     }
-    assert_eq!(status, ServingStatus::Serving);
     let current = running.shared.current().unwrap();
-    assert_eq!((current.blob.no, current.restored), (12, true));
+    assert_eq!((current.blob.no, current.restored), (12, false));
     running.shutdown().await;
+    assert!(std::fs::symlink_metadata(&path).unwrap().file_type().is_file());
 }

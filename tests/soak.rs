@@ -32,11 +32,13 @@ fn rss_kib(pid: u32) -> u64 {
         .unwrap_or(0)
 }
 
-async fn post(addr: &str, path: &str) -> String {
+/// `POST path` with `Authorization: Bearer <token>`.
+async fn post(addr: &str, path: &str, token: &str) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut conn = tokio::net::TcpStream::connect(addr).await.unwrap();
     let request = format!(
-        "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        "POST {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\
+         Content-Length: 0\r\nConnection: close\r\n\r\n"
     );
     conn.write_all(request.as_bytes()).await.unwrap();
     let mut out = String::new();
@@ -86,13 +88,18 @@ async fn soak_across_refreshes() {
     let grpc = format!("127.0.0.1:{}", free_port());
     let admin = format!("127.0.0.1:{}", free_port());
     let config = env.dir.join("mdsd.toml");
+    // POST /refresh needs the token of admin_token_file; one trigger per refresh_every at most.
+    let token = "5e4d3c2b1a0f9e8d7c6b5a4f3e2d1c0b";
+    let token_file = env.dir.join("admin.token");
+    std::fs::write(&token_file, token).unwrap();
     std::fs::write(
         &config,
         format!(
-            "listen = \"{grpc}\"\nadmin_listen = \"{admin}\"\nmds_url = \"{}\"\nmds_roots = [\"{}\"]\nstate_dir = \"{}\"\nrefresh_interval = \"1h\"\n",
+            "listen = \"{grpc}\"\nadmin_listen = \"{admin}\"\nmds_url = \"{}\"\nmds_roots = [\"{}\"]\nstate_dir = \"{}\"\nrefresh_interval = \"1h\"\nadmin_token_file = \"{}\"\nadmin_refresh_min_interval = \"1s\"\n",
             env.server.url(mds_env::BLOB_PATH),
             env.dir.join("root.pem").display(),
             env.state_dir().display(),
+            token_file.display(),
         ),
     )
     .unwrap();
@@ -186,7 +193,7 @@ async fn soak_across_refreshes() {
         if Instant::now() >= next_refresh {
             no += 1;
             env.serve_blob(no, env.blob(no, in_days(30), entry()));
-            assert!(post(&admin, "/refresh").await.starts_with("HTTP/1.1 202"));
+            assert!(post(&admin, "/refresh", token).await.starts_with("HTTP/1.1 202"));
             refreshes += 1;
             next_refresh += refresh_every;
         }

@@ -3,6 +3,11 @@
 //!
 //! Exit codes: 0 verified, 1 refused (the JSON `error.step` names the failing step), 2 the input
 //! could not be read (`error.step` is `"input"`).
+//!
+//! Staleness is reported, never a refusal: a BLOB past its nextUpdate at the verification time
+//! (`--at`, else now) still verifies (exit 0, `"verified": true`), with `"stale": true` and
+//! `"days_past_next_update"` in JSON and a `warning:` line in text (MDS3 §3.2 step 3: the BLOB
+//! is authentic, but a newer one should have been fetched by then).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -172,7 +177,9 @@ fn load_at(
             "unknown payload members / status values kept");
     }
     if verified.is_stale(now) {
-        tracing::warn!(next_update = %verified.next_update, "BLOB is past its nextUpdate");
+        tracing::warn!(next_update = %verified.next_update,
+            days_past_next_update = days_past_next_update(&verified, now),
+            "BLOB is past its nextUpdate");
     }
     Ok(verified)
 }
@@ -217,6 +224,8 @@ fn report_verify(
                         "verified_at": at,
                         "no": null,
                         "next_update": null,
+                        "stale": null,
+                        "days_past_next_update": null,
                         "entries": null,
                         "alg": null,
                         "root_sha256": null,
@@ -245,6 +254,7 @@ fn verified_json(v: &VerifiedBlob, at: Option<String>, now: Option<OffsetDateTim
         "no": v.no,
         "next_update": v.next_update.to_string(),
         "stale": now.map(|n| v.is_stale(n)),
+        "days_past_next_update": now.map(|n| days_past_next_update(v, n)),
         "entries": v.store.entries().len(),
         "alg": v.alg.as_str(),
         "root_sha256": v.anchor.cert.sha256_hex(),
@@ -289,8 +299,14 @@ fn print_verified(v: &VerifiedBlob, now: Option<OffsetDateTime>) {
     } else {
         out!("  revocation:  NOT CHECKED (--danger-skip-revocation)");
     }
-    if now.is_some_and(|n| v.is_stale(n)) {
-        out!("  note:        the BLOB is past its nextUpdate; fetch a newer one");
+    if let Some(now) = now.filter(|n| v.is_stale(*n)) {
+        out!(
+            "  warning:     nextUpdate {} is {} days before the verification time {}; the BLOB \
+             is stale, fetch a newer one",
+            v.next_update,
+            days_past_next_update(v, now),
+            now.format(&Rfc3339).unwrap_or_else(|_| now.to_string())
+        );
     }
     for q in &v.quarantined {
         out!("  quarantined: entry {} {}: {}", q.index, q.id.as_deref().unwrap_or("-"), q.reason);
@@ -305,6 +321,15 @@ fn print_verified(v: &VerifiedBlob, now: Option<OffsetDateTime>) {
             v.unknown.statuses.values().sum::<usize>()
         );
     }
+}
+
+/// Whole days from the BLOB's nextUpdate to the date of `now` (UTC); 0 while it is not stale
+/// (nextUpdate is a date: the BLOB is stale from the day after it).
+fn days_past_next_update(v: &VerifiedBlob, now: OffsetDateTime) -> i64 {
+    if !v.is_stale(now) {
+        return 0;
+    }
+    (now.to_offset(time::UtcOffset::UTC).date() - v.next_update).whole_days()
 }
 
 fn entry_id(entry: &Entry) -> String {

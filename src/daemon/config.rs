@@ -13,6 +13,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use super::admin::{AdminToken, DEFAULT_REFRESH_MIN_INTERVAL};
+use super::files::{read_regular, Symlinks};
 use crate::mds::{builtin_roots, DEFAULT_MAX_BLOB_BYTES};
 use crate::policy::{PolicyConfig, PolicySet};
 use crate::x509::{certs_from_pem_or_der, Crl, TrustAnchor};
@@ -29,6 +31,8 @@ pub const DEFAULT_STATE_DIR: &str = "/var/lib/mdsd";
 const MAX_CONFIG_FILE_BYTES: u64 = 1024 * 1024;
 /// Largest certificate / CRL / key file read.
 const MAX_PEM_FILE_BYTES: u64 = 16 * 1024 * 1024;
+/// Largest admin token file read.
+const MAX_TOKEN_FILE_BYTES: u64 = 64 * 1024;
 
 /// Every setting, as given: each field is optional so sources can be layered. Field names are the
 /// TOML keys; flags are the kebab-case forms; environment variables are `MDSD_` + upper case.
@@ -43,6 +47,15 @@ pub struct RawConfig {
     /// Default 127.0.0.1:9464.
     #[arg(long, env = "MDSD_ADMIN_LISTEN", value_name = "ADDR|off")]
     pub admin_listen: Option<String>,
+    /// File holding the secret bearer token that enables the admin control endpoint
+    /// (POST /refresh). Without it control is disabled (403); /metrics and the probes never
+    /// need a token.
+    #[arg(long, env = "MDSD_ADMIN_TOKEN_FILE", value_name = "FILE")]
+    pub admin_token_file: Option<PathBuf>,
+    /// Shortest time between two accepted POST /refresh (earlier ones get 429 with
+    /// Retry-After). Duration. Default 10s.
+    #[arg(long, env = "MDSD_ADMIN_REFRESH_MIN_INTERVAL", value_name = "DURATION")]
+    pub admin_refresh_min_interval: Option<String>,
     /// TLS server certificate chain (PEM) for the gRPC listener; needs --tls-key.
     #[arg(long, env = "MDSD_TLS_CERT", value_name = "FILE")]
     pub tls_cert: Option<PathBuf>,
@@ -168,6 +181,10 @@ impl RawConfig {
         RawConfig {
             listen: over.listen.or(self.listen),
             admin_listen: over.admin_listen.or(self.admin_listen),
+            admin_token_file: over.admin_token_file.or(self.admin_token_file),
+            admin_refresh_min_interval: over
+                .admin_refresh_min_interval
+                .or(self.admin_refresh_min_interval),
             tls_cert: over.tls_cert.or(self.tls_cert),
             tls_key: over.tls_key.or(self.tls_key),
             tls_client_ca: over.tls_client_ca.or(self.tls_client_ca),
@@ -230,6 +247,7 @@ impl RawConfig {
             .map_err(|e| errs.push(format!("mds_url: {e}")))
             .ok();
 
+        let mut anchor_sources = Vec::new();
         let roots_builtin = self.mds_roots.is_empty();
         let roots = if roots_builtin {
             let roots = builtin_roots();
@@ -238,7 +256,13 @@ impl RawConfig {
             }
             roots
         } else {
-            load_anchors("mds_roots", &self.mds_roots, &mut errs)
+            load_anchors(
+                "mds_roots",
+                MDS_ROOT_LABEL,
+                &self.mds_roots,
+                &mut anchor_sources,
+                &mut errs,
+            )
         };
 
         let crl_files = self
@@ -306,6 +330,11 @@ impl RawConfig {
             duration("connect_timeout", self.connect_timeout.as_deref(), Duration::from_secs(10));
         let request_timeout =
             duration("request_timeout", self.request_timeout.as_deref(), Duration::from_secs(10));
+        let admin_refresh_min_interval = duration(
+            "admin_refresh_min_interval",
+            self.admin_refresh_min_interval.as_deref(),
+            DEFAULT_REFRESH_MIN_INTERVAL,
+        );
 
         if refresh.interval.is_zero() {
             errs.push("refresh_interval: must be greater than 0".to_string());
@@ -330,6 +359,7 @@ impl RawConfig {
             ("fetch_timeout", fetch_timeout),
             ("connect_timeout", connect_timeout),
             ("request_timeout", request_timeout),
+            ("admin_refresh_min_interval", admin_refresh_min_interval),
         ] {
             if d.is_zero() {
                 errs.push(format!("{key}: must be greater than 0"));
@@ -350,6 +380,19 @@ impl RawConfig {
             }
         });
 
+        let admin_token = self.admin_token_file.as_deref().and_then(|path| {
+            match read_capped(path, MAX_TOKEN_FILE_BYTES)
+                .map_err(|e| e.to_string())
+                .and_then(|bytes| AdminToken::from_file_contents(&bytes))
+            {
+                Ok(token) => Some(token),
+                Err(e) => {
+                    errs.push(format!("admin_token_file: {}: {e}", path.display()));
+                    None
+                }
+            }
+        });
+
         let max_request_bytes = match self.max_request_bytes {
             None => DEFAULT_MAX_REQUEST_BYTES,
             Some(n) if n < 1024 => {
@@ -359,8 +402,13 @@ impl RawConfig {
             Some(n) => usize::try_from(n).unwrap_or(usize::MAX),
         };
 
-        let attestation_roots =
-            load_anchors("attestation_roots", &self.attestation_roots, &mut errs);
+        let attestation_roots = load_anchors(
+            "attestation_roots",
+            ATTESTATION_ANCHOR_LABEL,
+            &self.attestation_roots,
+            &mut anchor_sources,
+            &mut errs,
+        );
 
         let policy = match self.policy.as_ref().map(PolicyConfig::build) {
             None => None,
@@ -375,6 +423,11 @@ impl RawConfig {
             (Some(listen), Some(admin_listen), Some(source)) if errs.is_empty() => Ok(Config {
                 listen,
                 admin_listen,
+                admin_control: AdminControl {
+                    token: admin_token,
+                    token_file: self.admin_token_file.clone(),
+                    refresh_min_interval: admin_refresh_min_interval,
+                },
                 tls,
                 state_dir,
                 source,
@@ -392,6 +445,7 @@ impl RawConfig {
                 },
                 grpc: GrpcLimits { request_timeout, max_request_bytes },
                 attestation_roots,
+                anchor_sources,
                 policy,
                 config_file: self.config_file.clone(),
                 danger: Danger {
@@ -413,6 +467,8 @@ pub struct Config {
     pub listen: ListenAddr,
     /// `None`: no admin listener.
     pub admin_listen: Option<SocketAddr>,
+    /// The admin control routes (POST /refresh): enabled by a token.
+    pub admin_control: AdminControl,
     /// `None`: plaintext gRPC (fine on loopback and Unix sockets).
     pub tls: Option<TlsFiles>,
     pub state_dir: PathBuf,
@@ -431,6 +487,9 @@ pub struct Config {
     pub grpc: GrpcLimits,
     /// Operator attestation anchors for the verifier (Apple, Google, TPM vendors).
     pub attestation_roots: Vec<TrustAnchor>,
+    /// Which file each operator anchor (`mds_roots`, `attestation_roots`) came from: for the
+    /// start-up log only (the labels in answers never name files).
+    pub anchor_sources: Vec<AnchorSource>,
     /// Passkey profiles, checked; `None` when no `[policy]` section is configured.
     pub policy: Option<Arc<PolicySet>>,
     /// The config file read at start-up, if any: its `[policy]` section is reloaded on SIGHUP
@@ -451,6 +510,34 @@ impl Config {
         }
         on
     }
+}
+
+/// Label prefix of the operator's BLOB trust anchors (`mds_roots`).
+pub const MDS_ROOT_LABEL: &str = "operator MDS root";
+/// Label prefix of the operator's attestation anchors (`attestation_roots`).
+pub const ATTESTATION_ANCHOR_LABEL: &str = "operator anchor";
+
+/// Where an operator anchor came from (logged at start-up, never answered).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnchorSource {
+    /// The setting: `mds_roots` or `attestation_roots`.
+    pub key: &'static str,
+    /// The label it is answered with.
+    pub label: String,
+    /// SHA-256 of the certificate, hex.
+    pub sha256: String,
+    pub path: PathBuf,
+}
+
+/// The admin endpoint's control part (see [`super::admin`]).
+#[derive(Debug, Clone)]
+pub struct AdminControl {
+    /// `None`: control disabled (every control request answers 403).
+    pub token: Option<AdminToken>,
+    /// Where the token was read from (for the start-up log; the token itself is never logged).
+    pub token_file: Option<PathBuf>,
+    /// At most one accepted trigger per this interval.
+    pub refresh_min_interval: Duration,
 }
 
 /// Where the gRPC server listens.
@@ -663,36 +750,60 @@ pub fn format_duration(d: Duration) -> String {
     format!("{s}s")
 }
 
-/// Reads a file, refusing one larger than `max` bytes.
+/// Reads an operator file (config, roots, CRLs, anchors, TLS material, the admin token):
+/// regular files only, opened without blocking (a FIFO given by mistake would hang start-up),
+/// refusing one larger than `max` bytes. Symbolic links are followed (Kubernetes mounts).
 pub(crate) fn read_capped(path: &Path, max: u64) -> std::io::Result<Vec<u8>> {
-    use std::io::Read;
-    let file = std::fs::File::open(path)?;
-    let mut bytes = Vec::new();
-    file.take(max.saturating_add(1)).read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > max {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            format!("larger than {max} bytes"),
-        ));
-    }
-    Ok(bytes)
+    Ok(read_regular(path, max, Symlinks::Follow)?)
 }
 
-fn load_anchors(key: &str, paths: &[PathBuf], errs: &mut Vec<String>) -> Vec<TrustAnchor> {
+/// Reads operator anchors. Their labels travel in answers (`anchor.label` of every gRPC
+/// response, GetMetadataInfo), so they name the certificate, never the file:
+/// `"<prefix>: <subject CN>"` (the whole subject when it has no CN). Where each came from is
+/// recorded in `sources` for the start-up log only.
+fn load_anchors(
+    key: &'static str,
+    prefix: &str,
+    paths: &[PathBuf],
+    sources: &mut Vec<AnchorSource>,
+    errs: &mut Vec<String>,
+) -> Vec<TrustAnchor> {
     let mut anchors = Vec::new();
     for path in paths {
         let certs = read_capped(path, MAX_PEM_FILE_BYTES)
             .map_err(|e| e.to_string())
             .and_then(|bytes| certs_from_pem_or_der(&bytes).map_err(|e| e.to_string()));
         match certs {
-            Ok(certs) => anchors.extend(certs.into_iter().map(|cert| TrustAnchor {
-                label: format!("{} ({})", cert.subject(), path.display()),
-                cert: Arc::new(cert),
-            })),
+            Ok(certs) => {
+                for cert in certs {
+                    let label = anchor_label(prefix, &cert);
+                    sources.push(AnchorSource {
+                        key,
+                        label: label.clone(),
+                        sha256: cert.sha256_hex(),
+                        path: path.clone(),
+                    });
+                    anchors.push(TrustAnchor { label, cert: Arc::new(cert) });
+                }
+            }
             Err(e) => errs.push(format!("{key}: {}: {e}", path.display())),
         }
     }
     anchors
+}
+
+/// `"<prefix>: <CN>"`, or the whole subject without a CN, or the certificate's SHA-256 without
+/// a subject.
+fn anchor_label(prefix: &str, cert: &crate::x509::Cert) -> String {
+    let common_name = x509_parser::parse_x509_certificate(cert.der()).ok().and_then(|(_, c)| {
+        c.subject().iter_common_name().next().and_then(|cn| cn.as_str().ok()).map(str::to_string)
+    });
+    let name = match common_name {
+        Some(cn) if !cn.trim().is_empty() => cn,
+        _ if !cert.subject().trim().is_empty() => cert.subject().to_string(),
+        _ => format!("sha256 {}", cert.sha256_hex()),
+    };
+    format!("{prefix}: {name}")
 }
 
 fn check_tls(
@@ -899,6 +1010,33 @@ mod tests {
         assert_eq!(config.attestation_roots.len(), 1);
     }
 
+    /// Operator anchor labels go into every gRPC answer that names an anchor: they carry the
+    /// certificate's name, never the file it was read from (that is only logged at start-up,
+    /// from `anchor_sources`).
+    #[test]
+    fn operator_anchor_labels_name_the_certificate_not_the_file() {
+        let mds_root = testdata("blobs/webauthn4j__root-r3.crt");
+        let attestation_root =
+            testdata("attestations/roots/w3c_webauthn_test_vectors_attestation_ca.der");
+        let raw = RawConfig {
+            mds_roots: vec![mds_root.clone()],
+            attestation_roots: vec![attestation_root.clone()],
+            ..RawConfig::default()
+        };
+        let config = raw.check().unwrap();
+        assert_eq!(config.roots[0].label, "operator MDS root: GlobalSign");
+        assert_eq!(config.attestation_roots[0].label, "operator anchor: WebAuthn test vectors");
+        for anchor in config.roots.iter().chain(&config.attestation_roots) {
+            for part in ["testdata", "webauthn4j__root-r3", "w3c_webauthn", "/", ".crt", ".der"] {
+                assert!(!anchor.label.contains(part), "{:?} names its file", anchor.label);
+            }
+        }
+        let sources: Vec<_> =
+            config.anchor_sources.iter().map(|s| (s.key, s.path.clone())).collect();
+        assert_eq!(sources, [("mds_roots", mds_root), ("attestation_roots", attestation_root)]);
+        assert_eq!(config.anchor_sources[1].sha256, config.attestation_roots[0].cert.sha256_hex());
+    }
+
     #[test]
     fn a_crl_that_is_not_a_crl_is_an_error() {
         let raw = RawConfig {
@@ -908,6 +1046,97 @@ mod tests {
         let errors = raw.check().unwrap_err().errors;
         assert_eq!(errors.len(), 1, "{errors:?}");
         assert!(errors[0].starts_with("crl_files:"), "{errors:?}");
+    }
+
+    /// A FIFO named as an operator file (roots, CRLs, anchors, TLS material, the fetch CA,
+    /// the config file itself) is reported at once as a configuration error naming its type;
+    /// reading it used to block start-up for ever, without a log line.
+    #[test]
+    fn fifo_operator_files_are_refused_at_once() {
+        use crate::daemon::files::test_support::{mkfifo, within_10s};
+        let dir = std::env::temp_dir().join(format!("mdsd-config-fifo-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let fifo = dir.join("pipe");
+        mkfifo(&fifo);
+        let raw = RawConfig {
+            mds_roots: vec![fifo.clone()],
+            crl_files: vec![fifo.clone()],
+            attestation_roots: vec![fifo.clone()],
+            tls_cert: Some(fifo.clone()),
+            tls_key: Some(fifo.clone()),
+            fetch_ca_file: Some(fifo.clone()),
+            admin_token_file: Some(fifo.clone()),
+            ..RawConfig::default()
+        };
+        let errors = within_10s(move || raw.check()).unwrap_err().errors;
+        let keys = [
+            "mds_roots:",
+            "crl_files:",
+            "attestation_roots:",
+            "tls_cert:",
+            "tls_key:",
+            "fetch_ca_file:",
+            "admin_token_file:",
+        ];
+        for key in keys {
+            assert!(
+                errors.iter().any(|e| e.starts_with(key) && e.contains("is a FIFO (named pipe)")),
+                "{key} not in {errors:#?}"
+            );
+        }
+        assert_eq!(errors.len(), keys.len(), "{errors:#?}");
+        let path = fifo.clone();
+        let err = within_10s(move || RawConfig::from_toml_file(&path)).unwrap_err();
+        assert!(err.errors[0].contains("is a FIFO (named pipe)"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// Control is off by default; a token file turns it on, and a bad one (missing, too short,
+    /// not a header value) is a configuration error, as is a zero interval.
+    #[test]
+    fn admin_token_file_and_refresh_interval() {
+        let config = RawConfig::default().check().unwrap();
+        assert!(config.admin_control.token.is_none());
+        assert_eq!(config.admin_control.refresh_min_interval, Duration::from_secs(10));
+
+        let dir = std::env::temp_dir().join(format!("mdsd-config-token-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let good = dir.join("good");
+        std::fs::write(&good, "0123456789abcdef0123456789abcdef\n").unwrap();
+        let raw = RawConfig::from_toml_str(&format!(
+            "admin_token_file = \"{}\"\nadmin_refresh_min_interval = \"30s\"",
+            good.display()
+        ))
+        .unwrap();
+        let config = raw.check().unwrap();
+        let token = config.admin_control.token.as_ref().unwrap();
+        assert!(token.matches(b"0123456789abcdef0123456789abcdef"));
+        assert_eq!(config.admin_control.refresh_min_interval, Duration::from_secs(30));
+        assert_eq!(config.admin_control.token_file.as_deref(), Some(good.as_path()));
+        assert!(!format!("{config:?}").contains("0123456789abcdef"), "token in Debug output");
+
+        let short = dir.join("short");
+        std::fs::write(&short, "secret\n").unwrap();
+        for (path, expected) in [(&short, "fewer than 16"), (&dir.join("missing"), "No such file")]
+        {
+            let raw = RawConfig {
+                admin_token_file: Some(path.clone()),
+                admin_refresh_min_interval: Some("0s".into()),
+                ..RawConfig::default()
+            };
+            let errors = raw.check().unwrap_err().errors;
+            assert!(
+                errors.iter().any(|e| e.starts_with("admin_token_file:") && e.contains(expected)),
+                "{errors:?}"
+            );
+            assert!(
+                errors.iter().any(|e| e == "admin_refresh_min_interval: must be greater than 0"),
+                "{errors:?}"
+            );
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     /// The shipped example must stay valid: every key known, every value checked (file paths

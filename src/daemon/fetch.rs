@@ -13,6 +13,7 @@ use thiserror::Error;
 use time::OffsetDateTime;
 
 use super::config::{BlobSource, CrlMirror, FetchConfig};
+use super::files::{read_regular, ReadError, Symlinks};
 use super::snapshot_file::StateDir;
 use crate::x509::{Cert, Crl};
 
@@ -283,15 +284,17 @@ async fn read_body(
     Ok(body)
 }
 
+/// Reads a local file (a file BLOB source, a file in a CRL mirror directory) on the blocking
+/// pool: regular files only (a FIFO would block the refresh for ever), at most `max` bytes.
 async fn read_file(path: &Path, max: usize) -> Result<Vec<u8>, FetchError> {
     let owned = path.to_path_buf();
     let result =
-        tokio::task::spawn_blocking(move || super::snapshot_file::read_sized(&owned, max as u64))
+        tokio::task::spawn_blocking(move || read_regular(&owned, max as u64, Symlinks::Follow))
             .await;
     let file_err = |reason: String| FetchError::File { path: path.display().to_string(), reason };
     match result {
         Ok(Ok(bytes)) => Ok(bytes),
-        Ok(Err(e)) if e.kind() == std::io::ErrorKind::InvalidData => {
+        Ok(Err(ReadError::TooLarge { .. })) => {
             Err(FetchError::TooLarge { url: path.display().to_string(), max })
         }
         Ok(Err(e)) => Err(file_err(e.to_string())),
@@ -318,6 +321,51 @@ fn transport(url: &str, e: &reqwest::Error) -> FetchError {
 mod tests {
     use super::*;
     use time::macros::datetime;
+
+    /// A FIFO as the file BLOB source or in a CRL mirror directory fails the round at once
+    /// (it used to block the refresh loop for ever); so does a directory.
+    #[tokio::test]
+    async fn non_regular_local_files_fail_at_once() {
+        use crate::daemon::files::test_support::mkfifo;
+        let dir = std::env::temp_dir().join(format!("mdsd-fetch-fifo-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let fifo = dir.join("blob.jwt");
+        mkfifo(&fifo);
+        let fetcher = Fetcher::new(&FetchConfig {
+            timeout: Duration::from_secs(5),
+            connect_timeout: Duration::from_secs(5),
+            ca_pem: None,
+        })
+        .unwrap();
+        let source = BlobSource::File(fifo.clone());
+        let fetched =
+            tokio::time::timeout(Duration::from_secs(10), fetcher.fetch_blob(&source, None, 1024))
+                .await
+                .expect("blocked on the FIFO");
+        match fetched {
+            Err(FetchError::File { path, reason }) => {
+                assert_eq!(path, fifo.display().to_string());
+                assert!(reason.contains("is a FIFO (named pipe)"), "{reason}");
+            }
+            other => panic!("{other:?}"),
+        }
+        let source = BlobSource::File(dir.clone());
+        let fetched = fetcher.fetch_blob(&source, None, 1024).await;
+        let refused = matches!(&fetched, Err(FetchError::File { reason, .. })
+            if reason.contains("is a directory"));
+        assert!(refused, "{fetched:?}");
+        let mirror = CrlMirror::Dir(dir.clone());
+        mkfifo(&dir.join("ca.crl"));
+        let crl = tokio::time::timeout(
+            Duration::from_secs(10),
+            fetcher.fetch_crl("http://crl.example/ca.crl", Some(&mirror)),
+        )
+        .await
+        .expect("blocked on the FIFO");
+        assert!(matches!(crl, Err(FetchError::File { .. })), "{crl:?}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn retry_after_seconds_and_dates() {

@@ -42,6 +42,7 @@ pub struct Metrics {
     latency: Family<Labels, Histogram>,
     danger: Family<Labels, Gauge>,
     policy_reloads: Family<Labels, Counter>,
+    admin_control: Family<Labels, Counter>,
     snapshot_write_failures: Counter,
     chain_cache_hits: Counter,
     chain_cache_misses: Counter,
@@ -82,6 +83,7 @@ impl Metrics {
             }),
             danger: Family::default(),
             policy_reloads: Family::default(),
+            admin_control: Family::default(),
             snapshot_write_failures: Counter::default(),
             chain_cache_hits: Counter::default(),
             chain_cache_misses: Counter::default(),
@@ -175,6 +177,12 @@ impl Metrics {
                 m.policy_reloads.clone(),
             );
             r.register(
+                "admin_control_requests",
+                "Admin control requests (POST /refresh) by route and outcome (accepted, browser, \
+                 disabled, unauthorized, rate_limited)",
+                m.admin_control.clone(),
+            );
+            r.register(
                 "snapshot_write_failures",
                 "Accepted BLOBs that could not be persisted to the state directory (served anyway; \
                  a restart would fall back to the previous snapshot)",
@@ -259,6 +267,14 @@ impl Metrics {
     /// Records one `[policy]` reload attempt: `success`, `unchanged` or `error`.
     pub fn policy_reload(&self, outcome: &str) {
         self.policy_reloads.get_or_create(&vec![("outcome", outcome.to_string())]).inc();
+    }
+
+    /// Records one admin control request: `route` (`refresh`) and its outcome (`accepted`, or
+    /// a [`super::admin::Refusal::outcome`]).
+    pub fn admin_control(&self, route: &str, outcome: &str) {
+        self.admin_control
+            .get_or_create(&vec![("route", route.to_string()), ("outcome", outcome.to_string())])
+            .inc();
     }
 
     /// Records one accepted BLOB whose snapshot could not be written (disk full, read-only).

@@ -126,6 +126,9 @@ pub struct Refresher {
     /// is accepted (MDS3 §3.2 step 6).
     floor: Option<u64>,
     etag: Option<String>,
+    /// A snapshot restore that outlived [`RESTORE_WAIT`]: installed by [`Refresher::run`] when
+    /// it finishes, without holding up the refresh rounds meanwhile.
+    late_restore: Option<(RestoreTask, OffsetDateTime)>,
 }
 
 impl Refresher {
@@ -135,7 +138,7 @@ impl Refresher {
         fetcher: Fetcher,
         state: Option<StateDir>,
     ) -> Refresher {
-        Refresher { config, shared, fetcher, state, floor: None, etag: None }
+        Refresher { config, shared, fetcher, state, floor: None, etag: None, late_restore: None }
     }
 
     /// The rollback floor currently enforced.
@@ -150,30 +153,79 @@ impl Refresher {
     ///
     /// The file is read once; its checksum is computed on a second thread while the BLOB is
     /// verified in place, and nothing is served (nor the floor set) unless the checksum passed.
-    pub async fn restore(&mut self, now: OffsetDateTime) -> Result<Option<u64>, String> {
+    pub async fn restore(&mut self, now: OffsetDateTime) -> Result<Option<u64>, RestoreError> {
         let pending = self.start_restore(now);
         self.finish_restore(pending).await
     }
 
-    /// Starts [`Refresher::restore`]'s reading and verification on the blocking pool, so that
-    /// it overlaps the rest of the start-up; [`Refresher::finish_restore`] installs the result.
+    /// Starts [`Refresher::restore`]'s reading and verification on a thread of its own, so
+    /// that it overlaps the rest of the start-up; [`Refresher::finish_restore`] installs the
+    /// result.
     pub fn start_restore(&self, now: OffsetDateTime) -> PendingRestore {
         let Some(state) = self.state.clone() else { return PendingRestore(None) };
         let max = self.config.max_blob_bytes;
         let opts = self.verify_options();
-        let task = tokio::task::spawn_blocking(move || restore_snapshot(&state, max, opts, now));
+        let (done, task) = tokio::sync::oneshot::channel();
+        // A thread of its own rather than the blocking pool: a read stuck in the kernel (a hung
+        // network filesystem) must not hold up the runtime's shutdown, which waits for the pool.
+        let spawned = std::thread::Builder::new().name("mdsd-restore".into()).spawn(move || {
+            let _ = done.send(restore_snapshot(&state, max, opts, now));
+        });
+        if let Err(e) = spawned {
+            // The sender went with the closure: finish_restore reports RestoreError::Task.
+            tracing::error!(error = %e, "could not start the snapshot restore thread");
+        }
         PendingRestore(Some((task, now)))
     }
 
     /// Waits for a restore started by [`Refresher::start_restore`]; sets the floor and serves
     /// the BLOB as [`Refresher::restore`] describes.
-    pub async fn finish_restore(&mut self, pending: PendingRestore) -> Result<Option<u64>, String> {
+    pub async fn finish_restore(
+        &mut self,
+        pending: PendingRestore,
+    ) -> Result<Option<u64>, RestoreError> {
         let Some((task, now)) = pending.0 else { return Ok(None) };
-        let restored = task.await.map_err(|e| e.to_string())?.map_err(|e| e.to_string())?;
-        let Some(restored) = restored else { return Ok(None) };
-        self.floor = Some(restored.no);
-        let verified = restored.verified.map_err(|e| e.to_string())?;
+        let restored = task.await.map_err(|_| RestoreError::Task(RESTORE_LOST.into()))?;
+        self.apply_restored(restored, now)
+    }
+
+    /// As [`Refresher::finish_restore`], waiting at most `wait`. A restore still running then
+    /// (the state directory's I/O is stuck: a hung network filesystem, a failing disk) is kept:
+    /// [`Refresher::run`] starts its rounds at once, without the snapshot's rollback floor, and
+    /// installs the snapshot (floor, and its BLOB unless a newer one is served by then) when it
+    /// finishes. Answers [`RestoreError::StillRunning`] in that case.
+    pub async fn finish_restore_within(
+        &mut self,
+        pending: PendingRestore,
+        wait: Duration,
+    ) -> Result<Option<u64>, RestoreError> {
+        let Some((mut task, now)) = pending.0 else { return Ok(None) };
+        match tokio::time::timeout(wait, &mut task).await {
+            Ok(joined) => {
+                let restored = joined.map_err(|_| RestoreError::Task(RESTORE_LOST.into()))?;
+                self.apply_restored(restored, now)
+            }
+            Err(_) => {
+                self.late_restore = Some((task, now));
+                Err(RestoreError::StillRunning { waited: wait })
+            }
+        }
+    }
+
+    /// Sets the floor from a restored snapshot and serves its BLOB when it verified again and
+    /// nothing as new is served already (a round may have run while a late restore was stuck).
+    fn apply_restored(
+        &mut self,
+        restored: Result<Option<Restored>, SnapshotError>,
+        now: OffsetDateTime,
+    ) -> Result<Option<u64>, RestoreError> {
+        let Some(restored) = restored? else { return Ok(None) };
+        self.floor = self.floor.max(Some(restored.no));
+        let verified = restored.verified?;
         let no = verified.no;
+        if self.shared.current().is_some_and(|current| current.blob.no >= no) {
+            return Ok(Some(no));
+        }
         self.etag.clone_from(&restored.etag);
         self.shared.install(Loaded {
             blob: verified,
@@ -185,6 +237,38 @@ impl Refresher {
             etag: restored.etag,
         });
         Ok(Some(no))
+    }
+
+    /// Installs a late restore (see [`Refresher::finish_restore_within`]) that has finished;
+    /// returns at once otherwise.
+    fn poll_late_restore(&mut self) {
+        let Some((task, now)) = self.late_restore.as_mut() else { return };
+        let joined = match task.try_recv() {
+            Err(tokio::sync::oneshot::error::TryRecvError::Empty) => return,
+            Ok(restored) => Ok(restored),
+            Err(tokio::sync::oneshot::error::TryRecvError::Closed) => Err(RESTORE_LOST),
+        };
+        let now = *now;
+        self.late_restore = None;
+        self.finish_late(joined, now);
+    }
+
+    fn finish_late(&mut self, joined: Result<RestoreResult, &str>, now: OffsetDateTime) {
+        let outcome = joined
+            .map_err(|e| RestoreError::Task(e.to_string()))
+            .and_then(|restored| self.apply_restored(restored, now));
+        let serving = self.shared.current().map(|c| c.blob.no);
+        match outcome {
+            Ok(Some(no)) => tracing::info!(
+                no,
+                ?serving,
+                floor = ?self.floor,
+                "late snapshot restore finished: rollback floor set (its BLOB served unless a \
+                 newer one is)"
+            ),
+            Ok(None) => tracing::info!("late snapshot restore finished: no snapshot"),
+            Err(e) => e.log(),
+        }
     }
 
     /// One refresh round at `now`.
@@ -354,6 +438,7 @@ impl Refresher {
         let mut seed = initial_seed();
         let mut failures: u32 = 0;
         loop {
+            self.poll_late_restore();
             let now = OffsetDateTime::now_utc();
             let outcome = match self.refresh_once(now).await {
                 Ok(outcome) => {
@@ -407,22 +492,32 @@ impl Refresher {
                 LastOutcome::Failed { retry_after: Some(ra), .. } => ra.max(MIN_TRIGGER_SPACING),
                 _ => MIN_TRIGGER_SPACING,
             };
-            tokio::select! {
-                () = tokio::time::sleep(delay) => {}
-                () = self.shared.refresh_requested() => {
-                    let earliest = attempt_end + floor.min(delay);
-                    if tokio::time::Instant::now() < earliest {
-                        tracing::info!(wait_secs = (earliest - tokio::time::Instant::now()).as_secs(),
-                            "refresh requested; waiting for the minimum spacing / Retry-After");
-                    } else {
-                        tracing::info!("refresh requested");
+            let wake = tokio::time::Instant::now() + delay;
+            loop {
+                tokio::select! {
+                    () = tokio::time::sleep_until(wake) => break,
+                    () = self.shared.refresh_requested() => {
+                        let earliest = attempt_end + floor.min(delay);
+                        if tokio::time::Instant::now() < earliest {
+                            tracing::info!(wait_secs = (earliest - tokio::time::Instant::now()).as_secs(),
+                                "refresh requested; waiting for the minimum spacing / Retry-After");
+                        } else {
+                            tracing::info!("refresh requested");
+                        }
+                        tokio::select! {
+                            () = tokio::time::sleep_until(earliest) => {}
+                            () = &mut shutdown => return,
+                        }
+                        break;
                     }
-                    tokio::select! {
-                        () = tokio::time::sleep_until(earliest) => {}
-                        () = &mut shutdown => return,
+                    // A late snapshot restore finished: install it and keep waiting.
+                    late = wait_late(&mut self.late_restore), if self.late_restore.is_some() => {
+                        if let Some((joined, at)) = late {
+                            self.finish_late(joined, at);
+                        }
                     }
+                    () = &mut shutdown => return,
                 }
-                () = &mut shutdown => return,
             }
         }
     }
@@ -438,12 +533,75 @@ impl Refresher {
     }
 }
 
-/// A restore running on the blocking pool ([`Refresher::start_restore`]); `None` without a state
+/// How long start-up, and so the first refresh round, waits for the snapshot restore. Reading
+/// and verifying a snapshot takes well under a second (cold start: 49–65 ms for a 16 MB BLOB,
+/// BENCHMARKS.md); only a stuck state directory (a hung network filesystem, a failing disk)
+/// takes longer, and then the daemon goes on without it ([`Refresher::finish_restore_within`]).
+pub const RESTORE_WAIT: Duration = Duration::from_secs(10);
+
+/// A restore running on its own thread ([`Refresher::start_restore`]); `None` without a state
 /// directory.
 #[derive(Debug)]
 pub struct PendingRestore(Option<(RestoreTask, OffsetDateTime)>);
 
-type RestoreTask = tokio::task::JoinHandle<Result<Option<Restored>, SnapshotError>>;
+type RestoreResult = Result<Option<Restored>, SnapshotError>;
+type RestoreTask = tokio::sync::oneshot::Receiver<RestoreResult>;
+
+/// What a restore whose thread ended without an answer (a panic) reports.
+const RESTORE_LOST: &str = "the restore thread ended without a result";
+
+/// Waits for the late restore in `slot` and takes it out; `None` when there is none.
+async fn wait_late(
+    slot: &mut Option<(RestoreTask, OffsetDateTime)>,
+) -> Option<(Result<RestoreResult, &'static str>, OffsetDateTime)> {
+    let (task, _) = slot.as_mut()?;
+    let joined = task.await.map_err(|_| RESTORE_LOST);
+    slot.take().map(|(_, now)| (joined, now))
+}
+
+/// Why the snapshot in the state directory is not served.
+#[derive(Debug, Error)]
+pub enum RestoreError {
+    /// Unreadable, not a regular file, corrupt, or too large: nothing served, no floor set.
+    #[error(transparent)]
+    Read(#[from] SnapshotError),
+    /// Read and checksum-valid, but its BLOB did not verify again: not served, but its `no`
+    /// is the rollback floor.
+    #[error(transparent)]
+    Verify(#[from] SnapshotVerifyError),
+    /// Still running after [`RESTORE_WAIT`]: the refresh loop goes on without it and installs
+    /// it when it finishes.
+    #[error(
+        "the snapshot restore is still running after {} s (state directory I/O stuck?)",
+        .waited.as_secs()
+    )]
+    StillRunning { waited: Duration },
+    /// The restore thread could not be started, or ended without a result (a panic).
+    #[error("snapshot restore: {0}")]
+    Task(String),
+}
+
+impl RestoreError {
+    /// Logs why the snapshot is not served: ERROR when the state directory needs an operator
+    /// (a planted non-regular file, stuck I/O), WARN otherwise (damaged or no longer verifying:
+    /// the next download replaces it).
+    pub fn log(&self) {
+        match self {
+            RestoreError::Read(SnapshotError::NotRegular { path, kind }) => tracing::error!(
+                path = %path.display(), file_type = kind.as_str(), error = %self,
+                "snapshot refused: not a regular file; not served, waiting for the first download"
+            ),
+            RestoreError::StillRunning { waited } => tracing::error!(
+                waited_secs = waited.as_secs(), error = %self,
+                "snapshot restore still running; refreshing without it (no rollback floor until \
+                 it finishes, then it is installed)"
+            ),
+            _ => {
+                tracing::warn!(error = %self, "snapshot not usable; waiting for the first download")
+            }
+        }
+    }
+}
 
 /// A snapshot read back at start-up whose checksum passed; `verified` says whether its BLOB
 /// verified again.
@@ -557,6 +715,111 @@ mod tests {
             retry_max: Duration::from_secs(6 * H),
             jitter_percent: jitter,
         }
+    }
+
+    /// The real 2024-12 BLOB verified again at a time inside its CRLs' validity, as a restore
+    /// of its snapshot would.
+    fn restored_real_blob() -> Restored {
+        use crate::daemon::snapshot_file::Snapshot;
+        let testdata = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/testdata/blobs/");
+        let read = |name: &str| std::fs::read(format!("{testdata}{name}")).unwrap();
+        let root = certs_from_pem_or_der(&read("webauthn4j__root-r3.crt")).unwrap();
+        let anchor = crate::x509::TrustAnchor {
+            cert: Arc::new(root.into_iter().next().unwrap()),
+            label: "R3".into(),
+        };
+        let snapshot = Snapshot {
+            no: 121,
+            source: "test".into(),
+            fetched_at: datetime!(2024-12-02 10:00 UTC),
+            etag: None,
+            blob: read("s1r-J_fido-mds3__2024-12-02__blob.jwt"),
+            crls: vec![
+                read("webauthn4j__root-r3.crl"),
+                read("webauthn4j__gsextendvalsha2g3r3.crl"),
+            ],
+            x5u_chain: vec![],
+            blob_sha256: None,
+        };
+        let verified =
+            snapshot.verify(&BlobVerifyOptions::new(vec![anchor]), datetime!(2024-09-03 12:00 UTC));
+        Restored {
+            no: 121,
+            source: "test".into(),
+            fetched_at: snapshot.fetched_at,
+            etag: None,
+            blob_sha256: blob_digest(&snapshot.blob),
+            verified,
+        }
+    }
+
+    /// A restore stuck on the state directory's I/O holds up neither start-up nor the first
+    /// refresh round (both used to wait for it without bound); when it finishes, the refresh
+    /// loop installs it in the middle of its wait.
+    #[tokio::test]
+    async fn stuck_restore_does_not_hold_up_the_first_refresh() {
+        use crate::daemon::config::RawConfig;
+        use crate::daemon::metrics::Metrics;
+        use crate::daemon::state::StalePolicy;
+
+        let dir = std::env::temp_dir().join(format!("mdsd-refresh-stuck-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let missing = dir.join("no-such-blob.jwt");
+        let config = RawConfig {
+            mds_url: Some(missing.display().to_string()),
+            state_dir: Some(dir.join("state")),
+            ..RawConfig::default()
+        }
+        .check()
+        .unwrap();
+        let config = Arc::new(config);
+        let shared = Arc::new(Shared::new(
+            StalePolicy { grace: config.stale_grace, serve_stale: false },
+            Arc::new(Metrics::new()),
+        ));
+        let fetcher = Fetcher::new(&config.fetch).unwrap();
+        let mut refresher = Refresher::new(config, shared.clone(), fetcher, None);
+
+        // A restore blocked until the test releases it.
+        let (release, task) = tokio::sync::oneshot::channel::<RestoreResult>();
+        let pending = PendingRestore(Some((task, datetime!(2024-09-03 12:00 UTC))));
+        let waited = tokio::time::timeout(
+            Duration::from_secs(5),
+            refresher.finish_restore_within(pending, Duration::from_millis(200)),
+        )
+        .await
+        .expect("start-up waited on the stuck restore");
+        assert!(matches!(waited, Err(RestoreError::StillRunning { .. })), "{waited:?}");
+
+        // The first round runs (and fails: the source file is missing) while the restore is
+        // still stuck.
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let running = tokio::spawn(refresher.run(async {
+            let _ = stopped.await;
+        }));
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while shared.status().last_refresh_at.is_none() {
+            assert!(Instant::now() < deadline, "no refresh round while the restore is stuck");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let error = shared.status().last_error.unwrap_or_default();
+        assert!(error.contains("no-such-blob.jwt"), "{error}");
+        assert!(shared.current().is_none());
+
+        // The restore finishes during the retry wait (1 minute): installed at once.
+        release.send(Ok(Some(restored_real_blob()))).map_err(|_| "receiver gone").unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(current) = shared.current() {
+                assert_eq!((current.blob.no, current.restored), (121, true));
+                break;
+            }
+            assert!(Instant::now() < deadline, "the late restore was not installed");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let _ = stop.send(());
+        running.await.unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

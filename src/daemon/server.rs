@@ -14,12 +14,13 @@ use tokio::task::JoinHandle;
 use tonic::transport::{Certificate, Identity, Server, ServerTlsConfig};
 use tonic_health::ServingStatus;
 
+use super::admin::Control;
 use super::config::{Config, ListenAddr};
 use super::fetch::Fetcher;
 use super::grpc::{Service, SERVICE_NAME};
 use super::metrics::Metrics;
 use super::policy_reload::{watch_file, PolicyHolder, WATCH_INTERVAL};
-use super::refresh::Refresher;
+use super::refresh::{Refresher, RESTORE_WAIT};
 use super::snapshot_file::StateDir;
 use super::state::{Shared, StalePolicy};
 use crate::attestation::{Verifier, VerifierOptions};
@@ -62,6 +63,11 @@ impl Running {
 pub async fn start(config: Config) -> anyhow::Result<Running> {
     let config = Arc::new(config);
     let metrics = Arc::new(Metrics::new());
+    // Anchor files are named here only: the labels in answers carry the certificate's name.
+    for source in &config.anchor_sources {
+        tracing::info!(key = source.key, label = %source.label, sha256 = %source.sha256,
+            path = %source.path.display(), "operator trust anchor");
+    }
     for danger in config.dangers() {
         tracing::warn!(switch = danger, "DANGER: a danger_* switch is on");
         metrics.set_danger(danger);
@@ -215,16 +221,32 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
                 .with_context(|| format!("admin listen {addr}"))?;
             let bound = listener.local_addr()?;
             if !bound.ip().is_loopback() {
-                tracing::warn!(%bound, "admin endpoint (metrics, POST /refresh) listens beyond loopback");
+                tracing::warn!(%bound, "admin endpoint (metrics, probes) listens beyond loopback");
             }
-            let app = super::admin::router(shared.clone());
+            let control = &config.admin_control;
+            let app = super::admin::router(
+                shared.clone(),
+                Control::new(control.token.clone(), control.refresh_min_interval),
+            )
+            .into_make_service_with_connect_info::<SocketAddr>();
             let stop = stopped(shutdown_rx.clone());
             tasks.push(tokio::spawn(async move {
                 if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(stop).await {
                     tracing::error!(error = %e, "admin server failed");
                 }
             }));
-            tracing::info!(listen = %bound, "admin endpoint listening");
+            match &control.token_file {
+                Some(file) if control.token.is_some() => tracing::info!(
+                    listen = %bound,
+                    token_file = %file.display(),
+                    refresh_min_interval_secs = control.refresh_min_interval.as_secs(),
+                    "admin endpoint listening; control (POST /refresh) enabled with a bearer token"
+                ),
+                _ => tracing::info!(
+                    listen = %bound,
+                    "admin endpoint listening; control (POST /refresh) off (no admin_token_file)"
+                ),
+            }
             Some(bound)
         }
     };
@@ -232,11 +254,13 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     // The snapshot restore (read, verified again) started above runs while the listeners
     // answer: health says NOT_SERVING meanwhile (liveness probes pass, readiness waits).
     // start() returns after it, so a usable snapshot is served at once; the refresh loop
-    // starts with the floor it set.
-    match refresher.finish_restore(restoring).await {
+    // starts with the floor it set. The wait is bounded: a state directory whose I/O hangs
+    // delays neither start() nor the first refresh round by more than RESTORE_WAIT (the
+    // refresh loop installs the restore when it ends).
+    match refresher.finish_restore_within(restoring, RESTORE_WAIT).await {
         Ok(Some(no)) => tracing::info!(no, "serving the BLOB restored from the state directory"),
         Ok(None) => tracing::info!("no snapshot in the state directory yet"),
-        Err(e) => tracing::warn!(error = %e, "snapshot not usable; waiting for the first download"),
+        Err(e) => e.log(),
     }
     tasks.push(tokio::spawn(refresher.run(stopped(shutdown_rx.clone()))));
     tracing::info!(source = %config.source, roots = config.roots.len(),

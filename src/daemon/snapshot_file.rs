@@ -7,7 +7,9 @@
 //!
 //! Nothing read from here is trusted blindly: the snapshot carries a SHA-256 trailer (a torn or
 //! corrupt file is reported, never served) and the BLOB is verified again with the core
-//! ([`Snapshot::verify`], [`SnapshotFile::verify`]) before it is served.
+//! ([`Snapshot::verify`], [`SnapshotFile::verify`]) before it is served. Only regular files are
+//! read, without following a symbolic link ([`super::files`]): a FIFO or a device planted here
+//! is refused at once ([`SnapshotError::NotRegular`]) instead of blocking the reader.
 //!
 //! Cold start reads the file once into a buffer of its exact size ([`StateDir::read_snapshot`]),
 //! verifies the BLOB in place (no copy) while the trailer is checked on a second thread, and
@@ -26,7 +28,7 @@
 //! ```
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -37,6 +39,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 use time::OffsetDateTime;
 
+use super::files::{read_regular, FileKind, ReadError, Symlinks};
 use crate::mds::{verify_blob, BlobError, BlobVerifyOptions, VerifiedBlob};
 use crate::x509::{Cert, Crl};
 
@@ -83,6 +86,10 @@ pub struct Snapshot {
 pub enum SnapshotError {
     #[error("{path}: {source}")]
     Io { path: PathBuf, source: io::Error },
+    /// A FIFO, device, socket, directory or link where the file should be: refused without
+    /// reading (a FIFO would block the reader for ever), treated like a damaged file.
+    #[error("{path} is {kind}, not a regular file; refused (mdsd replaces it at the next write)")]
+    NotRegular { path: PathBuf, kind: FileKind },
     /// Truncated, bit-flipped or otherwise damaged: reported, never served.
     #[error("{path} is corrupt: {reason}")]
     Corrupt { path: PathBuf, reason: String },
@@ -494,16 +501,17 @@ impl StateDir {
             .saturating_add(u64::from(MAX_META_BYTES))
             .saturating_add(u64::from(MAX_CRLS) * u64::from(MAX_CRL_BYTES) / 16)
             .saturating_add(1024);
-        match read_sized(&path, max) {
+        match read_regular(&path, max, Symlinks::Refuse) {
             Ok(bytes) => SnapshotFile::parse(bytes, &path, max_blob_bytes).map(Some),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-            Err(e) if e.kind() == io::ErrorKind::InvalidData => Err(SnapshotError::TooLarge {
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(ReadError::TooLarge { max }) => Err(SnapshotError::TooLarge {
                 path,
                 what: "file",
                 size: max.saturating_add(1),
                 max,
             }),
-            Err(source) => Err(SnapshotError::Io { path, source }),
+            Err(ReadError::NotRegular(kind)) => Err(SnapshotError::NotRegular { path, kind }),
+            Err(ReadError::Io(source)) => Err(SnapshotError::Io { path, source }),
         }
     }
 
@@ -529,9 +537,30 @@ impl StateDir {
         self.dir.join(CRL_CACHE_DIR).join(crl_cache_name(url))
     }
 
-    /// A cached CRL (DER or PEM as fetched), if any. The caller parses and checks it.
+    /// A cached CRL (DER or PEM as fetched), if any. The caller parses and checks it. A cache
+    /// file that is not a regular file (a FIFO, a device, a link, …) is refused at once and
+    /// logged at ERROR; the next download replaces it.
     pub fn load_cached_crl(&self, url: &str) -> Option<Vec<u8>> {
-        read_sized(&self.crl_cache_path(url), MAX_CRL_BYTES.into()).ok()
+        let path = self.crl_cache_path(url);
+        match read_regular(&path, MAX_CRL_BYTES.into(), Symlinks::Refuse) {
+            Ok(bytes) => Some(bytes),
+            Err(e) if e.is_not_found() => None,
+            Err(ReadError::NotRegular(kind)) => {
+                tracing::error!(
+                    path = %path.display(),
+                    file_type = kind.as_str(),
+                    %url,
+                    "CRL cache file is {kind}, not a regular file; refused (the next download \
+                     replaces it)"
+                );
+                None
+            }
+            Err(e) => {
+                tracing::warn!(path = %path.display(), %url, error = %e,
+                    "CRL cache file unreadable; ignored");
+                None
+            }
+        }
     }
 
     /// Stores a fetched CRL for `url` atomically.
@@ -568,23 +597,6 @@ pub fn write_atomic_parts(dir: &Path, name: &str, parts: &[&[u8]]) -> io::Result
         let _ = fs::remove_file(&tmp);
     }
     result
-}
-
-/// Reads a file of at most `max` bytes in one pass into a buffer sized from its metadata (no
-/// regrowth copies for a regular file); `InvalidData` when it is larger.
-pub(crate) fn read_sized(path: &Path, max: u64) -> io::Result<Vec<u8>> {
-    let file = File::open(path)?;
-    let hint = file.metadata().map(|m| m.len()).unwrap_or(0);
-    if hint > max {
-        return Err(io::Error::new(io::ErrorKind::InvalidData, format!("larger than {max} bytes")));
-    }
-    // One more byte than the file, so that reaching its end needs no regrowth.
-    let mut bytes = Vec::with_capacity(usize::try_from(hint).unwrap_or(0).saturating_add(1));
-    file.take(max.saturating_add(1)).read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > max {
-        return Err(io::Error::new(io::ErrorKind::InvalidData, format!("larger than {max} bytes")));
-    }
-    Ok(bytes)
 }
 
 /// The cache file name of a CRL URL: SHA-256 of the URL (no path tricks from the URL itself).
@@ -770,6 +782,57 @@ mod tests {
         let path = state.crl_cache_path(url);
         assert_eq!(path.parent().unwrap(), dir.join(CRL_CACHE_DIR));
         assert_eq!(path.file_name().unwrap().len(), 64 + 4);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A FIFO, a directory or a symbolic link where the snapshot should be is refused at once
+    /// (a FIFO used to block the restore for ever), named with its type; the next write
+    /// replaces it with a regular file.
+    #[test]
+    fn non_regular_snapshot_is_refused_at_once() {
+        use crate::daemon::files::test_support::{mkfifo, within_10s};
+        let dir = tempdir("nonregular");
+        let (state, _) = StateDir::open(&dir).unwrap();
+        let path = state.snapshot_path();
+
+        mkfifo(&path);
+        let s = state.clone();
+        let err = within_10s(move || s.read_snapshot(1024)).unwrap_err();
+        let refused = matches!(&err, SnapshotError::NotRegular { kind: FileKind::Fifo, path: p }
+            if *p == path);
+        assert!(refused, "{err}");
+        assert!(err.to_string().contains("snapshot.v1 is a FIFO (named pipe)"), "{err}");
+        state.store_snapshot(&sample()).unwrap();
+        assert_eq!(state.load_snapshot(1024).unwrap(), Some(sample()));
+
+        fs::remove_file(&path).unwrap();
+        fs::create_dir(&path).unwrap();
+        let err = state.read_snapshot(1024).unwrap_err();
+        assert!(matches!(err, SnapshotError::NotRegular { kind: FileKind::Directory, .. }));
+        fs::remove_dir(&path).unwrap();
+
+        // mdsd never writes a link here: one is refused even when it points at a good file.
+        let elsewhere = dir.join("elsewhere");
+        fs::write(&elsewhere, sample().encode()).unwrap();
+        std::os::unix::fs::symlink(&elsewhere, &path).unwrap();
+        let err = state.read_snapshot(1024).unwrap_err();
+        assert!(matches!(err, SnapshotError::NotRegular { kind: FileKind::Symlink, .. }));
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A FIFO in the CRL cache is skipped at once (it used to block the refresh, on a tokio
+    /// worker, for ever); the next store replaces it.
+    #[test]
+    fn non_regular_crl_cache_file_is_skipped_at_once() {
+        use crate::daemon::files::test_support::{mkfifo, within_10s};
+        let dir = tempdir("crlfifo");
+        let (state, _) = StateDir::open(&dir).unwrap();
+        let url = "http://crl.example/ca.crl";
+        mkfifo(&state.crl_cache_path(url));
+        let s = state.clone();
+        assert_eq!(within_10s(move || s.load_cached_crl(url)), None);
+        state.store_cached_crl(url, b"crl bytes").unwrap();
+        assert_eq!(state.load_cached_crl(url).unwrap(), b"crl bytes");
         fs::remove_dir_all(&dir).unwrap();
     }
 
