@@ -4,20 +4,11 @@
 //! browser sends whatever the token, and accepts at most one trigger per
 //! `admin_refresh_min_interval`. A refused request must not make the daemon fetch anything.
 
-#[path = "support/blob.rs"]
-mod blob;
-#[path = "support/http.rs"]
-mod http;
-#[path = "support/mds_env.rs"]
-mod mds_env;
-#[path = "support/mod.rs"]
-mod support;
-
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use mds_env::{in_days, MdsEnv, BLOB_PATH};
 use mdsd::daemon::server::{start, Running};
+use mdsd_test_support::mds_env::{in_days, MdsEnv, BLOB_PATH};
 
 const TOKEN: &str = "3f1c9a0e5b7d2c4e8f6a1b3d5c7e9f0a";
 

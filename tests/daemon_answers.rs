@@ -2,43 +2,22 @@
 //! by their certificate ("operator MDS root: <CN>", "operator anchor: <CN>"), never by the file
 //! they were configured from — that path is for the start-up log only.
 
-#[path = "support/blob.rs"]
-mod blob;
-#[path = "support/http.rs"]
-mod http;
-#[path = "support/mds_env.rs"]
-mod mds_env;
-#[path = "support/mod.rs"]
-mod support;
-
 use std::time::{Duration, Instant};
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
-use mds_env::{in_days, MdsEnv};
 use mdsd::daemon::proto::attestation_service_client::AttestationServiceClient;
 use mdsd::daemon::proto::{
     validate_attestation_chain_request, GetMetadataInfoRequest, ValidateAttestationChainRequest,
     Verdict, VerifyRegistrationRequest,
 };
 use mdsd::daemon::server::start;
-use serde_json::Value;
+use mdsd_test_support::mds_env::{in_days, MdsEnv};
+use mdsd_test_support::vectors::vector_json as vector;
+use mdsd_test_support::{b64, shared};
 use tonic::transport::Channel;
 
-const TESTDATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/testdata/attestations/");
 /// The W3C WebAuthn L3 "Packed Attestation with ES256 Credential" vector (its CA: CN
 /// "WebAuthn test vectors").
 const PACKED_ES256: &str = "w3c-packed-es256";
-
-fn vector(id: &str) -> Value {
-    let all: Vec<Value> =
-        serde_json::from_slice(&std::fs::read(format!("{TESTDATA}vectors.json")).unwrap()).unwrap();
-    all.into_iter().find(|v| v["id"] == id).unwrap()
-}
-
-fn b64(v: &Value) -> Vec<u8> {
-    URL_SAFE_NO_PAD.decode(v.as_str().unwrap()).unwrap()
-}
 
 fn packed_x5c(attestation_object: &[u8]) -> Vec<Vec<u8>> {
     let value: ciborium::Value = ciborium::from_reader(attestation_object).unwrap();
@@ -58,8 +37,11 @@ async fn anchor_labels_in_answers_never_name_the_configured_files() {
     let private = env.dir.join("operator-private-dir");
     std::fs::create_dir_all(&private).unwrap();
     let anchor = private.join("w3c-attestation-ca.der");
-    std::fs::copy(format!("{TESTDATA}roots/w3c_webauthn_test_vectors_attestation_ca.der"), &anchor)
-        .unwrap();
+    std::fs::copy(
+        shared::path("attestations/roots/w3c_webauthn_test_vectors_attestation_ca.der"),
+        &anchor,
+    )
+    .unwrap();
     let mds_root = private.join("mds-root.pem");
     std::fs::copy(env.dir.join("root.pem"), &mds_root).unwrap();
     let mut raw = env.raw_config();
