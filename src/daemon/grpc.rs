@@ -1092,6 +1092,22 @@ pub mod convert {
         }
     }
 
+    /// Where the BLOB came from, as callers may see it: a URL without credentials or query, or
+    /// "local file" for a file source (its path is server-side detail, logged at start-up only).
+    pub fn public_source(source: &str) -> String {
+        match source.split_once("://") {
+            Some((scheme, rest)) if !scheme.eq_ignore_ascii_case("file") => {
+                let rest = rest.split(['?', '#']).next().unwrap_or_default();
+                let rest = match rest.split_once('@') {
+                    Some((userinfo, host)) if !userinfo.contains('/') => host,
+                    _ => rest,
+                };
+                format!("{scheme}://{rest}")
+            }
+            _ => "local file".to_string(),
+        }
+    }
+
     /// Checks a GetAuthenticatorRequest.
     pub fn lookup_key(req: proto::GetAuthenticatorRequest) -> Result<LookupKey, ApiError> {
         use proto::get_authenticator_request::Key;
@@ -1408,9 +1424,9 @@ pub mod convert {
         info.no = blob.no;
         info.next_update = blob.next_update.to_string();
         info.source = if loaded.restored {
-            format!("state-dir (originally {})", loaded.source)
+            format!("state-dir (originally {})", public_source(&loaded.source))
         } else {
-            loaded.source.clone()
+            public_source(&loaded.source)
         };
         info.fetched_at = Some(timestamp(loaded.fetched_at));
         info.verified_at = Some(timestamp(loaded.verified_at));
@@ -1682,6 +1698,18 @@ mod tests {
         assert_eq!(resp.metadata_no, 5);
         assert!(!resp.reasons.is_empty());
         assert_eq!(resp.reasons[0].code, "MALFORMED_ATTESTATION_OBJECT");
+    }
+
+    #[test]
+    fn metadata_source_carries_no_server_side_detail() {
+        use super::convert::public_source;
+        assert_eq!(public_source("https://mds.fidoalliance.org/"), "https://mds.fidoalliance.org/");
+        assert_eq!(
+            public_source("https://user:secret@mirror.example/blob?token=x#f"),
+            "https://mirror.example/blob"
+        );
+        assert_eq!(public_source("/srv/operator-private/blob.jwt"), "local file");
+        assert_eq!(public_source("file:///srv/x/blob.jwt"), "local file");
     }
 
     /// Where each RPC does its work: on the worker when the cost is bounded (cached chain
