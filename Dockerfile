@@ -13,6 +13,7 @@ WORKDIR /src
 # Dependencies first, so source edits do not rebuild them.
 COPY Cargo.toml Cargo.lock build.rs ./
 COPY proto ./proto
+COPY crates ./crates
 COPY src ./src
 RUN cargo build --release --locked --bin mdsd \
  && install -D -m 0755 target/release/mdsd /out/usr/local/bin/mdsd \
