@@ -192,6 +192,14 @@ impl PublicKey {
         let bits: &[u8] = &info.subject_public_key.data;
         match algorithm.as_str() {
             oid::RSA_ENCRYPTION => match info.parsed() {
+                // RFC 8017 A.1.1: RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent
+                // INTEGER }, in DER: the parser also takes other outer tags and lengths, so the
+                // bits must be exactly the DER encoding of what it read.
+                Ok(x509_parser::public_key::PublicKey::RSA(rsa))
+                    if der_rsa_public_key(rsa.modulus, rsa.exponent) != bits =>
+                {
+                    Err(SignatureError::MalformedKey("RSAPublicKey is not DER".into()))
+                }
                 Ok(x509_parser::public_key::PublicKey::RSA(rsa)) => {
                     let key = PublicKey::rsa(rsa.modulus, rsa.exponent);
                     match &key {
@@ -480,6 +488,30 @@ pub(crate) fn bit_len(bytes: &[u8]) -> usize {
         Some(first) => bytes.len() * 8 - first.leading_zeros() as usize,
         None => 0,
     }
+}
+
+/// The DER encoding of RSAPublicKey { modulus, publicExponent } from the INTEGER contents.
+fn der_rsa_public_key(modulus: &[u8], exponent: &[u8]) -> Vec<u8> {
+    fn tlv(tag: u8, content: &[u8], out: &mut Vec<u8>) {
+        out.push(tag);
+        let len = content.len();
+        if len < 0x80 {
+            out.push(len as u8);
+        } else {
+            let bytes = len.to_be_bytes();
+            let skip = bytes.iter().take_while(|b| **b == 0).count();
+            let significant = bytes.get(skip..).unwrap_or_default();
+            out.push(0x80 | significant.len() as u8);
+            out.extend_from_slice(significant);
+        }
+        out.extend_from_slice(content);
+    }
+    let mut body = Vec::with_capacity(modulus.len() + exponent.len() + 8);
+    tlv(0x02, modulus, &mut body);
+    tlv(0x02, exponent, &mut body);
+    let mut out = Vec::with_capacity(body.len() + 4);
+    tlv(0x30, &body, &mut out);
+    out
 }
 
 #[cfg(test)]

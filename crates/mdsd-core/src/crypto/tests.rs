@@ -408,3 +408,27 @@ fn streaming_sha256_equals_one_shot() {
     assert_eq!(hasher.finish(), sha256(b"abc"));
     assert_eq!(Sha256::default().finish(), sha256(b""));
 }
+
+/// Found by tests/proptest_attestation.rs (a random seed in CI): the RSAPublicKey inside a
+/// SubjectPublicKeyInfo was read whatever its outer tag, so a Windows Hello AIK certificate with
+/// that byte changed still gave the same key. The encoding must be exactly DER.
+#[test]
+fn rsa_public_key_must_be_der() {
+    let spki = hex::decode(RSA1024_SPKI_HEX).unwrap();
+    assert!(PublicKey::from_spki_der(&spki).is_ok());
+    // The RSAPublicKey SEQUENCE tag sits after the BIT STRING's unused-bits byte.
+    let at = spki.windows(2).rposition(|w| w == [0x00, 0x30]).unwrap() + 1;
+    for tag in [0x50u8, 0x31, 0x10, 0xb0] {
+        let mut bad = spki.clone();
+        bad[at] = tag;
+        let err = PublicKey::from_spki_der(&bad);
+        assert!(
+            matches!(err, Err(SignatureError::MalformedKey(_))),
+            "tag {tag:#04x} accepted: {err:?}"
+        );
+    }
+    // The canonical encoding of a generated certificate's RSA key is accepted.
+    let pair = rcgen::KeyPair::from_pem(RSA2048_PKCS8_PEM).unwrap();
+    let key = PublicKey::from_spki_der(&pair.public_key_der()).unwrap();
+    assert_eq!(key.describe(), "RSA-2048");
+}
