@@ -1,0 +1,108 @@
+//! Reading members of the payload's JSON objects: the member map, member names borrowed from
+//! the payload, typed values with the messages the quarantine reports, dates.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::de::{self, Deserializer, Visitor};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use time::Date;
+
+/// An object's members by name, each value raw (borrowed from the payload).
+pub(super) type Members<'a> = BTreeMap<Cow<'a, str>, &'a RawValue>;
+
+/// An ISO 8601 calendar date, `YYYY-MM-DD` (MDS3 uses this form for every date).
+pub(super) fn parse_date(text: &str) -> Result<Date, String> {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    Date::parse(text, &format).map_err(|e| format!("{text:?} is not a YYYY-MM-DD date: {e}"))
+}
+
+pub(super) fn required<'a, T: Deserialize<'a>>(
+    members: &Members<'a>,
+    name: &str,
+) -> Result<T, String> {
+    optional(members, name)?.ok_or_else(|| format!("missing {name}"))
+}
+
+/// A member that may be absent. `null` counts as absent.
+pub(super) fn optional<'a, T: Deserialize<'a>>(
+    members: &Members<'a>,
+    name: &str,
+) -> Result<Option<T>, String> {
+    decode_opt(members.get(name).copied(), name)
+}
+
+/// A string member (absent or `null`: `None`), borrowed from the payload unless it has escapes:
+/// the same value, and the same error, as `optional::<String>`.
+pub(super) fn optional_str<'a>(
+    members: &Members<'a>,
+    name: &str,
+) -> Result<Option<Cow<'a, str>>, String> {
+    decode_str(members.get(name).copied(), name)
+}
+
+/// [`decode_opt`] for a string, as [`optional_str`].
+pub(super) fn decode_str<'a>(
+    raw: Option<&'a RawValue>,
+    name: &str,
+) -> Result<Option<Cow<'a, str>>, String> {
+    match decode_opt::<&'a str>(raw, name) {
+        Ok(text) => Ok(text.map(Cow::Borrowed)),
+        // Escapes (or another type): the owned decode gives the value or the exact error.
+        Err(_) => decode_opt::<String>(raw, name).map(|text| text.map(Cow::Owned)),
+    }
+}
+
+pub(super) fn decode_opt<'a, T: Deserialize<'a>>(
+    raw: Option<&'a RawValue>,
+    name: &str,
+) -> Result<Option<T>, String> {
+    match raw {
+        None => Ok(None),
+        Some(raw) if raw.get() == "null" => Ok(None),
+        Some(raw) => serde_json::from_str(raw.get())
+            .map(Some)
+            .map_err(|e| format!("{name} has the wrong type: {e}")),
+    }
+}
+
+/// `list.contains(name)`, with lengths and end bytes compared before the bytes: member names
+/// are checked against these lists many times per entry, and most candidates differ there.
+pub(super) fn listed<S: AsRef<str>>(list: &[S], name: &str) -> bool {
+    let (len, first, last) = (name.len(), name.bytes().next(), name.bytes().next_back());
+    list.iter().map(AsRef::as_ref).any(|candidate: &str| {
+        candidate.len() == len
+            && candidate.bytes().next_back() == last
+            && candidate.bytes().next() == first
+            && candidate == name
+    })
+}
+
+/// A member name, borrowed from the payload unless it has escapes.
+pub(super) struct Key<'de>(pub Cow<'de, str>);
+
+impl<'de> de::Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_str(KeyVisitor)
+    }
+}
+
+struct KeyVisitor;
+
+impl<'de> Visitor<'de> for KeyVisitor {
+    type Value = Key<'de>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a member name")
+    }
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Key(Cow::Borrowed(v)))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Key(Cow::Owned(v.to_string())))
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Key(Cow::Owned(v)))
+    }
+}

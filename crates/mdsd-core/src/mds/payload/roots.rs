@@ -1,0 +1,191 @@
+//! An entry's `attestationRootCertificates`: decoded tolerantly (whitespace, concatenated
+//! certificates, undecodable roots left out with a note), within the per-entry certificate
+//! budget, each distinct string of a payload decoded once.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+
+use crate::trust_store::LazyCert;
+use crate::x509::Cert;
+
+/// One `attestationRootCertificates` string, decoded tolerantly (before the per-entry budget):
+/// ASCII whitespace is ignored (the 2024-12 BLOB has a root starting with a tab), several DER
+/// certificates concatenated in one string are split (the same BLOB's Feitian BioPass entry),
+/// and a root that does not decode or parse is left out with a note (a missing root can only
+/// make fewer chains trusted). Only the certificate budget is an error (it quarantines the
+/// entry).
+#[derive(Debug, Clone)]
+pub(super) struct RootsDecoded {
+    whitespace: bool,
+    outcome: RootsOutcome,
+}
+
+#[derive(Debug, Clone)]
+enum RootsOutcome {
+    NotBase64(String),
+    /// `split` is the number of pieces when the string held several concatenated certificates.
+    /// Only the first `max_certs_per_entry` pieces are parsed: `more` says there were others
+    /// (the budget refuses them before they would be used).
+    Pieces {
+        split: Option<usize>,
+        certs: Vec<Result<Arc<LazyCert>, String>>,
+        more: bool,
+    },
+}
+
+impl RootsDecoded {
+    pub(super) fn decode(text: &str, max_certs: usize) -> RootsDecoded {
+        // Only ASCII whitespace is dropped, so a byte filter is exact.
+        let whitespace = text.bytes().any(|b| b.is_ascii_whitespace());
+        let compact: Cow<'_, [u8]> = if whitespace {
+            Cow::Owned(text.bytes().filter(|b| !b.is_ascii_whitespace()).collect())
+        } else {
+            Cow::Borrowed(text.as_bytes())
+        };
+        let der = match STANDARD.decode(&compact) {
+            Ok(der) => der,
+            Err(e) => {
+                return RootsDecoded { whitespace, outcome: RootsOutcome::NotBase64(e.to_string()) }
+            }
+        };
+        let (split, pieces) = match split_der_sequences(&der) {
+            Some(pieces) if pieces.len() > 1 => (Some(pieces.len()), pieces),
+            _ => (None, vec![der.as_slice()]),
+        };
+        let more = pieces.len() > max_certs;
+        let certs = pieces
+            .into_iter()
+            .take(max_certs)
+            .map(|piece| {
+                // Checked now (a root that does not parse is reported at load), parsed into a
+                // `Cert` on first use.
+                Cert::check_der(piece)
+                    .map(|()| Arc::new(LazyCert::new(piece.to_vec())))
+                    .map_err(|e| e.to_string())
+            })
+            .collect();
+        RootsDecoded { whitespace, outcome: RootsOutcome::Pieces { split, certs, more } }
+    }
+
+    /// Adds the certificates to `roots` within `budget`, with the notes for the entry.
+    pub(super) fn apply(
+        &self,
+        budget: &mut usize,
+        roots: &mut Vec<Arc<LazyCert>>,
+        note: &mut dyn FnMut(String),
+    ) -> Result<(), String> {
+        if self.whitespace {
+            note("whitespace inside the base64 ignored".into());
+        }
+        let (split, certs, more) = match &self.outcome {
+            RootsOutcome::NotBase64(e) => {
+                note(format!("left out: not base64: {e}"));
+                return Ok(());
+            }
+            RootsOutcome::Pieces { split, certs, more } => (split, certs, *more),
+        };
+        if let Some(n) = split {
+            note(format!("{n} concatenated certificates split"));
+        }
+        for cert in certs {
+            take_budget(budget)?;
+            match cert {
+                Ok(cert) => roots.push(cert.clone()),
+                Err(e) => note(format!("left out: {e}")),
+            }
+        }
+        if more {
+            // The budget is at most `max_certs`, so it is spent by now: this refuses.
+            take_budget(budget)?;
+        }
+        Ok(())
+    }
+}
+
+/// Decoded `attestationRootCertificates` strings of one payload, by their text: real BLOBs
+/// repeat the same roots in many entries (396 strings, 166 distinct in the 2024-12 BLOB).
+pub(super) struct RootsCache<'a> {
+    decoded: HashMap<RootText<'a>, RootsDecoded>,
+    max_certs: usize,
+}
+
+impl<'a> RootsCache<'a> {
+    /// An empty cache; each string yields at most `max_certs` certificates.
+    pub(super) fn new(max_certs: usize) -> RootsCache<'a> {
+        RootsCache { decoded: HashMap::new(), max_certs }
+    }
+    /// How many distinct strings were decoded.
+    #[cfg(test)]
+    pub(super) fn len(&self) -> usize {
+        self.decoded.len()
+    }
+    /// [`RootsDecoded::apply`] for `text`, decoding it on first sight.
+    pub(super) fn apply(
+        &mut self,
+        text: Cow<'a, str>,
+        budget: &mut usize,
+        roots: &mut Vec<Arc<LazyCert>>,
+        note: &mut dyn FnMut(String),
+    ) -> Result<(), String> {
+        let key = RootText(text);
+        if let Some(decoded) = self.decoded.get(&key) {
+            return decoded.apply(budget, roots, note);
+        }
+        let decoded = RootsDecoded::decode(&key.0, self.max_certs);
+        let result = decoded.apply(budget, roots, note);
+        self.decoded.insert(key, decoded);
+        result
+    }
+}
+
+/// A root string as a cache key: compared whole, hashed on its length and its last 64 bytes
+/// (the certificate's signature), which is enough to tell real roots apart and much cheaper
+/// than hashing kilobytes of base64 per lookup.
+#[derive(PartialEq, Eq)]
+struct RootText<'a>(Cow<'a, str>);
+
+impl std::hash::Hash for RootText<'_> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        let bytes = self.0.as_bytes();
+        state.write_usize(bytes.len());
+        state.write(bytes.get(bytes.len().saturating_sub(64)..).unwrap_or_default());
+    }
+}
+
+pub(super) fn take_budget(budget: &mut usize) -> Result<(), String> {
+    if *budget == 0 {
+        return Err("too many certificates in this entry".into());
+    }
+    *budget -= 1;
+    Ok(())
+}
+
+/// Splits bytes into consecutive DER SEQUENCEs (tag 0x30, definite length of up to 4 bytes).
+/// `None` when the bytes are not exactly such a concatenation.
+fn split_der_sequences(mut der: &[u8]) -> Option<Vec<&[u8]>> {
+    let mut pieces = Vec::new();
+    while !der.is_empty() {
+        let (&tag, rest) = der.split_first()?;
+        let (&first, rest) = rest.split_first()?;
+        if tag != 0x30 {
+            return None;
+        }
+        let (len, header) = match first {
+            0..=0x7f => (usize::from(first), 2),
+            0x81..=0x84 => {
+                let n = usize::from(first & 0x7f);
+                let bytes = rest.get(..n)?;
+                (bytes.iter().fold(0usize, |acc, &b| (acc << 8) | usize::from(b)), 2 + n)
+            }
+            _ => return None,
+        };
+        let total = header.checked_add(len)?;
+        pieces.push(der.get(..total)?);
+        der = der.get(total..)?;
+    }
+    Some(pieces)
+}

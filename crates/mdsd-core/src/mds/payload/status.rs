@@ -1,0 +1,132 @@
+//! Status reports of an entry (MDS3 §3.1.3 StatusReport) → [`StatusReport`]: their members
+//! read without a map, the status value kept when unknown, the report's certificate.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use super::members::{decode_opt, decode_str, listed, parse_date, Key};
+use super::roots::take_budget;
+use super::UnknownCounts;
+use crate::trust_store::{AuthenticatorStatus, StatusReport};
+use crate::x509::Cert;
+
+/// StatusReport members (MDS3 §3.1.3, v3.1 additions).
+pub(super) const STATUS_REPORT_FIELDS: &[&str] = &[
+    "status",
+    "effectiveDate",
+    "authenticatorVersion",
+    "certificate",
+    "url",
+    "certificationDescriptor",
+    "certificateNumber",
+    "certificationPolicyVersion",
+    "certificationRequirementsVersion",
+    "batchCertificate",
+    "sunsetDate",
+    "fipsRevision",
+    "fipsPhysicalSecurityLevel",
+];
+
+/// MDS3 §3.1.3 StatusReport.
+pub(super) fn parse_status_report(
+    members: &ReportMembers<'_>,
+    cert_budget: &mut usize,
+    unknown: &mut UnknownCounts,
+) -> Result<StatusReport, String> {
+    for name in &members.unknown {
+        unknown.field("statusReport", name);
+    }
+    let field = |name: &str| members.get(name);
+    let status_text =
+        decode_str(field("status"), "status")?.ok_or_else(|| "missing status".to_string())?;
+    let status = AuthenticatorStatus::parse(&status_text);
+    if status.is_unknown() {
+        *unknown.statuses.entry(status_text.into_owned()).or_default() += 1;
+    }
+    let effective_date = match decode_str(field("effectiveDate"), "effectiveDate")? {
+        Some(text) => Some(parse_date(&text).map_err(|e| format!("effectiveDate: {e}"))?),
+        None => None,
+    };
+    let certificate = match decode_opt::<String>(field("certificate"), "certificate")? {
+        Some(text) => {
+            Some(parse_cert(&text, cert_budget).map_err(|e| format!("certificate: {e}"))?)
+        }
+        None => None,
+    };
+    Ok(StatusReport {
+        status,
+        effective_date,
+        authenticator_version: decode_opt(field("authenticatorVersion"), "authenticatorVersion")?,
+        certificate,
+        url: decode_opt(field("url"), "url")?,
+        certification_descriptor: decode_opt(
+            field("certificationDescriptor"),
+            "certificationDescriptor",
+        )?,
+    })
+}
+
+/// A status report's members, read without a map (MDS3 §3.1.3): the known ones in the place of
+/// their name in [`STATUS_REPORT_FIELDS`], raw; the last of duplicates wins and every other name
+/// is listed once, exactly as a map of the members keeps them.
+pub(super) struct ReportMembers<'a> {
+    known: [Option<&'a RawValue>; STATUS_REPORT_FIELDS.len()],
+    pub(super) unknown: std::collections::BTreeSet<Cow<'a, str>>,
+}
+
+impl<'a> ReportMembers<'a> {
+    pub(super) fn get(&self, name: &str) -> Option<&'a RawValue> {
+        let at = STATUS_REPORT_FIELDS.iter().position(|field| *field == name)?;
+        self.known.get(at).copied().flatten()
+    }
+}
+
+impl<'de> Deserialize<'de> for ReportMembers<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_map(ReportVisitor)
+    }
+}
+
+struct ReportVisitor;
+
+impl<'de> serde::de::Visitor<'de> for ReportVisitor {
+    type Value = ReportMembers<'de>;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // What a map's visitor says, so that errors read the same.
+        f.write_str("a map")
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut report = ReportMembers {
+            known: [None; STATUS_REPORT_FIELDS.len()],
+            unknown: std::collections::BTreeSet::new(),
+        };
+        while let Some(Key(name)) = map.next_key::<Key<'de>>()? {
+            let value: &'de RawValue = map.next_value()?;
+            match STATUS_REPORT_FIELDS.iter().position(|field| listed(&[field], &name)) {
+                Some(at) => {
+                    if let Some(slot) = report.known.get_mut(at) {
+                        *slot = Some(value);
+                    }
+                }
+                None => {
+                    report.unknown.insert(name);
+                }
+            }
+        }
+        Ok(report)
+    }
+}
+
+/// A base64 DER certificate (status-report `certificate`), strictly apart from whitespace: a
+/// report scoped to a certificate mdsd cannot read cannot be applied correctly.
+fn parse_cert(text: &str, budget: &mut usize) -> Result<Arc<Cert>, String> {
+    take_budget(budget)?;
+    let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    let der = STANDARD.decode(compact.as_bytes()).map_err(|e| format!("not base64: {e}"))?;
+    Cert::from_der(&der).map(Arc::new).map_err(|e| e.to_string())
+}
