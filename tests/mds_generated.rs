@@ -10,7 +10,7 @@ mod blob;
 
 use std::sync::Arc;
 
-use mdsd::mds::{verify_blob, BlobError, BlobVerifyOptions, JwsAlg};
+use mdsd::mds::{inspect, verify_blob, BlobError, BlobVerifyOptions, InspectLimits, JwsAlg};
 use mdsd::trust_store::AuthenticatorStatus;
 use mdsd::x509::{Crl, PathError, RevocationError, RevocationMode};
 use rcgen::KeyUsagePurpose;
@@ -76,6 +76,12 @@ fn good_payload(no: u64) -> Vec<u8> {
 
 fn refused(blob: &[u8], opts: &BlobVerifyOptions) -> BlobError {
     verify_blob(blob, opts, now()).expect_err("BLOB must be refused")
+}
+
+/// The error of phase 2 on a BLOB that phase 1 accepts.
+fn refused_in_phase_2(blob: &[u8], opts: &BlobVerifyOptions) -> BlobError {
+    let inspected = inspect(blob, &opts.inspect_limits()).expect("phase 1 reads the BLOB");
+    inspected.verify(opts, now()).expect_err("BLOB must be refused")
 }
 
 #[test]
@@ -700,4 +706,117 @@ fn truncations_and_byte_flips_never_panic() {
             assert!(verify_blob(&m, &opts, now()).is_err(), "byte {i} ^ {flip:#x}");
         }
     }
+}
+
+#[test]
+fn inspect_names_the_chain_and_its_crls_and_verify_uses_them() {
+    let root = pki::root("MDS test root");
+    let mut ca_spec = Spec::ca("MDS test CA");
+    ca_spec.crl_url = Some("http://crl.example.org/root.crl".into());
+    let ca = pki::issue(ca_spec, Some(&root));
+    let mut leaf_spec = Spec::leaf("mds test signer");
+    leaf_spec.crl_url = Some("http://crl.example.org/ca.crl".into());
+    let leaf = pki::issue(leaf_spec, Some(&ca));
+    // The CA twice: its distribution point is named once.
+    let b = blob::sign(&blob::header("ES256", &[&leaf, &ca, &ca]), &good_payload(7), &leaf);
+    let inspected = inspect(b.clone(), &InspectLimits::default()).unwrap();
+    assert_eq!(inspected.alg(), Some(JwsAlg::Es256));
+    assert_eq!(inspected.x5u(), None);
+    assert_eq!(inspected.x5c_certificates().len(), 3);
+    assert_eq!(inspected.x5c_certificates()[0].der(), leaf.der.as_slice());
+    assert_eq!(
+        inspected.crl_distribution_points(),
+        ["http://crl.example.org/ca.crl", "http://crl.example.org/root.crl"]
+    );
+    // Phase 2 with the CRLs the caller fetched; it may run again, and gives the bytes back.
+    let mut opts = BlobVerifyOptions::new(vec![root.anchor()]);
+    assert_eq!(inspected.verify(&opts, now()).unwrap_err().step(), "revocation");
+    opts.crls = vec![crl(&root, &[]), crl(&ca, &[])];
+    let first = inspected.verify(&opts, now()).unwrap();
+    let again = inspected.verify(&opts, now()).unwrap();
+    assert_eq!(first.no, 7);
+    assert_eq!(first.chain.len(), 2);
+    assert_eq!(first.store.entries()[0].raw_json(), again.store.entries()[0].raw_json());
+    assert_eq!(inspected.into_blob(), b);
+}
+
+/// Phase 1 fails only where nothing can be read; every other defect waits for its own step in
+/// phase 2, so a BLOB is refused at the same step, with the same error, in one call or in two.
+#[test]
+fn inspect_defers_defects_to_their_step() {
+    let pki = Pki::new();
+    // Size, JWS and header: phase 1.
+    let b = pki.blob("ES256", &good_payload(1));
+    let small = InspectLimits { max_blob_bytes: b.len() - 1, ..InspectLimits::default() };
+    assert_eq!(
+        inspect(b.as_slice(), &small).unwrap_err(),
+        BlobError::TooLarge { size: b.len(), max: b.len() - 1 }
+    );
+    assert_eq!(inspect(&b"a.b"[..], &InspectLimits::default()).unwrap_err().step(), "jws");
+    let bad_header = blob::sign_with(&json!({"typ": "JWT"}), &good_payload(1), |_| vec![1]);
+    assert_eq!(inspect(bad_header, &InspectLimits::default()).unwrap_err().step(), "header");
+    // An unknown alg: read, refused at the alg step.
+    let hs256 = blob::header("HS256", &[&pki.leaf, &pki.ca]);
+    let b = blob::sign_with(&hs256, &good_payload(1), |_| vec![0; 32]);
+    let inspected = inspect(b.as_slice(), &InspectLimits::default()).unwrap();
+    assert_eq!(inspected.alg(), None);
+    assert_eq!(inspected.header().alg, "HS256");
+    assert!(matches!(refused_in_phase_2(&b, &pki.opts()), BlobError::AlgNotAllowed { .. }));
+    // A broken x5c certificate: the others are still named (their CRLs can be fetched); the
+    // chain step refuses it.
+    let mut header = blob::header("ES256", &[&pki.leaf, &pki.ca]);
+    header["x5c"][1] = json!("AAEC");
+    let b = blob::sign(&header, &good_payload(1), &pki.leaf);
+    let inspected = inspect(b.as_slice(), &InspectLimits::default()).unwrap();
+    assert_eq!(inspected.x5c_certificates().len(), 1);
+    let err = refused_in_phase_2(&b, &pki.opts());
+    assert!(matches!(err, BlobError::BadCertificate { index: 1, .. }), "{err:?}");
+    assert_eq!(err, refused(&b, &pki.opts()));
+    // ...after the alg step, which refuses first when both are wrong.
+    let mut opts = pki.opts();
+    opts.allowed_algs = vec![JwsAlg::Rs256];
+    assert_eq!(refused_in_phase_2(&b, &opts).step(), "alg");
+    // Too many x5c certificates: the first `max_x5c` are parsed, the chain step refuses.
+    let mut x5c = vec![&pki.leaf];
+    x5c.extend(std::iter::repeat_n(&pki.ca, 9));
+    let b = blob::sign(&blob::header("ES256", &x5c), &good_payload(1), &pki.leaf);
+    let inspected = inspect(b.as_slice(), &InspectLimits::default()).unwrap();
+    assert_eq!(inspected.x5c_certificates().len(), 8);
+    let err = refused_in_phase_2(&b, &pki.opts());
+    assert_eq!(err, BlobError::TooManyCertificates { count: 10, max: 8 });
+    // Inspected with a lower bound than the options allow: refused with that bound.
+    let b = pki.blob("ES256", &good_payload(1));
+    let one = InspectLimits { max_x5c: 1, ..InspectLimits::default() };
+    let err = inspect(b.as_slice(), &one).unwrap().verify(&pki.opts(), now()).unwrap_err();
+    assert_eq!(err, BlobError::TooManyCertificates { count: 2, max: 1 });
+    // Phase 2 applies the size bound of its options too.
+    let mut opts = pki.opts();
+    opts.max_blob_bytes = b.len() - 1;
+    let err = inspect(b.as_slice(), &InspectLimits::default()).unwrap().verify(&opts, now());
+    assert_eq!(err.unwrap_err(), BlobError::TooLarge { size: b.len(), max: b.len() - 1 });
+    // A payload that is not UTF-8: refused at the payload step, after the signature.
+    let b = pki.blob("ES256", b"\xff\xfe");
+    assert_eq!(refused_in_phase_2(&b, &pki.opts()).step(), "payload");
+    let forged = blob::sign(&blob::header("ES256", &[&pki.leaf, &pki.ca]), b"\xff", &pki.ca);
+    assert_eq!(refused_in_phase_2(&forged, &pki.opts()).step(), "signature");
+}
+
+/// With x5u the downloaded chain is used and x5c is not looked at (a broken x5c does not
+/// matter); phase 1 names the x5u URL for the caller to check and fetch.
+#[test]
+fn inspect_names_x5u_and_verify_ignores_x5c_then() {
+    let pki = Pki::new();
+    let mut header = blob::header("ES256", &[&pki.leaf]);
+    header["x5c"] = json!(["AAEC"]);
+    header["x5u"] = json!("https://mds.example.org/chain.pem");
+    let b = blob::sign(&header, &good_payload(5), &pki.leaf);
+    let inspected = inspect(b.as_slice(), &InspectLimits::default()).unwrap();
+    assert_eq!(inspected.x5u(), Some("https://mds.example.org/chain.pem"));
+    assert!(inspected.x5c_certificates().is_empty());
+    let mut opts = pki.opts();
+    opts.blob_url = Some("https://mds.example.org/".into());
+    opts.x5u_chain = Some(vec![pki.leaf.parsed(), pki.ca.parsed()]);
+    assert_eq!(inspected.verify(&opts, now()).unwrap().chain.len(), 2);
+    opts.x5u_chain = None;
+    assert!(matches!(refused_in_phase_2(&b, &opts), BlobError::X5uChainMissing { .. }));
 }
