@@ -10,7 +10,10 @@ mod blob;
 
 use std::sync::Arc;
 
-use mdsd::mds::{inspect, verify_blob, BlobError, BlobVerifyOptions, InspectLimits, JwsAlg};
+use mdsd::mds::{
+    inspect, verify_blob, BlobError, BlobVerifyOptions, CertBudgetExceeded, EntryError, EntryNote,
+    InspectLimits, JwsAlg, MemberError, ReportCertificateError, RootNote, StatusReportError,
+};
 use mdsd::trust_store::AuthenticatorStatus;
 use mdsd::x509::{Crl, PathError, RevocationError, RevocationMode};
 use rcgen::KeyUsagePurpose;
@@ -555,19 +558,54 @@ fn broken_entries_are_quarantined_and_the_rest_loads() {
     let with_bad_root =
         v.store.by_aaguid(&"66666666-2222-3333-4444-555555555555".parse().unwrap()).unwrap();
     assert_eq!(with_bad_root.attestation_roots().len(), 1);
-    let notes: Vec<(usize, &str)> = v.warnings.iter().map(|w| (w.index, w.note.as_str())).collect();
+    let notes: Vec<(usize, String)> =
+        v.warnings.iter().map(|w| (w.index, w.note.to_string())).collect();
     assert_eq!(notes.len(), 2, "{notes:?}");
     assert!(notes.iter().all(|(i, n)| *i == 10 && n.contains("left out")), "{notes:?}");
+    // The notes carry their evidence: which root, and why it was left out.
+    assert!(matches!(
+        v.warnings[0].note,
+        EntryNote::AttestationRoot { index: 0, note: RootNote::NotACertificate(_) }
+    ));
+    assert!(matches!(
+        v.warnings[1].note,
+        EntryNote::AttestationRoot { index: 1, note: RootNote::NotBase64(_) }
+    ));
     let q = &v.quarantined;
     assert_eq!(q[0].id.as_deref(), Some("aaguid:not-a-uuid"));
-    assert!(q[1].reason.contains("authenticatorVersion"), "{}", q[1].reason);
+    let reasons: Vec<String> = q.iter().map(|q| q.reason.to_string()).collect();
+    assert!(reasons[1].contains("authenticatorVersion"), "{}", reasons[1]);
     assert_eq!(q[1].id.as_deref(), Some(format!("aaguid:{AAGUID_B}").as_str()));
-    assert!(q[2].reason.contains("statusReports[0]: certificate"), "{}", q[2].reason);
-    assert!(q[3].reason.contains("effectiveDate"), "{}", q[3].reason);
-    assert!(q[4].reason.contains("statusReports"), "{}", q[4].reason);
-    assert!(q[5].reason.contains("not hex"), "{}", q[5].reason);
+    assert!(reasons[2].contains("statusReports[0]: certificate"), "{}", reasons[2]);
+    assert!(reasons[3].contains("effectiveDate"), "{}", reasons[3]);
+    assert!(reasons[4].contains("statusReports"), "{}", reasons[4]);
+    assert!(reasons[5].contains("not hex"), "{}", reasons[5]);
     assert!(q[6].id.is_none());
-    assert!(q[7].reason.contains("not a JSON object"), "{}", q[7].reason);
+    assert!(reasons[7].contains("not a JSON object"), "{}", reasons[7]);
+    // The reasons carry their evidence.
+    assert!(matches!(&q[0].reason, EntryError::Aaguid { text, .. } if text == "not-a-uuid"));
+    assert!(matches!(
+        &q[1].reason,
+        EntryError::Member(MemberError::WrongType { member: "authenticatorVersion", .. })
+    ));
+    assert!(matches!(
+        &q[2].reason,
+        EntryError::StatusReport {
+            index: 0,
+            reason: StatusReportError::Certificate(ReportCertificateError::NotACertificate(_))
+        }
+    ));
+    assert!(matches!(
+        &q[3].reason,
+        EntryError::StatusReport { index: 0, reason: StatusReportError::EffectiveDate(d) }
+            if d.text == "01/02/2020"
+    ));
+    assert_eq!(q[4].reason, EntryError::Member(MemberError::Missing { member: "statusReports" }));
+    assert!(
+        matches!(&q[5].reason, EntryError::KeyIdentifierNotHex { key_id } if key_id == "not hex")
+    );
+    assert!(matches!(q[6].reason, EntryError::Identity(_)));
+    assert!(matches!(q[7].reason, EntryError::NotAnObject { .. }));
 }
 
 #[test]
@@ -579,7 +617,11 @@ fn bad_time_of_last_status_change_quarantines_the_entry() {
     let b = pki.blob("ES256", &blob::payload(1, vec![entry, good]));
     let v = verify_blob(&b, &pki.opts(), now()).unwrap();
     assert_eq!(v.quarantined.len(), 1);
-    assert!(v.quarantined[0].reason.contains("timeOfLastStatusChange"));
+    assert!(v.quarantined[0].reason.to_string().contains("timeOfLastStatusChange"));
+    assert!(matches!(
+        &v.quarantined[0].reason,
+        EntryError::TimeOfLastStatusChange(d) if d.text == "yesterday"
+    ));
     let a = v.store.by_aaguid(&AAGUID_A.parse().unwrap()).unwrap();
     assert_eq!(a.time_of_last_status_change().unwrap().to_string(), "2020-01-01");
 }
@@ -640,7 +682,11 @@ fn certificates_per_entry_are_bounded() {
     opts.payload_limits.max_certs_per_entry = 1;
     let v = verify_blob(&b, &opts, now()).unwrap();
     assert_eq!(v.quarantined.len(), 1);
-    assert!(v.quarantined[0].reason.contains("too many certificates"));
+    assert!(v.quarantined[0].reason.to_string().contains("too many certificates"));
+    assert_eq!(
+        v.quarantined[0].reason,
+        EntryError::AttestationRoot { index: 1, reason: CertBudgetExceeded { max: 1 } }
+    );
 }
 
 #[test]
@@ -665,7 +711,7 @@ fn concatenated_roots_are_split_and_whitespace_is_ignored() {
     let b = pki.blob("ES256", &blob::payload(1, vec![entry]));
     let v = verify_blob(&b, &pki.opts(), now()).unwrap();
     assert_eq!(v.store.entries()[0].attestation_roots().len(), 1);
-    assert!(v.warnings.iter().any(|w| w.note.contains("left out")), "{:?}", v.warnings);
+    assert!(v.warnings.iter().any(|w| w.note.to_string().contains("left out")), "{:?}", v.warnings);
 }
 
 fn base64_std(der: &[u8]) -> String {

@@ -39,6 +39,7 @@
 //! the entries are interpreted (the one pass over the payload has only read them raw; no entry,
 //! certificate or index is built before the check).
 
+mod error;
 mod inspect;
 mod jws;
 mod payload;
@@ -47,19 +48,20 @@ mod verify;
 
 use std::sync::Arc;
 
-use thiserror::Error;
 use time::{Date, OffsetDateTime};
 
+pub use error::{BlobError, HeaderError, JwsError, JwsPart, UrlError, X5uOriginError};
 pub use inspect::{inspect, InspectLimits, InspectedBlob};
-pub use jws::{check_x5u_origin, parse_header, JwsAlg, JwsHeader};
+pub use jws::{check_x5u_origin, parse_header, JwsAlg, JwsHeader, Origin};
 pub use payload::{
-    parse_payload, EntryWarning, ParsedPayload, PayloadLimits, Quarantined, UnknownCounts,
+    parse_payload, CertBudgetExceeded, DateError, EntryError, EntryNote, EntryWarning, MemberError,
+    ParsedPayload, PayloadError, PayloadLimits, Quarantined, ReportCertificateError, RootNote,
+    StatusReportError, UnknownCounts,
 };
 pub use roots::{builtin_roots, GLOBALSIGN_ROOT_R3_SHA256, GLOBALSIGN_ROOT_R46_SHA256};
 
-use crate::crypto::SignatureError;
 use crate::trust_store::TrustStore;
-use crate::x509::{Cert, Crl, PathBudget, PathError, RevocationError, RevocationMode, TrustAnchor};
+use crate::x509::{Cert, Crl, PathBudget, RevocationMode, TrustAnchor};
 
 /// Default cap on the BLOB size: 64 MiB (the real BLOB was 4 MB in 2024 and 10 MB+ in 2026).
 pub const DEFAULT_MAX_BLOB_BYTES: usize = 64 * 1024 * 1024;
@@ -144,81 +146,6 @@ impl VerifiedBlob {
     }
 }
 
-/// Why a BLOB was refused. Each variant belongs to one step of [`verify_blob`] (see
-/// [`BlobError::step`]) and carries the evidence.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
-pub enum BlobError {
-    /// Bound on untrusted input (not a spec step).
-    #[error("BLOB is {size} bytes, more than the {max} allowed")]
-    TooLarge { size: usize, max: usize },
-    /// RFC 7515 §7.1 compact serialisation.
-    #[error("malformed compact JWS: {reason}")]
-    MalformedJws { reason: String },
-    /// RFC 7515 §4.1 header.
-    #[error("malformed JWS header: {reason}")]
-    MalformedHeader { reason: String },
-    /// The header's `alg` is unknown or not on the allow-list.
-    #[error("JWS alg {alg:?} is not allowed (allowed: {allowed})")]
-    AlgNotAllowed { alg: String, allowed: String },
-    /// RFC 7518 §3: `alg` needs another key type than the signer's.
-    #[error("JWS alg {alg} does not fit the signing key {key} of {subject}")]
-    AlgKeyMismatch { alg: JwsAlg, key: String, subject: String },
-    /// MDS3 §3.2 step 4: x5u must have the BLOB URL's origin.
-    #[error("x5u {x5u} refused (BLOB URL {blob_url}): {reason}")]
-    X5uOrigin { x5u: String, blob_url: String, reason: String },
-    /// MDS3 §3.2 step 4: the chain named by x5u was not supplied.
-    #[error("header names x5u {x5u} but no downloaded chain was supplied")]
-    X5uChainMissing { x5u: String },
-    /// Bound on `x5c`.
-    #[error("signing chain has {count} certificates, more than the {max} allowed")]
-    TooManyCertificates { count: usize, max: usize },
-    /// An `x5c` entry is not a certificate.
-    #[error("x5c[{index}] is not a certificate: {reason}")]
-    BadCertificate { index: usize, reason: String },
-    /// The signing certificate's keyUsage does not allow signatures (RFC 5280 §4.2.1.3).
-    #[error(
-        "signing certificate {subject} (serial {serial}) has keyUsage without digitalSignature"
-    )]
-    LeafKeyUsage { subject: String, serial: String },
-    /// MDS3 §3.2 steps 4–5: no valid path to a trust anchor.
-    #[error("signing chain: {0}")]
-    Chain(PathError),
-    /// MDS3 §3.2 step 2: revocation information missing, stale, or listing a chain certificate.
-    #[error("revocation: {0}")]
-    Revocation(RevocationError),
-    /// MDS3 §3.2 step 6: the JWS signature does not verify.
-    #[error("JWS signature ({alg}) by {signer} does not verify: {reason}")]
-    Signature { alg: JwsAlg, signer: String, reason: SignatureError },
-    /// MDS3 §3.1.6: the payload's top level is unusable.
-    #[error("payload: {reason}")]
-    Payload { reason: String },
-    /// MDS3 §3.2 step 6: `no` not greater than the cached BLOB's.
-    #[error("rollback refused: BLOB no {offered} is not greater than the accepted no {stored}")]
-    RollbackRefused { stored: u64, offered: u64 },
-}
-
-impl BlobError {
-    /// The step that failed: `size`, `jws`, `header`, `alg`, `x5u`, `chain`, `revocation`,
-    /// `signature`, `payload` or `rollback`.
-    pub fn step(&self) -> &'static str {
-        match self {
-            BlobError::TooLarge { .. } => "size",
-            BlobError::MalformedJws { .. } => "jws",
-            BlobError::MalformedHeader { .. } => "header",
-            BlobError::AlgNotAllowed { .. } | BlobError::AlgKeyMismatch { .. } => "alg",
-            BlobError::X5uOrigin { .. } | BlobError::X5uChainMissing { .. } => "x5u",
-            BlobError::TooManyCertificates { .. }
-            | BlobError::BadCertificate { .. }
-            | BlobError::LeafKeyUsage { .. }
-            | BlobError::Chain(_) => "chain",
-            BlobError::Revocation(_) => "revocation",
-            BlobError::Signature { .. } => "signature",
-            BlobError::Payload { .. } => "payload",
-            BlobError::RollbackRefused { .. } => "rollback",
-        }
-    }
-}
-
 /// Verifies a BLOB at `now` and builds its trust store (MDS3 §3.2; step order in the module
 /// docs): [`inspect`] then [`InspectedBlob::verify`], for callers that have every input at hand.
 /// A caller that must first learn from the BLOB what to fetch (CRLs, an `x5u` chain) runs the two
@@ -242,6 +169,59 @@ mod tests {
         let err = verify_blob(b"not even a JWS", &opts, OffsetDateTime::UNIX_EPOCH).unwrap_err();
         assert_eq!(err, BlobError::TooLarge { size: 14, max: 10 });
         assert_eq!(err.step(), "size");
+    }
+
+    /// The CLI's JSON and the gRPC report carry these messages: the typed errors read exactly as
+    /// the strings they replaced.
+    #[test]
+    fn error_messages_read_as_before() {
+        let cases: [(String, &str); 8] = [
+            (
+                EntryError::StatusReport {
+                    index: 2,
+                    reason: StatusReportError::Certificate(ReportCertificateError::Budget(
+                        CertBudgetExceeded { max: 1 },
+                    )),
+                }
+                .to_string(),
+                "statusReports[2]: certificate: too many certificates in this entry",
+            ),
+            (
+                EntryError::Member(MemberError::Missing { member: "statusReports" }).to_string(),
+                "missing statusReports",
+            ),
+            (
+                EntryNote::AttestationRoot { index: 1, note: RootNote::Split { count: 2 } }
+                    .to_string(),
+                "attestationRootCertificates[1]: 2 concatenated certificates split",
+            ),
+            (
+                EntryNote::AttestationRoot { index: 0, note: RootNote::Whitespace }.to_string(),
+                "attestationRootCertificates[0]: whitespace inside the base64 ignored",
+            ),
+            (
+                BlobError::from(PayloadError::TooManyEntries { count: 3, max: 2 }).to_string(),
+                "payload: 3 entries, more than the 2 allowed",
+            ),
+            (
+                BlobError::from(JwsError::EmptyPart { part: JwsPart::Signature }).to_string(),
+                "malformed compact JWS: empty signature",
+            ),
+            (
+                check_x5u_origin("http://a.example/c", "https://a.example/")
+                    .unwrap_err()
+                    .to_string(),
+                "x5u http://a.example/c refused (BLOB URL https://a.example/): origin \
+                 http://a.example:80 differs from https://a.example:443",
+            ),
+            (
+                check_x5u_origin("ftp://a/", "https://a/").unwrap_err().to_string(),
+                "x5u ftp://a/ refused (BLOB URL https://a/): x5u: scheme \"ftp\" is not http(s)",
+            ),
+        ];
+        for (got, want) in cases {
+            assert_eq!(got, want);
+        }
     }
 
     #[test]

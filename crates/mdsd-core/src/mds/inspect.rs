@@ -13,7 +13,9 @@ use std::fmt;
 use std::sync::Arc;
 
 use super::jws::{self, JwsAlg, JwsHeader};
-use super::{payload, BlobError, BlobVerifyOptions, DEFAULT_MAX_BLOB_BYTES, DEFAULT_MAX_X5C};
+use super::{
+    payload, BlobError, BlobVerifyOptions, PayloadError, DEFAULT_MAX_BLOB_BYTES, DEFAULT_MAX_X5C,
+};
 use crate::x509::{Cert, CertError};
 
 /// Bounds on the work of phase 1 ([`inspect`]).
@@ -57,7 +59,7 @@ pub struct InspectedBlob<B = Vec<u8>> {
     alg: Option<JwsAlg>,
     x5c: X5c,
     /// The decoded payload as text, or why it is not (reported at the `payload` step).
-    payload: Result<Arc<String>, BlobError>,
+    payload: Result<Arc<String>, PayloadError>,
     signature: Vec<u8>,
 }
 
@@ -175,7 +177,7 @@ impl<B: AsRef<[u8]>> InspectedBlob<B> {
         self.header.x5c.as_ref().map(|_| &self.x5c)
     }
 
-    pub(super) fn payload(&self) -> &Result<Arc<String>, BlobError> {
+    pub(super) fn payload(&self) -> &Result<Arc<String>, PayloadError> {
         &self.payload
     }
 }

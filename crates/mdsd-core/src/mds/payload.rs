@@ -18,6 +18,7 @@
 //! attestation roots); `members` reads typed values out of raw members.
 
 mod entry;
+mod error;
 mod members;
 mod roots;
 mod scan;
@@ -33,7 +34,12 @@ use time::Date;
 
 use super::BlobError;
 use crate::trust_store::{RawJson, TrustStore};
-use entry::{parse_entry_read, EntryError, EntryRead};
+pub use error::{
+    CertBudgetExceeded, DateError, EntryError, EntryNote, MemberError, PayloadError,
+    ReportCertificateError, RootNote, StatusReportError,
+};
+
+use entry::{parse_entry_read, EntryRead, Refused};
 use members::{optional, parse_date, required, Members};
 use roots::RootsCache;
 
@@ -60,7 +66,8 @@ pub struct Quarantined {
     pub index: usize,
     /// What identifies the entry, when readable: `aaguid:…`, `aaid:…` or `key_identifiers:…`.
     pub id: Option<String>,
-    pub reason: String,
+    /// Why; its message is what reports show.
+    pub reason: EntryError,
 }
 
 /// A defect mdsd tolerated in an entry that was loaded (e.g. an attestation root that does not
@@ -71,7 +78,8 @@ pub struct EntryWarning {
     pub index: usize,
     /// What identifies the entry (as in [`Quarantined::id`]).
     pub id: Option<String>,
-    pub note: String,
+    /// What was tolerated; its message is what reports show.
+    pub note: EntryNote,
 }
 
 /// Unknown members (by qualified name, e.g. `"statusReport.sunsetDay"`) and unknown
@@ -111,14 +119,12 @@ pub struct ParsedPayload {
 pub fn parse_payload(json: &[u8], limits: &PayloadLimits) -> Result<ParsedPayload, BlobError> {
     let text = shared_text(json.to_vec())?;
     let top = parse_top(&text)?;
-    top.into_parsed(limits)
+    Ok(top.into_parsed(limits)?)
 }
 
 /// The payload as text, to be shared by the entries' [`RawJson`] (no copy).
-pub(crate) fn shared_text(json: Vec<u8>) -> Result<Arc<String>, BlobError> {
-    String::from_utf8(json)
-        .map(Arc::new)
-        .map_err(|e| BlobError::Payload { reason: format!("not UTF-8: {}", e.utf8_error()) })
+pub(crate) fn shared_text(json: Vec<u8>) -> Result<Arc<String>, PayloadError> {
+    String::from_utf8(json).map(Arc::new).map_err(|e| PayloadError::NotUtf8(e.utf8_error()))
 }
 
 /// The top level of the payload, entries read raw but not interpreted yet (so `no` can be
@@ -163,7 +169,7 @@ const TOP_FIELDS: &[&str] = &["legalHeader", "no", "nextUpdate", "entries"];
 
 /// MDS3 §3.1.6: `no` (integer), `nextUpdate` (date) and `entries` (array) must be present and
 /// well-formed; anything else refuses the BLOB.
-pub(crate) fn parse_top(text: &Arc<String>) -> Result<Top<'_>, BlobError> {
+pub(crate) fn parse_top(text: &Arc<String>) -> Result<Top<'_>, PayloadError> {
     // Fastest path: one pass over the whole payload that also reads every entry (see `scan`).
     if let Some((members, entries, names)) = scan::top(text) {
         return top_from_members(text, &members, TopEntries::Scanned(entries), &names);
@@ -174,7 +180,7 @@ pub(crate) fn parse_top(text: &Arc<String>) -> Result<Top<'_>, BlobError> {
 /// [`parse_top`] without the one pass: a pass that splits `entries` as it goes (see `two_pass`),
 /// each entry read later on its own; the general path decides everything it gives up on, with
 /// the exact error.
-fn parse_top_two_pass(text: &Arc<String>) -> Result<Top<'_>, BlobError> {
+fn parse_top_two_pass(text: &Arc<String>) -> Result<Top<'_>, PayloadError> {
     match two_pass::top(text) {
         Some((members, entries, names)) => {
             top_from_members(text, &members, TopEntries::Raw(entries), &names)
@@ -190,49 +196,44 @@ fn top_from_members<'a>(
     members: &Members<'a>,
     entries: TopEntries<'a>,
     names: &[Cow<'a, str>],
-) -> Result<Top<'a>, BlobError> {
-    let bad = |reason: String| BlobError::Payload { reason };
+) -> Result<Top<'a>, PayloadError> {
     let mut unknown = UnknownCounts::default();
     for name in names.iter().filter(|n| !TOP_FIELDS.contains(&n.as_ref())) {
         unknown.field("payload", name);
     }
-    let no: u64 = required(members, "no").map_err(bad)?;
-    let next_update_text: String = required(members, "nextUpdate").map_err(bad)?;
-    let next_update = parse_date(&next_update_text).map_err(|e| bad(format!("nextUpdate: {e}")))?;
-    let legal_header: Option<String> = optional(members, "legalHeader").map_err(bad)?;
+    let no: u64 = required(members, "no")?;
+    let next_update_text: String = required(members, "nextUpdate")?;
+    let next_update = parse_date(&next_update_text).map_err(PayloadError::NextUpdate)?;
+    let legal_header: Option<String> = optional(members, "legalHeader")?;
     Ok(Top { text, no, next_update, legal_header, entries, unknown })
 }
 
 /// [`parse_top`] with the whole top level as a map.
-fn parse_top_general(text: &Arc<String>) -> Result<Top<'_>, BlobError> {
-    let bad = |reason: String| BlobError::Payload { reason };
+fn parse_top_general(text: &Arc<String>) -> Result<Top<'_>, PayloadError> {
     let mut unknown = UnknownCounts::default();
     let members: Members<'_> =
-        serde_json::from_str(text).map_err(|e| bad(format!("not a JSON object: {e}")))?;
+        serde_json::from_str(text).map_err(|e| PayloadError::NotJson { reason: e.to_string() })?;
     for name in members.keys() {
         if !TOP_FIELDS.contains(&name.as_ref()) {
             unknown.field("payload", name);
         }
     }
-    let no: u64 = required(&members, "no").map_err(bad)?;
-    let next_update_text: String = required(&members, "nextUpdate").map_err(bad)?;
-    let next_update = parse_date(&next_update_text).map_err(|e| bad(format!("nextUpdate: {e}")))?;
-    let legal_header: Option<String> = optional(&members, "legalHeader").map_err(bad)?;
-    let entries: Vec<&RawValue> = required(&members, "entries").map_err(bad)?;
+    let no: u64 = required(&members, "no")?;
+    let next_update_text: String = required(&members, "nextUpdate")?;
+    let next_update = parse_date(&next_update_text).map_err(PayloadError::NextUpdate)?;
+    let legal_header: Option<String> = optional(&members, "legalHeader")?;
+    let entries: Vec<&RawValue> = required(&members, "entries")?;
     Ok(Top { text, no, next_update, legal_header, entries: TopEntries::Raw(entries), unknown })
 }
 
 impl Top<'_> {
     /// Parses every entry (one pass), quarantining the ones that do not parse, and builds the
     /// trust store.
-    pub(crate) fn into_parsed(self, limits: &PayloadLimits) -> Result<ParsedPayload, BlobError> {
+    pub(crate) fn into_parsed(self, limits: &PayloadLimits) -> Result<ParsedPayload, PayloadError> {
         if self.entries.len() > limits.max_entries {
-            return Err(BlobError::Payload {
-                reason: format!(
-                    "{} entries, more than the {} allowed",
-                    self.entries.len(),
-                    limits.max_entries
-                ),
+            return Err(PayloadError::TooManyEntries {
+                count: self.entries.len(),
+                max: limits.max_entries,
             });
         }
         let mut unknown = self.unknown;
@@ -273,9 +274,7 @@ impl Top<'_> {
                     }));
                     entries.push(entry);
                 }
-                Err(EntryError { id, reason }) => {
-                    quarantined.push(Quarantined { index, id, reason })
-                }
+                Err(Refused { id, reason }) => quarantined.push(Quarantined { index, id, reason }),
             }
         }
         Ok(ParsedPayload {

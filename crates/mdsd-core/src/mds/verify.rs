@@ -8,7 +8,9 @@ use time::OffsetDateTime;
 
 use super::inspect::InspectedBlob;
 use super::jws::JwsAlg;
-use super::{check_x5u_origin, payload, BlobError, BlobVerifyOptions, VerifiedBlob};
+use super::{
+    check_x5u_origin, payload, BlobError, BlobVerifyOptions, VerifiedBlob, X5uOriginError,
+};
 use crate::x509::{
     build_path, check_revocation, Cert, KeyUsage, PathError, PathProfile, RevocationMode,
     TrustAnchor,
@@ -40,12 +42,7 @@ impl<B: AsRef<[u8]>> InspectedBlob<B> {
         let alg = self.alg().filter(|a| opts.allowed_algs.contains(a)).ok_or_else(|| {
             BlobError::AlgNotAllowed {
                 alg: self.header().alg.clone(),
-                allowed: opts
-                    .allowed_algs
-                    .iter()
-                    .map(|a| a.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                allowed: opts.allowed_algs.clone(),
             }
         })?;
 
@@ -135,7 +132,7 @@ impl<B: AsRef<[u8]>> InspectedBlob<B> {
             let blob_url = opts.blob_url.as_deref().ok_or_else(|| BlobError::X5uOrigin {
                 x5u: x5u.to_string(),
                 blob_url: String::new(),
-                reason: "the BLOB URL is unknown, so the origin cannot be compared".into(),
+                reason: X5uOriginError::UnknownBlobUrl,
             })?;
             check_x5u_origin(x5u, blob_url)?;
             // An empty download is no chain (it must not fall through to "the anchor signs").
@@ -161,7 +158,7 @@ impl<B: AsRef<[u8]>> InspectedBlob<B> {
             return Err(BlobError::TooManyCertificates { count: x5c.count, max: x5c.parsed });
         }
         if let Some((index, e)) = &x5c.bad {
-            return Err(BlobError::BadCertificate { index: *index, reason: e.to_string() });
+            return Err(BlobError::BadCertificate { index: *index, reason: e.clone() });
         }
         Ok(x5c.certs.clone())
     }

@@ -1,16 +1,18 @@
 //! One payload entry (MDS3 §3.1.1 MetadataBLOBPayloadEntry and its metadataStatement) →
 //! [`Entry`], from the members a pass has read or, for entries the fast readers leave alone,
 //! from the entry's text as maps. A defect the entry cannot be used with quarantines it
-//! ([`EntryError`]); a tolerated one becomes a warning.
+//! ([`EntryError`]); a tolerated one becomes a warning ([`EntryNote`]).
 
 use std::borrow::Cow;
 
 use uuid::Uuid;
 
+use super::error::{EntryError, EntryNote, MemberError};
 use super::members::{
-    decode_opt, decode_str, listed, optional, optional_str, parse_date, required, Members,
+    decode_opt, decode_raw, decode_str, listed, optional, optional_str, parse_date, required,
+    Members,
 };
-use super::roots::RootsCache;
+use super::roots::{CertBudget, RootsCache};
 use super::status::{parse_status_report, ReportMembers};
 use super::two_pass;
 use super::{PayloadLimits, UnknownCounts};
@@ -63,9 +65,11 @@ pub(super) const STATEMENT_FIELDS: &[&str] = &[
     "keyScope",
 ];
 
-pub(super) struct EntryError {
+/// An entry left out: what identifies it, when readable, and why.
+#[derive(Debug)]
+pub(super) struct Refused {
     pub(super) id: Option<String>,
-    pub(super) reason: String,
+    pub(super) reason: EntryError,
 }
 
 /// [`parse_entry_read`] on an entry's raw value, as the two-pass reader reads it.
@@ -76,8 +80,8 @@ pub(super) fn parse_entry<'a>(
     limits: &PayloadLimits,
     roots_cache: &mut RootsCache<'a>,
     unknown: &mut UnknownCounts,
-    warnings: &mut Vec<String>,
-) -> Result<(Entry, Option<String>), EntryError> {
+    warnings: &mut Vec<EntryNote>,
+) -> Result<(Entry, Option<String>), Refused> {
     let read = two_pass::entry(raw.get());
     parse_entry_read(raw.get(), read, raw_json, limits, roots_cache, unknown, warnings)
 }
@@ -95,8 +99,8 @@ pub(super) fn parse_entry_read<'a>(
     limits: &PayloadLimits,
     roots_cache: &mut RootsCache<'a>,
     unknown: &mut UnknownCounts,
-    warnings: &mut Vec<String>,
-) -> Result<(Entry, Option<String>), EntryError> {
+    warnings: &mut Vec<EntryNote>,
+) -> Result<(Entry, Option<String>), Refused> {
     // Fast path: one pass that keeps only the members read below (see `two_pass` and `scan`).
     // Anything it does not handle (not an object, a duplicate member, a statement that is not
     // an object) goes the general way, which gives the same result and the exact error.
@@ -127,15 +131,16 @@ pub(super) fn parse_entry_general<'a>(
     limits: &PayloadLimits,
     roots_cache: &mut RootsCache<'a>,
     unknown: &mut UnknownCounts,
-    warnings: &mut Vec<String>,
-) -> Result<(Entry, Option<String>), EntryError> {
-    let fail = |reason: String| EntryError { id: None, reason };
-    let members: Members<'_> =
-        serde_json::from_str(text).map_err(|e| fail(format!("entry is not a JSON object: {e}")))?;
+    warnings: &mut Vec<EntryNote>,
+) -> Result<(Entry, Option<String>), Refused> {
+    let fail = |reason: EntryError| Refused { id: None, reason };
+    let members: Members<'_> = serde_json::from_str(text)
+        .map_err(|e| fail(EntryError::NotAnObject { reason: e.to_string() }))?;
     for name in members.keys().filter(|n| !ENTRY_FIELDS.contains(&n.as_ref())) {
         unknown.field("entry", name);
     }
-    let statement: Option<Members<'_>> = optional(&members, "metadataStatement").map_err(fail)?;
+    let statement: Option<Members<'_>> =
+        optional(&members, "metadataStatement").map_err(|e| fail(EntryError::Member(e)))?;
     if let Some(statement) = &statement {
         for name in statement.keys().filter(|n| !STATEMENT_FIELDS.contains(&n.as_ref())) {
             unknown.field("metadataStatement", name);
@@ -184,82 +189,84 @@ pub(super) fn entry_from_members<'a>(
     limits: &PayloadLimits,
     roots_cache: &mut RootsCache<'a>,
     unknown: &mut UnknownCounts,
-    warnings: &mut Vec<String>,
-) -> Result<(Entry, Option<String>), EntryError> {
-    let fail = |id: &Option<String>, reason: String| EntryError { id: id.clone(), reason };
+    warnings: &mut Vec<EntryNote>,
+) -> Result<(Entry, Option<String>), Refused> {
+    let fail = |id: &Option<String>, reason: EntryError| Refused { id: id.clone(), reason };
+    let member = |id: &Option<String>, e: MemberError| fail(id, EntryError::Member(e));
     // Identifiers: the entry's own, else the statement's (they are the same in real BLOBs).
     let ident =
         |name: &str| members.get(name).or_else(|| statement.and_then(|s| s.get(name))).copied();
-    let aaguid_text = decode_str(ident("aaguid"), "aaguid").map_err(|e| fail(&None, e))?;
-    let aaid: Option<String> = decode_opt(ident("aaid"), "aaid").map_err(|e| fail(&None, e))?;
+    let aaguid_text = decode_str(ident("aaguid"), "aaguid").map_err(|e| member(&None, e))?;
+    let aaid: Option<String> = decode_opt(ident("aaid"), "aaid").map_err(|e| member(&None, e))?;
     let key_ids: Option<Vec<String>> = decode_opt(
         ident("attestationCertificateKeyIdentifiers"),
         "attestationCertificateKeyIdentifiers",
     )
-    .map_err(|e| fail(&None, e))?;
+    .map_err(|e| member(&None, e))?;
     let id = aaguid_text
         .as_ref()
         .map(|g| format!("aaguid:{g}"))
         .or_else(|| aaid.as_ref().map(|a| format!("aaid:{a}")))
         .or_else(|| key_ids.as_ref().map(|k| format!("key_identifiers:{}", k.join(","))));
 
-    let aaguid = match &aaguid_text {
-        Some(text) => {
-            Some(Uuid::try_parse(text).map_err(|e| fail(&id, format!("aaguid {text:?}: {e}")))?)
-        }
-        None => None,
-    };
+    let aaguid =
+        match &aaguid_text {
+            Some(text) => Some(Uuid::try_parse(text).map_err(|reason| {
+                fail(&id, EntryError::Aaguid { text: text.to_string(), reason })
+            })?),
+            None => None,
+        };
     let key_identifiers = key_ids.unwrap_or_default();
     for key_id in &key_identifiers {
         // Real BLOBs carry a few key identifiers of odd length; hex digits are all we demand.
         if key_id.is_empty() || !key_id.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(fail(
-                &id,
-                format!("attestationCertificateKeyIdentifier {key_id:?} is not hex"),
-            ));
+            return Err(fail(&id, EntryError::KeyIdentifierNotHex { key_id: key_id.clone() }));
         }
     }
     // Lowercased and listed once by the builder (real BLOBs repeat some within one entry).
     let builder = Entry::identified(aaguid, aaid, key_identifiers, raw_json)
-        .map_err(|e| fail(&id, e.to_string()))?;
+        .map_err(|e| fail(&id, EntryError::Identity(e)))?;
 
-    let mut cert_budget = limits.max_certs_per_entry;
+    let mut cert_budget = CertBudget::new(limits.max_certs_per_entry);
     let (description, authenticator_version, attestation_types, algorithms, roots, mdcs, key_scope) =
         match statement {
             None => (None, None, Vec::new(), Vec::new(), Vec::new(), None, None),
             Some(s) => {
                 let description: Option<String> =
-                    optional(s, "description").map_err(|e| fail(&id, e))?;
+                    optional(s, "description").map_err(|e| member(&id, e))?;
                 let version: Option<u64> =
-                    optional(s, "authenticatorVersion").map_err(|e| fail(&id, e))?;
+                    optional(s, "authenticatorVersion").map_err(|e| member(&id, e))?;
                 let types: Option<Vec<String>> =
-                    optional(s, "attestationTypes").map_err(|e| fail(&id, e))?;
+                    optional(s, "attestationTypes").map_err(|e| member(&id, e))?;
                 let algorithms: Option<Vec<String>> =
-                    optional(s, "authenticationAlgorithms").map_err(|e| fail(&id, e))?;
+                    optional(s, "authenticationAlgorithms").map_err(|e| member(&id, e))?;
                 // Borrowed from the payload when no string has escapes (the usual case); the
                 // owned decode gives the same values, and the exact error otherwise.
                 let root_texts: Vec<Cow<'a, str>> =
-                    match optional::<Vec<&'a str>>(s, "attestationRootCertificates") {
+                    match decode_raw::<Vec<&'a str>>(s.get("attestationRootCertificates").copied())
+                    {
                         Ok(texts) => texts.unwrap_or_default().into_iter().map(Cow::from).collect(),
                         Err(_) => optional::<Vec<String>>(s, "attestationRootCertificates")
-                            .map_err(|e| fail(&id, e))?
+                            .map_err(|e| member(&id, e))?
                             .unwrap_or_default()
                             .into_iter()
                             .map(Cow::from)
                             .collect(),
                     };
                 let mut roots = Vec::new();
-                for (i, text) in root_texts.into_iter().enumerate() {
+                for (index, text) in root_texts.into_iter().enumerate() {
                     roots_cache
                         .apply(text, &mut cert_budget, &mut roots, &mut |note| {
-                            warnings.push(format!("attestationRootCertificates[{i}]: {note}"))
+                            warnings.push(EntryNote::AttestationRoot { index, note })
                         })
-                        .map_err(|e| fail(&id, format!("attestationRootCertificates[{i}]: {e}")))?;
+                        .map_err(|reason| {
+                            fail(&id, EntryError::AttestationRoot { index, reason })
+                        })?;
                 }
                 let mdcs: Option<String> =
-                    optional(s, "multiDeviceCredentialSupport").map_err(|e| fail(&id, e))?;
+                    optional(s, "multiDeviceCredentialSupport").map_err(|e| member(&id, e))?;
                 let key_scope: Option<String> =
-                    optional(s, "keyScope").map_err(|e| fail(&id, e))?;
+                    optional(s, "keyScope").map_err(|e| member(&id, e))?;
                 (
                     description,
                     version,
@@ -274,17 +281,17 @@ pub(super) fn entry_from_members<'a>(
 
     // MDS3 §3.1.1: statusReports is required.
     let raw_reports: Vec<ReportMembers<'_>> =
-        required(members, "statusReports").map_err(|e| fail(&id, e))?;
+        required(members, "statusReports").map_err(|e| member(&id, e))?;
     let mut status_reports = Vec::with_capacity(raw_reports.len());
-    for (i, report) in raw_reports.iter().enumerate() {
+    for (index, report) in raw_reports.iter().enumerate() {
         let parsed = parse_status_report(report, &mut cert_budget, unknown)
-            .map_err(|e| fail(&id, format!("statusReports[{i}]: {e}")))?;
+            .map_err(|reason| fail(&id, EntryError::StatusReport { index, reason }))?;
         status_reports.push(parsed);
     }
-    let tolsc = optional_str(members, "timeOfLastStatusChange").map_err(|e| fail(&id, e))?;
+    let tolsc = optional_str(members, "timeOfLastStatusChange").map_err(|e| member(&id, e))?;
     let time_of_last_status_change = match tolsc {
         Some(text) => {
-            Some(parse_date(&text).map_err(|e| fail(&id, format!("timeOfLastStatusChange: {e}")))?)
+            Some(parse_date(&text).map_err(|e| fail(&id, EntryError::TimeOfLastStatusChange(e)))?)
         }
         None => None,
     };

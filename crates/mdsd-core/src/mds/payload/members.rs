@@ -1,5 +1,5 @@
 //! Reading members of the payload's JSON objects: the member map, member names borrowed from
-//! the payload, typed values with the messages the quarantine reports, dates.
+//! the payload, typed values (or the [`MemberError`] the quarantine reports), dates.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -10,27 +10,29 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use time::Date;
 
+use super::error::{DateError, MemberError};
+
 /// An object's members by name, each value raw (borrowed from the payload).
 pub(super) type Members<'a> = BTreeMap<Cow<'a, str>, &'a RawValue>;
 
 /// An ISO 8601 calendar date, `YYYY-MM-DD` (MDS3 uses this form for every date).
-pub(super) fn parse_date(text: &str) -> Result<Date, String> {
+pub(super) fn parse_date(text: &str) -> Result<Date, DateError> {
     let format = time::macros::format_description!("[year]-[month]-[day]");
-    Date::parse(text, &format).map_err(|e| format!("{text:?} is not a YYYY-MM-DD date: {e}"))
+    Date::parse(text, &format).map_err(|reason| DateError { text: text.to_string(), reason })
 }
 
 pub(super) fn required<'a, T: Deserialize<'a>>(
     members: &Members<'a>,
-    name: &str,
-) -> Result<T, String> {
-    optional(members, name)?.ok_or_else(|| format!("missing {name}"))
+    name: &'static str,
+) -> Result<T, MemberError> {
+    optional(members, name)?.ok_or(MemberError::Missing { member: name })
 }
 
 /// A member that may be absent. `null` counts as absent.
 pub(super) fn optional<'a, T: Deserialize<'a>>(
     members: &Members<'a>,
-    name: &str,
-) -> Result<Option<T>, String> {
+    name: &'static str,
+) -> Result<Option<T>, MemberError> {
     decode_opt(members.get(name).copied(), name)
 }
 
@@ -38,33 +40,40 @@ pub(super) fn optional<'a, T: Deserialize<'a>>(
 /// the same value, and the same error, as `optional::<String>`.
 pub(super) fn optional_str<'a>(
     members: &Members<'a>,
-    name: &str,
-) -> Result<Option<Cow<'a, str>>, String> {
+    name: &'static str,
+) -> Result<Option<Cow<'a, str>>, MemberError> {
     decode_str(members.get(name).copied(), name)
 }
 
 /// [`decode_opt`] for a string, as [`optional_str`].
 pub(super) fn decode_str<'a>(
     raw: Option<&'a RawValue>,
-    name: &str,
-) -> Result<Option<Cow<'a, str>>, String> {
-    match decode_opt::<&'a str>(raw, name) {
+    name: &'static str,
+) -> Result<Option<Cow<'a, str>>, MemberError> {
+    match decode_raw::<&'a str>(raw) {
         Ok(text) => Ok(text.map(Cow::Borrowed)),
         // Escapes (or another type): the owned decode gives the value or the exact error.
         Err(_) => decode_opt::<String>(raw, name).map(|text| text.map(Cow::Owned)),
     }
 }
 
+/// A member's value as `T` (absent or `null`: `None`).
 pub(super) fn decode_opt<'a, T: Deserialize<'a>>(
     raw: Option<&'a RawValue>,
-    name: &str,
-) -> Result<Option<T>, String> {
+    name: &'static str,
+) -> Result<Option<T>, MemberError> {
+    decode_raw(raw).map_err(|e| MemberError::WrongType { member: name, reason: e.to_string() })
+}
+
+/// [`decode_opt`] with serde_json's error as it is (not formatted: callers that fall back on
+/// error do not pay for a message).
+pub(super) fn decode_raw<'a, T: Deserialize<'a>>(
+    raw: Option<&'a RawValue>,
+) -> serde_json::Result<Option<T>> {
     match raw {
         None => Ok(None),
         Some(raw) if raw.get() == "null" => Ok(None),
-        Some(raw) => serde_json::from_str(raw.get())
-            .map(Some)
-            .map_err(|e| format!("{name} has the wrong type: {e}")),
+        Some(raw) => serde_json::from_str(raw.get()).map(Some),
     }
 }
 

@@ -9,8 +9,9 @@ use std::sync::Arc;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 
+use super::error::{CertBudgetExceeded, RootNote};
 use crate::trust_store::LazyCert;
-use crate::x509::Cert;
+use crate::x509::{Cert, CertError};
 
 /// One `attestationRootCertificates` string, decoded tolerantly (before the per-entry budget):
 /// ASCII whitespace is ignored (the 2024-12 BLOB has a root starting with a tab), several DER
@@ -26,13 +27,13 @@ pub(super) struct RootsDecoded {
 
 #[derive(Debug, Clone)]
 enum RootsOutcome {
-    NotBase64(String),
+    NotBase64(base64::DecodeError),
     /// `split` is the number of pieces when the string held several concatenated certificates.
     /// Only the first `max_certs_per_entry` pieces are parsed: `more` says there were others
     /// (the budget refuses them before they would be used).
     Pieces {
         split: Option<usize>,
-        certs: Vec<Result<Arc<LazyCert>, String>>,
+        certs: Vec<Result<Arc<LazyCert>, CertError>>,
         more: bool,
     },
 }
@@ -48,9 +49,7 @@ impl RootsDecoded {
         };
         let der = match STANDARD.decode(&compact) {
             Ok(der) => der,
-            Err(e) => {
-                return RootsDecoded { whitespace, outcome: RootsOutcome::NotBase64(e.to_string()) }
-            }
+            Err(e) => return RootsDecoded { whitespace, outcome: RootsOutcome::NotBase64(e) },
         };
         let (split, pieces) = match split_der_sequences(&der) {
             Some(pieces) if pieces.len() > 1 => (Some(pieces.len()), pieces),
@@ -63,9 +62,7 @@ impl RootsDecoded {
             .map(|piece| {
                 // Checked now (a root that does not parse is reported at load), parsed into a
                 // `Cert` on first use.
-                Cert::check_der(piece)
-                    .map(|()| Arc::new(LazyCert::new(piece.to_vec())))
-                    .map_err(|e| e.to_string())
+                Cert::check_der(piece).map(|()| Arc::new(LazyCert::new(piece.to_vec())))
             })
             .collect();
         RootsDecoded { whitespace, outcome: RootsOutcome::Pieces { split, certs, more } }
@@ -74,33 +71,33 @@ impl RootsDecoded {
     /// Adds the certificates to `roots` within `budget`, with the notes for the entry.
     pub(super) fn apply(
         &self,
-        budget: &mut usize,
+        budget: &mut CertBudget,
         roots: &mut Vec<Arc<LazyCert>>,
-        note: &mut dyn FnMut(String),
-    ) -> Result<(), String> {
+        note: &mut dyn FnMut(RootNote),
+    ) -> Result<(), CertBudgetExceeded> {
         if self.whitespace {
-            note("whitespace inside the base64 ignored".into());
+            note(RootNote::Whitespace);
         }
         let (split, certs, more) = match &self.outcome {
             RootsOutcome::NotBase64(e) => {
-                note(format!("left out: not base64: {e}"));
+                note(RootNote::NotBase64(e.clone()));
                 return Ok(());
             }
             RootsOutcome::Pieces { split, certs, more } => (split, certs, *more),
         };
-        if let Some(n) = split {
-            note(format!("{n} concatenated certificates split"));
+        if let Some(count) = *split {
+            note(RootNote::Split { count });
         }
         for cert in certs {
-            take_budget(budget)?;
+            budget.take()?;
             match cert {
                 Ok(cert) => roots.push(cert.clone()),
-                Err(e) => note(format!("left out: {e}")),
+                Err(e) => note(RootNote::NotACertificate(e.clone())),
             }
         }
         if more {
             // The budget is at most `max_certs`, so it is spent by now: this refuses.
-            take_budget(budget)?;
+            budget.take()?;
         }
         Ok(())
     }
@@ -127,10 +124,10 @@ impl<'a> RootsCache<'a> {
     pub(super) fn apply(
         &mut self,
         text: Cow<'a, str>,
-        budget: &mut usize,
+        budget: &mut CertBudget,
         roots: &mut Vec<Arc<LazyCert>>,
-        note: &mut dyn FnMut(String),
-    ) -> Result<(), String> {
+        note: &mut dyn FnMut(RootNote),
+    ) -> Result<(), CertBudgetExceeded> {
         let key = RootText(text);
         if let Some(decoded) = self.decoded.get(&key) {
             return decoded.apply(budget, roots, note);
@@ -156,12 +153,27 @@ impl std::hash::Hash for RootText<'_> {
     }
 }
 
-pub(super) fn take_budget(budget: &mut usize) -> Result<(), String> {
-    if *budget == 0 {
-        return Err("too many certificates in this entry".into());
+/// The certificates an entry may still hold: attestation roots and status-report certificates
+/// together, [`super::PayloadLimits::max_certs_per_entry`] in all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct CertBudget {
+    left: usize,
+    max: usize,
+}
+
+impl CertBudget {
+    pub(super) fn new(max: usize) -> CertBudget {
+        CertBudget { left: max, max }
     }
-    *budget -= 1;
-    Ok(())
+
+    /// One certificate more, or the error that quarantines the entry.
+    pub(super) fn take(&mut self) -> Result<(), CertBudgetExceeded> {
+        if self.left == 0 {
+            return Err(CertBudgetExceeded { max: self.max });
+        }
+        self.left -= 1;
+        Ok(())
+    }
 }
 
 /// Splits bytes into consecutive DER SEQUENCEs (tag 0x30, definite length of up to 4 bytes).

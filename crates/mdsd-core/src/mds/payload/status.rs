@@ -9,8 +9,9 @@ use base64::Engine;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
+use super::error::{MemberError, ReportCertificateError, StatusReportError};
 use super::members::{decode_opt, decode_str, listed, parse_date, Key};
-use super::roots::take_budget;
+use super::roots::CertBudget;
 use super::UnknownCounts;
 use crate::trust_store::{AuthenticatorStatus, StatusReport};
 use crate::x509::Cert;
@@ -35,27 +36,26 @@ pub(super) const STATUS_REPORT_FIELDS: &[&str] = &[
 /// MDS3 §3.1.3 StatusReport.
 pub(super) fn parse_status_report(
     members: &ReportMembers<'_>,
-    cert_budget: &mut usize,
+    cert_budget: &mut CertBudget,
     unknown: &mut UnknownCounts,
-) -> Result<StatusReport, String> {
+) -> Result<StatusReport, StatusReportError> {
     for name in &members.unknown {
         unknown.field("statusReport", name);
     }
     let field = |name: &str| members.get(name);
-    let status_text =
-        decode_str(field("status"), "status")?.ok_or_else(|| "missing status".to_string())?;
+    let status_text = decode_str(field("status"), "status")
+        .and_then(|text| text.ok_or(MemberError::Missing { member: "status" }))
+        .map_err(StatusReportError::Member)?;
     let status = AuthenticatorStatus::parse(&status_text);
     if status.is_unknown() {
         *unknown.statuses.entry(status_text.into_owned()).or_default() += 1;
     }
     let effective_date = match decode_str(field("effectiveDate"), "effectiveDate")? {
-        Some(text) => Some(parse_date(&text).map_err(|e| format!("effectiveDate: {e}"))?),
+        Some(text) => Some(parse_date(&text).map_err(StatusReportError::EffectiveDate)?),
         None => None,
     };
     let certificate = match decode_opt::<String>(field("certificate"), "certificate")? {
-        Some(text) => {
-            Some(parse_cert(&text, cert_budget).map_err(|e| format!("certificate: {e}"))?)
-        }
+        Some(text) => Some(parse_cert(&text, cert_budget).map_err(StatusReportError::Certificate)?),
         None => None,
     };
     Ok(StatusReport {
@@ -124,9 +124,15 @@ impl<'de> serde::de::Visitor<'de> for ReportVisitor {
 
 /// A base64 DER certificate (status-report `certificate`), strictly apart from whitespace: a
 /// report scoped to a certificate mdsd cannot read cannot be applied correctly.
-fn parse_cert(text: &str, budget: &mut usize) -> Result<Arc<Cert>, String> {
-    take_budget(budget)?;
+fn parse_cert(text: &str, budget: &mut CertBudget) -> Result<Arc<Cert>, ReportCertificateError> {
+    budget.take().map_err(ReportCertificateError::Budget)?;
     let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-    let der = STANDARD.decode(compact.as_bytes()).map_err(|e| format!("not base64: {e}"))?;
-    Cert::from_der(&der).map(Arc::new).map_err(|e| e.to_string())
+    let der = STANDARD.decode(compact.as_bytes()).map_err(ReportCertificateError::NotBase64)?;
+    Cert::from_der(&der).map(Arc::new).map_err(ReportCertificateError::NotACertificate)
+}
+
+impl From<MemberError> for StatusReportError {
+    fn from(e: MemberError) -> Self {
+        StatusReportError::Member(e)
+    }
 }

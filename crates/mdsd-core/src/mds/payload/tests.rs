@@ -9,11 +9,11 @@ use serde_json::json;
 use serde_json::value::RawValue;
 
 use super::entry::{
-    parse_entry, parse_entry_general, EntryError, ENTRY_FIELDS, ENTRY_READ, STATEMENT_FIELDS,
+    parse_entry, parse_entry_general, Refused, ENTRY_FIELDS, ENTRY_READ, STATEMENT_FIELDS,
     STATEMENT_READ,
 };
 use super::members::{listed, Members};
-use super::roots::{RootsCache, RootsDecoded};
+use super::roots::{CertBudget, RootsCache, RootsDecoded};
 use super::status::{ReportMembers, STATUS_REPORT_FIELDS};
 use super::*;
 use crate::trust_store::{LazyCert, RawJson};
@@ -46,7 +46,7 @@ fn outcome(raw: &RawValue, fast: bool) -> String {
     } else {
         parse_entry_general(raw.get(), raw_json, &limits, &mut cache, &mut unknown, &mut notes)
     };
-    let result = result.map_err(|EntryError { id, reason }| (id, reason));
+    let result = result.map_err(|Refused { id, reason }| (id, reason));
     format!("{result:?} {unknown:?} {notes:?}")
 }
 
@@ -64,7 +64,7 @@ fn fast_path_takes_every_real_entry_and_agrees_with_the_general_path() {
         let payload = shared_text(real_payload(file)).unwrap();
         let text = &payload;
         let (_, entries, _) = two_pass::top(text).unwrap_or_else(|| panic!("{file}: top"));
-        let show = |t: Result<Top<'_>, BlobError>| {
+        let show = |t: Result<Top<'_>, PayloadError>| {
             format!("{:?}", t.map(|t| (t.no, t.next_update, t.entries.texts())))
         };
         assert_eq!(show(parse_top(&payload)), show(parse_top_general(text)));
@@ -101,7 +101,7 @@ fn fast_path_takes_every_real_entry_and_agrees_with_the_general_path() {
 }
 
 /// Everything a whole payload parse yields, for comparison.
-fn whole(top: Result<Top<'_>, BlobError>) -> String {
+fn whole(top: Result<Top<'_>, PayloadError>) -> String {
     match top.and_then(|top| top.into_parsed(&PayloadLimits::default())) {
         Ok(p) => format!(
             "{} {} {:?} {:?} {:?} {:?} {:?} {:?}",
@@ -258,7 +258,7 @@ fn fast_top_agrees_on_odd_payloads() {
         format!(r#"{{"no":1,"nextUpdate":"2024-13-01","legalHeader":5,"entries":{entries}}}"#),
         "[]".to_string(),
     ];
-    let show = |t: Result<Top<'_>, BlobError>| {
+    let show = |t: Result<Top<'_>, PayloadError>| {
         format!(
             "{:?}",
             t.map(|t| (t.no, t.next_update, t.legal_header, t.entries.texts(), t.unknown))
@@ -327,11 +327,11 @@ fn roots_cache_gives_the_same_certificates_and_notes_per_entry() {
         let text: Cow<'_, str> = Cow::Owned(text);
         let mut notes = Vec::new();
         let mut got = Vec::new();
-        let mut budget = 3;
+        let mut budget = CertBudget::new(3);
         cache.apply(text.clone(), &mut budget, &mut got, &mut |n| notes.push(n)).unwrap();
         let mut fresh_notes = Vec::new();
         let mut fresh = Vec::new();
-        let mut fresh_budget = 3;
+        let mut fresh_budget = CertBudget::new(3);
         RootsDecoded::decode(&text, 3)
             .apply(&mut fresh_budget, &mut fresh, &mut |n| fresh_notes.push(n))
             .unwrap();
@@ -342,13 +342,15 @@ fn roots_cache_gives_the_same_certificates_and_notes_per_entry() {
     }
     assert_eq!(cache.len(), 3);
     // The budget still refuses: two certificates with one left.
-    let mut budget = 1;
+    let mut budget = CertBudget::new(1);
     let err = cache.apply(Cow::Owned(two), &mut budget, &mut Vec::new(), &mut |_| ()).unwrap_err();
-    assert!(err.contains("too many certificates"));
+    assert_eq!(err, CertBudgetExceeded { max: 1 });
+    assert!(err.to_string().contains("too many certificates"));
     // More pieces than the cache parses: refused by the budget all the same.
     let three = STANDARD.encode([roots[0].cert.der(); 4].concat());
-    let mut budget = 3;
+    let mut budget = CertBudget::new(3);
     let err =
         cache.apply(Cow::Owned(three), &mut budget, &mut Vec::new(), &mut |_| ()).unwrap_err();
-    assert!(err.contains("too many certificates"));
+    assert_eq!(err, CertBudgetExceeded { max: 3 });
+    assert!(err.to_string().contains("too many certificates"));
 }
