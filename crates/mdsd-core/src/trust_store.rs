@@ -53,7 +53,7 @@ impl TrustStore {
     /// entries stays with the first one; the others are listed in [`TrustStore::duplicates`]
     /// (real BLOBs repeat U2F key identifiers across entries).
     pub(crate) fn from_entries(no: u64, next_update: Date, entries: Vec<Entry>) -> TrustStore {
-        let mut by_aaguid = HashMap::new();
+        let mut by_aaguid = HashMap::with_capacity(entries.len());
         let mut by_key_identifier = HashMap::new();
         let mut by_aaid = HashMap::new();
         let mut duplicates = Vec::new();
@@ -89,10 +89,11 @@ impl TrustStore {
                     &mut duplicates,
                 );
             }
+            // Lowercase already when made by the builder.
             for key_id in &entry.key_identifiers {
                 let key_id = key_id.to_ascii_lowercase();
-                let name = format!("key_identifier:{key_id}");
-                claim(&mut by_key_identifier, key_id, index, || name, &mut duplicates);
+                let name = || format!("key_identifier:{key_id}");
+                claim(&mut by_key_identifier, key_id.clone(), index, name, &mut duplicates);
             }
             if let Some(aaid) = &entry.aaid {
                 claim(

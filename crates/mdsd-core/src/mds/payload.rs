@@ -17,9 +17,11 @@
 //! What an entry means is `entry` (with `status` for its status reports and `roots` for its
 //! attestation roots); `members` reads typed values out of raw members.
 
+#[macro_use]
+mod members;
 mod entry;
 mod error;
-mod members;
+mod fields;
 mod roots;
 mod scan;
 mod status;

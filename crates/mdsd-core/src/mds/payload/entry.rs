@@ -8,62 +8,71 @@ use std::borrow::Cow;
 use uuid::Uuid;
 
 use super::error::{EntryError, EntryNote, MemberError};
-use super::members::{
-    decode_opt, decode_raw, decode_str, listed, optional, optional_str, parse_date, required,
-    Members,
-};
+use super::fields::{EntryFields, Member, StatementFields};
+use super::members::{optional, parse_date, Members};
 use super::roots::{CertBudget, RootsCache};
-use super::status::{parse_status_report, ReportMembers};
+use super::status::parse_status_report;
+#[cfg(test)]
 use super::two_pass;
+use super::two_pass::Names;
 use super::{PayloadLimits, UnknownCounts};
 use crate::trust_store::{Entry, RawJson, Roots};
 
-pub(super) const ENTRY_FIELDS: &[&str] = &[
-    "aaid",
-    "aaguid",
-    "attestationCertificateKeyIdentifiers",
-    "metadataStatement",
-    "biometricStatusReports",
-    "statusReports",
-    "timeOfLastStatusChange",
-    "rogueListURL",
-    "rogueListHash",
-];
+field_list! {
+    /// MetadataBLOBPayloadEntry members (MDS3 §3.1.1).
+    ENTRY_FIELDS,
+    entry_field,
+    [
+        "aaid",
+        "aaguid",
+        "attestationCertificateKeyIdentifiers",
+        "metadataStatement",
+        "biometricStatusReports",
+        "statusReports",
+        "timeOfLastStatusChange",
+        "rogueListURL",
+        "rogueListHash",
+    ]
+}
 
-/// MetadataStatement members (FIDO Metadata Statement v3.0 §4, v3.1 additions).
-pub(super) const STATEMENT_FIELDS: &[&str] = &[
-    "legalHeader",
-    "aaid",
-    "aaguid",
-    "attestationCertificateKeyIdentifiers",
-    "description",
-    "alternativeDescriptions",
-    "authenticatorVersion",
-    "protocolFamily",
-    "schema",
-    "upv",
-    "authenticationAlgorithms",
-    "publicKeyAlgAndEncodings",
-    "attestationTypes",
-    "userVerificationDetails",
-    "keyProtection",
-    "isKeyRestricted",
-    "isFreshUserVerificationRequired",
-    "matcherProtection",
-    "cryptoStrength",
-    "attachmentHint",
-    "tcDisplay",
-    "tcDisplayContentType",
-    "tcDisplayPNGCharacteristics",
-    "attestationRootCertificates",
-    "ecdaaTrustAnchors",
-    "icon",
-    "supportedExtensions",
-    "authenticatorGetInfo",
-    "friendlyNames",
-    "multiDeviceCredentialSupport",
-    "keyScope",
-];
+field_list! {
+    /// MetadataStatement members (FIDO Metadata Statement v3.0 §4, v3.1 additions).
+    STATEMENT_FIELDS,
+    statement_field,
+    [
+        "legalHeader",
+        "aaid",
+        "aaguid",
+        "attestationCertificateKeyIdentifiers",
+        "description",
+        "alternativeDescriptions",
+        "authenticatorVersion",
+        "protocolFamily",
+        "schema",
+        "upv",
+        "authenticationAlgorithms",
+        "publicKeyAlgAndEncodings",
+        "attestationTypes",
+        "userVerificationDetails",
+        "keyProtection",
+        "isKeyRestricted",
+        "isFreshUserVerificationRequired",
+        "matcherProtection",
+        "cryptoStrength",
+        "attachmentHint",
+        "tcDisplay",
+        "tcDisplayContentType",
+        "tcDisplayPNGCharacteristics",
+        "attestationRootCertificates",
+        "ecdaaTrustAnchors",
+        "icon",
+        "supportedExtensions",
+        "authenticatorGetInfo",
+        "friendlyNames",
+        "multiDeviceCredentialSupport",
+        "keyScope",
+    ]
+}
 
 /// An entry left out: what identifies it, when readable, and why.
 #[derive(Debug)]
@@ -86,8 +95,15 @@ pub(super) fn parse_entry<'a>(
     parse_entry_read(raw.get(), read, raw_json, limits, roots_cache, unknown, warnings)
 }
 
-/// An entry's members as a fast pass read them: its own, its statement's, all member names.
-pub(super) type EntryRead<'a> = (Members<'a>, Option<Members<'a>>, two_pass::Names<'a>);
+/// An entry's members as a fast pass read them: the ones mdsd reads (typed by the one pass,
+/// raw from the two-pass reader), its statement's (`None`: absent or `null`), and member names
+/// (at least all the unknown ones).
+#[derive(Debug)]
+pub(super) struct EntryRead<'a> {
+    pub entry: EntryFields<'a>,
+    pub statement: Option<StatementFields<'a>>,
+    pub names: Names<'a>,
+}
 
 /// MDS3 §3.1.1 MetadataBLOBPayloadEntry → [`Entry`], from the entry's members as a fast pass
 /// read them (`read`) or, when it gave up on the entry, from its `text`. Tolerated defects
@@ -101,20 +117,20 @@ pub(super) fn parse_entry_read<'a>(
     unknown: &mut UnknownCounts,
     warnings: &mut Vec<EntryNote>,
 ) -> Result<(Entry, Option<String>), Refused> {
-    // Fast path: one pass that keeps only the members read below (see `two_pass` and `scan`).
-    // Anything it does not handle (not an object, a duplicate member, a statement that is not
-    // an object) goes the general way, which gives the same result and the exact error.
-    if let Some((members, statement, names)) = read {
-        for name in names.entry.iter().filter(|n| !listed(ENTRY_FIELDS, n)) {
+    // Fast path: a pass that kept only the members read below (see `two_pass` and `scan`).
+    // Anything it does not handle (not an object, a duplicate member, a member of an
+    // unexpected type) goes the general way, which gives the same result and the exact error.
+    if let Some(read) = read {
+        for name in read.names.entry.iter().filter(|n| entry_field(n).is_none()) {
             unknown.field("entry", name);
         }
-        for name in names.statement.iter().filter(|n| !listed(STATEMENT_FIELDS, n)) {
+        for name in read.names.statement.iter().filter(|n| statement_field(n).is_none()) {
             unknown.field("metadataStatement", name);
         }
-        return entry_from_members(
+        return entry_from_fields(
             raw_json,
-            &members,
-            statement.as_ref(),
+            read.entry,
+            read.statement,
             limits,
             roots_cache,
             unknown,
@@ -146,10 +162,10 @@ pub(super) fn parse_entry_general<'a>(
             unknown.field("metadataStatement", name);
         }
     }
-    entry_from_members(
+    entry_from_fields(
         raw_json,
-        &members,
-        statement.as_ref(),
+        EntryFields::from_members(&members),
+        statement.as_ref().map(StatementFields::from_members),
         limits,
         roots_cache,
         unknown,
@@ -157,7 +173,7 @@ pub(super) fn parse_entry_general<'a>(
     )
 }
 
-/// The entry members [`entry_from_members`] reads (all others are only named).
+/// The entry members [`entry_from_fields`] reads (all others are only named).
 pub(super) const ENTRY_READ: &[&str] = &[
     "aaguid",
     "aaid",
@@ -166,7 +182,7 @@ pub(super) const ENTRY_READ: &[&str] = &[
     "timeOfLastStatusChange",
 ];
 
-/// The statement members [`entry_from_members`] reads.
+/// The statement members [`entry_from_fields`] reads.
 pub(super) const STATEMENT_READ: &[&str] = &[
     "aaguid",
     "aaid",
@@ -181,11 +197,12 @@ pub(super) const STATEMENT_READ: &[&str] = &[
 ];
 
 /// MDS3 §3.1.1 from the entry's members (and its statement's, when it has an object there).
-/// Reads only the members named in [`ENTRY_READ`] and [`STATEMENT_READ`].
-pub(super) fn entry_from_members<'a>(
+/// Each member is decoded where it is read, so the first defect in this order is the one
+/// reported.
+pub(super) fn entry_from_fields<'a>(
     raw_json: RawJson,
-    members: &Members<'a>,
-    statement: Option<&Members<'a>>,
+    entry: EntryFields<'a>,
+    statement: Option<StatementFields<'a>>,
     limits: &PayloadLimits,
     roots_cache: &mut RootsCache<'a>,
     unknown: &mut UnknownCounts,
@@ -193,16 +210,21 @@ pub(super) fn entry_from_members<'a>(
 ) -> Result<(Entry, Option<String>), Refused> {
     let fail = |id: &Option<String>, reason: EntryError| Refused { id: id.clone(), reason };
     let member = |id: &Option<String>, e: MemberError| fail(id, EntryError::Member(e));
+    let mut statement = statement;
     // Identifiers: the entry's own, else the statement's (they are the same in real BLOBs).
-    let ident =
-        |name: &str| members.get(name).or_else(|| statement.and_then(|s| s.get(name))).copied();
-    let aaguid_text = decode_str(ident("aaguid"), "aaguid").map_err(|e| member(&None, e))?;
-    let aaid: Option<String> = decode_opt(ident("aaid"), "aaid").map_err(|e| member(&None, e))?;
-    let key_ids: Option<Vec<String>> = decode_opt(
-        ident("attestationCertificateKeyIdentifiers"),
-        "attestationCertificateKeyIdentifiers",
-    )
-    .map_err(|e| member(&None, e))?;
+    let (s_aaguid, s_aaid, s_key_ids) = match statement.as_mut() {
+        Some(s) => (take(&mut s.aaguid), take(&mut s.aaid), take(&mut s.key_identifiers)),
+        None => Default::default(),
+    };
+    let aaguid_text = entry.aaguid.or(s_aaguid).get("aaguid").map_err(|e| member(&None, e))?;
+    let aaid: Option<String> =
+        entry.aaid.or(s_aaid).get("aaid").map_err(|e| member(&None, e))?.map(Cow::into_owned);
+    let key_ids: Option<Vec<String>> = entry
+        .key_identifiers
+        .or(s_key_ids)
+        .get("attestationCertificateKeyIdentifiers")
+        .map_err(|e| member(&None, e))?
+        .map(|ids| ids.into_iter().map(Cow::into_owned).collect());
     let id = aaguid_text
         .as_ref()
         .map(|g| format!("aaguid:{g}"))
@@ -232,29 +254,23 @@ pub(super) fn entry_from_members<'a>(
         match statement {
             None => (None, None, Vec::new(), Vec::new(), Vec::new(), None, None),
             Some(s) => {
-                let description: Option<String> =
-                    optional(s, "description").map_err(|e| member(&id, e))?;
-                let version: Option<u64> =
-                    optional(s, "authenticatorVersion").map_err(|e| member(&id, e))?;
-                let types: Option<Vec<String>> =
-                    optional(s, "attestationTypes").map_err(|e| member(&id, e))?;
-                let algorithms: Option<Vec<String>> =
-                    optional(s, "authenticationAlgorithms").map_err(|e| member(&id, e))?;
-                // Borrowed from the payload when no string has escapes (the usual case); the
-                // owned decode gives the same values, and the exact error otherwise.
-                let root_texts: Vec<Cow<'a, str>> =
-                    match decode_raw::<Vec<&'a str>>(s.get("attestationRootCertificates").copied())
-                    {
-                        Ok(texts) => texts.unwrap_or_default().into_iter().map(Cow::from).collect(),
-                        Err(_) => optional::<Vec<String>>(s, "attestationRootCertificates")
-                            .map_err(|e| member(&id, e))?
-                            .unwrap_or_default()
-                            .into_iter()
-                            .map(Cow::from)
-                            .collect(),
-                    };
+                let description = s.description.get("description").map_err(|e| member(&id, e))?;
+                let version = s
+                    .authenticator_version
+                    .get("authenticatorVersion")
+                    .map_err(|e| member(&id, e))?;
+                let types =
+                    s.attestation_types.get("attestationTypes").map_err(|e| member(&id, e))?;
+                let algorithms = s
+                    .authentication_algorithms
+                    .get("authenticationAlgorithms")
+                    .map_err(|e| member(&id, e))?;
+                let root_texts = s
+                    .attestation_root_certificates
+                    .get("attestationRootCertificates")
+                    .map_err(|e| member(&id, e))?;
                 let mut roots = Vec::new();
-                for (index, text) in root_texts.into_iter().enumerate() {
+                for (index, text) in root_texts.unwrap_or_default().into_iter().enumerate() {
                     roots_cache
                         .apply(text, &mut cert_budget, &mut roots, &mut |note| {
                             warnings.push(EntryNote::AttestationRoot { index, note })
@@ -263,32 +279,42 @@ pub(super) fn entry_from_members<'a>(
                             fail(&id, EntryError::AttestationRoot { index, reason })
                         })?;
                 }
-                let mdcs: Option<String> =
-                    optional(s, "multiDeviceCredentialSupport").map_err(|e| member(&id, e))?;
-                let key_scope: Option<String> =
-                    optional(s, "keyScope").map_err(|e| member(&id, e))?;
+                let mdcs = s
+                    .multi_device_credential_support
+                    .get("multiDeviceCredentialSupport")
+                    .map_err(|e| member(&id, e))?;
+                let key_scope = s.key_scope.get("keyScope").map_err(|e| member(&id, e))?;
+                let owned = |list: Option<Vec<Cow<'_, str>>>| -> Vec<String> {
+                    list.unwrap_or_default().into_iter().map(Cow::into_owned).collect()
+                };
                 (
-                    description,
+                    description.map(Cow::into_owned),
                     version,
-                    types.unwrap_or_default(),
-                    algorithms.unwrap_or_default(),
+                    owned(types),
+                    owned(algorithms),
                     roots,
-                    mdcs,
-                    key_scope,
+                    mdcs.map(Cow::into_owned),
+                    key_scope.map(Cow::into_owned),
                 )
             }
         };
 
     // MDS3 §3.1.1: statusReports is required.
-    let raw_reports: Vec<ReportMembers<'_>> =
-        required(members, "statusReports").map_err(|e| member(&id, e))?;
+    let raw_reports = entry
+        .status_reports
+        .get("statusReports")
+        .and_then(|r| r.ok_or(MemberError::Missing { member: "statusReports" }))
+        .map_err(|e| member(&id, e))?;
     let mut status_reports = Vec::with_capacity(raw_reports.len());
-    for (index, report) in raw_reports.iter().enumerate() {
+    for (index, report) in raw_reports.into_iter().enumerate() {
         let parsed = parse_status_report(report, &mut cert_budget, unknown)
             .map_err(|reason| fail(&id, EntryError::StatusReport { index, reason }))?;
         status_reports.push(parsed);
     }
-    let tolsc = optional_str(members, "timeOfLastStatusChange").map_err(|e| member(&id, e))?;
+    let tolsc = entry
+        .time_of_last_status_change
+        .get("timeOfLastStatusChange")
+        .map_err(|e| member(&id, e))?;
     let time_of_last_status_change = match tolsc {
         Some(text) => {
             Some(parse_date(&text).map_err(|e| fail(&id, EntryError::TimeOfLastStatusChange(e)))?)
@@ -308,4 +334,9 @@ pub(super) fn entry_from_members<'a>(
         .time_of_last_status_change(time_of_last_status_change)
         .build();
     Ok((entry, id))
+}
+
+/// Moves a member out, leaving it absent.
+fn take<'a, T>(member: &mut Member<'a, T>) -> Member<'a, T> {
+    std::mem::take(member)
 }

@@ -12,13 +12,70 @@ use time::Date;
 
 use super::error::{DateError, MemberError};
 
+/// A list of member names (`pub(super) const $list: &[&str]`) and `fn $index(name) ->
+/// Option<usize>`, its place in the list, by a `match` on the name (no scan of the list).
+macro_rules! field_list {
+    ($(#[$doc:meta])* $list:ident, $index:ident, [$($name:literal),* $(,)?]) => {
+        $(#[$doc])*
+        pub(super) const $list: &[&str] = &[$($name),*];
+
+        /// The place of `name` in the list of the same name's constant, if it is there.
+        pub(super) fn $index(name: &str) -> Option<usize> {
+            match name {
+                $($name => Some(const { super::members::place($list, $name) }),)*
+                _ => None,
+            }
+        }
+    };
+}
+
+/// The place of `name` in `list`; evaluated at compile time by `field_list!` (a name that is
+/// not in its list does not compile).
+#[allow(clippy::indexing_slicing)] // compile-time only; the loops stay in bounds
+pub(super) const fn place(list: &[&str], name: &str) -> usize {
+    let mut i = 0;
+    while i < list.len() {
+        let (a, b) = (list[i].as_bytes(), name.as_bytes());
+        if a.len() == b.len() {
+            let mut j = 0;
+            while j < a.len() && a[j] == b[j] {
+                j += 1;
+            }
+            if j == a.len() {
+                return i;
+            }
+        }
+        i += 1;
+    }
+    panic!("a field_list! name is not in its list")
+}
+
 /// An object's members by name, each value raw (borrowed from the payload).
 pub(super) type Members<'a> = BTreeMap<Cow<'a, str>, &'a RawValue>;
 
 /// An ISO 8601 calendar date, `YYYY-MM-DD` (MDS3 uses this form for every date).
 pub(super) fn parse_date(text: &str) -> Result<Date, DateError> {
+    // The usual shape read directly; anything else (and an impossible date) goes through the
+    // format description, which gives the same date or the exact error.
+    if let Some(date) = plain_date(text) {
+        return Ok(date);
+    }
     let format = time::macros::format_description!("[year]-[month]-[day]");
     Date::parse(text, &format).map_err(|reason| DateError { text: text.to_string(), reason })
+}
+
+/// `dddd-dd-dd` as a valid calendar date, exactly as `[year]-[month]-[day]` reads it.
+fn plain_date(text: &str) -> Option<Date> {
+    let b: &[u8; 10] = text.as_bytes().try_into().ok()?;
+    let digit = |i: usize| b.get(i).filter(|c| c.is_ascii_digit()).map(|c| u16::from(c - b'0'));
+    if b.get(4) != Some(&b'-') || b.get(7) != Some(&b'-') {
+        return None;
+    }
+    let year = digit(0)? * 1000 + digit(1)? * 100 + digit(2)? * 10 + digit(3)?;
+    let month = u8::try_from(digit(5)? * 10 + digit(6)?).ok()?;
+    let day = u8::try_from(digit(8)? * 10 + digit(9)?).ok()?;
+    let month = time::Month::try_from(month).ok()?;
+    Date::from_calendar_date(i32::from(year), month, day).ok()
 }
 
 pub(super) fn required<'a, T: Deserialize<'a>>(
@@ -36,16 +93,8 @@ pub(super) fn optional<'a, T: Deserialize<'a>>(
     decode_opt(members.get(name).copied(), name)
 }
 
-/// A string member (absent or `null`: `None`), borrowed from the payload unless it has escapes:
-/// the same value, and the same error, as `optional::<String>`.
-pub(super) fn optional_str<'a>(
-    members: &Members<'a>,
-    name: &'static str,
-) -> Result<Option<Cow<'a, str>>, MemberError> {
-    decode_str(members.get(name).copied(), name)
-}
-
-/// [`decode_opt`] for a string, as [`optional_str`].
+/// [`decode_opt`] for a string (absent or `null`: `None`), borrowed from the payload unless it
+/// has escapes: the same value, and the same error, as `decode_opt::<String>`.
 pub(super) fn decode_str<'a>(
     raw: Option<&'a RawValue>,
     name: &'static str,

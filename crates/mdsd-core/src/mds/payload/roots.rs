@@ -4,6 +4,7 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
 use std::sync::Arc;
 
 use base64::engine::general_purpose::STANDARD;
@@ -41,7 +42,7 @@ enum RootsOutcome {
 impl RootsDecoded {
     pub(super) fn decode(text: &str, max_certs: usize) -> RootsDecoded {
         // Only ASCII whitespace is dropped, so a byte filter is exact.
-        let whitespace = text.bytes().any(|b| b.is_ascii_whitespace());
+        let whitespace = has_ascii_whitespace(text.as_bytes());
         let compact: Cow<'_, [u8]> = if whitespace {
             Cow::Owned(text.bytes().filter(|b| !b.is_ascii_whitespace()).collect())
         } else {
@@ -106,14 +107,14 @@ impl RootsDecoded {
 /// Decoded `attestationRootCertificates` strings of one payload, by their text: real BLOBs
 /// repeat the same roots in many entries (396 strings, 166 distinct in the 2024-12 BLOB).
 pub(super) struct RootsCache<'a> {
-    decoded: HashMap<RootText<'a>, RootsDecoded>,
+    decoded: HashMap<RootText<'a>, RootsDecoded, BuildHasherDefault<RootHasher>>,
     max_certs: usize,
 }
 
 impl<'a> RootsCache<'a> {
     /// An empty cache; each string yields at most `max_certs` certificates.
     pub(super) fn new(max_certs: usize) -> RootsCache<'a> {
-        RootsCache { decoded: HashMap::new(), max_certs }
+        RootsCache { decoded: HashMap::default(), max_certs }
     }
     /// How many distinct strings were decoded.
     #[cfg(test)]
@@ -139,18 +140,57 @@ impl<'a> RootsCache<'a> {
     }
 }
 
-/// A root string as a cache key: compared whole, hashed on its length and its last 64 bytes
-/// (the certificate's signature), which is enough to tell real roots apart and much cheaper
-/// than hashing kilobytes of base64 per lookup.
+/// A root string as a cache key: compared whole, hashed on its length and its last 16 bytes
+/// (the end of the certificate's signature), which is enough to tell real roots apart and much
+/// cheaper than hashing kilobytes of base64 per lookup.
 #[derive(PartialEq, Eq)]
 struct RootText<'a>(Cow<'a, str>);
 
 impl std::hash::Hash for RootText<'_> {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
         let bytes = self.0.as_bytes();
-        state.write_usize(bytes.len());
-        state.write(bytes.get(bytes.len().saturating_sub(64)..).unwrap_or_default());
+        let tail = bytes.get(bytes.len().saturating_sub(16)..).unwrap_or_default();
+        let mut word = [0u8; 16];
+        if let Some(dst) = word.get_mut(..tail.len()) {
+            dst.copy_from_slice(tail);
+        }
+        state.write_u64(bytes.len() as u64);
+        state.write_u128(u128::from_le_bytes(word));
     }
+}
+
+/// A multiply-rotate hasher (FxHash's) for [`RootText`] keys. The keys come from a payload
+/// whose signature was verified (or from tests), so collision attacks are not a concern; the
+/// cache is per payload and bounded by its entries.
+#[derive(Default)]
+struct RootHasher(u64);
+
+impl std::hash::Hasher for RootHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            if let Some(dst) = word.get_mut(..chunk.len()) {
+                dst.copy_from_slice(chunk);
+            }
+            self.write_u64(u64::from_le_bytes(word));
+        }
+    }
+    fn write_u64(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    fn write_u128(&mut self, word: u128) {
+        self.write_u64(word as u64);
+        self.write_u64((word >> 64) as u64);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// `bytes.iter().any(u8::is_ascii_whitespace)`, vectorised.
+pub(super) fn has_ascii_whitespace(bytes: &[u8]) -> bool {
+    memchr::memchr3(b' ', b'\t', b'\n', bytes).is_some()
+        || memchr::memchr2(b'\r', b'\x0c', bytes).is_some()
 }
 
 /// The certificates an entry may still hold: attestation roots and status-report certificates

@@ -10,64 +10,70 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::error::{MemberError, ReportCertificateError, StatusReportError};
-use super::members::{decode_opt, decode_str, listed, parse_date, Key};
+use super::fields::ReportFields;
+use super::members::{parse_date, Key};
 use super::roots::CertBudget;
 use super::UnknownCounts;
 use crate::trust_store::{AuthenticatorStatus, StatusReport};
 use crate::x509::Cert;
 
-/// StatusReport members (MDS3 §3.1.3, v3.1 additions).
-pub(super) const STATUS_REPORT_FIELDS: &[&str] = &[
-    "status",
-    "effectiveDate",
-    "authenticatorVersion",
-    "certificate",
-    "url",
-    "certificationDescriptor",
-    "certificateNumber",
-    "certificationPolicyVersion",
-    "certificationRequirementsVersion",
-    "batchCertificate",
-    "sunsetDate",
-    "fipsRevision",
-    "fipsPhysicalSecurityLevel",
-];
+field_list! {
+    /// StatusReport members (MDS3 §3.1.3, v3.1 additions).
+    STATUS_REPORT_FIELDS,
+    report_field,
+    [
+        "status",
+        "effectiveDate",
+        "authenticatorVersion",
+        "certificate",
+        "url",
+        "certificationDescriptor",
+        "certificateNumber",
+        "certificationPolicyVersion",
+        "certificationRequirementsVersion",
+        "batchCertificate",
+        "sunsetDate",
+        "fipsRevision",
+        "fipsPhysicalSecurityLevel",
+    ]
+}
 
-/// MDS3 §3.1.3 StatusReport.
+/// MDS3 §3.1.3 StatusReport, from its members as a reader left them.
 pub(super) fn parse_status_report(
-    members: &ReportMembers<'_>,
+    fields: ReportFields<'_>,
     cert_budget: &mut CertBudget,
     unknown: &mut UnknownCounts,
 ) -> Result<StatusReport, StatusReportError> {
-    for name in &members.unknown {
+    for name in &fields.unknown {
         unknown.field("statusReport", name);
     }
-    let field = |name: &str| members.get(name);
-    let status_text = decode_str(field("status"), "status")
+    let status_text = fields
+        .status
+        .get("status")
         .and_then(|text| text.ok_or(MemberError::Missing { member: "status" }))
         .map_err(StatusReportError::Member)?;
     let status = AuthenticatorStatus::parse(&status_text);
     if status.is_unknown() {
         *unknown.statuses.entry(status_text.into_owned()).or_default() += 1;
     }
-    let effective_date = match decode_str(field("effectiveDate"), "effectiveDate")? {
+    let effective_date = match fields.effective_date.get("effectiveDate")? {
         Some(text) => Some(parse_date(&text).map_err(StatusReportError::EffectiveDate)?),
         None => None,
     };
-    let certificate = match decode_opt::<String>(field("certificate"), "certificate")? {
+    let certificate = match fields.certificate.get("certificate")? {
         Some(text) => Some(parse_cert(&text, cert_budget).map_err(StatusReportError::Certificate)?),
         None => None,
     };
     Ok(StatusReport {
         status,
         effective_date,
-        authenticator_version: decode_opt(field("authenticatorVersion"), "authenticatorVersion")?,
+        authenticator_version: fields.authenticator_version.get("authenticatorVersion")?,
         certificate,
-        url: decode_opt(field("url"), "url")?,
-        certification_descriptor: decode_opt(
-            field("certificationDescriptor"),
-            "certificationDescriptor",
-        )?,
+        url: fields.url.get("url")?.map(Cow::into_owned),
+        certification_descriptor: fields
+            .certification_descriptor
+            .get("certificationDescriptor")?
+            .map(Cow::into_owned),
     })
 }
 
@@ -107,7 +113,7 @@ impl<'de> serde::de::Visitor<'de> for ReportVisitor {
         };
         while let Some(Key(name)) = map.next_key::<Key<'de>>()? {
             let value: &'de RawValue = map.next_value()?;
-            match STATUS_REPORT_FIELDS.iter().position(|field| listed(&[field], &name)) {
+            match report_field(&name) {
                 Some(at) => {
                     if let Some(slot) = report.known.get_mut(at) {
                         *slot = Some(value);

@@ -58,6 +58,18 @@ fn both(raw: &RawValue) -> String {
     outcome(raw, true)
 }
 
+/// [`outcome`] of an entry from the members the one pass read.
+fn one_pass<'a>(text: &'a str, read: EntryRead<'a>) -> String {
+    let limits = PayloadLimits::default();
+    let mut cache = RootsCache::new(limits.max_certs_per_entry);
+    let (mut unknown, mut notes) = (UnknownCounts::default(), Vec::new());
+    let raw_json = RawJson::owned(text);
+    let result =
+        parse_entry_read(text, Some(read), raw_json, &limits, &mut cache, &mut unknown, &mut notes);
+    let result = result.map_err(|Refused { id, reason }| (id, reason));
+    format!("{result:?} {unknown:?} {notes:?}")
+}
+
 #[test]
 fn fast_path_takes_every_real_entry_and_agrees_with_the_general_path() {
     for file in REAL {
@@ -69,17 +81,15 @@ fn fast_path_takes_every_real_entry_and_agrees_with_the_general_path() {
         };
         assert_eq!(show(parse_top(&payload)), show(parse_top_general(text)));
         // The one pass takes every real entry, locates its text exactly and reads the same
-        // members as the per-entry fast path.
+        // values as the per-entry fast path and the general path.
         let (_, scanned, _) = scan::top(text).unwrap_or_else(|| panic!("{file}: one pass"));
         assert_eq!(scanned.len(), entries.len());
-        for (raw, scanned) in entries.iter().zip(&scanned) {
+        for (raw, scanned) in entries.iter().zip(scanned) {
             assert_eq!(scanned.text, raw.get(), "{file}");
-            let (members, statement, names) =
-                scanned.read.as_ref().unwrap_or_else(|| panic!("{file}: {}", raw.get()));
-            let (s_members, s_statement, s_names) =
+            let read = scanned.read.unwrap_or_else(|| panic!("{file}: {}", raw.get()));
+            let s_read =
                 two_pass::entry(raw.get()).unwrap_or_else(|| panic!("{file}: {}", raw.get()));
-            assert_eq!(format!("{members:?}"), format!("{s_members:?}"));
-            assert_eq!(format!("{statement:?}"), format!("{s_statement:?}"));
+            let (names, s_names) = (&read.names, &s_read.names);
             // The one pass lists only the unknown names (all the counts read).
             let unknown = |names: &[Cow<'_, str>], fields: &[&str]| -> Vec<String> {
                 names
@@ -92,6 +102,7 @@ fn fast_path_takes_every_real_entry_and_agrees_with_the_general_path() {
             let s_statement = unknown(&s_names.statement, STATEMENT_FIELDS);
             let (entry, statement) = (unknown(&names.entry, &[]), unknown(&names.statement, &[]));
             assert_eq!((entry, statement), (s_entry, s_statement));
+            assert_eq!(one_pass(raw.get(), read), general(raw), "{file}");
             assert_eq!(both(raw), general(raw), "{file}");
         }
         // The whole payload: one pass and two passes give the same store and report.
@@ -139,6 +150,13 @@ fn one_pass_agrees_with_two_passes_on_odd_payloads() {
                 let (_, split, _) = two_pass::top(&text).unwrap();
                 let texts: Vec<&str> = scanned.iter().map(|s| s.text).collect();
                 assert_eq!(texts, split.iter().map(|r| r.get()).collect::<Vec<_>>());
+                // Each entry the one pass read reads as the general path reads it.
+                for entry in scanned {
+                    let raw: Box<RawValue> = serde_json::from_str(entry.text).unwrap();
+                    if let Some(read) = entry.read {
+                        assert_eq!(one_pass(entry.text, read), general(&raw), "{text}");
+                    }
+                }
             }
         }
     }
@@ -154,19 +172,65 @@ fn one_pass_agrees_with_two_passes_on_odd_payloads() {
     assert!(scan::top(&dup).unwrap().1[0].read.is_none());
     assert_eq!(whole(parse_top(&dup)), whole(parse_top_two_pass(&dup)));
     assert!(scan::top(&wrap(&base)).unwrap().1[0].read.is_some());
-    // The whole pass gives up: not an object, `{}`, an escaped first name, a `null`
-    // statement as the last member, a statement of another type.
-    for entry in [
-        "5".to_string(),
-        "{}".to_string(),
-        base.replacen(r#"{"aaguid""#, r#"{"aagui\u0064""#, 1),
-        r#"{"aaid":"FFFF#0001","statusReports":[],"metadataStatement":null}"#.to_string(),
+    // Located and read: a `null` statement as the last member; located and left to the
+    // general path: a statement or a status report of another type.
+    let null_last = wrap(r#"{"aaid":"FFFF#0001","statusReports":[],"metadataStatement":null}"#);
+    assert!(scan::top(&null_last).unwrap().1[0].read.is_some());
+    for odd in [
         base.replacen(r#""metadataStatement":{"#, r#""metadataStatement":5,"x":{"#, 1),
+        base.replacen(r#""statusReports":["#, r#""statusReports":[5,"#, 1),
+        base.replacen(r#""authenticatorVersion":3"#, r#""authenticatorVersion":-3"#, 1),
     ] {
+        let text = wrap(&odd);
+        assert!(scan::top(&text).unwrap().1[0].read.is_none(), "{odd}");
+        assert_eq!(whole(parse_top(&text)), whole(parse_top_two_pass(&text)), "{text}");
+    }
+    assert_eq!(whole(parse_top(&null_last)), whole(parse_top_two_pass(&null_last)));
+    // The whole pass gives up: not an object, `{}`, an escaped first name.
+    for entry in
+        ["5".to_string(), "{}".to_string(), base.replacen(r#"{"aaguid""#, r#"{"aagui\u0064""#, 1)]
+    {
         let text = wrap(&entry);
         assert!(scan::top(&text).is_none(), "{entry}");
         assert_eq!(whole(parse_top(&text)), whole(parse_top_two_pass(&text)), "{text}");
     }
+}
+
+/// The one pass locates each entry by the JSON between them: whatever follows `entries` (more
+/// members, whitespace, the end), it finds the same texts as the two-pass reader, or gives up.
+#[test]
+fn one_pass_locates_entries_wherever_they_are() {
+    let (base, _) = odd_entries();
+    let small = r#"{"aaid":"FFFF#0001","statusReports":[]}"#;
+    let entries = [
+        String::new(),
+        small.to_string(),
+        format!("{base},{small}"),
+        format!(" {small} ,\n{base} , {small}\t"),
+    ];
+    for list in &entries {
+        for text in [
+            format!(r#"{{"no":1,"nextUpdate":"2024-01-01","entries":[{list}]}}"#),
+            format!(r#"{{"entries":[{list}],"no":1,"nextUpdate":"2024-01-01"}}"#),
+            format!("{{ \"entries\" : [ {list} ] \n, \"no\":1,\"nextUpdate\":\"2024-01-01\" }}\n"),
+            format!(r#"{{"no":1,"entries":[{list}],"x":[],"nextUpdate":"2024-01-01"}}"#),
+            format!("{{\"no\":1,\"nextUpdate\":\"2024-01-01\",\"entries\":[{list}]\r\n}} \n"),
+        ] {
+            let (_, scanned, _) = scan::top(&text).unwrap_or_else(|| panic!("{text}"));
+            let (_, split, _) = two_pass::top(&text).unwrap();
+            let texts: Vec<&str> = scanned.iter().map(|s| s.text).collect();
+            assert_eq!(texts, split.iter().map(|r| r.get()).collect::<Vec<_>>(), "{text}");
+            assert_eq!(
+                whole(parse_top(&Arc::new(text.clone()))),
+                whole(parse_top_two_pass(&Arc::new(text)))
+            );
+        }
+    }
+    // An escaped member name after `entries`: not located; the two-pass reader decides.
+    let text =
+        Arc::new(format!(r#"{{"entries":[{small}],"n\u006f":1,"nextUpdate":"2024-01-01"}}"#));
+    assert!(scan::top(&text).is_none());
+    assert_eq!(whole(parse_top(&text)), whole(parse_top_two_pass(&text)));
 }
 
 /// Shapes the fast path must either give up on or read exactly like the general path.
@@ -353,4 +417,69 @@ fn roots_cache_gives_the_same_certificates_and_notes_per_entry() {
         cache.apply(Cow::Owned(three), &mut budget, &mut Vec::new(), &mut |_| ()).unwrap_err();
     assert_eq!(err, CertBudgetExceeded { max: 3 });
     assert!(err.to_string().contains("too many certificates"));
+}
+
+/// The direct reading of `YYYY-MM-DD` gives what the format description gives, and defers to it
+/// for anything else (so the errors stay its own).
+#[test]
+fn dates_read_as_the_format_description_reads_them() {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    let by_format = |text: &str| {
+        time::Date::parse(text, &format)
+            .map_err(|reason| DateError { text: text.to_string(), reason })
+    };
+    for year in ["0000", "0001", "1900", "2000", "2023", "2024", "2100", "9999"] {
+        for month in 0..=13 {
+            for day in 0..=32 {
+                let text = format!("{year}-{month:02}-{day:02}");
+                assert_eq!(members::parse_date(&text), by_format(&text), "{text}");
+            }
+        }
+    }
+    for text in [
+        "",
+        "2024-1-01",
+        "2024-01-1",
+        " 2024-01-01",
+        "2024-01-01 ",
+        "+2024-01-01",
+        "-2024-01-01",
+        "2024/01/01",
+        "20240101",
+        "2024-01-01T00:00:00Z",
+        "12024-01-01",
+        "2024-0a-01",
+        "٢٠٢٤-01-01",
+    ] {
+        assert_eq!(members::parse_date(text), by_format(text), "{text}");
+    }
+}
+
+/// The `match`es `field_list!` generates agree with the lists.
+#[test]
+fn field_places_match_their_lists() {
+    type Place = fn(&str) -> Option<usize>;
+    let lists: [(&[&str], Place); 3] = [
+        (ENTRY_FIELDS, entry::entry_field),
+        (STATEMENT_FIELDS, entry::statement_field),
+        (STATUS_REPORT_FIELDS, status::report_field),
+    ];
+    for (list, place) in lists {
+        for (at, name) in list.iter().enumerate() {
+            assert_eq!(place(name), Some(at), "{name}");
+            assert_eq!(place(&name.to_uppercase()), None);
+            assert_eq!(place(&format!("{name} ")), None);
+        }
+        assert_eq!(place(""), None);
+    }
+}
+
+#[test]
+fn whitespace_search_is_is_ascii_whitespace() {
+    for byte in 0..=255u8 {
+        for text in [vec![byte], vec![b'A'; 40].into_iter().chain([byte]).collect()] {
+            let expected = text.iter().any(u8::is_ascii_whitespace);
+            assert_eq!(roots::has_ascii_whitespace(&text), expected, "{byte}");
+        }
+    }
 }

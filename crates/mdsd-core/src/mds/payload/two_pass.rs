@@ -14,10 +14,12 @@ use std::fmt;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
-use super::entry::{ENTRY_READ, STATEMENT_READ};
+use super::entry::{EntryRead, ENTRY_READ, STATEMENT_READ};
+use super::fields::{EntryFields, StatementFields};
 use super::members::{Key, Members};
 
 /// Member names of an entry and of its statement, each listed once.
+#[derive(Debug, Default)]
 pub(super) struct Names<'a> {
     pub entry: Vec<Cow<'a, str>>,
     pub statement: Vec<Cow<'a, str>>,
@@ -39,9 +41,9 @@ pub(super) fn top(text: &str) -> Option<Top<'_>> {
     }
 }
 
-/// An entry: `(its members read later, its statement's, member names)`. A statement that
-/// is `null` or absent gives `None` for the statement.
-pub(super) fn entry(text: &str) -> Option<(Members<'_>, Option<Members<'_>>, Names<'_>)> {
+/// An entry: the members read later (raw), its statement's (`None` when the statement is
+/// `null` or absent), all member names.
+pub(super) fn entry(text: &str) -> Option<EntryRead<'_>> {
     let mut de = serde_json::Deserializer::from_str(text);
     let (members, entry_names, statement) =
         Object { read: ENTRY_READ, nested: Nested::Statement }.deserialize(&mut de).ok()?;
@@ -52,7 +54,11 @@ pub(super) fn entry(text: &str) -> Option<(Members<'_>, Option<Members<'_>>, Nam
         Captured::Statement(None) => (None, Vec::new()),
         Captured::Entries(_) => return None,
     };
-    Some((members, statement, Names { entry: entry_names, statement: statement_names }))
+    Some(EntryRead {
+        entry: EntryFields::from_members(&members),
+        statement: statement.as_ref().map(StatementFields::from_members),
+        names: Names { entry: entry_names, statement: statement_names },
+    })
 }
 
 /// Objects with more members than this are left to the general path.
