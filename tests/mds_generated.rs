@@ -4,7 +4,10 @@
 
 use std::sync::Arc;
 
-use mdsd::mds::{verify_blob, BlobError, BlobVerifyOptions, JwsAlg};
+use mdsd::mds::{
+    inspect, verify_blob, BlobError, BlobVerifyOptions, CertBudgetExceeded, EntryError, EntryNote,
+    InspectLimits, JwsAlg, MemberError, ReportCertificateError, RootNote, StatusReportError,
+};
 use mdsd::trust_store::AuthenticatorStatus;
 use mdsd::x509::{Crl, PathError, RevocationError, RevocationMode};
 use mdsd_test_support::blob::{self, at as now};
@@ -66,6 +69,12 @@ fn good_payload(no: u64) -> Vec<u8> {
 
 fn refused(blob: &[u8], opts: &BlobVerifyOptions) -> BlobError {
     verify_blob(blob, opts, now()).expect_err("BLOB must be refused")
+}
+
+/// The error of phase 2 on a BLOB that phase 1 accepts.
+fn refused_in_phase_2(blob: &[u8], opts: &BlobVerifyOptions) -> BlobError {
+    let inspected = inspect(blob, &opts.inspect_limits()).expect("phase 1 reads the BLOB");
+    inspected.verify(opts, now()).expect_err("BLOB must be refused")
 }
 
 #[test]
@@ -539,19 +548,54 @@ fn broken_entries_are_quarantined_and_the_rest_loads() {
     let with_bad_root =
         v.store.by_aaguid(&"66666666-2222-3333-4444-555555555555".parse().unwrap()).unwrap();
     assert_eq!(with_bad_root.attestation_roots().len(), 1);
-    let notes: Vec<(usize, &str)> = v.warnings.iter().map(|w| (w.index, w.note.as_str())).collect();
+    let notes: Vec<(usize, String)> =
+        v.warnings.iter().map(|w| (w.index, w.note.to_string())).collect();
     assert_eq!(notes.len(), 2, "{notes:?}");
     assert!(notes.iter().all(|(i, n)| *i == 10 && n.contains("left out")), "{notes:?}");
+    // The notes carry their evidence: which root, and why it was left out.
+    assert!(matches!(
+        v.warnings[0].note,
+        EntryNote::AttestationRoot { index: 0, note: RootNote::NotACertificate(_) }
+    ));
+    assert!(matches!(
+        v.warnings[1].note,
+        EntryNote::AttestationRoot { index: 1, note: RootNote::NotBase64(_) }
+    ));
     let q = &v.quarantined;
     assert_eq!(q[0].id.as_deref(), Some("aaguid:not-a-uuid"));
-    assert!(q[1].reason.contains("authenticatorVersion"), "{}", q[1].reason);
+    let reasons: Vec<String> = q.iter().map(|q| q.reason.to_string()).collect();
+    assert!(reasons[1].contains("authenticatorVersion"), "{}", reasons[1]);
     assert_eq!(q[1].id.as_deref(), Some(format!("aaguid:{AAGUID_B}").as_str()));
-    assert!(q[2].reason.contains("statusReports[0]: certificate"), "{}", q[2].reason);
-    assert!(q[3].reason.contains("effectiveDate"), "{}", q[3].reason);
-    assert!(q[4].reason.contains("statusReports"), "{}", q[4].reason);
-    assert!(q[5].reason.contains("not hex"), "{}", q[5].reason);
+    assert!(reasons[2].contains("statusReports[0]: certificate"), "{}", reasons[2]);
+    assert!(reasons[3].contains("effectiveDate"), "{}", reasons[3]);
+    assert!(reasons[4].contains("statusReports"), "{}", reasons[4]);
+    assert!(reasons[5].contains("not hex"), "{}", reasons[5]);
     assert!(q[6].id.is_none());
-    assert!(q[7].reason.contains("not a JSON object"), "{}", q[7].reason);
+    assert!(reasons[7].contains("not a JSON object"), "{}", reasons[7]);
+    // The reasons carry their evidence.
+    assert!(matches!(&q[0].reason, EntryError::Aaguid { text, .. } if text == "not-a-uuid"));
+    assert!(matches!(
+        &q[1].reason,
+        EntryError::Member(MemberError::WrongType { member: "authenticatorVersion", .. })
+    ));
+    assert!(matches!(
+        &q[2].reason,
+        EntryError::StatusReport {
+            index: 0,
+            reason: StatusReportError::Certificate(ReportCertificateError::NotACertificate(_))
+        }
+    ));
+    assert!(matches!(
+        &q[3].reason,
+        EntryError::StatusReport { index: 0, reason: StatusReportError::EffectiveDate(d) }
+            if d.text == "01/02/2020"
+    ));
+    assert_eq!(q[4].reason, EntryError::Member(MemberError::Missing { member: "statusReports" }));
+    assert!(
+        matches!(&q[5].reason, EntryError::KeyIdentifierNotHex { key_id } if key_id == "not hex")
+    );
+    assert!(matches!(q[6].reason, EntryError::Identity(_)));
+    assert!(matches!(q[7].reason, EntryError::NotAnObject { .. }));
 }
 
 #[test]
@@ -563,7 +607,11 @@ fn bad_time_of_last_status_change_quarantines_the_entry() {
     let b = pki.blob("ES256", &blob::payload(1, vec![entry, good]));
     let v = verify_blob(&b, &pki.opts(), now()).unwrap();
     assert_eq!(v.quarantined.len(), 1);
-    assert!(v.quarantined[0].reason.contains("timeOfLastStatusChange"));
+    assert!(v.quarantined[0].reason.to_string().contains("timeOfLastStatusChange"));
+    assert!(matches!(
+        &v.quarantined[0].reason,
+        EntryError::TimeOfLastStatusChange(d) if d.text == "yesterday"
+    ));
     let a = v.store.by_aaguid(&AAGUID_A.parse().unwrap()).unwrap();
     assert_eq!(a.time_of_last_status_change().unwrap().to_string(), "2020-01-01");
 }
@@ -624,7 +672,11 @@ fn certificates_per_entry_are_bounded() {
     opts.payload_limits.max_certs_per_entry = 1;
     let v = verify_blob(&b, &opts, now()).unwrap();
     assert_eq!(v.quarantined.len(), 1);
-    assert!(v.quarantined[0].reason.contains("too many certificates"));
+    assert!(v.quarantined[0].reason.to_string().contains("too many certificates"));
+    assert_eq!(
+        v.quarantined[0].reason,
+        EntryError::AttestationRoot { index: 1, reason: CertBudgetExceeded { max: 1 } }
+    );
 }
 
 #[test]
@@ -649,7 +701,7 @@ fn concatenated_roots_are_split_and_whitespace_is_ignored() {
     let b = pki.blob("ES256", &blob::payload(1, vec![entry]));
     let v = verify_blob(&b, &pki.opts(), now()).unwrap();
     assert_eq!(v.store.entries()[0].attestation_roots().len(), 1);
-    assert!(v.warnings.iter().any(|w| w.note.contains("left out")), "{:?}", v.warnings);
+    assert!(v.warnings.iter().any(|w| w.note.to_string().contains("left out")), "{:?}", v.warnings);
 }
 
 fn base64_std(der: &[u8]) -> String {
@@ -690,4 +742,117 @@ fn truncations_and_byte_flips_never_panic() {
             assert!(verify_blob(&m, &opts, now()).is_err(), "byte {i} ^ {flip:#x}");
         }
     }
+}
+
+#[test]
+fn inspect_names_the_chain_and_its_crls_and_verify_uses_them() {
+    let root = pki::root("MDS test root");
+    let mut ca_spec = Spec::ca("MDS test CA");
+    ca_spec.crl_url = Some("http://crl.example.org/root.crl".into());
+    let ca = pki::issue(ca_spec, Some(&root));
+    let mut leaf_spec = Spec::leaf("mds test signer");
+    leaf_spec.crl_url = Some("http://crl.example.org/ca.crl".into());
+    let leaf = pki::issue(leaf_spec, Some(&ca));
+    // The CA twice: its distribution point is named once.
+    let b = blob::sign(&blob::header("ES256", &[&leaf, &ca, &ca]), &good_payload(7), &leaf);
+    let inspected = inspect(b.clone(), &InspectLimits::default()).unwrap();
+    assert_eq!(inspected.alg(), Some(JwsAlg::Es256));
+    assert_eq!(inspected.x5u(), None);
+    assert_eq!(inspected.x5c_certificates().len(), 3);
+    assert_eq!(inspected.x5c_certificates()[0].der(), leaf.der.as_slice());
+    assert_eq!(
+        inspected.crl_distribution_points(),
+        ["http://crl.example.org/ca.crl", "http://crl.example.org/root.crl"]
+    );
+    // Phase 2 with the CRLs the caller fetched; it may run again, and gives the bytes back.
+    let mut opts = BlobVerifyOptions::new(vec![root.anchor()]);
+    assert_eq!(inspected.verify(&opts, now()).unwrap_err().step(), "revocation");
+    opts.crls = vec![crl(&root, &[]), crl(&ca, &[])];
+    let first = inspected.verify(&opts, now()).unwrap();
+    let again = inspected.verify(&opts, now()).unwrap();
+    assert_eq!(first.no, 7);
+    assert_eq!(first.chain.len(), 2);
+    assert_eq!(first.store.entries()[0].raw_json(), again.store.entries()[0].raw_json());
+    assert_eq!(inspected.into_blob(), b);
+}
+
+/// Phase 1 fails only where nothing can be read; every other defect waits for its own step in
+/// phase 2, so a BLOB is refused at the same step, with the same error, in one call or in two.
+#[test]
+fn inspect_defers_defects_to_their_step() {
+    let pki = Pki::new();
+    // Size, JWS and header: phase 1.
+    let b = pki.blob("ES256", &good_payload(1));
+    let small = InspectLimits { max_blob_bytes: b.len() - 1, ..InspectLimits::default() };
+    assert_eq!(
+        inspect(b.as_slice(), &small).unwrap_err(),
+        BlobError::TooLarge { size: b.len(), max: b.len() - 1 }
+    );
+    assert_eq!(inspect(&b"a.b"[..], &InspectLimits::default()).unwrap_err().step(), "jws");
+    let bad_header = blob::sign_with(&json!({"typ": "JWT"}), &good_payload(1), |_| vec![1]);
+    assert_eq!(inspect(bad_header, &InspectLimits::default()).unwrap_err().step(), "header");
+    // An unknown alg: read, refused at the alg step.
+    let hs256 = blob::header("HS256", &[&pki.leaf, &pki.ca]);
+    let b = blob::sign_with(&hs256, &good_payload(1), |_| vec![0; 32]);
+    let inspected = inspect(b.as_slice(), &InspectLimits::default()).unwrap();
+    assert_eq!(inspected.alg(), None);
+    assert_eq!(inspected.header().alg, "HS256");
+    assert!(matches!(refused_in_phase_2(&b, &pki.opts()), BlobError::AlgNotAllowed { .. }));
+    // A broken x5c certificate: the others are still named (their CRLs can be fetched); the
+    // chain step refuses it.
+    let mut header = blob::header("ES256", &[&pki.leaf, &pki.ca]);
+    header["x5c"][1] = json!("AAEC");
+    let b = blob::sign(&header, &good_payload(1), &pki.leaf);
+    let inspected = inspect(b.as_slice(), &InspectLimits::default()).unwrap();
+    assert_eq!(inspected.x5c_certificates().len(), 1);
+    let err = refused_in_phase_2(&b, &pki.opts());
+    assert!(matches!(err, BlobError::BadCertificate { index: 1, .. }), "{err:?}");
+    assert_eq!(err, refused(&b, &pki.opts()));
+    // ...after the alg step, which refuses first when both are wrong.
+    let mut opts = pki.opts();
+    opts.allowed_algs = vec![JwsAlg::Rs256];
+    assert_eq!(refused_in_phase_2(&b, &opts).step(), "alg");
+    // Too many x5c certificates: the first `max_x5c` are parsed, the chain step refuses.
+    let mut x5c = vec![&pki.leaf];
+    x5c.extend(std::iter::repeat_n(&pki.ca, 9));
+    let b = blob::sign(&blob::header("ES256", &x5c), &good_payload(1), &pki.leaf);
+    let inspected = inspect(b.as_slice(), &InspectLimits::default()).unwrap();
+    assert_eq!(inspected.x5c_certificates().len(), 8);
+    let err = refused_in_phase_2(&b, &pki.opts());
+    assert_eq!(err, BlobError::TooManyCertificates { count: 10, max: 8 });
+    // Inspected with a lower bound than the options allow: refused with that bound.
+    let b = pki.blob("ES256", &good_payload(1));
+    let one = InspectLimits { max_x5c: 1, ..InspectLimits::default() };
+    let err = inspect(b.as_slice(), &one).unwrap().verify(&pki.opts(), now()).unwrap_err();
+    assert_eq!(err, BlobError::TooManyCertificates { count: 2, max: 1 });
+    // Phase 2 applies the size bound of its options too.
+    let mut opts = pki.opts();
+    opts.max_blob_bytes = b.len() - 1;
+    let err = inspect(b.as_slice(), &InspectLimits::default()).unwrap().verify(&opts, now());
+    assert_eq!(err.unwrap_err(), BlobError::TooLarge { size: b.len(), max: b.len() - 1 });
+    // A payload that is not UTF-8: refused at the payload step, after the signature.
+    let b = pki.blob("ES256", b"\xff\xfe");
+    assert_eq!(refused_in_phase_2(&b, &pki.opts()).step(), "payload");
+    let forged = blob::sign(&blob::header("ES256", &[&pki.leaf, &pki.ca]), b"\xff", &pki.ca);
+    assert_eq!(refused_in_phase_2(&forged, &pki.opts()).step(), "signature");
+}
+
+/// With x5u the downloaded chain is used and x5c is not looked at (a broken x5c does not
+/// matter); phase 1 names the x5u URL for the caller to check and fetch.
+#[test]
+fn inspect_names_x5u_and_verify_ignores_x5c_then() {
+    let pki = Pki::new();
+    let mut header = blob::header("ES256", &[&pki.leaf]);
+    header["x5c"] = json!(["AAEC"]);
+    header["x5u"] = json!("https://mds.example.org/chain.pem");
+    let b = blob::sign(&header, &good_payload(5), &pki.leaf);
+    let inspected = inspect(b.as_slice(), &InspectLimits::default()).unwrap();
+    assert_eq!(inspected.x5u(), Some("https://mds.example.org/chain.pem"));
+    assert!(inspected.x5c_certificates().is_empty());
+    let mut opts = pki.opts();
+    opts.blob_url = Some("https://mds.example.org/".into());
+    opts.x5u_chain = Some(vec![pki.leaf.parsed(), pki.ca.parsed()]);
+    assert_eq!(inspected.verify(&opts, now()).unwrap().chain.len(), 2);
+    opts.x5u_chain = None;
+    assert!(matches!(refused_in_phase_2(&b, &opts), BlobError::X5uChainMissing { .. }));
 }

@@ -195,7 +195,7 @@ fn conformance_valid() {
     // The 100 UAF entries' root has an impossible notBefore (UTCTime 170229…: 29 February
     // 2017): left out with a warning, the entries still load.
     assert_eq!(v.warnings.len(), 100);
-    assert!(v.warnings.iter().all(|w| w.index >= 100 && w.note.contains("left out")));
+    assert!(v.warnings.iter().all(|w| w.index >= 100 && w.note.to_string().contains("left out")));
 }
 
 #[test]
@@ -359,4 +359,38 @@ fn payload_mutations_never_panic() {
         }
         let _ = parse_payload(&payload[..i], &limits);
     }
+}
+
+/// The two phases on the real 2024-12 BLOB: phase 1 names the CRLs the daemon fetches (the real
+/// GlobalSign ones, whose files are in ../shared), phase 2 verifies with them exactly as
+/// `verify_blob` does.
+#[test]
+fn blob_2024_12_inspected_names_its_crls_and_verifies_in_two_phases() {
+    let bytes = data(BLOB_2024_12);
+    let opts = with_gs_crls(&GS_CRLS);
+    let inspected = mdsd::mds::inspect(bytes.as_slice(), &opts.inspect_limits()).unwrap();
+    assert_eq!(inspected.alg(), Some(JwsAlg::Rs256));
+    assert_eq!(inspected.x5u(), None);
+    let subjects: Vec<&str> = inspected.x5c_certificates().iter().map(|c| c.subject()).collect();
+    assert_eq!(subjects.len(), inspected.header().x5c.as_ref().unwrap().len(), "{subjects:?}");
+    assert!(subjects[0].contains("mds.fidoalliance.org"), "{subjects:?}");
+    assert_eq!(
+        inspected.crl_distribution_points(),
+        [
+            "http://crl.globalsign.com/gs/gsextendvalsha2g3r3.crl",
+            "http://crl.globalsign.com/root-r3.crl"
+        ]
+    );
+    let at = datetime!(2024-09-03 12:00 UTC);
+    let two_phases = inspected.verify(&opts, at).unwrap();
+    check_2024_12_store(&two_phases);
+    let one_call = verify_blob(&bytes, &opts, at).unwrap();
+    assert_eq!(
+        format!("{:?}", (two_phases.no, &two_phases.chain, two_phases.store.entries())),
+        format!("{:?}", (one_call.no, &one_call.chain, one_call.store.entries()))
+    );
+    // Without the CRLs phase 1 named, phase 2 refuses at the revocation step.
+    let err = inspected.verify(&with_gs_crls(&[]), at).unwrap_err();
+    assert!(matches!(err, BlobError::Revocation(RevocationError::Missing { .. })), "{err:?}");
+    assert!(std::ptr::eq(inspected.blob(), bytes.as_slice()));
 }

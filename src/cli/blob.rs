@@ -267,10 +267,10 @@ fn verified_json(v: &VerifiedBlob, at: Option<String>, now: Option<OffsetDateTim
         })).collect::<Vec<_>>(),
         "revocation_checked": v.revocation_checked,
         "quarantined": v.quarantined.iter().map(|q| json!({
-            "index": q.index, "id": q.id, "reason": q.reason,
+            "index": q.index, "id": q.id, "reason": q.reason.to_string(),
         })).collect::<Vec<_>>(),
         "warnings": v.warnings.iter().map(|w| json!({
-            "index": w.index, "id": w.id, "note": w.note,
+            "index": w.index, "id": w.id, "note": w.note.to_string(),
         })).collect::<Vec<_>>(),
         "unknown_fields": v.unknown.fields,
         "unknown_statuses": v.unknown.statuses,

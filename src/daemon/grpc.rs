@@ -1441,7 +1441,7 @@ pub mod convert {
             .map(|q| proto::QuarantinedEntry {
                 index: u32::try_from(q.index).unwrap_or(u32::MAX),
                 id: q.id.clone().unwrap_or_default(),
-                reason: q.reason.clone(),
+                reason: q.reason.to_string(),
             })
             .collect();
         info.stale = blob.is_stale(now);
@@ -1455,7 +1455,7 @@ pub mod convert {
             .map(|w| proto::EntryWarning {
                 index: u32::try_from(w.index).unwrap_or(u32::MAX),
                 id: w.id.clone().unwrap_or_default(),
-                note: w.note.clone(),
+                note: w.note.to_string(),
             })
             .collect();
         let counts = |m: &std::collections::BTreeMap<String, usize>| {

@@ -13,7 +13,7 @@ use super::config::{BlobSource, Config, RefreshConfig};
 use super::fetch::{BlobFetch, FetchError, Fetcher, MAX_AUX_BYTES};
 use super::snapshot_file::{Snapshot, SnapshotError, SnapshotVerifyError, StateDir};
 use super::state::{blob_digest, Loaded, Shared};
-use crate::mds::{check_x5u_origin, parse_header, BlobError, BlobVerifyOptions, VerifiedBlob};
+use crate::mds::{check_x5u_origin, inspect, BlobError, BlobVerifyOptions, VerifiedBlob};
 use crate::x509::{certs_from_pem_or_der, Cert, Crl, RevocationMode};
 
 /// Shortest time between the end of one attempt and an operator-triggered next one.
@@ -291,18 +291,13 @@ impl Refresher {
             return Ok(LastOutcome::Unchanged);
         }
 
-        // MDS3 §3.2 steps 4-5: the chain candidates, to learn where their CRLs are.
-        let header = parse_header(&bytes).map_err(RefreshError::Verify)?;
+        // MDS3 §3.2 steps 4-5 (phase 1, the BLOB read once): the chain candidates, to learn
+        // where their CRLs are.
         let mut opts = self.verify_options();
-        let mut chain: Vec<Arc<Cert>> = header
-            .x5c
-            .unwrap_or_default()
-            .iter()
-            .take(opts.max_x5c)
-            .filter_map(|der| Cert::from_der(der).ok().map(Arc::new))
-            .collect();
+        let inspected = inspect(bytes, &opts.inspect_limits()).map_err(RefreshError::Verify)?;
+        let mut chain: Vec<Arc<Cert>> = inspected.x5c_certificates().to_vec();
         let mut x5u_der: Vec<Vec<u8>> = Vec::new();
-        if let Some(x5u) = &header.x5u {
+        if let Some(x5u) = inspected.x5u() {
             let BlobSource::Url(blob_url) = source else {
                 return Err(RefreshError::X5u(format!(
                     "{x5u}: x5u needs a BLOB URL (same origin)"
@@ -348,11 +343,11 @@ impl Refresher {
         // longer verified, e.g. stale CRLs after downtime), the same `no` is welcome again.
         let serving_no = self.shared.current().map(|c| c.blob.no);
         opts.last_accepted_no = rollback_reference(self.floor, serving_no);
-        // The bytes go to the verifier and come back (no copy of the BLOB).
+        // Phase 2. The bytes go to the verifier and come back (no copy of the BLOB).
         let (bytes, verified): (Vec<u8>, Result<VerifiedBlob, BlobError>) =
             tokio::task::spawn_blocking(move || {
-                let verified = crate::mds::verify_blob(&bytes, &opts, now);
-                (bytes, verified)
+                let verified = inspected.verify(&opts, now);
+                (inspected.into_blob(), verified)
             })
             .await
             .map_err(|e| RefreshError::Internal(e.to_string()))?;
@@ -627,15 +622,15 @@ fn restore_snapshot(
     let started = Instant::now();
     let Some(file) = state.read_snapshot(max_blob_bytes)? else { return Ok(None) };
     let read = started.elapsed();
-    // Newer CRLs from the cache help when the snapshot's own have expired.
-    if let Ok(header) = parse_header(file.blob()) {
-        for cert in header.x5c.unwrap_or_default().iter().filter_map(|d| Cert::from_der(d).ok()) {
-            for url in cert.crl_distribution_points() {
-                if let Some(crl) =
-                    state.load_cached_crl(url).and_then(|b| Crl::from_pem_or_der(&b).ok())
-                {
-                    opts.crls.push(Arc::new(crl));
-                }
+    // The BLOB read once, in place (phase 1); newer CRLs from the cache for its chain help when
+    // the snapshot's own have expired.
+    let inspected = file.inspect(&opts.inspect_limits());
+    if let Ok(inspected) = &inspected {
+        for url in inspected.crl_distribution_points() {
+            if let Some(crl) =
+                state.load_cached_crl(url).and_then(|b| Crl::from_pem_or_der(&b).ok())
+            {
+                opts.crls.push(Arc::new(crl));
             }
         }
     }
@@ -650,7 +645,11 @@ fn restore_snapshot(
         let summer =
             std::thread::Builder::new().name("mdsd-snapshot-sum".into()).spawn_scoped(s, check);
         let t = Instant::now();
-        let verified = file.verify(&opts, now);
+        let verified = match &inspected {
+            Ok(inspected) => file.verify_inspected(inspected, &opts, now),
+            // Refused by phase 1: the full check reports it (after the stored evidence).
+            Err(_) => file.verify(&opts, now),
+        };
         let verify_time = t.elapsed();
         // Without a second thread (or if it failed), the checksum runs here.
         let checked = match summer {

@@ -40,7 +40,9 @@ use thiserror::Error;
 use time::OffsetDateTime;
 
 use super::files::{read_regular, FileKind, ReadError, Symlinks};
-use crate::mds::{verify_blob, BlobError, BlobVerifyOptions, VerifiedBlob};
+use crate::mds::{
+    inspect, BlobError, BlobVerifyOptions, InspectLimits, InspectedBlob, VerifiedBlob,
+};
 use crate::x509::{Cert, Crl};
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
@@ -110,11 +112,12 @@ impl Snapshot {
         opts: &BlobVerifyOptions,
         now: OffsetDateTime,
     ) -> Result<VerifiedBlob, SnapshotVerifyError> {
+        let inspected = inspect(self.blob.as_slice(), &opts.inspect_limits());
         verify_stored(
             Stored {
                 no: self.no,
                 source: &self.source,
-                blob: &self.blob,
+                blob: inspected.as_ref().map_err(Clone::clone),
                 crls: self.crls.iter().map(Vec::as_slice).collect(),
                 x5u_chain: &self.x5u_chain,
             },
@@ -246,6 +249,36 @@ impl SnapshotFile {
         opts: &BlobVerifyOptions,
         now: OffsetDateTime,
     ) -> Result<VerifiedBlob, SnapshotVerifyError> {
+        let inspected = self.inspect(&opts.inspect_limits());
+        self.verify_in_place(inspected.as_ref().map_err(Clone::clone), opts, now)
+    }
+
+    /// Phase 1 of the verification on the BLOB in place ([`crate::mds::inspect`]): what its
+    /// chain needs (e.g. the CRL distribution points) before [`SnapshotFile::verify_inspected`].
+    pub fn inspect(&self, limits: &InspectLimits) -> Result<InspectedBlob<&[u8]>, BlobError> {
+        inspect(self.blob(), limits)
+    }
+
+    /// [`SnapshotFile::verify`] after [`SnapshotFile::inspect`], so the BLOB is read once.
+    /// `inspected` must be this file's BLOB; any other is ignored and this file's is inspected.
+    pub fn verify_inspected(
+        &self,
+        inspected: &InspectedBlob<&[u8]>,
+        opts: &BlobVerifyOptions,
+        now: OffsetDateTime,
+    ) -> Result<VerifiedBlob, SnapshotVerifyError> {
+        if !std::ptr::eq(inspected.blob(), self.blob()) {
+            return self.verify(opts, now);
+        }
+        self.verify_in_place(Ok(inspected), opts, now)
+    }
+
+    fn verify_in_place(
+        &self,
+        inspected: Result<&InspectedBlob<&[u8]>, BlobError>,
+        opts: &BlobVerifyOptions,
+        now: OffsetDateTime,
+    ) -> Result<VerifiedBlob, SnapshotVerifyError> {
         let crls = self
             .layout
             .crls
@@ -256,7 +289,7 @@ impl SnapshotFile {
             Stored {
                 no: self.layout.meta.no,
                 source: &self.layout.meta.source,
-                blob: self.blob(),
+                blob: inspected,
                 crls,
                 x5u_chain: &self.layout.x5u_chain,
             },
@@ -399,7 +432,9 @@ fn check_checksum(bytes: &[u8], path: &Path) -> Result<(), SnapshotError> {
 struct Stored<'a> {
     no: u64,
     source: &'a str,
-    blob: &'a [u8],
+    /// The BLOB after phase 1, or why phase 1 refused it (reported after the stored
+    /// evidence is read, as before).
+    blob: Result<&'a InspectedBlob<&'a [u8]>, BlobError>,
     crls: Vec<&'a [u8]>,
     x5u_chain: &'a [Vec<u8>],
 }
@@ -427,7 +462,8 @@ fn verify_stored(
         let crl = Crl::from_pem_or_der(der).map_err(|e| SnapshotVerifyError::Crl(e.to_string()))?;
         opts.crls.push(Arc::new(crl));
     }
-    let verified = verify_blob(stored.blob, &opts, now).map_err(SnapshotVerifyError::Blob)?;
+    let blob = stored.blob.map_err(SnapshotVerifyError::Blob)?;
+    let verified = blob.verify(&opts, now).map_err(SnapshotVerifyError::Blob)?;
     if verified.no != stored.no {
         return Err(SnapshotVerifyError::NoMismatch { stored: stored.no, blob: verified.no });
     }
@@ -935,6 +971,12 @@ mod tests {
         }
         let file = SnapshotFile::parse(snapshot.encode(), Path::new("s"), 64 << 20).unwrap();
         assert_eq!(file.verify(&opts, now).unwrap().no, 121);
+        // In two phases (the BLOB read once); an inspection of other bytes is not used.
+        let inspected = file.inspect(&opts.inspect_limits()).unwrap();
+        assert_eq!(file.verify_inspected(&inspected, &opts, now).unwrap().no, 121);
+        let other = snapshot.blob.clone();
+        let foreign = inspect(other.as_slice(), &opts.inspect_limits()).unwrap();
+        assert_eq!(file.verify_inspected(&foreign, &opts, now).unwrap().no, 121);
         let mut tampered = decoded.clone();
         let mid = tampered.blob.len() / 2;
         tampered.blob[mid] ^= 0x01;

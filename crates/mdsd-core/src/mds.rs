@@ -4,6 +4,17 @@
 //! Pure: the caller supplies the BLOB bytes, the trust anchors, the CRLs (and an x5u chain it
 //! downloaded), the last accepted `no`, and `now`. Nothing here fetches, reads files or the clock.
 //!
+//! Two phases, so that the BLOB is read once even when the caller must learn from it what to
+//! fetch:
+//!
+//! - [`inspect`] (phase 1, steps 1–3 below): the JWS split and decoded, the header, the `x5c`
+//!   certificates parsed; [`InspectedBlob::crl_distribution_points`] and
+//!   [`InspectedBlob::x5u`] say what to fetch.
+//! - [`InspectedBlob::verify`] (phase 2, steps 4–12): with the CRLs and any `x5u` chain in
+//!   [`BlobVerifyOptions`].
+//!
+//! [`verify_blob`] runs both for a caller that has every input at hand.
+//!
 //! The checks run in this order; each failure names its step ([`BlobError::step`]):
 //!
 //! 1. `size`: the BLOB is not larger than [`BlobVerifyOptions::max_blob_bytes`].
@@ -28,34 +39,37 @@
 //! the entries are interpreted (the one pass over the payload has only read them raw; no entry,
 //! certificate or index is built before the check).
 
+mod error;
+mod inspect;
 mod jws;
 mod payload;
 mod roots;
+mod verify;
 
 use std::sync::Arc;
 
-use thiserror::Error;
 use time::{Date, OffsetDateTime};
 
-pub use jws::{check_x5u_origin, parse_header, JwsAlg, JwsHeader};
+pub use error::{BlobError, HeaderError, JwsError, JwsPart, UrlError, X5uOriginError};
+pub use inspect::{inspect, InspectLimits, InspectedBlob};
+pub use jws::{check_x5u_origin, parse_header, JwsAlg, JwsHeader, Origin};
 pub use payload::{
-    parse_payload, EntryWarning, ParsedPayload, PayloadLimits, Quarantined, UnknownCounts,
+    parse_payload, CertBudgetExceeded, DateError, EntryError, EntryNote, EntryWarning, MemberError,
+    ParsedPayload, PayloadError, PayloadLimits, Quarantined, ReportCertificateError, RootNote,
+    StatusReportError, UnknownCounts,
 };
 pub use roots::{builtin_roots, GLOBALSIGN_ROOT_R3_SHA256, GLOBALSIGN_ROOT_R46_SHA256};
 
-use crate::crypto::SignatureError;
 use crate::trust_store::TrustStore;
-use crate::x509::{
-    build_path, check_revocation, Cert, Crl, KeyUsage, PathBudget, PathError, PathProfile,
-    RevocationError, RevocationMode, TrustAnchor,
-};
+use crate::x509::{Cert, Crl, PathBudget, RevocationMode, TrustAnchor};
 
 /// Default cap on the BLOB size: 64 MiB (the real BLOB was 4 MB in 2024 and 10 MB+ in 2026).
 pub const DEFAULT_MAX_BLOB_BYTES: usize = 64 * 1024 * 1024;
 /// Default cap on the number of certificates in `x5c` (or an x5u chain).
 pub const DEFAULT_MAX_X5C: usize = 8;
 
-/// Everything [`verify_blob`] needs besides the BLOB and `now`.
+/// Everything phase 2 ([`InspectedBlob::verify`], [`verify_blob`]) needs besides the BLOB and
+/// `now`; phase 1 takes its bounds ([`BlobVerifyOptions::inspect_limits`]).
 #[derive(Debug, Clone)]
 pub struct BlobVerifyOptions {
     /// Pinned roots (MDS3 §3.2 step 1); see [`builtin_roots`].
@@ -78,7 +92,7 @@ pub struct BlobVerifyOptions {
     pub last_accepted_no: Option<u64>,
     /// URL the BLOB was downloaded from; required when the header has `x5u`.
     pub blob_url: Option<String>,
-    /// The chain the caller downloaded from the header's `x5u` (see [`parse_header`]).
+    /// The chain the caller downloaded from the header's `x5u` (see [`InspectedBlob::x5u`]).
     pub x5u_chain: Option<Vec<Arc<Cert>>>,
 }
 
@@ -132,245 +146,16 @@ impl VerifiedBlob {
     }
 }
 
-/// Why a BLOB was refused. Each variant belongs to one step of [`verify_blob`] (see
-/// [`BlobError::step`]) and carries the evidence.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
-pub enum BlobError {
-    /// Bound on untrusted input (not a spec step).
-    #[error("BLOB is {size} bytes, more than the {max} allowed")]
-    TooLarge { size: usize, max: usize },
-    /// RFC 7515 §7.1 compact serialisation.
-    #[error("malformed compact JWS: {reason}")]
-    MalformedJws { reason: String },
-    /// RFC 7515 §4.1 header.
-    #[error("malformed JWS header: {reason}")]
-    MalformedHeader { reason: String },
-    /// The header's `alg` is unknown or not on the allow-list.
-    #[error("JWS alg {alg:?} is not allowed (allowed: {allowed})")]
-    AlgNotAllowed { alg: String, allowed: String },
-    /// RFC 7518 §3: `alg` needs another key type than the signer's.
-    #[error("JWS alg {alg} does not fit the signing key {key} of {subject}")]
-    AlgKeyMismatch { alg: JwsAlg, key: String, subject: String },
-    /// MDS3 §3.2 step 4: x5u must have the BLOB URL's origin.
-    #[error("x5u {x5u} refused (BLOB URL {blob_url}): {reason}")]
-    X5uOrigin { x5u: String, blob_url: String, reason: String },
-    /// MDS3 §3.2 step 4: the chain named by x5u was not supplied.
-    #[error("header names x5u {x5u} but no downloaded chain was supplied")]
-    X5uChainMissing { x5u: String },
-    /// Bound on `x5c`.
-    #[error("signing chain has {count} certificates, more than the {max} allowed")]
-    TooManyCertificates { count: usize, max: usize },
-    /// An `x5c` entry is not a certificate.
-    #[error("x5c[{index}] is not a certificate: {reason}")]
-    BadCertificate { index: usize, reason: String },
-    /// The signing certificate's keyUsage does not allow signatures (RFC 5280 §4.2.1.3).
-    #[error(
-        "signing certificate {subject} (serial {serial}) has keyUsage without digitalSignature"
-    )]
-    LeafKeyUsage { subject: String, serial: String },
-    /// MDS3 §3.2 steps 4–5: no valid path to a trust anchor.
-    #[error("signing chain: {0}")]
-    Chain(PathError),
-    /// MDS3 §3.2 step 2: revocation information missing, stale, or listing a chain certificate.
-    #[error("revocation: {0}")]
-    Revocation(RevocationError),
-    /// MDS3 §3.2 step 6: the JWS signature does not verify.
-    #[error("JWS signature ({alg}) by {signer} does not verify: {reason}")]
-    Signature { alg: JwsAlg, signer: String, reason: SignatureError },
-    /// MDS3 §3.1.6: the payload's top level is unusable.
-    #[error("payload: {reason}")]
-    Payload { reason: String },
-    /// MDS3 §3.2 step 6: `no` not greater than the cached BLOB's.
-    #[error("rollback refused: BLOB no {offered} is not greater than the accepted no {stored}")]
-    RollbackRefused { stored: u64, offered: u64 },
-}
-
-impl BlobError {
-    /// The step that failed: `size`, `jws`, `header`, `alg`, `x5u`, `chain`, `revocation`,
-    /// `signature`, `payload` or `rollback`.
-    pub fn step(&self) -> &'static str {
-        match self {
-            BlobError::TooLarge { .. } => "size",
-            BlobError::MalformedJws { .. } => "jws",
-            BlobError::MalformedHeader { .. } => "header",
-            BlobError::AlgNotAllowed { .. } | BlobError::AlgKeyMismatch { .. } => "alg",
-            BlobError::X5uOrigin { .. } | BlobError::X5uChainMissing { .. } => "x5u",
-            BlobError::TooManyCertificates { .. }
-            | BlobError::BadCertificate { .. }
-            | BlobError::LeafKeyUsage { .. }
-            | BlobError::Chain(_) => "chain",
-            BlobError::Revocation(_) => "revocation",
-            BlobError::Signature { .. } => "signature",
-            BlobError::Payload { .. } => "payload",
-            BlobError::RollbackRefused { .. } => "rollback",
-        }
-    }
-}
-
 /// Verifies a BLOB at `now` and builds its trust store (MDS3 §3.2; step order in the module
-/// docs).
+/// docs): [`inspect`] then [`InspectedBlob::verify`], for callers that have every input at hand.
+/// A caller that must first learn from the BLOB what to fetch (CRLs, an `x5u` chain) runs the two
+/// phases itself, so that the BLOB is read once.
 pub fn verify_blob(
     blob: &[u8],
     opts: &BlobVerifyOptions,
     now: OffsetDateTime,
 ) -> Result<VerifiedBlob, BlobError> {
-    // Bound the input before touching it.
-    if blob.len() > opts.max_blob_bytes {
-        return Err(BlobError::TooLarge { size: blob.len(), max: opts.max_blob_bytes });
-    }
-
-    // RFC 7515 §5.2 steps 1–7: split and decode.
-    let jws = jws::split_compact(blob)?;
-
-    // RFC 7515 §5.2 step 8 / RFC 7518 §3.1: the algorithm comes from the header, is checked
-    // against the allow-list (never hard-coded), and later against the key type.
-    let alg = JwsAlg::parse(&jws.header.alg).filter(|a| opts.allowed_algs.contains(a)).ok_or_else(
-        || BlobError::AlgNotAllowed {
-            alg: jws.header.alg.clone(),
-            allowed: opts.allowed_algs.iter().map(|a| a.as_str()).collect::<Vec<_>>().join(", "),
-        },
-    )?;
-
-    // MDS3 §3.2 steps 4–5: where the signing certificate comes from.
-    let offered: Vec<Arc<Cert>> = match (&jws.header.x5u, &jws.header.x5c) {
-        (Some(x5u), _) => {
-            let blob_url = opts.blob_url.as_deref().ok_or_else(|| BlobError::X5uOrigin {
-                x5u: x5u.clone(),
-                blob_url: String::new(),
-                reason: "the BLOB URL is unknown, so the origin cannot be compared".into(),
-            })?;
-            check_x5u_origin(x5u, blob_url)?;
-            // An empty download is no chain (it must not fall through to "the anchor signs").
-            let chain = opts
-                .x5u_chain
-                .as_ref()
-                .filter(|chain| !chain.is_empty())
-                .ok_or_else(|| BlobError::X5uChainMissing { x5u: x5u.clone() })?;
-            if chain.len() > opts.max_x5c {
-                return Err(BlobError::TooManyCertificates {
-                    count: chain.len(),
-                    max: opts.max_x5c,
-                });
-            }
-            chain.clone()
-        }
-        (None, Some(x5c)) => {
-            if x5c.len() > opts.max_x5c {
-                return Err(BlobError::TooManyCertificates { count: x5c.len(), max: opts.max_x5c });
-            }
-            x5c.iter()
-                .enumerate()
-                .map(|(index, der)| {
-                    Cert::from_der(der)
-                        .map(Arc::new)
-                        .map_err(|e| BlobError::BadCertificate { index, reason: e.to_string() })
-                })
-                .collect::<Result<_, _>>()?
-        }
-        (None, None) => Vec::new(),
-    };
-
-    let (anchor, chain) = match offered.split_first() {
-        Some((leaf, rest)) => {
-            // RFC 7518 §3: the key type must fit alg (its own error, before any path work).
-            if !alg.fits_key(leaf.public_key()) {
-                return Err(BlobError::AlgKeyMismatch {
-                    alg,
-                    key: leaf.public_key().describe(),
-                    subject: leaf.subject().to_string(),
-                });
-            }
-            // RFC 5280 §4.2.1.3: a signing certificate with keyUsage must allow signatures.
-            if let Some(usage) = leaf.key_usage() {
-                if !usage.has(KeyUsage::DIGITAL_SIGNATURE) {
-                    return Err(BlobError::LeafKeyUsage {
-                        subject: leaf.subject().to_string(),
-                        serial: leaf.serial_hex(),
-                    });
-                }
-            }
-            // MDS3 §3.2 steps 4–5: x5c is an unordered bag; build a path to a pinned root.
-            let path =
-                build_path(leaf, rest, &opts.anchors, now, PathProfile::Metadata, opts.path_budget)
-                    .map_err(BlobError::Chain)?;
-            // MDS3 §3.2 step 2: every certificate of the chain against its issuer's CRL.
-            check_revocation(&path, &opts.crls, now, opts.revocation)
-                .map_err(BlobError::Revocation)?;
-            // MDS3 §3.2 step 6: the signature, with the leaf's key.
-            leaf.public_key().verify(alg.scheme(), jws.signing_input, &jws.signature).map_err(
-                |reason| BlobError::Signature { alg, signer: leaf.subject().to_string(), reason },
-            )?;
-            let anchor = opts
-                .anchors
-                .get(path.anchor_index)
-                .cloned()
-                .unwrap_or_else(|| TrustAnchor { cert: path.anchor.clone(), label: String::new() });
-            (anchor, path.chain)
-        }
-        // MDS3 §3.2 step 5: neither x5u nor x5c — the trust anchor itself signs.
-        None => (anchor_signed(&jws, alg, opts)?, Vec::new()),
-    };
-
-    // MDS3 §3.1.6: the payload's top level; refused whole when unusable. The entries keep their
-    // JSON as ranges of this one copy of the payload.
-    let text = payload::shared_text(jws.payload)?;
-    let top = payload::parse_top(&text)?;
-    // MDS3 §3.2 step 6: refuse rollback and replay.
-    if let Some(stored) = opts.last_accepted_no {
-        if top.no <= stored {
-            return Err(BlobError::RollbackRefused { stored, offered: top.no });
-        }
-    }
-    let parsed = top.into_parsed(&opts.payload_limits)?;
-
-    Ok(VerifiedBlob {
-        no: parsed.no,
-        next_update: parsed.next_update,
-        alg,
-        anchor,
-        chain,
-        legal_header: parsed.legal_header,
-        store: Arc::new(parsed.store),
-        quarantined: parsed.quarantined,
-        warnings: parsed.warnings,
-        unknown: parsed.unknown,
-        revocation_checked: opts.revocation == RevocationMode::Require,
-    })
-}
-
-/// MDS3 §3.2 step 5: without x5u and x5c, one of the trust anchors must have signed the BLOB.
-/// Anchors whose key does not fit `alg` are skipped; the first that verifies wins.
-fn anchor_signed(
-    jws: &jws::CompactJws<'_>,
-    alg: JwsAlg,
-    opts: &BlobVerifyOptions,
-) -> Result<TrustAnchor, BlobError> {
-    if opts.anchors.is_empty() {
-        return Err(BlobError::Chain(PathError::NoAnchors));
-    }
-    let mut last_error = None;
-    for anchor in opts.anchors.iter().filter(|a| alg.fits_key(a.cert.public_key())) {
-        match anchor.cert.public_key().verify(alg.scheme(), jws.signing_input, &jws.signature) {
-            Ok(()) => return Ok(anchor.clone()),
-            Err(reason) => {
-                last_error = Some(BlobError::Signature {
-                    alg,
-                    signer: format!("trust anchor {} ({})", anchor.label, anchor.cert.subject()),
-                    reason,
-                })
-            }
-        }
-    }
-    Err(last_error.unwrap_or_else(|| BlobError::AlgKeyMismatch {
-        alg,
-        key: opts
-            .anchors
-            .iter()
-            .map(|a| a.cert.public_key().describe())
-            .collect::<Vec<_>>()
-            .join(", "),
-        subject: "every trust anchor (no x5c or x5u: the anchor must sign)".into(),
-    }))
+    inspect(blob, &opts.inspect_limits())?.verify(opts, now)
 }
 
 #[cfg(test)]
@@ -384,6 +169,59 @@ mod tests {
         let err = verify_blob(b"not even a JWS", &opts, OffsetDateTime::UNIX_EPOCH).unwrap_err();
         assert_eq!(err, BlobError::TooLarge { size: 14, max: 10 });
         assert_eq!(err.step(), "size");
+    }
+
+    /// The CLI's JSON and the gRPC report carry these messages: the typed errors read exactly as
+    /// the strings they replaced.
+    #[test]
+    fn error_messages_read_as_before() {
+        let cases: [(String, &str); 8] = [
+            (
+                EntryError::StatusReport {
+                    index: 2,
+                    reason: StatusReportError::Certificate(ReportCertificateError::Budget(
+                        CertBudgetExceeded { max: 1 },
+                    )),
+                }
+                .to_string(),
+                "statusReports[2]: certificate: too many certificates in this entry",
+            ),
+            (
+                EntryError::Member(MemberError::Missing { member: "statusReports" }).to_string(),
+                "missing statusReports",
+            ),
+            (
+                EntryNote::AttestationRoot { index: 1, note: RootNote::Split { count: 2 } }
+                    .to_string(),
+                "attestationRootCertificates[1]: 2 concatenated certificates split",
+            ),
+            (
+                EntryNote::AttestationRoot { index: 0, note: RootNote::Whitespace }.to_string(),
+                "attestationRootCertificates[0]: whitespace inside the base64 ignored",
+            ),
+            (
+                BlobError::from(PayloadError::TooManyEntries { count: 3, max: 2 }).to_string(),
+                "payload: 3 entries, more than the 2 allowed",
+            ),
+            (
+                BlobError::from(JwsError::EmptyPart { part: JwsPart::Signature }).to_string(),
+                "malformed compact JWS: empty signature",
+            ),
+            (
+                check_x5u_origin("http://a.example/c", "https://a.example/")
+                    .unwrap_err()
+                    .to_string(),
+                "x5u http://a.example/c refused (BLOB URL https://a.example/): origin \
+                 http://a.example:80 differs from https://a.example:443",
+            ),
+            (
+                check_x5u_origin("ftp://a/", "https://a/").unwrap_err().to_string(),
+                "x5u ftp://a/ refused (BLOB URL https://a/): x5u: scheme \"ftp\" is not http(s)",
+            ),
+        ];
+        for (got, want) in cases {
+            assert_eq!(got, want);
+        }
     }
 
     #[test]

@@ -5,6 +5,7 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use serde::Deserialize;
 
+use super::error::{HeaderError, JwsError, JwsPart, UrlError, X5uOriginError};
 use super::BlobError;
 use crate::crypto::{Curve, PublicKey, SignatureScheme};
 
@@ -144,27 +145,23 @@ pub(crate) struct CompactJws<'a> {
 pub(crate) fn split_compact(blob: &[u8]) -> Result<CompactJws<'_>, BlobError> {
     // The MDS serves the BLOB as a text file; one trailing newline is tolerated, nothing else.
     let blob = trim_trailing_newline(blob);
-    let parts_error = || {
-        let count = memchr::memchr_iter(b'.', blob).count() + 1;
-        BlobError::MalformedJws {
-            reason: format!("compact JWS must have 3 dot-separated parts, found {count}"),
-        }
-    };
+    let parts_error = || part_count(blob);
     let Some((h, p, s)) = three_parts(blob) else {
-        return Err(parts_error());
+        return Err(parts_error().into());
     };
-    let decoded = decode_part("header", h)
-        .and_then(|header| Ok((header, decode_part("payload", p)?, decode_part("signature", s)?)));
+    let decoded = decode_part(JwsPart::Header, h).and_then(|header| {
+        Ok((header, decode_part(JwsPart::Payload, p)?, decode_part(JwsPart::Signature, s)?))
+    });
     let (header_bytes, payload, signature) = match decoded {
         Ok(decoded) => decoded,
         // More dots inside the middle part: more than three parts. Base64url has no `.`, so
         // such a payload never decodes; looked for only then, the error is the one a full
         // count before decoding gives.
-        Err(_) if memchr::memchr(b'.', p).is_some() => return Err(parts_error()),
-        Err(e) => return Err(e),
+        Err(_) if memchr::memchr(b'.', p).is_some() => return Err(parts_error().into()),
+        Err(e) => return Err(e.into()),
     };
     if payload.is_empty() {
-        return Err(BlobError::MalformedJws { reason: "empty payload".into() });
+        return Err(JwsError::EmptyPart { part: JwsPart::Payload }.into());
     }
     let header = parse_header_json(&header_bytes)?;
     let signing_input = blob.get(..h.len() + 1 + p.len()).unwrap_or_default();
@@ -177,11 +174,14 @@ pub fn parse_header(blob: &[u8]) -> Result<JwsHeader, BlobError> {
     let Some((first, _, _)) =
         three_parts(blob).filter(|(_, p, _)| memchr::memchr(b'.', p).is_none())
     else {
-        return Err(BlobError::MalformedJws {
-            reason: "compact JWS must have 3 dot-separated parts".into(),
-        });
+        return Err(part_count(blob).into());
     };
-    parse_header_json(&decode_part("header", first)?)
+    Ok(parse_header_json(&decode_part(JwsPart::Header, first)?)?)
+}
+
+/// The error for a BLOB without exactly three parts: how many it has.
+fn part_count(blob: &[u8]) -> JwsError {
+    JwsError::PartCount { found: memchr::memchr_iter(b'.', blob).count() + 1 }
 }
 
 /// RFC 7515 §7.1: the parts before the first dot, between the first and the last, after the
@@ -201,47 +201,45 @@ fn three_parts(blob: &[u8]) -> Option<(&[u8], &[u8], &[u8])> {
 /// MDS3 §3.2 step 4: `x5u` must have the same web origin (scheme, host, port; RFC 6454) as the
 /// URL the BLOB was downloaded from.
 pub fn check_x5u_origin(x5u: &str, blob_url: &str) -> Result<(), BlobError> {
-    let mismatch = |why: String| BlobError::X5uOrigin {
+    let refuse = |reason: X5uOriginError| BlobError::X5uOrigin {
         x5u: x5u.to_string(),
         blob_url: blob_url.to_string(),
-        reason: why,
+        reason,
     };
-    let a = Origin::parse(x5u).map_err(|e| mismatch(format!("x5u: {e}")))?;
-    let b = Origin::parse(blob_url).map_err(|e| mismatch(format!("BLOB URL: {e}")))?;
+    let a = Origin::parse(x5u).map_err(|e| refuse(X5uOriginError::BadX5u(e)))?;
+    let b = Origin::parse(blob_url).map_err(|e| refuse(X5uOriginError::BadBlobUrl(e)))?;
     if a != b {
-        return Err(mismatch(format!(
-            "origin {}://{}:{} differs from {}://{}:{}",
-            a.scheme, a.host, a.port, b.scheme, b.host, b.port
-        )));
+        return Err(refuse(X5uOriginError::Differs { x5u: Box::new(a), blob: Box::new(b) }));
     }
     Ok(())
 }
 
-/// A web origin: scheme, host and port (default port filled in), all lowercase.
-#[derive(Debug, PartialEq, Eq)]
-struct Origin {
-    scheme: String,
-    host: String,
-    port: u16,
+/// A web origin (RFC 6454): scheme, host and port (default port filled in), all lowercase.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    pub scheme: String,
+    pub host: String,
+    pub port: u16,
 }
 
 impl Origin {
-    fn parse(url: &str) -> Result<Origin, String> {
-        let (scheme, rest) = url.split_once("://").ok_or("not an absolute URL")?;
+    /// The origin of an absolute `http(s)` URL.
+    pub fn parse(url: &str) -> Result<Origin, UrlError> {
+        let (scheme, rest) = url.split_once("://").ok_or(UrlError::NotAbsolute)?;
         let scheme = scheme.to_ascii_lowercase();
         let default_port = match scheme.as_str() {
             "https" => 443,
             "http" => 80,
-            other => return Err(format!("scheme {other:?} is not http(s)")),
+            _ => return Err(UrlError::Scheme { scheme }),
         };
         let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
         if authority.contains('@') {
-            return Err("URLs with user information are refused".into());
+            return Err(UrlError::UserInfo);
         }
         // IPv6 literals are bracketed: the port follows the closing bracket.
         let (host, port) = match authority.strip_prefix('[') {
             Some(v6) => {
-                let (addr, after) = v6.split_once(']').ok_or("unclosed IPv6 literal")?;
+                let (addr, after) = v6.split_once(']').ok_or(UrlError::UnclosedIpv6)?;
                 (format!("[{addr}]"), after.strip_prefix(':'))
             }
             None => match authority.rsplit_once(':') {
@@ -250,13 +248,19 @@ impl Origin {
             },
         };
         if host.is_empty() || host == "[]" {
-            return Err("empty host".into());
+            return Err(UrlError::EmptyHost);
         }
         let port = match port {
             None | Some("") => default_port,
-            Some(p) => p.parse::<u16>().map_err(|_| format!("bad port {p:?}"))?,
+            Some(p) => p.parse::<u16>().map_err(|_| UrlError::BadPort { port: p.to_string() })?,
         };
         Ok(Origin { scheme, host: host.to_ascii_lowercase(), port })
+    }
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}://{}:{}", self.scheme, self.host, self.port)
     }
 }
 
@@ -270,25 +274,24 @@ struct RawHeader {
     crit: Option<serde_json::Value>,
 }
 
-fn parse_header_json(bytes: &[u8]) -> Result<JwsHeader, BlobError> {
-    let bad = |reason: String| BlobError::MalformedHeader { reason };
-    let raw: RawHeader =
-        serde_json::from_slice(bytes).map_err(|e| bad(format!("not a JSON header object: {e}")))?;
+fn parse_header_json(bytes: &[u8]) -> Result<JwsHeader, HeaderError> {
+    let raw: RawHeader = serde_json::from_slice(bytes)
+        .map_err(|e| HeaderError::NotJson { reason: e.to_string() })?;
     // RFC 7515 §4.1.11: mdsd understands no extension header parameters.
     if raw.crit.is_some() {
-        return Err(bad("critical header parameters (crit) are not supported".into()));
+        return Err(HeaderError::Crit);
     }
-    let alg = raw.alg.ok_or_else(|| bad("missing alg".into()))?;
+    let alg = raw.alg.ok_or(HeaderError::MissingAlg)?;
     let x5c = match raw.x5c {
         None => None,
-        Some(list) if list.is_empty() => return Err(bad("x5c is an empty array".into())),
+        Some(list) if list.is_empty() => return Err(HeaderError::EmptyX5c),
         Some(list) => Some(
             list.iter()
                 .enumerate()
-                .map(|(i, b64)| {
+                .map(|(index, b64)| {
                     STANDARD
                         .decode(b64)
-                        .map_err(|e| bad(format!("x5c[{i}] is not standard base64: {e}")))
+                        .map_err(|source| HeaderError::X5cNotBase64 { index, source })
                 })
                 .collect::<Result<Vec<_>, _>>()?,
         ),
@@ -296,13 +299,11 @@ fn parse_header_json(bytes: &[u8]) -> Result<JwsHeader, BlobError> {
     Ok(JwsHeader { alg, typ: raw.typ, x5c, x5u: raw.x5u })
 }
 
-fn decode_part(name: &str, part: &[u8]) -> Result<Vec<u8>, BlobError> {
-    if part.is_empty() {
-        return Err(BlobError::MalformedJws { reason: format!("empty {name}") });
+fn decode_part(part: JwsPart, bytes: &[u8]) -> Result<Vec<u8>, JwsError> {
+    if bytes.is_empty() {
+        return Err(JwsError::EmptyPart { part });
     }
-    URL_SAFE_NO_PAD.decode(part).map_err(|e| BlobError::MalformedJws {
-        reason: format!("{name} is not unpadded base64url: {e}"),
-    })
+    URL_SAFE_NO_PAD.decode(bytes).map_err(|source| JwsError::NotBase64Url { part, source })
 }
 
 fn trim_trailing_newline(blob: &[u8]) -> &[u8] {

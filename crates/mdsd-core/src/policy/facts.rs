@@ -223,21 +223,14 @@ mod tests {
     }
 
     fn entry(reports: Vec<StatusReport>, mdcs: Option<&str>) -> Entry {
-        Entry {
-            aaguid: Some(Uuid::from_u128(1)),
-            aaid: None,
-            key_identifiers: Vec::new(),
-            description: Some("test authenticator".into()),
-            authenticator_version: Some(1),
-            attestation_roots: Default::default(),
-            status_reports: reports,
-            time_of_last_status_change: None,
-            multi_device_credential_support: mdcs.map(str::to_string),
-            key_scope: None,
-            attestation_types: Vec::new(),
-            authentication_algorithms: Vec::new(),
-            raw_json: crate::trust_store::RawJson::owned("{}"),
-        }
+        let raw_json = crate::trust_store::RawJson::owned("{}");
+        Entry::identified(Some(Uuid::from_u128(1)), None, Vec::new(), raw_json)
+            .unwrap()
+            .description(Some("test authenticator".into()))
+            .authenticator_version(Some(1))
+            .status_reports(reports)
+            .multi_device_credential_support(mdcs.map(str::to_string))
+            .build()
     }
 
     const NOW: OffsetDateTime = datetime!(2024-06-01 12:00 UTC);
