@@ -1,0 +1,138 @@
+//! Proto ↔ core conversion, in one place: request checks (each failure names its field) and
+//! core values to responses. Split by RPC; the helpers several RPCs share are here.
+
+mod chain;
+mod credentials;
+mod lookup;
+mod metadata;
+mod registration;
+mod watch;
+
+use std::fmt;
+
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::super::proto;
+use super::ApiError;
+use crate::attestation::Reason;
+use crate::trust_store::Entry;
+
+pub use chain::{chain_request, chain_response};
+pub use credentials::{authentication_request, credential_check, stored_credential};
+pub use lookup::{authenticator, lookup_key, page_token, parse_page_token};
+pub use metadata::{metadata_info, policy_info, public_source};
+pub use registration::{expectations, provenance, registration_response};
+pub use watch::change_event;
+
+/// How GetAuthenticator / ValidateAttestationChain name an entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LookupKey {
+    Aaguid(Uuid),
+    /// Lowercase hex.
+    KeyIdentifier(String),
+    Aaid(String),
+}
+
+impl LookupKey {
+    /// The core's name for the same lookup.
+    pub fn entry_key(&self) -> crate::attestation::EntryKey<'_> {
+        use crate::attestation::EntryKey;
+        match self {
+            LookupKey::Aaguid(u) => EntryKey::Aaguid(u),
+            LookupKey::KeyIdentifier(k) => EntryKey::KeyIdentifier(k),
+            LookupKey::Aaid(a) => EntryKey::Aaid(a),
+        }
+    }
+}
+
+impl fmt::Display for LookupKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LookupKey::Aaguid(u) => write!(f, "AAGUID {u}"),
+            LookupKey::KeyIdentifier(k) => write!(f, "key identifier {k}"),
+            LookupKey::Aaid(a) => write!(f, "AAID {a}"),
+        }
+    }
+}
+
+/// A passkey-profile decision.
+pub fn policy_decision(d: &crate::policy::Decision) -> proto::PolicyDecision {
+    let failure = |f: &crate::policy::Failure| proto::Reason {
+        code: f.code.as_str().to_string(),
+        message: f.message.clone(),
+    };
+    proto::PolicyDecision {
+        allowed: d.allowed,
+        profile: d.profile.clone().unwrap_or_default(),
+        failures: d.failures.iter().map(failure).collect(),
+        notes: d
+            .notes
+            .iter()
+            .map(|n| proto::Reason {
+                code: n.code.as_str().to_string(),
+                message: n.message.clone(),
+            })
+            .collect(),
+        outcomes: d
+            .outcomes
+            .iter()
+            .map(|o| proto::ProfileOutcome {
+                profile: o.profile.clone(),
+                failures: o.failures.iter().map(failure).collect(),
+            })
+            .collect(),
+    }
+}
+
+pub fn reason(r: &Reason) -> proto::Reason {
+    proto::Reason { code: r.code.as_str().to_string(), message: r.message.clone() }
+}
+
+pub fn verdict_name(v: i32) -> &'static str {
+    match proto::Verdict::try_from(v) {
+        Ok(proto::Verdict::Accepted) => "ACCEPTED",
+        Ok(proto::Verdict::Rejected) => "REJECTED",
+        _ => "UNSPECIFIED",
+    }
+}
+
+fn parse_aaguid(field: &str, s: &str) -> Result<Uuid, ApiError> {
+    // Only the canonical hyphenated form (any case): no braces, URNs or bare hex.
+    if s.len() != 36 {
+        return Err(ApiError::invalid(field, format!("{s:?} is not a canonical UUID")));
+    }
+    Uuid::try_parse(s).map_err(|e| ApiError::invalid(field, format!("{s:?}: {e}")))
+}
+
+fn parse_key_identifier(field: &str, s: &str) -> Result<String, ApiError> {
+    // SHA-1 of the subjectPublicKey: 20 bytes, 40 hex digits.
+    if s.len() != 40 || !s.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Err(ApiError::invalid(field, format!("{s:?} is not 40 hex digits")));
+    }
+    Ok(s.to_ascii_lowercase())
+}
+
+/// What the metadata says, for VerifyRegistration-style summaries.
+pub fn summary(e: &Entry, now: OffsetDateTime, verified: bool) -> proto::AuthenticatorSummary {
+    proto::AuthenticatorSummary {
+        description: e.description().unwrap_or_default().to_string(),
+        status: e.current_status(now).map(|s| s.status.as_str().to_string()).unwrap_or_default(),
+        key_scope: e.key_scope().unwrap_or_default().to_string(),
+        multi_device_credential_support: e
+            .multi_device_credential_support()
+            .unwrap_or_default()
+            .to_string(),
+        verified,
+    }
+}
+
+fn timestamp(t: OffsetDateTime) -> prost_types::Timestamp {
+    prost_types::Timestamp {
+        seconds: t.unix_timestamp(),
+        nanos: i32::try_from(t.nanosecond()).unwrap_or(0),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,85 @@
+//! CheckCredentials: registered credentials re-judged under today's metadata (and, when asked,
+//! their sign-in decided by the passkey profiles); small batches inline, large ones on the slow
+//! path.
+
+use time::OffsetDateTime;
+
+use super::super::credentials::{check_batch, BatchItem, BatchPolicy, MAX_CREDENTIALS};
+use super::super::proto::{CheckCredentialsRequest, CheckCredentialsResponse, CredentialCheck};
+use super::{convert, ApiError, Service, INLINE_CREDENTIALS};
+use crate::policy::{PolicySet, MAX_USER_GROUPS};
+use crate::trust_store::{StatusPolicy, TrustStore};
+
+pub(super) async fn handle(
+    svc: &Service,
+    req: CheckCredentialsRequest,
+) -> Result<CheckCredentialsResponse, ApiError> {
+    let req_len = req.credentials.len();
+    if req.credentials.is_empty() {
+        return Err(ApiError::invalid("credentials", "required"));
+    }
+    if req.credentials.len() > MAX_CREDENTIALS {
+        return Err(ApiError::invalid(
+            "credentials",
+            format!("{} credentials, more than {MAX_CREDENTIALS} per call", req.credentials.len()),
+        ));
+    }
+    if req.user_groups.len() > MAX_USER_GROUPS {
+        return Err(ApiError::invalid(
+            "user_groups",
+            format!("{} groups, more than {MAX_USER_GROUPS}", req.user_groups.len()),
+        ));
+    }
+    let wants_policy = !req.user_groups.is_empty() || !req.profile.is_empty();
+    let policy = if wants_policy {
+        Some(svc.policy_for(&req.profile)?.ok_or(ApiError::PolicyNotConfigured)?)
+    } else {
+        None
+    };
+    let (loaded, stale) = svc.metadata()?;
+    let status_policy = svc.verifier.options().status_policy.clone();
+    let store = loaded.blob.store.clone();
+    let work = move || {
+        let now = OffsetDateTime::now_utc();
+        check_credentials_batch(&store, req, policy.as_deref(), &status_policy, now)
+    };
+    let results = if req_len <= INLINE_CREDENTIALS {
+        svc.offload.inline(work())?
+    } else {
+        svc.offload.run("check", work).await??
+    };
+    Ok(CheckCredentialsResponse { results, metadata_no: loaded.blob.no, metadata_stale: stale })
+}
+
+/// The work of one CheckCredentials call after its request-level checks: every credential
+/// checked and converted ([`convert::stored_credential`]), judged ([`check_batch`]), and
+/// converted back. `policy`: the profiles to decide sign-in against (by the request's
+/// `user_groups`, or its `profile`), when the request asks for decisions.
+pub fn check_credentials_batch(
+    store: &TrustStore,
+    req: CheckCredentialsRequest,
+    policy: Option<&PolicySet>,
+    status_policy: &StatusPolicy,
+    now: OffsetDateTime,
+) -> Result<Vec<CredentialCheck>, ApiError> {
+    let items = req
+        .credentials
+        .iter()
+        .enumerate()
+        .map(|(i, c)| convert::stored_credential(i, c, policy.is_some()))
+        .collect::<Result<Vec<BatchItem>, _>>()?;
+    let batch_policy = policy.map(|policy| BatchPolicy {
+        policy,
+        groups: &req.user_groups,
+        profile: &req.profile,
+    });
+    let judged = check_batch(store, &items, status_policy, batch_policy, now);
+    Ok(judged
+        .into_iter()
+        .zip(req.credentials)
+        .enumerate()
+        .map(|(i, ((verdict, decision), raw))| {
+            convert::credential_check(i, raw.credential_id, &verdict, decision.as_ref())
+        })
+        .collect())
+}
