@@ -96,7 +96,8 @@ fn check_credentials(c: &mut Criterion) {
         .collect::<Result<_, _>>()
         .unwrap();
     let groups = vec!["staff".to_string()];
-    let with_policy = || BatchPolicy { policy: &policy, groups: &groups, profile: "" };
+    let choice = policy.choose("", groups.clone()).unwrap();
+    let with_policy = || BatchPolicy { policy: &policy, choice: &choice };
     // Sanity: the mix is what it says.
     let judged = check_batch(&store, &items, &status, None, NOW);
     let trusted = judged.iter().filter(|(v, _)| v.trusted).count();
@@ -132,7 +133,15 @@ fn check_credentials(c: &mut Criterion) {
     group.bench_function("rpc_work_with_policy", |b| {
         b.iter_batched(
             || policy_req.clone(),
-            |r| check_credentials_batch(&store, black_box(r), Some(&policy), &status, NOW),
+            |r| {
+                check_credentials_batch(
+                    &store,
+                    black_box(r),
+                    Some((&policy, &choice)),
+                    &status,
+                    NOW,
+                )
+            },
             BatchSize::LargeInput,
         )
     });

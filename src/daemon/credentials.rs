@@ -12,7 +12,7 @@ use std::collections::HashSet;
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
-use crate::policy::{AuthenticationFacts, Decision, PolicySet};
+use crate::policy::{AuthenticationFacts, Decision, PolicySet, ProfileChoice};
 use crate::trust_store::{AuthenticatorStatus, Entry, StatusPolicy, TrustStore};
 
 /// Most credentials per CheckCredentials call.
@@ -162,13 +162,12 @@ pub fn check_credential(
     }
 }
 
-/// The passkey profiles a batch's sign-in decisions are made against: by `groups`, or against
-/// the one named `profile` when it is not empty (checked to exist beforehand).
+/// The passkey profiles a batch's sign-in decisions are made with, and which of them decide
+/// ([`PolicySet::choose`]: the one named by the request, else the request's groups).
 #[derive(Debug, Clone, Copy)]
 pub struct BatchPolicy<'a> {
     pub policy: &'a PolicySet,
-    pub groups: &'a [String],
-    pub profile: &'a str,
+    pub choice: &'a ProfileChoice,
 }
 
 /// One credential of a CheckCredentials batch: what was stored and, when a sign-in decision is
@@ -180,8 +179,8 @@ pub struct BatchItem {
 }
 
 /// CheckCredentials' core: every credential of `items` judged against `store` at `now`
-/// ([`check_credential`]) and, with `policy`, its sign-in decision ([`decide_authentication`]
-/// on the facts with today's metadata attached). One result per item, in order. Pure; cost
+/// ([`check_credential`]) and, with `policy`, its sign-in decision
+/// ([`PolicySet::decide_sign_in`]: the facts with today's metadata attached). One result per item, in order. Pure; cost
 /// linear in the batch (≤ [`MAX_CREDENTIALS`]).
 pub fn check_batch(
     store: &TrustStore,
@@ -196,30 +195,13 @@ pub fn check_batch(
             let verdict = check_credential(store, &item.stored, status_policy, now);
             let decision = match (policy, &item.facts) {
                 (Some(p), Some(facts)) => {
-                    let facts = facts.clone().with_metadata_from(store, now);
-                    Some(decide_authentication(p.policy, &facts, p.groups, p.profile))
+                    Some(p.policy.decide_sign_in(facts.clone(), store, p.choice, now))
                 }
                 _ => None,
             };
             (verdict, decision)
         })
         .collect()
-}
-
-/// A sign-in decision by `groups`, or against the one named `profile` (checked to exist
-/// beforehand; an unknown name falls back to the groups).
-pub fn decide_authentication(
-    policy: &PolicySet,
-    facts: &AuthenticationFacts,
-    groups: &[String],
-    profile: &str,
-) -> Decision {
-    match profile {
-        "" => policy.evaluate_authentication(facts, groups),
-        name => policy
-            .evaluate_authentication_with(facts, name)
-            .unwrap_or_else(|| policy.evaluate_authentication(facts, groups)),
-    }
 }
 
 /// MDS3 §3.1.4 ATTESTATION_KEY_COMPROMISE scoped to a batch certificate: every effective

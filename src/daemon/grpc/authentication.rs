@@ -3,28 +3,30 @@
 
 use time::OffsetDateTime;
 
-use super::super::credentials::decide_authentication;
 use super::super::proto::{EvaluateAuthenticationRequest, EvaluateAuthenticationResponse};
 use super::{convert, ApiError, Service};
 use crate::policy::{AuthenticationFacts, MAX_USER_GROUPS};
 
 pub(super) async fn handle(
     svc: &Service,
-    req: EvaluateAuthenticationRequest,
+    mut req: EvaluateAuthenticationRequest,
 ) -> Result<EvaluateAuthenticationResponse, ApiError> {
-    let policy = svc.policy_for(&req.profile)?.ok_or(ApiError::PolicyNotConfigured)?;
+    let groups = std::mem::take(&mut req.user_groups);
+    let groups_len = groups.len();
+    let (policy, choice) =
+        svc.profiles(&req.profile, groups)?.ok_or(ApiError::PolicyNotConfigured)?;
     let (aaguid, flags, trust) = convert::authentication_request(&req)?;
-    if req.user_groups.len() > MAX_USER_GROUPS {
+    if groups_len > MAX_USER_GROUPS {
         return Err(ApiError::invalid(
             "user_groups",
-            format!("{} groups, more than {MAX_USER_GROUPS}", req.user_groups.len()),
+            format!("{groups_len} groups, more than {MAX_USER_GROUPS}"),
         ));
     }
     let (loaded, stale) = svc.metadata()?;
     let mut facts = AuthenticationFacts::new(aaguid, flags);
     facts.registration_trust = trust;
-    let facts = facts.with_metadata_from(&loaded.blob.store, OffsetDateTime::now_utc());
-    let decision = decide_authentication(&policy, &facts, &req.user_groups, &req.profile);
+    let decision =
+        policy.decide_sign_in(facts, &loaded.blob.store, &choice, OffsetDateTime::now_utc());
     Ok(EvaluateAuthenticationResponse {
         policy: Some(convert::policy_decision(&decision)),
         metadata_no: loaded.blob.no,

@@ -7,12 +7,12 @@ use time::OffsetDateTime;
 use super::super::credentials::{check_batch, BatchItem, BatchPolicy, MAX_CREDENTIALS};
 use super::super::proto::{CheckCredentialsRequest, CheckCredentialsResponse, CredentialCheck};
 use super::{convert, ApiError, Service, INLINE_CREDENTIALS};
-use crate::policy::{PolicySet, MAX_USER_GROUPS};
+use crate::policy::{PolicySet, ProfileChoice, MAX_USER_GROUPS};
 use crate::trust_store::{StatusPolicy, TrustStore};
 
 pub(super) async fn handle(
     svc: &Service,
-    req: CheckCredentialsRequest,
+    mut req: CheckCredentialsRequest,
 ) -> Result<CheckCredentialsResponse, ApiError> {
     let req_len = req.credentials.len();
     if req.credentials.is_empty() {
@@ -32,7 +32,8 @@ pub(super) async fn handle(
     }
     let wants_policy = !req.user_groups.is_empty() || !req.profile.is_empty();
     let policy = if wants_policy {
-        Some(svc.policy_for(&req.profile)?.ok_or(ApiError::PolicyNotConfigured)?)
+        let groups = std::mem::take(&mut req.user_groups);
+        Some(svc.profiles(&req.profile, groups)?.ok_or(ApiError::PolicyNotConfigured)?)
     } else {
         None
     };
@@ -41,7 +42,8 @@ pub(super) async fn handle(
     let store = loaded.blob.store.clone();
     let work = move || {
         let now = OffsetDateTime::now_utc();
-        check_credentials_batch(&store, req, policy.as_deref(), &status_policy, now)
+        let policy = policy.as_ref().map(|(set, choice)| (&**set, choice));
+        check_credentials_batch(&store, req, policy, &status_policy, now)
     };
     let results = if req_len <= INLINE_CREDENTIALS {
         svc.offload.inline(work())?
@@ -53,12 +55,12 @@ pub(super) async fn handle(
 
 /// The work of one CheckCredentials call after its request-level checks: every credential
 /// checked and converted ([`convert::stored_credential`]), judged ([`check_batch`]), and
-/// converted back. `policy`: the profiles to decide sign-in against (by the request's
-/// `user_groups`, or its `profile`), when the request asks for decisions.
+/// converted back. `policy`: the profiles to decide sign-in with and which of them decide
+/// ([`crate::policy::PolicySet::choose`]), when the request asks for decisions.
 pub fn check_credentials_batch(
     store: &TrustStore,
     req: CheckCredentialsRequest,
-    policy: Option<&PolicySet>,
+    policy: Option<(&PolicySet, &ProfileChoice)>,
     status_policy: &StatusPolicy,
     now: OffsetDateTime,
 ) -> Result<Vec<CredentialCheck>, ApiError> {
@@ -68,11 +70,7 @@ pub fn check_credentials_batch(
         .enumerate()
         .map(|(i, c)| convert::stored_credential(i, c, policy.is_some()))
         .collect::<Result<Vec<BatchItem>, _>>()?;
-    let batch_policy = policy.map(|policy| BatchPolicy {
-        policy,
-        groups: &req.user_groups,
-        profile: &req.profile,
-    });
+    let batch_policy = policy.map(|(policy, choice)| BatchPolicy { policy, choice });
     let judged = check_batch(store, &items, status_policy, batch_policy, now);
     Ok(judged
         .into_iter()

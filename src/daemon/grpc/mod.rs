@@ -50,7 +50,7 @@ use super::proto::{
 };
 use super::state::{Loaded, Shared};
 use crate::attestation::Verifier;
-use crate::policy::PolicySet;
+use crate::policy::{PolicySet, ProfileChoice};
 
 pub use credentials::check_credentials_batch;
 use offload::Offload;
@@ -99,22 +99,20 @@ impl Service {
             .max_encoding_message_size(MAX_RESPONSE_BYTES)
     }
 
-    /// The profiles in force and, when a profile is named, that it exists.
-    fn policy_for(&self, profile: &str) -> Result<Option<Arc<PolicySet>>, ApiError> {
-        let policy = self.policy.current();
-        if profile.is_empty() {
-            return Ok(policy);
-        }
-        let policy = policy.ok_or(ApiError::PolicyNotConfigured)?;
-        if policy.profile(profile).is_none() {
-            let mut names: Vec<&str> = policy.profiles().iter().map(|p| p.name()).collect();
-            names.extend(policy.default_profile().map(|p| p.name()));
-            return Err(ApiError::invalid(
-                "profile",
-                format!("no profile named {profile:?}; configured: {}", names.join(", ")),
-            ));
-        }
-        Ok(Some(policy))
+    /// The profiles in force and which of them decide for a request that names `profile`
+    /// (empty: none) for a user in `groups`; `None` without `[policy]` when no profile is named.
+    fn profiles(
+        &self,
+        profile: &str,
+        groups: Vec<String>,
+    ) -> Result<Option<(Arc<PolicySet>, ProfileChoice)>, ApiError> {
+        let Some(policy) = self.policy.current() else {
+            return if profile.is_empty() { Ok(None) } else { Err(ApiError::PolicyNotConfigured) };
+        };
+        let choice = policy
+            .choose(profile, groups)
+            .map_err(|e| ApiError::invalid("profile", e.to_string()))?;
+        Ok(Some((policy, choice)))
     }
 
     fn metadata(&self) -> Result<(Arc<Loaded>, bool), ApiError> {

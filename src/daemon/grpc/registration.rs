@@ -11,7 +11,7 @@ use crate::policy::{RegistrationFacts, MAX_USER_GROUPS};
 
 pub(super) async fn handle(
     svc: &Service,
-    req: VerifyRegistrationRequest,
+    mut req: VerifyRegistrationRequest,
 ) -> Result<VerifyRegistrationResponse, ApiError> {
     let expectations = convert::expectations(&req)?;
     if req.user_groups.len() > MAX_USER_GROUPS {
@@ -20,7 +20,7 @@ pub(super) async fn handle(
             format!("{} groups, more than {MAX_USER_GROUPS}", req.user_groups.len()),
         ));
     }
-    let policy = svc.policy_for(&req.profile)?;
+    let policy = svc.profiles(&req.profile, std::mem::take(&mut req.user_groups))?;
     let (loaded, stale) = svc.metadata()?;
     let now = OffsetDateTime::now_utc();
     let store = loaded.blob.store.clone();
@@ -33,7 +33,7 @@ pub(super) async fn handle(
         Some(&store),
         now,
     );
-    let (result, req, expectations) = match inline {
+    let (result, _req, expectations) = match inline {
         Some(result) => svc.offload.inline((result, req, expectations)),
         None => {
             let verifier = svc.verifier.clone();
@@ -52,12 +52,7 @@ pub(super) async fn handle(
     };
     // Policy kept apart from mechanism: the profiles judge the core's facts.
     let facts = RegistrationFacts::from_attestation(&result, now);
-    let decision = policy.map(|policy| match req.profile.as_str() {
-        "" => policy.evaluate_registration(&facts, &req.user_groups),
-        name => policy
-            .evaluate_registration_with(&facts, name)
-            .unwrap_or_else(|| policy.evaluate_registration(&facts, &req.user_groups)),
-    });
+    let decision = policy.map(|(set, choice)| set.decide_registration(&facts, &choice));
     let (trust, ceremony_checked) = (facts.trust, expectations.is_some());
     let mut response =
         convert::registration_response(&result, loaded.blob.no, stale, ceremony_checked);

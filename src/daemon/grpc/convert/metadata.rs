@@ -92,11 +92,10 @@ pub fn policy_info(
     if set.is_none() && status.last_error.is_none() {
         return None;
     }
-    let mut profiles: Vec<String> = Vec::new();
-    if let Some(set) = &set {
-        profiles.extend(set.profiles().iter().map(|p| p.name().to_string()));
-        profiles.extend(set.default_profile().map(|p| p.name().to_string()));
-    }
+    let profiles: Vec<String> = set
+        .as_ref()
+        .map(|set| set.profile_names().into_iter().map(str::to_string).collect())
+        .unwrap_or_default();
     Some(proto::PolicyInfo {
         sha256: status.sha256.clone().unwrap_or_default(),
         generation: status.generation,
