@@ -11,12 +11,16 @@
 //! - [`trust_store`]: the immutable snapshot of entries, indexes and status rules.
 //! - [`attestation`]: WebAuthn attestation statements of every format, judged against the store.
 //! - [`policy`]: passkey profiles (the Entra ID model) decided on verified facts.
+//! - [`registration`]: a registration verified and decided in one call.
+//! - [`catalog`]: entries by key or filtered, with their status at `now`.
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing))]
 
 pub mod attestation;
+pub mod catalog;
 pub mod crypto;
 pub mod mds;
 pub mod policy;
+pub mod registration;
 pub mod trust_store;
 pub mod x509;

@@ -1,5 +1,8 @@
-//! EvaluateAuthentication: a sign-in decided by the passkey profiles, on what the relying party
-//! stored at registration, this assertion's flags and today's metadata.
+//! EvaluateAuthentication: a sign-in decided by the passkey profiles on what the relying party
+//! stored at registration, this assertion's flags and today's metadata — one core call
+//! ([`PolicySet::decide_sign_in`]) at one `now`.
+//!
+//! [`PolicySet::decide_sign_in`]: crate::policy::PolicySet::decide_sign_in
 
 use time::OffsetDateTime;
 
@@ -11,6 +14,7 @@ pub(super) async fn handle(
     svc: &Service,
     mut req: EvaluateAuthenticationRequest,
 ) -> Result<EvaluateAuthenticationResponse, ApiError> {
+    let now = OffsetDateTime::now_utc();
     let groups = std::mem::take(&mut req.user_groups);
     let groups_len = groups.len();
     let (policy, choice) =
@@ -22,11 +26,10 @@ pub(super) async fn handle(
             format!("{groups_len} groups, more than {MAX_USER_GROUPS}"),
         ));
     }
-    let (loaded, stale) = svc.metadata()?;
+    let (loaded, stale) = svc.metadata(now)?;
     let mut facts = AuthenticationFacts::new(aaguid, flags);
     facts.registration_trust = trust;
-    let decision =
-        policy.decide_sign_in(facts, &loaded.blob.store, &choice, OffsetDateTime::now_utc());
+    let decision = policy.decide_sign_in(facts, &loaded.blob.store, &choice, now);
     Ok(EvaluateAuthenticationResponse {
         policy: Some(convert::policy_decision(&decision)),
         metadata_no: loaded.blob.no,

@@ -1,5 +1,9 @@
 //! ValidateAttestationChain: a caller-supplied x5c judged for a named metadata entry, with the
-//! rules, anchors and chain cache of VerifyRegistration; path building only on the slow path.
+//! rules, anchors and chain cache of VerifyRegistration, in one core call at one `now`: on the
+//! worker when the chain cache answers ([`Verifier::validate_chain_cached`]), else path
+//! building on the slow path.
+//!
+//! [`Verifier::validate_chain_cached`]: crate::attestation::Verifier::validate_chain_cached
 
 use time::OffsetDateTime;
 
@@ -10,9 +14,9 @@ pub(super) async fn handle(
     svc: &Service,
     req: ValidateAttestationChainRequest,
 ) -> Result<ValidateAttestationChainResponse, ApiError> {
-    let (key, chain) = convert::chain_request(&req)?;
-    let (loaded, stale) = svc.metadata()?;
     let now = OffsetDateTime::now_utc();
+    let (key, chain) = convert::chain_request(&req)?;
+    let (loaded, stale) = svc.metadata(now)?;
     let store = loaded.blob.store.clone();
     let inline = svc.verifier.validate_chain_cached(key.entry_key(), &chain, &store, now);
     let (outcome, chain) = match inline {
@@ -27,9 +31,7 @@ pub(super) async fn handle(
                 .await?
         }
     };
-    let mut response = convert::chain_response(&outcome, &chain, now);
-    response.metadata_no = loaded.blob.no;
-    response.metadata_stale = stale;
+    let response = convert::chain_response(&outcome, &chain, loaded.blob.no, stale);
     svc.shared.metrics.verification(
         "ValidateAttestationChain",
         "x5c",

@@ -1,6 +1,6 @@
 //! CheckCredentials: registered credentials re-judged under today's metadata (and, when asked,
-//! their sign-in decided by the passkey profiles); small batches inline, large ones on the slow
-//! path.
+//! their sign-in decided by the passkey profiles) in one core call ([`check_batch`]) at one
+//! `now`; small batches inline, large ones on the slow path.
 
 use time::OffsetDateTime;
 
@@ -14,6 +14,7 @@ pub(super) async fn handle(
     svc: &Service,
     mut req: CheckCredentialsRequest,
 ) -> Result<CheckCredentialsResponse, ApiError> {
+    let now = OffsetDateTime::now_utc();
     let req_len = req.credentials.len();
     if req.credentials.is_empty() {
         return Err(ApiError::invalid("credentials", "required"));
@@ -37,11 +38,10 @@ pub(super) async fn handle(
     } else {
         None
     };
-    let (loaded, stale) = svc.metadata()?;
+    let (loaded, stale) = svc.metadata(now)?;
     let status_policy = svc.verifier.options().status_policy.clone();
     let store = loaded.blob.store.clone();
     let work = move || {
-        let now = OffsetDateTime::now_utc();
         let policy = policy.as_ref().map(|(set, choice)| (&**set, choice));
         check_credentials_batch(&store, req, policy, &status_policy, now)
     };

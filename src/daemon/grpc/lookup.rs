@@ -1,5 +1,6 @@
 //! GetAuthenticator (one entry by AAGUID, key identifier or AAID) and ListAuthenticators (pages
-//! of entries, filtered by description and status, tokens bound to the BLOB served).
+//! of entries, filtered by description and status, tokens bound to the BLOB served): one call
+//! into the core's [`catalog`] each, at one `now`.
 
 use time::OffsetDateTime;
 
@@ -8,6 +9,7 @@ use super::super::proto::{
     ListAuthenticatorsResponse,
 };
 use super::{convert, ApiError, Service};
+use crate::catalog::{self, Filter};
 
 /// Default and largest ListAuthenticators page.
 const DEFAULT_PAGE_SIZE: usize = 50;
@@ -17,14 +19,15 @@ pub(super) async fn get_authenticator(
     svc: &Service,
     req: GetAuthenticatorRequest,
 ) -> Result<GetAuthenticatorResponse, ApiError> {
+    let now = OffsetDateTime::now_utc();
     let key = convert::lookup_key(req)?;
-    let (loaded, stale) = svc.metadata()?;
-    let entry = key.entry_key().lookup(&loaded.blob.store);
-    let entry = entry.ok_or_else(|| ApiError::NotFound {
+    let (loaded, stale) = svc.metadata(now)?;
+    let found = catalog::lookup(&loaded.blob.store, key.entry_key(), now);
+    let found = found.ok_or_else(|| ApiError::NotFound {
         what: format!("no metadata entry for {key} in BLOB no {}", loaded.blob.no),
     })?;
     Ok(GetAuthenticatorResponse {
-        authenticator: Some(convert::authenticator(entry, OffsetDateTime::now_utc(), true)),
+        authenticator: Some(convert::authenticator(&found, true)),
         metadata_no: loaded.blob.no,
         metadata_stale: stale,
     })
@@ -34,11 +37,12 @@ pub(super) async fn list_authenticators(
     svc: &Service,
     req: ListAuthenticatorsRequest,
 ) -> Result<ListAuthenticatorsResponse, ApiError> {
+    let now = OffsetDateTime::now_utc();
     let page_size = match req.page_size {
         0 => DEFAULT_PAGE_SIZE,
         n => (n as usize).min(MAX_PAGE_SIZE),
     };
-    let (loaded, stale) = svc.metadata()?;
+    let (loaded, stale) = svc.metadata(now)?;
     let no = loaded.blob.no;
     let offset = match req.page_token.as_str() {
         "" => 0,
@@ -50,27 +54,14 @@ pub(super) async fn list_authenticators(
             offset
         }
     };
-    let now = OffsetDateTime::now_utc();
-    let needle = req.description_contains.to_lowercase();
-    let matching: Vec<_> = loaded
-        .blob
-        .store
-        .entries()
-        .iter()
-        .filter(|e| {
-            needle.is_empty() || e.description().is_some_and(|d| d.to_lowercase().contains(&needle))
-        })
-        .filter(|e| {
-            req.statuses.is_empty()
-                || e.current_status(now)
-                    .is_some_and(|s| req.statuses.iter().any(|w| w == s.status.as_str()))
-        })
-        .collect();
+    let filter =
+        Filter { description_contains: &req.description_contains, statuses: &req.statuses };
+    let matching = catalog::list(&loaded.blob.store, &filter, now);
     let page: Vec<_> = matching
         .iter()
         .skip(offset)
         .take(page_size)
-        .map(|e| convert::authenticator(e, now, req.include_entry_json))
+        .map(|listing| convert::authenticator(listing, req.include_entry_json))
         .collect();
     let end = offset.saturating_add(page.len());
     let next_page_token =

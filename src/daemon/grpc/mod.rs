@@ -3,18 +3,23 @@
 //! inputs in [`convert`], core results to responses there too, and every error becomes a
 //! `tonic::Status` in one function, [`to_status`].
 //!
-//! One file per handler (or a small group): [`registration`] (VerifyRegistration), [`chain`]
-//! (ValidateAttestationChain), [`lookup`] (GetAuthenticator, ListAuthenticators), [`info`]
-//! (GetMetadataInfo), [`authentication`] (EvaluateAuthentication), [`credentials`]
-//! (CheckCredentials), [`watch`] (WatchStatusChanges); [`offload`] decides nothing but runs
-//! work inline or on the bounded pool; [`status`] is the one error mapping.
+//! One file per handler (or a small group): `registration` (VerifyRegistration), `chain`
+//! (ValidateAttestationChain), `lookup` (GetAuthenticator, ListAuthenticators), `info`
+//! (GetMetadataInfo), `authentication` (EvaluateAuthentication), `credentials`
+//! (CheckCredentials), `watch` (WatchStatusChanges); `offload` decides nothing but runs work
+//! inline or on the bounded pool; `status` is the one error mapping.
+//!
+//! Each handler reads the clock once and makes one call into the core where it can (the slow
+//! path of a verification is a second call that resumes the first, never a new start).
 //!
 //! Where verification runs (no lock is held across an `.await` on any request path):
 //! - On the tokio worker, inline, when its cost is bounded: VerifyRegistration when
-//!   [`Verifier::verify_registration_cached`] answers (decoding the ≤ 64 KiB attestationObject,
-//!   parsing its ≤ 8 certificates, one statement signature with RSA ≤ 4096 bits and exponent
-//!   ≤ 65537, P-256 or Ed25519 — ≤ 80 µs — and the chain outcome, trusted or not, from the
-//!   chain cache); ValidateAttestationChain when [`Verifier::validate_chain_cached`] answers;
+//!   [`registration::begin`](crate::registration::begin) finishes
+//!   ([`Verifier::begin_registration`]: decoding the ≤ 64 KiB attestationObject, parsing its
+//!   ≤ 8 certificates, one statement signature with RSA ≤ 4096 bits and exponent ≤ 65537,
+//!   P-256 or Ed25519 — ≤ 80 µs — and the chain outcome, trusted or not, from the chain
+//!   cache; otherwise the deferred judgement, which owns what was decoded, is finished on the
+//!   pool); ValidateAttestationChain when [`Verifier::validate_chain_cached`] answers;
 //!   CheckCredentials batches of at most [`INLINE_CREDENTIALS`].
 //! - Otherwise on tokio's blocking pool, at most [`slow_path_permits`] at a time (a semaphore;
 //!   callers beyond it wait without holding a worker): chain path building on a cache miss (up
@@ -115,8 +120,9 @@ impl Service {
         Ok(Some((policy, choice)))
     }
 
-    fn metadata(&self) -> Result<(Arc<Loaded>, bool), ApiError> {
-        self.shared.for_request(OffsetDateTime::now_utc()).map_err(ApiError::Metadata)
+    /// The BLOB a request at `now` may use, with its stale flag.
+    fn metadata(&self, now: OffsetDateTime) -> Result<(Arc<Loaded>, bool), ApiError> {
+        self.shared.for_request(now).map_err(ApiError::Metadata)
     }
 
     /// Runs `f`, records metrics, maps errors.
@@ -143,7 +149,7 @@ impl Service {
     }
 }
 
-/// The wiring: each RPC is one handler, run through [`Service::call`].
+/// The wiring: each RPC is one handler, run through `Service::call`.
 #[tonic::async_trait]
 impl AttestationService for Service {
     async fn verify_registration(

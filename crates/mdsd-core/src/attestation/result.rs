@@ -5,11 +5,12 @@
 
 use std::sync::Arc;
 
+use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::reason::Reason;
 use super::{AttestationType, Flags, Format, TrustOutcome};
-use crate::trust_store::Entry;
+use crate::trust_store::{Entry, StatusVerdict};
 
 /// What an attestation statement's signature covers, and so which facts of a registration it
 /// vouches for (WebAuthn L3 §8; the table in SECURITY.md, "What each signature covers").
@@ -179,6 +180,31 @@ pub struct AuthenticatorSummary {
     /// True when the metadata entry was reached through a verified attestation chain; false
     /// when it was only looked up by the (unverified, spoofable) AAGUID.
     pub verified: bool,
+}
+
+impl AuthenticatorSummary {
+    /// What `entry` says at `now`: its current status (the one `verdict` judged, when the
+    /// status reports were judged), `verified` as the trust step found it.
+    pub(crate) fn of(
+        entry: &Entry,
+        verdict: Option<&StatusVerdict>,
+        now: OffsetDateTime,
+        verified: bool,
+    ) -> AuthenticatorSummary {
+        let status = match verdict {
+            Some(v) => v.status.clone(),
+            None => entry.current_status(now).map(|r| r.status.clone()),
+        };
+        AuthenticatorSummary {
+            description: entry.description().map(str::to_string),
+            status: status.as_ref().map(|s| s.as_str().to_string()),
+            key_scope: entry.key_scope().map(str::to_string),
+            multi_device_credential_support: entry
+                .multi_device_credential_support()
+                .map(str::to_string),
+            verified,
+        }
+    }
 }
 
 /// The outcome of one registration verification. A value, never a panic.

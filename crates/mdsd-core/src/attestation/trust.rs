@@ -49,7 +49,10 @@ use crate::x509::{
 use super::cache::{ChainCache, ChainKey};
 use super::common;
 use super::reason::{Reason, ReasonCode};
-use super::{AttestationType, Coverage, EntrySelector, Flags, StatementOutcome, Verifier};
+use super::{
+    AttestationType, AuthenticatorSummary, Coverage, EntrySelector, Flags, StatementOutcome,
+    Verifier,
+};
 use entry_checks::{check_algorithm, resolve_attestation_type};
 
 /// What the trust step found for a chain: the verdict, the entry it was judged for, the
@@ -79,6 +82,9 @@ pub struct TrustOutcome {
     pub entry_verified: bool,
     /// The attestation type as the entry resolves it (Basic or AttCA for an x5c statement).
     pub attestation_type: Option<AttestationType>,
+    /// What the metadata says about `entry` at `now` ([`Verifier::validate_chain`]; a
+    /// registration reports it in `AttestationResult::authenticator`).
+    pub authenticator: Option<AuthenticatorSummary>,
 }
 
 /// How a caller names the metadata entry a chain is judged for (ValidateAttestationChain).
@@ -168,6 +174,9 @@ impl Verifier {
             }
         }
         outcome.trusted = outcome.reasons.is_empty();
+        outcome.authenticator = outcome.entry.as_ref().map(|e| {
+            AuthenticatorSummary::of(e, outcome.verdict.as_ref(), now, outcome.entry_verified)
+        });
         Ok(outcome)
     }
 
@@ -524,6 +533,7 @@ fn untrusted(reason: Reason) -> TrustOutcome {
         selector: None,
         entry_verified: false,
         attestation_type: None,
+        authenticator: None,
     }
 }
 
@@ -546,6 +556,7 @@ fn judge(
         selector: None,
         entry_verified: false,
         attestation_type: None,
+        authenticator: None,
     };
     let Some((leaf, rest)) = chain.split_first() else {
         result.reasons.push(Reason::new(

@@ -2,8 +2,6 @@
 
 use std::sync::Arc;
 
-use time::OffsetDateTime;
-
 use super::super::super::proto;
 use super::{parse_aaguid, parse_key_identifier, reason, summary, ApiError, LookupKey};
 use crate::attestation::MAX_X5C;
@@ -45,19 +43,20 @@ pub fn chain_request(
     Ok((key, chain))
 }
 
-/// The ValidateAttestationChain response for the core's trust outcome on `chain`
-/// (metadata_no / metadata_stale are set by the caller).
+/// The ValidateAttestationChain response for the core's trust outcome on `chain`, judged
+/// against BLOB `metadata_no`.
 pub fn chain_response(
     outcome: &crate::attestation::TrustOutcome,
     chain: &[Arc<Cert>],
-    now: OffsetDateTime,
+    metadata_no: u64,
+    stale: bool,
 ) -> proto::ValidateAttestationChainResponse {
     let verdict = if outcome.trusted { proto::Verdict::Accepted } else { proto::Verdict::Rejected };
     proto::ValidateAttestationChainResponse {
         verdict: verdict as i32,
         trusted: outcome.trusted,
         // The entry is "verified" when the validated chain identifies it.
-        authenticator: outcome.entry.as_ref().map(|e| summary(e, now, outcome.entry_verified)),
+        authenticator: outcome.authenticator.as_ref().map(summary),
         trust_path: match &outcome.path {
             Some(path) => path.chain.iter().map(|c| c.sha256_hex()).collect(),
             None => chain.iter().map(|c| c.sha256_hex()).collect(),
@@ -67,6 +66,7 @@ pub fn chain_response(
             label: outcome.anchor_label.clone().unwrap_or_default(),
         }),
         reasons: outcome.reasons.iter().map(reason).collect(),
-        ..Default::default()
+        metadata_no,
+        metadata_stale: stale,
     }
 }

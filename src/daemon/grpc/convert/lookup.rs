@@ -1,11 +1,10 @@
 //! GetAuthenticator and ListAuthenticators: the lookup key, full entries, page tokens.
 
 use base64::Engine;
-use time::OffsetDateTime;
 
 use super::super::super::proto;
 use super::{parse_aaguid, parse_key_identifier, ApiError, LookupKey};
-use crate::trust_store::Entry;
+use crate::catalog::Listing;
 
 /// Checks a GetAuthenticatorRequest.
 pub fn lookup_key(req: proto::GetAuthenticatorRequest) -> Result<LookupKey, ApiError> {
@@ -30,7 +29,8 @@ pub fn lookup_key(req: proto::GetAuthenticatorRequest) -> Result<LookupKey, ApiE
 }
 
 /// A full entry.
-pub fn authenticator(e: &Entry, now: OffsetDateTime, with_json: bool) -> proto::Authenticator {
+pub fn authenticator(listing: &Listing<'_>, with_json: bool) -> proto::Authenticator {
+    let e = listing.entry;
     proto::Authenticator {
         aaguid: e.aaguid().map(|u| u.hyphenated().to_string()).unwrap_or_default(),
         aaid: e.aaid().unwrap_or_default().to_string(),
@@ -43,10 +43,7 @@ pub fn authenticator(e: &Entry, now: OffsetDateTime, with_json: bool) -> proto::
             .multi_device_credential_support()
             .unwrap_or_default()
             .to_string(),
-        current_status: e
-            .current_status(now)
-            .map(|s| s.status.as_str().to_string())
-            .unwrap_or_default(),
+        current_status: listing.status.map(|s| s.status.as_str().to_string()).unwrap_or_default(),
         status_reports: e
             .status_reports()
             .iter()

@@ -15,8 +15,7 @@ use uuid::Uuid;
 
 use super::super::proto;
 use super::ApiError;
-use crate::attestation::Reason;
-use crate::trust_store::Entry;
+use crate::attestation::{AuthenticatorSummary, Reason};
 
 pub use chain::{chain_request, chain_response};
 pub use credentials::{authentication_request, credential_check, stored_credential};
@@ -113,17 +112,17 @@ fn parse_key_identifier(field: &str, s: &str) -> Result<String, ApiError> {
     Ok(s.to_ascii_lowercase())
 }
 
-/// What the metadata says, for VerifyRegistration-style summaries.
-pub fn summary(e: &Entry, now: OffsetDateTime, verified: bool) -> proto::AuthenticatorSummary {
+/// What the metadata says about an authenticator (VerifyRegistration, ValidateAttestationChain).
+pub fn summary(a: &AuthenticatorSummary) -> proto::AuthenticatorSummary {
     proto::AuthenticatorSummary {
-        description: e.description().unwrap_or_default().to_string(),
-        status: e.current_status(now).map(|s| s.status.as_str().to_string()).unwrap_or_default(),
-        key_scope: e.key_scope().unwrap_or_default().to_string(),
-        multi_device_credential_support: e
-            .multi_device_credential_support()
-            .unwrap_or_default()
-            .to_string(),
-        verified,
+        description: a.description.clone().unwrap_or_default(),
+        status: a.status.clone().unwrap_or_default(),
+        key_scope: a.key_scope.clone().unwrap_or_default(),
+        multi_device_credential_support: a
+            .multi_device_credential_support
+            .clone()
+            .unwrap_or_default(),
+        verified: a.verified,
     }
 }
 

@@ -2,8 +2,9 @@
 //! the response.
 
 use super::super::super::proto;
-use super::{reason, ApiError};
+use super::{policy_decision, reason, summary, ApiError};
 use crate::attestation::{AttestationResult, Expectations};
+use crate::registration::RegistrationVerdict;
 
 /// Most bytes of clientDataJSON accepted.
 const MAX_CLIENT_DATA: usize = 64 * 1024;
@@ -60,13 +61,14 @@ pub fn expectations(
     }))
 }
 
-/// The response for a core attestation result.
+/// The response for the core's judgement on a registration.
 pub fn registration_response(
-    r: &AttestationResult,
+    v: &RegistrationVerdict,
     metadata_no: u64,
     stale: bool,
     ceremony_checked: bool,
 ) -> proto::VerifyRegistrationResponse {
+    let r = &v.result;
     let verdict = if r.trusted { proto::Verdict::Accepted } else { proto::Verdict::Rejected };
     proto::VerifyRegistrationResponse {
         verdict: verdict as i32,
@@ -89,16 +91,7 @@ pub fn registration_response(
         metadata_no: r.metadata_no.unwrap_or(metadata_no),
         metadata_stale: stale,
         statement_valid: r.statement_valid,
-        authenticator: r.authenticator.as_ref().map(|a| proto::AuthenticatorSummary {
-            description: a.description.clone().unwrap_or_default(),
-            status: a.status.clone().unwrap_or_default(),
-            key_scope: a.key_scope.clone().unwrap_or_default(),
-            multi_device_credential_support: a
-                .multi_device_credential_support
-                .clone()
-                .unwrap_or_default(),
-            verified: a.verified,
-        }),
+        authenticator: r.authenticator.as_ref().map(summary),
         trust_path: r.trust_path.clone(),
         anchor: r.anchor.as_ref().map(|(sha256, label)| proto::TrustAnchor {
             sha256: sha256.clone(),
@@ -119,8 +112,8 @@ pub fn registration_response(
         }),
         kind_conflict: r.kind_conflict.clone().unwrap_or_default(),
         ceremony_checked,
-        policy: None,
-        attestation_trust: String::new(),
+        policy: v.decision.as_ref().map(policy_decision),
+        attestation_trust: v.trust.as_str().to_string(),
         provenance: Some(provenance(r)),
         notes: r.notes.iter().map(reason).collect(),
     }

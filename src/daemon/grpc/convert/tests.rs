@@ -115,21 +115,25 @@ fn page_tokens_round_trip_and_reject_garbage() {
 
 #[test]
 fn verdict_follows_trusted() {
-    let r = crate::attestation::Verifier::default().verify_registration(
-        &RegistrationInput {
+    let judging = crate::registration::Registration {
+        input: RegistrationInput {
             attestation_object: &[0xa0],
             client_data_json: b"{}",
             expectations: None,
         },
-        None,
-        OffsetDateTime::now_utc(),
-    );
+        store: None,
+        policy: None,
+        now: OffsetDateTime::now_utc(),
+    };
+    let r = crate::registration::judge(&crate::attestation::Verifier::default(), &judging);
     let resp = registration_response(&r, 5, false, false);
     assert!(!resp.trusted);
     assert_eq!(resp.verdict, proto::Verdict::Rejected as i32);
     assert_eq!(resp.metadata_no, 5);
     assert!(!resp.reasons.is_empty());
     assert_eq!(resp.reasons[0].code, "MALFORMED_ATTESTATION_OBJECT");
+    assert_eq!(resp.attestation_trust, "untrusted");
+    assert_eq!(resp.policy, None);
 }
 
 #[test]

@@ -295,3 +295,42 @@ fn costly_keys_are_large_rsa_large_exponents_p384_and_p521() {
     assert!(!costly_statement_key(&x5c, &big));
     assert!(costly_statement_key(&ciborium::Value::Map(vec![]), &big));
 }
+
+/// The slow path without a second decode: a deferred verification owns what it decoded (the
+/// input bytes may go) and finishes with the full variant's result.
+#[test]
+fn a_deferred_verification_finishes_as_the_full_one() {
+    use super::super::{RegistrationInput, VerificationStep};
+    use p521::ecdsa::{SigningKey, VerifyingKey};
+    let v = Verifier::default();
+    let p521_key = SigningKey::from_slice(&[0x01; 66]).unwrap();
+    let point = VerifyingKey::from(&p521_key).to_encoded_point(false).as_bytes().to_vec();
+    let object = packed_object(ec2(3, -36, &point), self_stmt(-36));
+    let input = RegistrationInput {
+        attestation_object: &object,
+        client_data_json: b"{}",
+        expectations: None,
+    };
+    let full = v.verify_registration(&input, None, NOW);
+    let VerificationStep::Deferred(deferred) = v.begin_registration(&input, None, NOW) else {
+        panic!("P-521 verified inline")
+    };
+    drop(object);
+    let finished = v.finish_registration(deferred);
+    assert_eq!(finished.reasons, full.reasons);
+    assert_eq!(finished.reasons[0].code, ReasonCode::BadSignature);
+    assert_eq!((finished.fmt, finished.aaguid), (full.fmt, full.aaguid));
+    assert_eq!(finished.credential_public_key, full.credential_public_key);
+    // P-256: done at once, the same answer.
+    let p256 = KeyPair::generate().unwrap().public_key_raw().to_vec();
+    let object = packed_object(ec2(1, -7, &p256), self_stmt(-7));
+    let input = RegistrationInput {
+        attestation_object: &object,
+        client_data_json: b"{}",
+        expectations: None,
+    };
+    let VerificationStep::Done(done) = v.begin_registration(&input, None, NOW) else {
+        panic!("P-256 deferred")
+    };
+    assert_eq!(done.reasons, v.verify_registration(&input, None, NOW).reasons);
+}
