@@ -11,7 +11,7 @@
 use std::time::{Duration, Instant};
 
 use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion};
-use mdsd::daemon::credentials::{check_batch, BatchPolicy, MAX_CREDENTIALS};
+use mdsd::credentials::{check_batch, BatchPolicy, MAX_CREDENTIALS};
 use mdsd::daemon::grpc::{check_credentials_batch, convert};
 use mdsd::daemon::proto::RegisteredCredential;
 use mdsd::daemon::proto::{registered_credential::Authenticator, CheckCredentialsRequest};
@@ -107,10 +107,8 @@ fn check_credentials(c: &mut Criterion) {
     let floor = || {
         for item in &items {
             black_box(match &item.stored.key {
-                mdsd::daemon::credentials::CredentialKey::Aaguid(u) => store.by_aaguid(u),
-                mdsd::daemon::credentials::CredentialKey::KeyIdentifier(k) => {
-                    store.by_key_identifier(k)
-                }
+                mdsd::credentials::CredentialKey::Aaguid(u) => store.by_aaguid(u),
+                mdsd::credentials::CredentialKey::KeyIdentifier(k) => store.by_key_identifier(k),
             });
         }
     };

@@ -10,7 +10,8 @@ use time::{OffsetDateTime, Time};
 use tokio::sync::{watch, Notify};
 
 use super::metrics::Metrics;
-use super::watch::{diff_status, ChangeEvent, WatchHub};
+use super::watch::{ChangeEvent, WatchHub};
+use crate::changes::diff_status;
 use crate::mds::VerifiedBlob;
 
 /// A verified BLOB and where it came from.

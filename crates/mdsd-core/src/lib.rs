@@ -13,11 +13,15 @@
 //! - [`policy`]: passkey profiles (the Entra ID model) decided on verified facts.
 //! - [`registration`]: a registration verified and decided in one call.
 //! - [`catalog`]: entries by key or filtered, with their status at `now`.
+//! - [`credentials`]: stored credentials re-judged under today's metadata.
+//! - [`changes`]: the status changes between two trust stores.
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing))]
 
 pub mod attestation;
 pub mod catalog;
+pub mod changes;
+pub mod credentials;
 pub mod crypto;
 pub mod mds;
 pub mod policy;

@@ -4,9 +4,9 @@
 
 use time::OffsetDateTime;
 
-use super::super::credentials::{check_batch, BatchItem, BatchPolicy, MAX_CREDENTIALS};
 use super::super::proto::{CheckCredentialsRequest, CheckCredentialsResponse, CredentialCheck};
 use super::{convert, ApiError, Service, INLINE_CREDENTIALS};
+use crate::credentials::{check_batch, BatchItem, BatchPolicy, MAX_CREDENTIALS};
 use crate::policy::{PolicySet, ProfileChoice, MAX_USER_GROUPS};
 use crate::trust_store::{StatusPolicy, TrustStore};
 

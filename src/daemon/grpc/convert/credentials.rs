@@ -45,10 +45,8 @@ pub fn stored_credential(
     i: usize,
     c: &proto::RegisteredCredential,
     with_policy: bool,
-) -> Result<crate::daemon::credentials::BatchItem, ApiError> {
-    use crate::daemon::credentials::{
-        BatchItem, CredentialKey, StoredCredential, MAX_FINGERPRINTS,
-    };
+) -> Result<crate::credentials::BatchItem, ApiError> {
+    use crate::credentials::{BatchItem, CredentialKey, StoredCredential, MAX_FINGERPRINTS};
     use proto::registered_credential::Authenticator;
     let field = |f: &str| format!("credentials[{i}].{f}");
     let key = match &c.authenticator {
@@ -120,7 +118,7 @@ pub fn stored_credential(
 pub fn credential_check(
     index: usize,
     credential_id: Vec<u8>,
-    v: &crate::daemon::credentials::CredentialVerdict,
+    v: &crate::credentials::CredentialVerdict,
     decision: Option<&crate::policy::Decision>,
 ) -> proto::CredentialCheck {
     proto::CredentialCheck {

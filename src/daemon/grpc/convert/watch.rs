@@ -8,7 +8,7 @@ pub fn change_event(
     e: &crate::daemon::watch::ChangeEvent,
     replayed: bool,
 ) -> proto::StatusChangeEvent {
-    use crate::daemon::watch::ChangeKind;
+    use crate::changes::ChangeKind;
     proto::StatusChangeEvent {
         metadata_no: e.no,
         previous_no: e.previous_no,

@@ -1,5 +1,5 @@
-//! CheckCredentials: re-judging credentials registered earlier against today's metadata. The
-//! relying party stored the AAGUID (or U2F key identifier), the SHA-256 fingerprints of the
+//! Re-judging credentials registered earlier against today's metadata (the daemon's
+//! CheckCredentials). Pure: the store and `now` are arguments. The relying party stored the AAGUID (or U2F key identifier), the SHA-256 fingerprints of the
 //! attestation certificates and the registration time; this says whether the authenticator is
 //! still trusted and, if not, why, with a stable code per reason.
 //!
@@ -380,7 +380,7 @@ mod tests {
         let batch =
             rcgen::CertificateParams::new(vec!["batch".into()]).unwrap().self_signed(&key).unwrap();
         let der = batch.der().to_vec();
-        let fp = hex::encode(ring::digest::digest(&ring::digest::SHA256, &der));
+        let fp = hex::encode(crate::crypto::sha256(&der));
         let reports = json!([certified(), {
             "status": "ATTESTATION_KEY_COMPROMISE", "effectiveDate": "2025-01-01",
             "certificate": base64::engine::general_purpose::STANDARD.encode(&der),
