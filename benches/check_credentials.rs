@@ -106,10 +106,7 @@ fn check_credentials(c: &mut Criterion) {
     policy_req.user_groups = groups.clone();
     let floor = || {
         for item in &items {
-            black_box(match &item.stored.key {
-                mdsd::credentials::CredentialKey::Aaguid(u) => store.by_aaguid(u),
-                mdsd::credentials::CredentialKey::KeyIdentifier(k) => store.by_key_identifier(k),
-            });
+            black_box(item.stored.key.lookup(&store));
         }
     };
 

@@ -441,20 +441,21 @@ fn a_named_entry_must_be_identified_by_the_chain() {
     let chain = vec![u2f_leaf.parsed()];
 
     // The revoked U2F key's chain presented under the certified model's AAGUID.
-    let r = v.validate_chain(EntryKey::Aaguid(&fips), &chain, &store, at);
+    let r = v.validate_chain(&EntryKey::Aaguid(fips), &chain, &store, at);
     assert!(!r.trusted);
     assert_eq!(r.reasons.iter().map(|r| r.code).collect::<Vec<_>>(), [ReasonCode::EntryMismatch]);
 
     // Another certificate of the same root, unlisted and naming no model: the root is shared
     // by two entries, so nothing shows it is the certified model.
     let other = pki::leaf("some other key", &root);
-    let r = v.validate_chain(EntryKey::Aaguid(&fips), &[other.parsed()], &store, at);
+    let r = v.validate_chain(&EntryKey::Aaguid(fips), &[other.parsed()], &store, at);
     assert!(!r.trusted);
     assert_eq!(r.reasons[0].code, ReasonCode::EntryMismatch, "{:?}", r.reasons);
 
     // A key identifier that is not the leaf's.
     let listed = u2f_leaf.parsed().fido_key_identifier();
-    let r = v.validate_chain(EntryKey::KeyIdentifier(&listed), &[other.parsed()], &store, at);
+    let r =
+        v.validate_chain(&EntryKey::KeyIdentifier(listed.clone()), &[other.parsed()], &store, at);
     assert!(!r.trusted);
     assert!(r.reasons.iter().any(|r| r.code == ReasonCode::EntryMismatch), "{:?}", r.reasons);
 
@@ -463,11 +464,11 @@ fn a_named_entry_must_be_identified_by_the_chain() {
         pki::Spec::leaf("model batch").extension(gen::OID_AAGUID, false, &gen::aaguid_ext(&fips)),
         Some(&root),
     );
-    let r = v.validate_chain(EntryKey::Aaguid(&fips), &[named.parsed()], &store, at);
+    let r = v.validate_chain(&EntryKey::Aaguid(fips), &[named.parsed()], &store, at);
     assert!(r.trusted && r.entry_verified, "{:?}", r.reasons);
     // ...and one naming another AAGUID is refused.
     let r = v.validate_chain(
-        EntryKey::Aaguid(&Uuid::from_bytes([0x11; 16])),
+        &EntryKey::Aaguid(Uuid::from_bytes([0x11; 16])),
         &[named.parsed()],
         &store,
         at,
@@ -479,6 +480,6 @@ fn a_named_entry_must_be_identified_by_the_chain() {
     let own_leaf = pki::leaf("single model batch", &own_root);
     let single = Uuid::from_bytes([0x66; 16]);
     let store = gen::store(2, &[EntrySpec::new(Some(single), "Single", vec![&own_root])]);
-    let r = v.validate_chain(EntryKey::Aaguid(&single), &[own_leaf.parsed()], &store, at);
+    let r = v.validate_chain(&EntryKey::Aaguid(single), &[own_leaf.parsed()], &store, at);
     assert!(r.trusted && r.entry_verified, "{:?}", r.reasons);
 }

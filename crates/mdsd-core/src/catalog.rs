@@ -25,7 +25,7 @@ impl<'s> Listing<'s> {
 /// The entry `key` names in `store`, with its status at `now`.
 pub fn lookup<'s>(
     store: &'s TrustStore,
-    key: EntryKey<'_>,
+    key: &EntryKey,
     now: OffsetDateTime,
 ) -> Option<Listing<'s>> {
     key.lookup(store).map(|entry| Listing::at(entry, now))
@@ -115,7 +115,7 @@ mod tests {
         });
         assert!(before.is_empty());
         let aaguid = "ee882879-721c-4913-9775-3dfcce97072a".parse().unwrap();
-        let found = lookup(&store, EntryKey::Aaguid(&aaguid), now).unwrap();
+        let found = lookup(&store, &EntryKey::Aaguid(aaguid), now).unwrap();
         assert_eq!(found.status.map(|s| s.status.as_str()), Some("REVOKED"));
     }
 }

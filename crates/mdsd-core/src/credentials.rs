@@ -10,8 +10,8 @@
 use std::collections::HashSet;
 
 use time::{Date, OffsetDateTime};
-use uuid::Uuid;
 
+use crate::attestation::EntryKey;
 use crate::policy::{AuthenticationFacts, Decision, PolicySet, ProfileChoice};
 use crate::trust_store::{AuthenticatorStatus, Entry, StatusPolicy, TrustStore};
 
@@ -20,18 +20,12 @@ pub const MAX_CREDENTIALS: usize = 10_000;
 /// Most stored fingerprints per credential (an x5c holds at most 8 certificates).
 pub const MAX_FINGERPRINTS: usize = crate::attestation::MAX_X5C;
 
-/// Which metadata entry a stored credential belongs to.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CredentialKey {
-    Aaguid(Uuid),
-    /// Lowercase hex.
-    KeyIdentifier(String),
-}
-
 /// What the relying party stored at registration.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredCredential {
-    pub key: CredentialKey,
+    /// The entry it belongs to: the AAGUID or U2F key identifier (lowercase hex) stored at
+    /// registration (`AttestationResult::metadata_key`).
+    pub key: EntryKey,
     /// Lowercase hex SHA-256 of the attestation certificates (x5c), any order.
     pub fingerprints: Vec<String>,
     pub registered_at: Option<OffsetDateTime>,
@@ -104,20 +98,12 @@ pub fn check_credential(
     policy: &StatusPolicy,
     now: OffsetDateTime,
 ) -> CredentialVerdict {
-    let entry = match &cred.key {
-        CredentialKey::Aaguid(u) => store.by_aaguid(u),
-        CredentialKey::KeyIdentifier(k) => store.by_key_identifier(k),
-    };
-    let Some(entry) = entry else {
-        let what = match &cred.key {
-            CredentialKey::Aaguid(u) => format!("AAGUID {u}"),
-            CredentialKey::KeyIdentifier(k) => format!("key identifier {k}"),
-        };
+    let Some(entry) = cred.key.lookup(store) else {
         return CredentialVerdict {
             trusted: false,
             reasons: vec![CheckReason {
                 code: CheckCode::NotInMetadata,
-                message: format!("no metadata entry for {what} in BLOB no {}", store.no()),
+                message: format!("no metadata entry for {} in BLOB no {}", cred.key, store.no()),
             }],
             current_status: None,
             status_effective_date: None,
@@ -259,6 +245,7 @@ mod tests {
     use base64::Engine;
     use serde_json::{json, Value};
     use time::macros::{date, datetime};
+    use uuid::Uuid;
 
     const A: &str = "cb69481e-8ff7-4039-93ec-0a2729a154a8";
     const NOW: OffsetDateTime = datetime!(2026-01-01 00:00 UTC);
@@ -287,7 +274,7 @@ mod tests {
 
     fn cred(fingerprints: &[&str], registered: Option<OffsetDateTime>) -> StoredCredential {
         StoredCredential {
-            key: CredentialKey::Aaguid(A.parse().unwrap()),
+            key: EntryKey::Aaguid(A.parse().unwrap()),
             fingerprints: fingerprints.iter().map(|s| s.to_string()).collect(),
             registered_at: registered,
         }
@@ -312,12 +299,12 @@ mod tests {
         assert_eq!(v.current_status.as_deref(), Some("FIDO_CERTIFIED_L1"));
         assert_eq!(v.description.as_deref(), Some("model A"));
         let mut other = cred(&[], None);
-        other.key = CredentialKey::Aaguid(Uuid::nil());
+        other.key = EntryKey::Aaguid(Uuid::nil());
         let v = check(json!([certified()]), &other);
         assert_eq!(codes(&v), ["NOT_IN_METADATA"]);
         assert!(!v.trusted);
         let u2f = StoredCredential {
-            key: CredentialKey::KeyIdentifier("0123456789abcdef0123456789abcdef01234567".into()),
+            key: EntryKey::KeyIdentifier("0123456789abcdef0123456789abcdef01234567".into()),
             fingerprints: vec![],
             registered_at: None,
         };

@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 
 use super::super::proto::{EvaluateAuthenticationRequest, EvaluateAuthenticationResponse};
 use super::{convert, ApiError, Service};
-use crate::policy::{AuthenticationFacts, MAX_USER_GROUPS};
+use crate::policy::MAX_USER_GROUPS;
 
 pub(super) async fn handle(
     svc: &Service,
@@ -19,7 +19,7 @@ pub(super) async fn handle(
     let groups_len = groups.len();
     let (policy, choice) =
         svc.profiles(&req.profile, groups)?.ok_or(ApiError::PolicyNotConfigured)?;
-    let (aaguid, flags, trust) = convert::authentication_request(&req)?;
+    let facts = convert::authentication_request(&req)?;
     if groups_len > MAX_USER_GROUPS {
         return Err(ApiError::invalid(
             "user_groups",
@@ -27,8 +27,6 @@ pub(super) async fn handle(
         ));
     }
     let (loaded, stale) = svc.metadata(now)?;
-    let mut facts = AuthenticationFacts::new(aaguid, flags);
-    facts.registration_trust = trust;
     let decision = policy.decide_sign_in(facts, &loaded.blob.store, &choice, now);
     Ok(EvaluateAuthenticationResponse {
         policy: Some(convert::policy_decision(&decision)),

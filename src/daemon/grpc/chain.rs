@@ -18,7 +18,7 @@ pub(super) async fn handle(
     let (key, chain) = convert::chain_request(&req)?;
     let (loaded, stale) = svc.metadata(now)?;
     let store = loaded.blob.store.clone();
-    let inline = svc.verifier.validate_chain_cached(key.entry_key(), &chain, &store, now);
+    let inline = svc.verifier.validate_chain_cached(&key, &chain, &store, now);
     let (outcome, chain) = match inline {
         Some(outcome) => svc.offload.inline((outcome, chain)),
         None => {
@@ -26,7 +26,7 @@ pub(super) async fn handle(
             let key = key.clone();
             svc.offload
                 .run("validation", move || {
-                    (verifier.validate_chain(key.entry_key(), &chain, &store, now), chain)
+                    (verifier.validate_chain(&key, &chain, &store, now), chain)
                 })
                 .await?
         }

@@ -22,7 +22,7 @@ pub(super) async fn get_authenticator(
     let now = OffsetDateTime::now_utc();
     let key = convert::lookup_key(req)?;
     let (loaded, stale) = svc.metadata(now)?;
-    let found = catalog::lookup(&loaded.blob.store, key.entry_key(), now);
+    let found = catalog::lookup(&loaded.blob.store, &key, now);
     let found = found.ok_or_else(|| ApiError::NotFound {
         what: format!("no metadata entry for {key} in BLOB no {}", loaded.blob.no),
     })?;

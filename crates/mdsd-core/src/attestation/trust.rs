@@ -50,8 +50,8 @@ use super::cache::{ChainCache, ChainKey};
 use super::common;
 use super::reason::{Reason, ReasonCode};
 use super::{
-    AttestationType, AuthenticatorSummary, Coverage, EntrySelector, Flags, StatementOutcome,
-    Verifier,
+    AttestationType, AuthenticatorSummary, Coverage, EntrySelector, Flags, MetadataKey,
+    StatementOutcome, Verifier,
 };
 use entry_checks::{check_algorithm, resolve_attestation_type};
 
@@ -87,17 +87,19 @@ pub struct TrustOutcome {
     pub authenticator: Option<AuthenticatorSummary>,
 }
 
-/// How a caller names the metadata entry a chain is judged for (ValidateAttestationChain).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EntryKey<'a> {
-    Aaguid(&'a Uuid),
+/// How a metadata entry is named: the one key type of entry lookups (GetAuthenticator), of
+/// chains judged for a caller-named entry ([`Verifier::validate_chain`]) and of stored
+/// credentials ([`crate::credentials::StoredCredential`]).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum EntryKey {
+    Aaguid(Uuid),
     /// Lowercase hex of the attestation certificate's subject key identifier (U2F).
-    KeyIdentifier(&'a str),
+    KeyIdentifier(String),
     /// FIDO UAF authenticator attestation ID.
-    Aaid(&'a str),
+    Aaid(String),
 }
 
-impl EntryKey<'_> {
+impl EntryKey {
     /// The entry `store` holds for this key.
     pub fn lookup<'s>(&self, store: &'s TrustStore) -> Option<&'s Arc<Entry>> {
         match self {
@@ -108,7 +110,16 @@ impl EntryKey<'_> {
     }
 }
 
-impl fmt::Display for EntryKey<'_> {
+impl From<MetadataKey> for EntryKey {
+    fn from(key: MetadataKey) -> EntryKey {
+        match key {
+            MetadataKey::Aaguid(u) => EntryKey::Aaguid(u),
+            MetadataKey::KeyIdentifier(k) => EntryKey::KeyIdentifier(k),
+        }
+    }
+}
+
+impl fmt::Display for EntryKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             EntryKey::Aaguid(u) => write!(f, "AAGUID {u}"),
@@ -126,7 +137,7 @@ impl Verifier {
     /// attestation roots; the operator's extra anchors count only when there is no entry.
     pub fn validate_chain(
         &self,
-        key: EntryKey<'_>,
+        key: &EntryKey,
         chain: &[Arc<Cert>],
         store: &TrustStore,
         now: OffsetDateTime,
@@ -147,7 +158,7 @@ impl Verifier {
     /// [`Verifier::validate_chain`] where slow work is allowed.
     pub fn validate_chain_cached(
         &self,
-        key: EntryKey<'_>,
+        key: &EntryKey,
         chain: &[Arc<Cert>],
         store: &TrustStore,
         now: OffsetDateTime,
@@ -157,7 +168,7 @@ impl Verifier {
 
     fn validate_chain_with(
         &self,
-        key: EntryKey<'_>,
+        key: &EntryKey,
         chain: &[Arc<Cert>],
         store: &TrustStore,
         now: OffsetDateTime,
@@ -471,7 +482,7 @@ fn u2f_certificate_aaguid(
 /// caller too when the root is shared and the leaf names nothing (WebAuthn L3 §8.2.1: a root
 /// used for several models requires the AAGUID extension).
 fn bind_named_entry(
-    key: EntryKey<'_>,
+    key: &EntryKey,
     entry: &Arc<Entry>,
     leaf: &Arc<Cert>,
     path: &VerifiedPath,

@@ -3,19 +3,19 @@
 use std::sync::Arc;
 
 use super::super::super::proto;
-use super::{parse_aaguid, parse_key_identifier, reason, summary, ApiError, LookupKey};
+use super::{parse_aaguid, parse_key_identifier, reason, summary, ApiError, EntryKey};
 use crate::attestation::MAX_X5C;
 use crate::x509::Cert;
 
 /// Checks a ValidateAttestationChainRequest: the entry key and the parsed chain.
 pub fn chain_request(
     req: &proto::ValidateAttestationChainRequest,
-) -> Result<(LookupKey, Vec<Arc<Cert>>), ApiError> {
+) -> Result<(EntryKey, Vec<Arc<Cert>>), ApiError> {
     use proto::validate_attestation_chain_request::Authenticator;
     let key = match &req.authenticator {
-        Some(Authenticator::Aaguid(s)) => LookupKey::Aaguid(parse_aaguid("aaguid", s)?),
+        Some(Authenticator::Aaguid(s)) => EntryKey::Aaguid(parse_aaguid("aaguid", s)?),
         Some(Authenticator::KeyIdentifier(s)) => {
-            LookupKey::KeyIdentifier(parse_key_identifier("key_identifier", s)?)
+            EntryKey::KeyIdentifier(parse_key_identifier("key_identifier", s)?)
         }
         None => {
             return Err(ApiError::invalid("authenticator", "aaguid or key_identifier is required"))

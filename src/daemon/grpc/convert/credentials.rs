@@ -6,34 +6,46 @@ use uuid::Uuid;
 
 use super::super::super::proto;
 use super::{parse_aaguid, parse_key_identifier, policy_decision, ApiError};
+use crate::attestation::{EntryKey, Flags};
+use crate::policy::{AttestationTrust, AuthenticationFacts};
 
-/// Checks an EvaluateAuthenticationRequest: AAGUID, flags byte, stored trust.
+/// Checks an EvaluateAuthenticationRequest (AAGUID, flags byte, stored trust) into the sign-in
+/// facts the relying party stored.
 pub fn authentication_request(
     req: &proto::EvaluateAuthenticationRequest,
-) -> Result<
-    (Option<Uuid>, crate::attestation::Flags, Option<crate::policy::AttestationTrust>),
-    ApiError,
-> {
-    use crate::policy::AttestationTrust;
+) -> Result<AuthenticationFacts, ApiError> {
     let aaguid = match req.aaguid.as_str() {
         "" => None,
         s => Some(parse_aaguid("aaguid", s)?),
     };
-    let flags = u8::try_from(req.flags)
-        .map_err(|_| ApiError::invalid("flags", format!("{} is not one byte", req.flags)))?;
-    let trust = match req.registration_trust.as_str() {
+    sign_in_facts(aaguid, req.flags, &req.registration_trust, &|f| f.to_string())
+}
+
+/// Sign-in facts from a stored AAGUID, an assertion's flags byte and the stored trust (fields
+/// named by `field`).
+fn sign_in_facts(
+    aaguid: Option<Uuid>,
+    flags: u32,
+    registration_trust: &str,
+    field: &dyn Fn(&str) -> String,
+) -> Result<AuthenticationFacts, ApiError> {
+    let flags = u8::try_from(flags)
+        .map_err(|_| ApiError::invalid(field("flags"), format!("{flags} is not one byte")))?;
+    let trust = match registration_trust {
         "" => None,
         "metadata" => Some(AttestationTrust::Metadata),
         "operator_anchor" => Some(AttestationTrust::OperatorAnchor),
         "untrusted" => Some(AttestationTrust::Untrusted),
         other => {
             return Err(ApiError::invalid(
-                "registration_trust",
+                field("registration_trust"),
                 format!("{other:?} is not metadata, operator_anchor or untrusted"),
             ))
         }
     };
-    Ok((aaguid, crate::attestation::Flags(flags), trust))
+    let mut facts = AuthenticationFacts::new(aaguid, Flags(flags));
+    facts.registration_trust = trust;
+    Ok(facts)
 }
 
 /// Most bytes of an echoed credential id.
@@ -46,13 +58,13 @@ pub fn stored_credential(
     c: &proto::RegisteredCredential,
     with_policy: bool,
 ) -> Result<crate::credentials::BatchItem, ApiError> {
-    use crate::credentials::{BatchItem, CredentialKey, StoredCredential, MAX_FINGERPRINTS};
+    use crate::credentials::{BatchItem, StoredCredential, MAX_FINGERPRINTS};
     use proto::registered_credential::Authenticator;
     let field = |f: &str| format!("credentials[{i}].{f}");
     let key = match &c.authenticator {
-        Some(Authenticator::Aaguid(s)) => CredentialKey::Aaguid(parse_aaguid(&field("aaguid"), s)?),
+        Some(Authenticator::Aaguid(s)) => EntryKey::Aaguid(parse_aaguid(&field("aaguid"), s)?),
         Some(Authenticator::KeyIdentifier(s)) => {
-            CredentialKey::KeyIdentifier(parse_key_identifier(&field("key_identifier"), s)?)
+            EntryKey::KeyIdentifier(parse_key_identifier(&field("key_identifier"), s)?)
         }
         None => {
             return Err(ApiError::invalid(
@@ -89,24 +101,11 @@ pub fn stored_credential(
         ),
     };
     let facts = if with_policy {
-        let request = proto::EvaluateAuthenticationRequest {
-            aaguid: match &key {
-                CredentialKey::Aaguid(u) => u.hyphenated().to_string(),
-                CredentialKey::KeyIdentifier(_) => String::new(),
-            },
-            flags: c.flags,
-            registration_trust: c.registration_trust.clone(),
-            ..Default::default()
+        let aaguid = match &key {
+            EntryKey::Aaguid(u) => Some(*u),
+            EntryKey::KeyIdentifier(_) | EntryKey::Aaid(_) => None,
         };
-        let (aaguid, flags, trust) = authentication_request(&request).map_err(|e| match e {
-            ApiError::InvalidArgument { field: f, reason } => {
-                ApiError::InvalidArgument { field: field(&f), reason }
-            }
-            other => other,
-        })?;
-        let mut facts = crate::policy::AuthenticationFacts::new(aaguid, flags);
-        facts.registration_trust = trust;
-        Some(facts)
+        Some(sign_in_facts(aaguid, c.flags, &c.registration_trust, &field)?)
     } else {
         None
     };

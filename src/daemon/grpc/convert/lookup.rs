@@ -3,16 +3,16 @@
 use base64::Engine;
 
 use super::super::super::proto;
-use super::{parse_aaguid, parse_key_identifier, ApiError, LookupKey};
+use super::{parse_aaguid, parse_key_identifier, ApiError, EntryKey};
 use crate::catalog::Listing;
 
 /// Checks a GetAuthenticatorRequest.
-pub fn lookup_key(req: proto::GetAuthenticatorRequest) -> Result<LookupKey, ApiError> {
+pub fn lookup_key(req: proto::GetAuthenticatorRequest) -> Result<EntryKey, ApiError> {
     use proto::get_authenticator_request::Key;
     match req.key {
-        Some(Key::Aaguid(s)) => Ok(LookupKey::Aaguid(parse_aaguid("aaguid", &s)?)),
+        Some(Key::Aaguid(s)) => Ok(EntryKey::Aaguid(parse_aaguid("aaguid", &s)?)),
         Some(Key::KeyIdentifier(s)) => {
-            Ok(LookupKey::KeyIdentifier(parse_key_identifier("key_identifier", &s)?))
+            Ok(EntryKey::KeyIdentifier(parse_key_identifier("key_identifier", &s)?))
         }
         Some(Key::Aaid(s)) => {
             // UAF AAID: "VVVV#MMMM" (hex vendor and model).
@@ -22,7 +22,7 @@ pub fn lookup_key(req: proto::GetAuthenticatorRequest) -> Result<LookupKey, ApiE
             if !ok {
                 return Err(ApiError::invalid("aaid", format!("{s:?} is not VVVV#MMMM (hex)")));
             }
-            Ok(LookupKey::Aaid(s))
+            Ok(EntryKey::Aaid(s))
         }
         None => Err(ApiError::invalid("key", "one of aaguid, key_identifier or aaid is required")),
     }

@@ -8,14 +8,12 @@ mod metadata;
 mod registration;
 mod watch;
 
-use std::fmt;
-
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::super::proto;
 use super::ApiError;
-use crate::attestation::{AuthenticatorSummary, Reason};
+use crate::attestation::{AuthenticatorSummary, EntryKey, Reason};
 
 pub use chain::{chain_request, chain_response};
 pub use credentials::{authentication_request, credential_check, stored_credential};
@@ -23,37 +21,6 @@ pub use lookup::{authenticator, lookup_key, page_token, parse_page_token};
 pub use metadata::{metadata_info, policy_info, public_source};
 pub use registration::{expectations, provenance, registration_response};
 pub use watch::change_event;
-
-/// How GetAuthenticator / ValidateAttestationChain name an entry.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LookupKey {
-    Aaguid(Uuid),
-    /// Lowercase hex.
-    KeyIdentifier(String),
-    Aaid(String),
-}
-
-impl LookupKey {
-    /// The core's name for the same lookup.
-    pub fn entry_key(&self) -> crate::attestation::EntryKey<'_> {
-        use crate::attestation::EntryKey;
-        match self {
-            LookupKey::Aaguid(u) => EntryKey::Aaguid(u),
-            LookupKey::KeyIdentifier(k) => EntryKey::KeyIdentifier(k),
-            LookupKey::Aaid(a) => EntryKey::Aaid(a),
-        }
-    }
-}
-
-impl fmt::Display for LookupKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            LookupKey::Aaguid(u) => write!(f, "AAGUID {u}"),
-            LookupKey::KeyIdentifier(k) => write!(f, "key identifier {k}"),
-            LookupKey::Aaid(a) => write!(f, "AAID {a}"),
-        }
-    }
-}
 
 /// A passkey-profile decision.
 pub fn policy_decision(d: &crate::policy::Decision) -> proto::PolicyDecision {

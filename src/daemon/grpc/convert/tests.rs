@@ -66,16 +66,16 @@ fn lookup_keys_are_checked() {
     let key = |k: Key| lookup_key(proto::GetAuthenticatorRequest { key: Some(k) });
     assert_eq!(
         key(Key::Aaguid("CB69481E-8FF7-4039-93EC-0A2729A154A8".into())).unwrap(),
-        LookupKey::Aaguid("cb69481e-8ff7-4039-93ec-0a2729a154a8".parse().unwrap())
+        EntryKey::Aaguid("cb69481e-8ff7-4039-93ec-0a2729a154a8".parse().unwrap())
     );
     assert!(key(Key::Aaguid("cb69481e8ff7403993ec0a2729a154a8".into())).is_err());
     assert!(key(Key::Aaguid("{cb69481e-8ff7-4039-93ec-0a2729a154a8}".into())).is_err());
     assert_eq!(
         key(Key::KeyIdentifier("ABCDEF0123456789ABCDEF0123456789ABCDEF01".into())).unwrap(),
-        LookupKey::KeyIdentifier("abcdef0123456789abcdef0123456789abcdef01".into())
+        EntryKey::KeyIdentifier("abcdef0123456789abcdef0123456789abcdef01".into())
     );
     assert!(key(Key::KeyIdentifier("abc".into())).is_err());
-    assert_eq!(key(Key::Aaid("4e4e#4005".into())).unwrap(), LookupKey::Aaid("4e4e#4005".into()));
+    assert_eq!(key(Key::Aaid("4e4e#4005".into())).unwrap(), EntryKey::Aaid("4e4e#4005".into()));
     assert!(key(Key::Aaid("4e4e-4005".into())).is_err());
     assert!(lookup_key(proto::GetAuthenticatorRequest { key: None }).is_err());
 }
