@@ -214,7 +214,10 @@ fn a_revoked_u2f_key_cannot_borrow_a_certified_models_aaguid() {
     let genuine = verify(&made.attestation_object, &made.client_data_json, Some(&store), at);
     assert!(!genuine.trusted);
     assert_eq!(codes(&genuine), [ReasonCode::StatusRefused], "{:?}", genuine.reasons);
-    assert_eq!(genuine.authenticator.as_ref().unwrap().status.as_deref(), Some("REVOKED"));
+    assert_eq!(
+        genuine.authenticator.as_ref().unwrap().status.as_ref().map(|s| s.as_str()),
+        Some("REVOKED")
+    );
 
     let spoofed = rewrite_auth_data(&made.attestation_object, |ad| {
         ad[AAGUID].copy_from_slice(spoof_target().as_bytes());
@@ -363,7 +366,7 @@ fn an_undated_revoked_report_is_not_outranked() {
     let r = verify(&made.attestation_object, &made.client_data_json, Some(&store), t(2025, 6, 1));
     assert!(!r.trusted);
     assert_eq!(codes(&r), [ReasonCode::StatusRefused], "{:?}", r.reasons);
-    assert_eq!(r.authenticator.unwrap().status.as_deref(), Some("REVOKED"));
+    assert_eq!(r.authenticator.unwrap().status.as_ref().map(|s| s.as_str()), Some("REVOKED"));
 }
 
 /// The attestation type is resolved from the entry (AttCA was reported as Basic) and a type

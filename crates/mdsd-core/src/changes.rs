@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use time::{Date, OffsetDateTime};
 
-use crate::trust_store::{Entry, TrustStore};
+use crate::trust_store::{AuthenticatorStatus, Entry, TrustStore};
 
 /// How an entry changed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,8 +25,8 @@ pub struct StatusChange {
     pub key_identifiers: Vec<String>,
     pub aaid: Option<String>,
     pub description: Option<String>,
-    pub old_status: Option<String>,
-    pub new_status: Option<String>,
+    pub old_status: Option<AuthenticatorStatus>,
+    pub new_status: Option<AuthenticatorStatus>,
     pub effective_date: Option<Date>,
 }
 
@@ -35,9 +35,7 @@ pub struct StatusChange {
 /// matched by AAGUID, else AAID, else their first attestation certificate key identifier.
 /// Only refresh-caused changes: both stores are read at the same `now`.
 pub fn diff_status(old: &TrustStore, new: &TrustStore, now: OffsetDateTime) -> Vec<StatusChange> {
-    let status = |e: &Entry| {
-        e.current_status(now).map(|r| (r.status.as_str().to_string(), r.effective_date))
-    };
+    let status = |e: &Entry| e.current_status(now).map(|r| (r.status.clone(), r.effective_date));
     let old_by_key: HashMap<String, &Arc<Entry>> =
         old.entries().iter().filter_map(|e| identity(e).map(|k| (k, e))).collect();
     let mut seen = HashSet::new();
@@ -81,8 +79,8 @@ fn identity(e: &Entry) -> Option<String> {
 fn change(
     kind: ChangeKind,
     e: &Entry,
-    old: Option<(String, Option<Date>)>,
-    new: Option<(String, Option<Date>)>,
+    old: Option<(AuthenticatorStatus, Option<Date>)>,
+    new: Option<(AuthenticatorStatus, Option<Date>)>,
 ) -> StatusChange {
     StatusChange {
         kind,
@@ -142,8 +140,8 @@ mod tests {
         assert_eq!(d.len(), 3, "{d:?}");
         assert_eq!(d[0].kind, ChangeKind::StatusChanged);
         assert_eq!(d[0].aaguid.unwrap().to_string(), A);
-        assert_eq!(d[0].old_status.as_deref(), Some("FIDO_CERTIFIED_L1"));
-        assert_eq!(d[0].new_status.as_deref(), Some("REVOKED"));
+        assert_eq!(d[0].old_status, Some(AuthenticatorStatus::FidoCertifiedL1));
+        assert_eq!(d[0].new_status, Some(AuthenticatorStatus::Revoked));
         assert_eq!(d[0].effective_date, Some(time::macros::date!(2025 - 06 - 01)));
         assert_eq!(d[0].description.as_deref(), Some(format!("model {A}").as_str()));
         assert_eq!((d[1].kind, d[1].aaguid.unwrap().to_string()), (ChangeKind::Added, C.into()));

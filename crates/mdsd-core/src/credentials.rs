@@ -83,7 +83,7 @@ pub struct CheckReason {
 pub struct CredentialVerdict {
     pub trusted: bool,
     pub reasons: Vec<CheckReason>,
-    pub current_status: Option<String>,
+    pub current_status: Option<AuthenticatorStatus>,
     pub status_effective_date: Option<Date>,
     /// The current status became effective after the registration date.
     pub changed_since_registration: bool,
@@ -141,7 +141,7 @@ pub fn check_credential(
     CredentialVerdict {
         trusted: reasons.is_empty(),
         reasons,
-        current_status: current.map(|r| r.status.as_str().to_string()),
+        current_status: current.map(|r| r.status.clone()),
         status_effective_date: effective,
         changed_since_registration: matches!((registered, effective), (Some(r), Some(e)) if e > r),
         description: entry.description().map(str::to_string),
@@ -296,7 +296,7 @@ mod tests {
     fn certified_is_trusted_and_unknown_is_not_in_metadata() {
         let v = check(json!([certified()]), &cred(&[], None));
         assert!(v.trusted, "{v:?}");
-        assert_eq!(v.current_status.as_deref(), Some("FIDO_CERTIFIED_L1"));
+        assert_eq!(v.current_status, Some(AuthenticatorStatus::FidoCertifiedL1));
         assert_eq!(v.description.as_deref(), Some("model A"));
         let mut other = cred(&[], None);
         other.key = EntryKey::Aaguid(Uuid::nil());

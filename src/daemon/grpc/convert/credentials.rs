@@ -5,7 +5,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::super::super::proto;
-use super::{parse_aaguid, parse_key_identifier, policy_decision, ApiError};
+use super::{parse_aaguid, parse_key_identifier, policy_decision, status_name, ApiError};
 use crate::attestation::{EntryKey, Flags};
 use crate::policy::{AttestationTrust, AuthenticationFacts};
 
@@ -132,7 +132,7 @@ pub fn credential_check(
                 message: r.message.clone(),
             })
             .collect(),
-        current_status: v.current_status.clone().unwrap_or_default(),
+        current_status: status_name(v.current_status.as_ref()),
         status_effective_date: v.status_effective_date.map(|d| d.to_string()).unwrap_or_default(),
         changed_since_registration: v.changed_since_registration,
         description: v.description.clone().unwrap_or_default(),

@@ -3,7 +3,7 @@
 use base64::Engine;
 
 use super::super::super::proto;
-use super::{parse_aaguid, parse_key_identifier, ApiError, EntryKey};
+use super::{parse_aaguid, parse_key_identifier, status_name, ApiError, EntryKey};
 use crate::catalog::Listing;
 
 /// Checks a GetAuthenticatorRequest.
@@ -43,7 +43,7 @@ pub fn authenticator(listing: &Listing<'_>, with_json: bool) -> proto::Authentic
             .multi_device_credential_support()
             .unwrap_or_default()
             .to_string(),
-        current_status: listing.status.map(|s| s.status.as_str().to_string()).unwrap_or_default(),
+        current_status: status_name(listing.status.map(|s| &s.status)),
         status_reports: e
             .status_reports()
             .iter()

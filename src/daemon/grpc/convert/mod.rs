@@ -14,6 +14,7 @@ use uuid::Uuid;
 use super::super::proto;
 use super::ApiError;
 use crate::attestation::{AuthenticatorSummary, EntryKey, Reason};
+use crate::trust_store::AuthenticatorStatus;
 
 pub use chain::{chain_request, chain_response};
 pub use credentials::{authentication_request, credential_check, stored_credential};
@@ -83,7 +84,7 @@ fn parse_key_identifier(field: &str, s: &str) -> Result<String, ApiError> {
 pub fn summary(a: &AuthenticatorSummary) -> proto::AuthenticatorSummary {
     proto::AuthenticatorSummary {
         description: a.description.clone().unwrap_or_default(),
-        status: a.status.clone().unwrap_or_default(),
+        status: status_name(a.status.as_ref()),
         key_scope: a.key_scope.clone().unwrap_or_default(),
         multi_device_credential_support: a
             .multi_device_credential_support
@@ -91,6 +92,11 @@ pub fn summary(a: &AuthenticatorSummary) -> proto::AuthenticatorSummary {
             .unwrap_or_default(),
         verified: a.verified,
     }
+}
+
+/// The MDS name of a status, empty for none.
+fn status_name(status: Option<&AuthenticatorStatus>) -> String {
+    status.map(|s| s.as_str().to_string()).unwrap_or_default()
 }
 
 fn timestamp(t: OffsetDateTime) -> prost_types::Timestamp {

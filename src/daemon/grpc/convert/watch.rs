@@ -1,7 +1,7 @@
 //! WatchStatusChanges: one event.
 
 use super::super::super::proto;
-use super::timestamp;
+use super::{status_name, timestamp};
 
 /// One WatchStatusChanges event.
 pub fn change_event(
@@ -25,8 +25,8 @@ pub fn change_event(
                 key_identifiers: c.key_identifiers.clone(),
                 aaid: c.aaid.clone().unwrap_or_default(),
                 description: c.description.clone().unwrap_or_default(),
-                old_status: c.old_status.clone().unwrap_or_default(),
-                new_status: c.new_status.clone().unwrap_or_default(),
+                old_status: status_name(c.old_status.as_ref()),
+                new_status: status_name(c.new_status.as_ref()),
                 effective_date: c.effective_date.map(|d| d.to_string()).unwrap_or_default(),
             })
             .collect(),
