@@ -16,9 +16,9 @@ use crate::policy::{AuthenticationFacts, Decision, PolicySet, ProfileChoice};
 use crate::trust_store::{AuthenticatorStatus, Entry, StatusPolicy, TrustStore};
 
 /// Most credentials per CheckCredentials call.
-pub const MAX_CREDENTIALS: usize = 10_000;
+pub const MAX_CREDENTIALS: usize = crate::limits::CREDENTIALS_PER_BATCH.max;
 /// Most stored fingerprints per credential (an x5c holds at most 8 certificates).
-pub const MAX_FINGERPRINTS: usize = crate::attestation::MAX_X5C;
+pub const MAX_FINGERPRINTS: usize = crate::limits::FINGERPRINTS_PER_CREDENTIAL.max;
 
 /// What the relying party stored at registration.
 #[derive(Debug, Clone, PartialEq, Eq)]

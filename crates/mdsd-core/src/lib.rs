@@ -15,6 +15,7 @@
 //! - [`catalog`]: entries by key or filtered, with their status at `now`.
 //! - [`credentials`]: stored credentials re-judged under today's metadata.
 //! - [`changes`]: the status changes between two trust stores.
+//! - [`limits`]: request bounds (sizes and counts a request may carry), in one place.
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing))]
 
@@ -23,6 +24,7 @@ pub mod catalog;
 pub mod changes;
 pub mod credentials;
 pub mod crypto;
+pub mod limits;
 pub mod mds;
 pub mod policy;
 pub mod registration;

@@ -8,7 +8,6 @@ use time::OffsetDateTime;
 
 use super::super::proto::{EvaluateAuthenticationRequest, EvaluateAuthenticationResponse};
 use super::{convert, ApiError, Service};
-use crate::policy::MAX_USER_GROUPS;
 
 pub(super) async fn handle(
     svc: &Service,
@@ -16,16 +15,11 @@ pub(super) async fn handle(
 ) -> Result<EvaluateAuthenticationResponse, ApiError> {
     let now = OffsetDateTime::now_utc();
     let groups = std::mem::take(&mut req.user_groups);
-    let groups_len = groups.len();
+    let groups_count = groups.len();
     let (policy, choice) =
         svc.profiles(&req.profile, groups)?.ok_or(ApiError::PolicyNotConfigured)?;
     let facts = convert::authentication_request(&req)?;
-    if groups_len > MAX_USER_GROUPS {
-        return Err(ApiError::invalid(
-            "user_groups",
-            format!("{groups_len} groups, more than {MAX_USER_GROUPS}"),
-        ));
-    }
+    convert::user_groups(groups_count)?;
     let (loaded, stale) = svc.metadata(now)?;
     let decision = policy.decide_sign_in(facts, &loaded.blob.store, &choice, now);
     Ok(EvaluateAuthenticationResponse {

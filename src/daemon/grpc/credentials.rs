@@ -6,8 +6,8 @@ use time::OffsetDateTime;
 
 use super::super::proto::{CheckCredentialsRequest, CheckCredentialsResponse, CredentialCheck};
 use super::{convert, ApiError, Service, INLINE_CREDENTIALS};
-use crate::credentials::{check_batch, BatchItem, BatchPolicy, MAX_CREDENTIALS};
-use crate::policy::{PolicySet, ProfileChoice, MAX_USER_GROUPS};
+use crate::credentials::{check_batch, BatchItem, BatchPolicy};
+use crate::policy::{PolicySet, ProfileChoice};
 use crate::trust_store::{StatusPolicy, TrustStore};
 
 pub(super) async fn handle(
@@ -16,21 +16,8 @@ pub(super) async fn handle(
 ) -> Result<CheckCredentialsResponse, ApiError> {
     let now = OffsetDateTime::now_utc();
     let req_len = req.credentials.len();
-    if req.credentials.is_empty() {
-        return Err(ApiError::invalid("credentials", "required"));
-    }
-    if req.credentials.len() > MAX_CREDENTIALS {
-        return Err(ApiError::invalid(
-            "credentials",
-            format!("{} credentials, more than {MAX_CREDENTIALS} per call", req.credentials.len()),
-        ));
-    }
-    if req.user_groups.len() > MAX_USER_GROUPS {
-        return Err(ApiError::invalid(
-            "user_groups",
-            format!("{} groups, more than {MAX_USER_GROUPS}", req.user_groups.len()),
-        ));
-    }
+    convert::credentials(req_len)?;
+    convert::user_groups(req.user_groups.len())?;
     let wants_policy = !req.user_groups.is_empty() || !req.profile.is_empty();
     let policy = if wants_policy {
         let groups = std::mem::take(&mut req.user_groups);

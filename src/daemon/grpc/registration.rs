@@ -8,7 +8,6 @@ use time::OffsetDateTime;
 use super::super::proto::{VerifyRegistrationRequest, VerifyRegistrationResponse};
 use super::{convert, ApiError, Service};
 use crate::attestation::RegistrationInput;
-use crate::policy::MAX_USER_GROUPS;
 use crate::registration::{self, Registration, RegistrationStep};
 
 pub(super) async fn handle(
@@ -17,12 +16,7 @@ pub(super) async fn handle(
 ) -> Result<VerifyRegistrationResponse, ApiError> {
     let now = OffsetDateTime::now_utc();
     let expectations = convert::expectations(&req)?;
-    if req.user_groups.len() > MAX_USER_GROUPS {
-        return Err(ApiError::invalid(
-            "user_groups",
-            format!("{} groups, more than {MAX_USER_GROUPS}", req.user_groups.len()),
-        ));
-    }
+    convert::user_groups(req.user_groups.len())?;
     let policy = svc.profiles(&req.profile, std::mem::take(&mut req.user_groups))?;
     let (loaded, stale) = svc.metadata(now)?;
     let judging = Registration {

@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use super::super::super::proto;
-use super::{parse_aaguid, parse_key_identifier, reason, summary, ApiError, EntryKey};
-use crate::attestation::MAX_X5C;
+use super::{parse_aaguid, parse_key_identifier, reason, summary, within, ApiError, EntryKey};
+use crate::limits;
 use crate::x509::Cert;
 
 /// Checks a ValidateAttestationChainRequest: the entry key and the parsed chain.
@@ -24,12 +24,7 @@ pub fn chain_request(
     if req.x5c.is_empty() {
         return Err(ApiError::invalid("x5c", "at least the attestation certificate is required"));
     }
-    if req.x5c.len() > MAX_X5C {
-        return Err(ApiError::invalid(
-            "x5c",
-            format!("{} certificates, more than {MAX_X5C}", req.x5c.len()),
-        ));
-    }
+    within("x5c", limits::X5C_CERTIFICATES, req.x5c.len())?;
     let chain = req
         .x5c
         .iter()

@@ -5,8 +5,9 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::super::super::proto;
-use super::{parse_aaguid, parse_key_identifier, policy_decision, status_name, ApiError};
+use super::{parse_aaguid, parse_key_identifier, policy_decision, status_name, within, ApiError};
 use crate::attestation::{EntryKey, Flags};
+use crate::limits;
 use crate::policy::{AttestationTrust, AuthenticationFacts};
 
 /// Checks an EvaluateAuthenticationRequest (AAGUID, flags byte, stored trust) into the sign-in
@@ -48,8 +49,16 @@ fn sign_in_facts(
     Ok(facts)
 }
 
-/// Most bytes of an echoed credential id.
-const MAX_CREDENTIAL_ID: usize = 1024;
+/// Checks the size of a CheckCredentials batch: at least one, at most
+/// [`limits::CREDENTIALS_PER_BATCH`].
+pub fn credentials(count: usize) -> Result<(), ApiError> {
+    if count == 0 {
+        return Err(ApiError::invalid("credentials", "required"));
+    }
+    limits::CREDENTIALS_PER_BATCH
+        .check(count)
+        .map_err(|e| ApiError::invalid("credentials", format!("{e} per call")))
+}
 
 /// Checks one RegisteredCredential (fields named `credentials[i].…`) and builds the stored
 /// facts, plus the sign-in facts when a policy decision is wanted.
@@ -58,7 +67,7 @@ pub fn stored_credential(
     c: &proto::RegisteredCredential,
     with_policy: bool,
 ) -> Result<crate::credentials::BatchItem, ApiError> {
-    use crate::credentials::{BatchItem, StoredCredential, MAX_FINGERPRINTS};
+    use crate::credentials::{BatchItem, StoredCredential};
     use proto::registered_credential::Authenticator;
     let field = |f: &str| format!("credentials[{i}].{f}");
     let key = match &c.authenticator {
@@ -73,12 +82,11 @@ pub fn stored_credential(
             ))
         }
     };
-    if c.attestation_sha256.len() > MAX_FINGERPRINTS {
-        return Err(ApiError::invalid(
-            field("attestation_sha256"),
-            format!("{} fingerprints, more than {MAX_FINGERPRINTS}", c.attestation_sha256.len()),
-        ));
-    }
+    within(
+        &field("attestation_sha256"),
+        limits::FINGERPRINTS_PER_CREDENTIAL,
+        c.attestation_sha256.len(),
+    )?;
     for (j, f) in c.attestation_sha256.iter().enumerate() {
         if f.len() != 64 || !f.chars().all(|ch| ch.is_ascii_hexdigit()) {
             return Err(ApiError::invalid(
@@ -87,12 +95,7 @@ pub fn stored_credential(
             ));
         }
     }
-    if c.credential_id.len() > MAX_CREDENTIAL_ID {
-        return Err(ApiError::invalid(
-            field("credential_id"),
-            format!("{} bytes, more than {MAX_CREDENTIAL_ID}", c.credential_id.len()),
-        ));
-    }
+    within(&field("credential_id"), limits::ECHOED_CREDENTIAL_ID_BYTES, c.credential_id.len())?;
     let registered_at = match &c.registered_at {
         None => None,
         Some(t) => Some(

@@ -14,10 +14,11 @@ use uuid::Uuid;
 use super::super::proto;
 use super::ApiError;
 use crate::attestation::{AuthenticatorSummary, EntryKey, Reason};
+use crate::limits::{self, Limit};
 use crate::trust_store::AuthenticatorStatus;
 
 pub use chain::{chain_request, chain_response};
-pub use credentials::{authentication_request, credential_check, stored_credential};
+pub use credentials::{authentication_request, credential_check, credentials, stored_credential};
 pub use lookup::{authenticator, lookup_key, page_token, parse_page_token};
 pub use metadata::{metadata_info, policy_info, public_source};
 pub use registration::{expectations, provenance, registration_response};
@@ -92,6 +93,17 @@ pub fn summary(a: &AuthenticatorSummary) -> proto::AuthenticatorSummary {
             .unwrap_or_default(),
         verified: a.verified,
     }
+}
+
+/// INVALID_ARGUMENT naming `field` when `count` is over `limit` ("N units, more than MAX").
+fn within(field: &str, limit: Limit, count: usize) -> Result<(), ApiError> {
+    limit.check(count).map_err(|e| ApiError::invalid(field, e.to_string()))
+}
+
+/// Checks the number of a request's `user_groups` (VerifyRegistration, EvaluateAuthentication,
+/// CheckCredentials).
+pub fn user_groups(count: usize) -> Result<(), ApiError> {
+    within("user_groups", limits::USER_GROUPS, count)
 }
 
 /// The MDS name of a status, empty for none.

@@ -2,14 +2,10 @@
 //! the response.
 
 use super::super::super::proto;
-use super::{policy_decision, reason, summary, ApiError};
+use super::{policy_decision, reason, summary, within, ApiError};
 use crate::attestation::{AttestationResult, Expectations};
+use crate::limits;
 use crate::registration::RegistrationVerdict;
-
-/// Most bytes of clientDataJSON accepted.
-const MAX_CLIENT_DATA: usize = 64 * 1024;
-/// Most origins accepted.
-const MAX_ORIGINS: usize = 64;
 
 /// Checks a VerifyRegistrationRequest and builds the ceremony expectations (`None` when
 /// no ceremony check was asked for).
@@ -22,17 +18,11 @@ pub fn expectations(
     if req.client_data_json.is_empty() {
         return Err(ApiError::invalid("client_data_json", "required"));
     }
-    if req.client_data_json.len() > MAX_CLIENT_DATA {
-        return Err(ApiError::invalid(
-            "client_data_json",
-            format!("{} bytes, more than {MAX_CLIENT_DATA}", req.client_data_json.len()),
-        ));
-    }
-    if req.origins.len() > MAX_ORIGINS {
-        return Err(ApiError::invalid("origins", format!("more than {MAX_ORIGINS}")));
-    }
-    if req.top_origins.len() > MAX_ORIGINS {
-        return Err(ApiError::invalid("top_origins", format!("more than {MAX_ORIGINS}")));
+    within("client_data_json", limits::CLIENT_DATA_BYTES, req.client_data_json.len())?;
+    for (field, origins) in [("origins", &req.origins), ("top_origins", &req.top_origins)] {
+        if limits::ORIGINS.check(origins.len()).is_err() {
+            return Err(ApiError::invalid(field, format!("more than {}", limits::ORIGINS.max)));
+        }
     }
     if let Some((i, _)) = req.origins.iter().enumerate().find(|(_, o)| o.is_empty()) {
         return Err(ApiError::invalid(format!("origins[{i}]"), "empty origin"));

@@ -146,3 +146,62 @@ fn metadata_source_carries_no_server_side_detail() {
     assert_eq!(public_source("/srv/operator-private/blob.jwt"), "local file");
     assert_eq!(public_source("file:///srv/x/blob.jwt"), "local file");
 }
+
+/// The bounds come from the core's `limits`; the field names and messages on the wire are
+/// those of before.
+#[test]
+fn request_bounds_name_the_field_and_keep_their_messages() {
+    let invalid = |r: Result<(), ApiError>| match r {
+        Err(ApiError::InvalidArgument { field, reason }) => (field, reason),
+        other => panic!("{other:?}"),
+    };
+    let mut req = request();
+    req.client_data_json = vec![b' '; 64 * 1024 + 1];
+    assert_eq!(
+        invalid(expectations(&req).map(drop)),
+        ("client_data_json".into(), "65537 bytes, more than 65536".into())
+    );
+    let mut req = request();
+    req.top_origins = vec!["https://a.example".into(); 65];
+    assert_eq!(
+        invalid(expectations(&req).map(drop)),
+        ("top_origins".into(), "more than 64".into())
+    );
+    assert_eq!(user_groups(10_000), Ok(()));
+    assert_eq!(
+        invalid(user_groups(10_001)),
+        ("user_groups".into(), "10001 groups, more than 10000".into())
+    );
+    assert_eq!(invalid(credentials(0)), ("credentials".into(), "required".into()));
+    assert_eq!(
+        invalid(credentials(10_001)),
+        ("credentials".into(), "10001 credentials, more than 10000 per call".into())
+    );
+    let chain = proto::ValidateAttestationChainRequest {
+        authenticator: Some(proto::validate_attestation_chain_request::Authenticator::Aaguid(
+            "cb69481e-8ff7-4039-93ec-0a2729a154a8".into(),
+        )),
+        x5c: vec![vec![0x30]; 9],
+    };
+    assert_eq!(
+        invalid(chain_request(&chain).map(drop)),
+        ("x5c".into(), "9 certificates, more than 8".into())
+    );
+    let mut stored = proto::RegisteredCredential {
+        authenticator: Some(proto::registered_credential::Authenticator::Aaguid(
+            "cb69481e-8ff7-4039-93ec-0a2729a154a8".into(),
+        )),
+        attestation_sha256: vec!["ab".repeat(32); 9],
+        ..Default::default()
+    };
+    assert_eq!(
+        invalid(stored_credential(0, &stored, false).map(drop)),
+        ("credentials[0].attestation_sha256".into(), "9 fingerprints, more than 8".into())
+    );
+    stored.attestation_sha256.clear();
+    stored.credential_id = vec![0; 1025];
+    assert_eq!(
+        invalid(stored_credential(0, &stored, false).map(drop)),
+        ("credentials[0].credential_id".into(), "1025 bytes, more than 1024".into())
+    );
+}
