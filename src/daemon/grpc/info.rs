@@ -10,7 +10,7 @@ pub(super) async fn handle(svc: &Service) -> Result<GetMetadataInfoResponse, Api
     let now = OffsetDateTime::now_utc();
     let status = svc.shared.status();
     let current = svc.shared.current();
-    let serve_until = current.as_ref().and_then(|l| svc.shared.serve_until(l));
+    let serve_until = current.as_ref().and_then(|l| svc.shared.serve_until(l, now));
     let mut info = convert::metadata_info(current.as_deref(), &status, serve_until, now);
     info.policy = convert::policy_info(&svc.policy);
     Ok(info)

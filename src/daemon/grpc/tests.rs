@@ -74,7 +74,8 @@ fn service() -> Service {
         StalePolicy { grace: Duration::from_secs(86_400), serve_stale: false },
         metrics.clone(),
     ));
-    shared.install(loaded_for_tests(&json.to_string(), OffsetDateTime::now_utc()));
+    let now = OffsetDateTime::now_utc();
+    shared.install(loaded_for_tests(&json.to_string(), now), now);
     let policy = Arc::new(PolicyHolder::new(None, None, metrics));
     Service::new(shared, Arc::new(Verifier::default()), policy)
 }
@@ -110,7 +111,8 @@ fn u2f_service(status: &str) -> Service {
         StalePolicy { grace: Duration::from_secs(86_400), serve_stale: false },
         metrics.clone(),
     ));
-    shared.install(loaded_for_tests(&json.to_string(), OffsetDateTime::now_utc()));
+    let now = OffsetDateTime::now_utc();
+    shared.install(loaded_for_tests(&json.to_string(), now), now);
     let policy = Arc::new(PolicyHolder::new(None, None, metrics));
     Service::new(shared, Arc::new(Verifier::default()), policy)
 }
