@@ -11,7 +11,7 @@
 use std::time::{Duration, Instant};
 
 use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion};
-use mdsd::daemon::credentials::{check_batch, BatchPolicy, MAX_CREDENTIALS};
+use mdsd::credentials::{check_batch, BatchPolicy, MAX_CREDENTIALS};
 use mdsd::daemon::grpc::{check_credentials_batch, convert};
 use mdsd::daemon::proto::RegisteredCredential;
 use mdsd::daemon::proto::{registered_credential::Authenticator, CheckCredentialsRequest};
@@ -96,7 +96,8 @@ fn check_credentials(c: &mut Criterion) {
         .collect::<Result<_, _>>()
         .unwrap();
     let groups = vec!["staff".to_string()];
-    let with_policy = || BatchPolicy { policy: &policy, groups: &groups, profile: "" };
+    let choice = policy.choose("", groups.clone()).unwrap();
+    let with_policy = || BatchPolicy { policy: &policy, choice: &choice };
     // Sanity: the mix is what it says.
     let judged = check_batch(&store, &items, &status, None, NOW);
     let trusted = judged.iter().filter(|(v, _)| v.trusted).count();
@@ -105,12 +106,7 @@ fn check_credentials(c: &mut Criterion) {
     policy_req.user_groups = groups.clone();
     let floor = || {
         for item in &items {
-            black_box(match &item.stored.key {
-                mdsd::daemon::credentials::CredentialKey::Aaguid(u) => store.by_aaguid(u),
-                mdsd::daemon::credentials::CredentialKey::KeyIdentifier(k) => {
-                    store.by_key_identifier(k)
-                }
-            });
+            black_box(item.stored.key.lookup(&store));
         }
     };
 
@@ -132,7 +128,15 @@ fn check_credentials(c: &mut Criterion) {
     group.bench_function("rpc_work_with_policy", |b| {
         b.iter_batched(
             || policy_req.clone(),
-            |r| check_credentials_batch(&store, black_box(r), Some(&policy), &status, NOW),
+            |r| {
+                check_credentials_batch(
+                    &store,
+                    black_box(r),
+                    Some((&policy, &choice)),
+                    &status,
+                    NOW,
+                )
+            },
             BatchSize::LargeInput,
         )
     });

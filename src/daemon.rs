@@ -4,7 +4,6 @@
 
 pub mod admin;
 pub mod config;
-pub mod credentials;
 pub mod fetch;
 pub mod files;
 pub mod grpc;

@@ -8,6 +8,9 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing))]
 
-pub use mdsd_core::{attestation, crypto, mds, policy, trust_store, x509};
+pub use mdsd_core::{
+    attestation, catalog, changes, credentials, crypto, limits, mds, policy, registration,
+    trust_store, x509,
+};
 
 pub mod daemon;

@@ -115,7 +115,7 @@ fn happy_paths_are_valid_and_trusted_when_chained() {
             assert!(r.reasons.is_empty(), "{fmt:?}: {:?}", r.reasons);
             let a = r.authenticator.as_ref().unwrap();
             assert!(a.verified);
-            assert_eq!(a.status.as_deref(), Some("FIDO_CERTIFIED_L1"));
+            assert_eq!(a.status.as_ref().map(|s| s.as_str()), Some("FIDO_CERTIFIED_L1"));
             assert_eq!(r.anchor.as_ref().unwrap().0, made.root.parsed().sha256_hex());
             assert_eq!(r.trust_path, vec![made.leaf.as_ref().unwrap().parsed().sha256_hex()]);
             assert_eq!(r.metadata_no, Some(1));
@@ -289,7 +289,7 @@ fn revoked_model_in_metadata() {
         let store = gen::store(4, &[entry_for(&made, status)]);
         let r = run_with(&made, Some(&store), now());
         assert_valid_untrusted(&r, ReasonCode::StatusRefused);
-        assert_eq!(r.authenticator.unwrap().status.as_deref(), Some("REVOKED"));
+        assert_eq!(r.authenticator.unwrap().status.as_ref().map(|s| s.as_str()), Some("REVOKED"));
         // Before the revocation's effective date the model is still trusted.
         let made_early = make(fmt, &Opts::default(), None);
         let status =

@@ -883,7 +883,7 @@ async fn cached_chain_outcomes_follow_the_trust_store_swap() {
     both(false).await;
     // The refusals after the first of each RPC came from the cache (no path built again).
     let metric = |name: &str| -> u64 {
-        let text = running.shared.metrics.render(&running.shared, time::OffsetDateTime::now_utc());
+        let text = running.shared.render_metrics(time::OffsetDateTime::now_utc());
         let line = text.lines().find(|l| l.starts_with(name)).unwrap_or_else(|| panic!("{name}"));
         line.rsplit(' ').next().unwrap().parse().unwrap()
     };

@@ -186,7 +186,7 @@ async fn failed_refresh(running: &Running) -> String {
             return status.last_error.unwrap_or_default();
         }
         if started.elapsed() > Duration::from_secs(30) {
-            let metrics = running.shared.metrics.render(&running.shared, now());
+            let metrics = running.shared.render_metrics(now());
             let refreshes: Vec<&str> =
                 metrics.lines().filter(|l| l.starts_with("mdsd_refreshes_total")).collect();
             panic!("no failure recorded: {status:?} {refreshes:?}");
@@ -202,7 +202,7 @@ async fn still_serving(running: &Running, channel: &Channel, state: &Path, no: u
     assert_eq!(loaded.blob.no, no);
     assert!(!stale);
     assert_eq!(health(channel).await, ServingStatus::Serving);
-    let metrics = running.shared.metrics.render(&running.shared, now());
+    let metrics = running.shared.render_metrics(now());
     let line = |name: &str| {
         metrics
             .lines()
@@ -267,7 +267,7 @@ async fn broken_transfers_keep_the_previous_store_serving() {
     table.push(("valid older BLOB", t.elapsed(), err.clone()));
     failures += 1;
     assert!(err.contains("rollback"), "{err}");
-    let metrics = running.shared.metrics.render(&running.shared, now());
+    let metrics = running.shared.render_metrics(now());
     assert!(metrics.contains("step=\"verify:rollback\"} 1"), "{metrics}");
     still_serving(&running, &channel, &state, 10, failures).await;
 
@@ -376,7 +376,7 @@ async fn wait_for(running: &Running, no: u64) {
 
 /// A metric's value: the first sample line starting with `prefix` (name and labels).
 fn metric(running: &Running, prefix: &str) -> f64 {
-    let metrics = running.shared.metrics.render(&running.shared, now());
+    let metrics = running.shared.render_metrics(now());
     let line = metrics
         .lines()
         .find(|l| l.starts_with(prefix))
@@ -699,7 +699,7 @@ async fn state_dir_full_or_read_only_keeps_the_old_snapshot_intact() {
     assert_eq!(listing(&env.state_dir()), before, "a temp file was left on the full disk");
     assert!(running.shared.status().last_error.is_none());
     // The operator is told: the failed write is counted.
-    let metrics = running.shared.metrics.render(&running.shared, time::OffsetDateTime::now_utc());
+    let metrics = running.shared.render_metrics(time::OffsetDateTime::now_utc());
     assert!(metrics.contains("mdsd_snapshot_write_failures_total 1"), "{metrics}");
 
     // Read-only: same outcome.

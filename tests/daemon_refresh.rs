@@ -325,7 +325,7 @@ async fn file_source_is_read_and_unchanged_bytes_are_recognised() {
     assert_eq!(r.refresh_once(now()).await.unwrap(), LastOutcome::Updated);
     assert_eq!(r.refresh_once(now()).await.unwrap(), LastOutcome::Unchanged);
     // Unchanged bytes are not verified again: not even the CRL cache was consulted.
-    let metrics = shared.metrics.render(&shared, now());
+    let metrics = shared.render_metrics(now());
     assert!(metrics.contains("mdsd_crl_fetches_total{source=\"cache\"} 0"), "{metrics}");
     std::fs::write(&path, env.blob(51, in_days(30), entries())).unwrap();
     assert_eq!(r.refresh_once(now()).await.unwrap(), LastOutcome::Updated);

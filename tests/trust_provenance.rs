@@ -214,7 +214,10 @@ fn a_revoked_u2f_key_cannot_borrow_a_certified_models_aaguid() {
     let genuine = verify(&made.attestation_object, &made.client_data_json, Some(&store), at);
     assert!(!genuine.trusted);
     assert_eq!(codes(&genuine), [ReasonCode::StatusRefused], "{:?}", genuine.reasons);
-    assert_eq!(genuine.authenticator.as_ref().unwrap().status.as_deref(), Some("REVOKED"));
+    assert_eq!(
+        genuine.authenticator.as_ref().unwrap().status.as_ref().map(|s| s.as_str()),
+        Some("REVOKED")
+    );
 
     let spoofed = rewrite_auth_data(&made.attestation_object, |ad| {
         ad[AAGUID].copy_from_slice(spoof_target().as_bytes());
@@ -363,7 +366,7 @@ fn an_undated_revoked_report_is_not_outranked() {
     let r = verify(&made.attestation_object, &made.client_data_json, Some(&store), t(2025, 6, 1));
     assert!(!r.trusted);
     assert_eq!(codes(&r), [ReasonCode::StatusRefused], "{:?}", r.reasons);
-    assert_eq!(r.authenticator.unwrap().status.as_deref(), Some("REVOKED"));
+    assert_eq!(r.authenticator.unwrap().status.as_ref().map(|s| s.as_str()), Some("REVOKED"));
 }
 
 /// The attestation type is resolved from the entry (AttCA was reported as Basic) and a type
@@ -441,20 +444,21 @@ fn a_named_entry_must_be_identified_by_the_chain() {
     let chain = vec![u2f_leaf.parsed()];
 
     // The revoked U2F key's chain presented under the certified model's AAGUID.
-    let r = v.validate_chain(EntryKey::Aaguid(&fips), &chain, &store, at);
+    let r = v.validate_chain(&EntryKey::Aaguid(fips), &chain, &store, at);
     assert!(!r.trusted);
     assert_eq!(r.reasons.iter().map(|r| r.code).collect::<Vec<_>>(), [ReasonCode::EntryMismatch]);
 
     // Another certificate of the same root, unlisted and naming no model: the root is shared
     // by two entries, so nothing shows it is the certified model.
     let other = pki::leaf("some other key", &root);
-    let r = v.validate_chain(EntryKey::Aaguid(&fips), &[other.parsed()], &store, at);
+    let r = v.validate_chain(&EntryKey::Aaguid(fips), &[other.parsed()], &store, at);
     assert!(!r.trusted);
     assert_eq!(r.reasons[0].code, ReasonCode::EntryMismatch, "{:?}", r.reasons);
 
     // A key identifier that is not the leaf's.
     let listed = u2f_leaf.parsed().fido_key_identifier();
-    let r = v.validate_chain(EntryKey::KeyIdentifier(&listed), &[other.parsed()], &store, at);
+    let r =
+        v.validate_chain(&EntryKey::KeyIdentifier(listed.clone()), &[other.parsed()], &store, at);
     assert!(!r.trusted);
     assert!(r.reasons.iter().any(|r| r.code == ReasonCode::EntryMismatch), "{:?}", r.reasons);
 
@@ -463,11 +467,11 @@ fn a_named_entry_must_be_identified_by_the_chain() {
         pki::Spec::leaf("model batch").extension(gen::OID_AAGUID, false, &gen::aaguid_ext(&fips)),
         Some(&root),
     );
-    let r = v.validate_chain(EntryKey::Aaguid(&fips), &[named.parsed()], &store, at);
+    let r = v.validate_chain(&EntryKey::Aaguid(fips), &[named.parsed()], &store, at);
     assert!(r.trusted && r.entry_verified, "{:?}", r.reasons);
     // ...and one naming another AAGUID is refused.
     let r = v.validate_chain(
-        EntryKey::Aaguid(&Uuid::from_bytes([0x11; 16])),
+        &EntryKey::Aaguid(Uuid::from_bytes([0x11; 16])),
         &[named.parsed()],
         &store,
         at,
@@ -479,6 +483,6 @@ fn a_named_entry_must_be_identified_by_the_chain() {
     let own_leaf = pki::leaf("single model batch", &own_root);
     let single = Uuid::from_bytes([0x66; 16]);
     let store = gen::store(2, &[EntrySpec::new(Some(single), "Single", vec![&own_root])]);
-    let r = v.validate_chain(EntryKey::Aaguid(&single), &[own_leaf.parsed()], &store, at);
+    let r = v.validate_chain(&EntryKey::Aaguid(single), &[own_leaf.parsed()], &store, at);
     assert!(r.trusted && r.entry_verified, "{:?}", r.reasons);
 }

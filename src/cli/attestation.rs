@@ -160,7 +160,7 @@ fn print_text(r: &AttestationResult) {
         out!(
             "authenticator:    {} (status {}{})",
             a.description.as_deref().unwrap_or("(no description)"),
-            a.status.as_deref().unwrap_or("-"),
+            a.status.as_ref().map_or("-", |s| s.as_str()),
             if a.verified { "" } else { "; NOT verified by a chain" }
         );
         if let Some(m) = &a.multi_device_credential_support {

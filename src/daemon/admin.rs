@@ -271,7 +271,7 @@ pub fn router(shared: Arc<Shared>, control: Control) -> Router {
 
 async fn metrics(State(admin): State<Arc<Admin>>) -> impl IntoResponse {
     let shared = &admin.shared;
-    let body = shared.metrics.render(shared, OffsetDateTime::now_utc());
+    let body = shared.render_metrics(OffsetDateTime::now_utc());
     ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], body)
 }
 

@@ -12,8 +12,8 @@ use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
 use time::OffsetDateTime;
 
-use super::state::{Loaded, Shared};
 use crate::attestation::Verifier;
+use crate::mds::VerifiedBlob;
 
 type Labels = Vec<(&'static str, String)>;
 
@@ -207,12 +207,11 @@ impl Metrics {
         m
     }
 
-    /// Records the BLOB just installed.
-    pub fn set_loaded(&self, loaded: &Loaded) {
-        let blob = &loaded.blob;
+    /// Records the BLOB just installed, verified at `verified_at`.
+    pub fn set_loaded(&self, blob: &VerifiedBlob, verified_at: OffsetDateTime) {
         self.blob_no.set(i64::try_from(blob.no).unwrap_or(i64::MAX));
         self.blob_next_update.set(blob.next_update.midnight().assume_utc().unix_timestamp());
-        self.blob_verified_at.set(loaded.verified_at.unix_timestamp());
+        self.blob_verified_at.set(verified_at.unix_timestamp());
         self.blob_entries.set(i64::try_from(blob.store.entries().len()).unwrap_or(i64::MAX));
         self.blob_quarantined.set(i64::try_from(blob.quarantined.len()).unwrap_or(i64::MAX));
         self.blob_entry_warnings.set(i64::try_from(blob.warnings.len()).unwrap_or(i64::MAX));
@@ -293,8 +292,13 @@ impl Metrics {
         }
     }
 
-    /// Renders the text exposition, first updating the time-dependent gauges from `shared`.
-    pub fn render(&self, shared: &Shared, now: OffsetDateTime) -> String {
+    /// Renders the text exposition at `now`, first updating the time-dependent gauges from
+    /// `served`: the BLOB being served (if any) and when it was obtained.
+    pub fn render(
+        &self,
+        served: Option<(&VerifiedBlob, OffsetDateTime)>,
+        now: OffsetDateTime,
+    ) -> String {
         let verifier = self.verifier.lock().ok().and_then(|v| v.clone());
         if let Some(verifier) = verifier {
             let stats = verifier.cache_stats();
@@ -304,10 +308,10 @@ impl Metrics {
                 .inc_by(stats.misses.saturating_sub(self.chain_cache_misses.get()));
             self.chain_cache_entries.set(i64::try_from(stats.entries).unwrap_or(i64::MAX));
         }
-        match shared.current() {
-            Some(loaded) => {
-                self.blob_age.set((now - loaded.fetched_at).as_seconds_f64().max(0.0));
-                self.blob_stale.set(i64::from(loaded.blob.is_stale(now)));
+        match served {
+            Some((blob, fetched_at)) => {
+                self.blob_age.set((now - fetched_at).as_seconds_f64().max(0.0));
+                self.blob_stale.set(i64::from(blob.is_stale(now)));
             }
             None => {
                 self.blob_loaded.set(0);

@@ -227,7 +227,7 @@ impl Refresher {
             return Ok(Some(no));
         }
         self.etag.clone_from(&restored.etag);
-        self.shared.install(Loaded {
+        let loaded = Loaded {
             blob: verified,
             blob_sha256: restored.blob_sha256,
             source: restored.source,
@@ -235,7 +235,8 @@ impl Refresher {
             fetched_at: restored.fetched_at,
             verified_at: now,
             etag: restored.etag,
-        });
+        };
+        self.shared.install(loaded, now);
         Ok(Some(no))
     }
 
@@ -415,7 +416,7 @@ impl Refresher {
         tracing::info!(no = verified.no, next_update = %verified.next_update,
             entries = verified.store.entries().len(), quarantined = verified.quarantined.len(),
             anchor = %verified.anchor.label, "BLOB accepted");
-        self.shared.install(Loaded {
+        let loaded = Loaded {
             blob: verified,
             blob_sha256: digest,
             source: source.to_string(),
@@ -423,7 +424,8 @@ impl Refresher {
             fetched_at,
             verified_at: now,
             etag,
-        });
+        };
+        self.shared.install(loaded, now);
         Ok(LastOutcome::Updated)
     }
 

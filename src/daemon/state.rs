@@ -10,7 +10,8 @@ use time::{OffsetDateTime, Time};
 use tokio::sync::{watch, Notify};
 
 use super::metrics::Metrics;
-use super::watch::{diff_status, ChangeEvent, WatchHub};
+use super::watch::{ChangeEvent, WatchHub};
+use crate::changes::diff_status;
 use crate::mds::VerifiedBlob;
 
 /// A verified BLOB and where it came from.
@@ -103,15 +104,14 @@ impl Shared {
         self.current.load_full()
     }
 
-    /// Replaces the served BLOB whole (readers holding the old `Arc` keep it until done).
-    /// When it replaces another BLOB, the entries whose status changed are published to
-    /// [`Shared::watch`].
-    pub fn install(&self, loaded: Loaded) {
-        self.metrics.set_loaded(&loaded);
+    /// Replaces the served BLOB whole at `now` (readers holding the old `Arc` keep it until
+    /// done). When it replaces another BLOB, the entries whose status changed between the two
+    /// at `now` are published to [`Shared::watch`], stamped `now`.
+    pub fn install(&self, loaded: Loaded, now: OffsetDateTime) {
+        self.metrics.set_loaded(&loaded.blob, loaded.verified_at);
         let loaded = Arc::new(loaded);
         let previous = self.current.swap(Some(loaded.clone()));
         if let Some(previous) = previous {
-            let now = OffsetDateTime::now_utc();
             let changes = diff_status(&previous.blob.store, &loaded.blob.store, now);
             // The same BLOB verified again (restart after downtime) is no event.
             if loaded.blob.no != previous.blob.no || !changes.is_empty() {
@@ -133,7 +133,7 @@ impl Shared {
         };
         let stale = loaded.blob.is_stale(now);
         if stale {
-            if let Some(serve_until) = self.serve_until(&loaded) {
+            if let Some(serve_until) = self.serve_until(&loaded, now) {
                 if now >= serve_until {
                     return Err(Unavailable::StaleBeyondGrace {
                         no: loaded.blob.no,
@@ -146,9 +146,10 @@ impl Shared {
         Ok((loaded, stale))
     }
 
-    /// When serving `loaded` stops: the end of its nextUpdate day (UTC) plus the grace period;
-    /// `None` with `danger_serve_stale`.
-    pub fn serve_until(&self, loaded: &Loaded) -> Option<OffsetDateTime> {
+    /// When serving `loaded` stops: the end of its nextUpdate day (UTC) plus the grace period
+    /// (from `now` for a nextUpdate on the last representable day); `None` with
+    /// `danger_serve_stale`.
+    pub fn serve_until(&self, loaded: &Loaded, now: OffsetDateTime) -> Option<OffsetDateTime> {
         if self.policy.serve_stale {
             return None;
         }
@@ -157,7 +158,7 @@ impl Shared {
             .next_update
             .next_day()
             .map(|d| d.with_time(Time::MIDNIGHT).assume_utc())
-            .unwrap_or(OffsetDateTime::now_utc());
+            .unwrap_or(now);
         Some(stale_from.saturating_add(
             time::Duration::try_from(self.policy.grace).unwrap_or(time::Duration::MAX),
         ))
@@ -187,6 +188,12 @@ impl Shared {
     /// Completes when a refresh was triggered.
     pub async fn refresh_requested(&self) {
         self.refresh_now.notified().await;
+    }
+
+    /// The metrics text exposition at `now`, with the gauges that depend on the BLOB served.
+    pub fn render_metrics(&self, now: OffsetDateTime) -> String {
+        let current = self.current();
+        self.metrics.render(current.as_deref().map(|l| (&l.blob, l.fetched_at)), now)
     }
 
     fn notify(&self) {
@@ -259,7 +266,7 @@ mod tests {
     #[test]
     fn stale_boundaries() {
         let s = shared(2, false);
-        s.install(loaded("2026-01-10"));
+        s.install(loaded("2026-01-10"), datetime!(2026-01-01 00:00 UTC));
         let at = |t| s.for_request(t).map(|(_, stale)| stale);
         assert_eq!(at(datetime!(2026-01-10 23:59:59 UTC)), Ok(false));
         assert_eq!(at(datetime!(2026-01-11 00:00 UTC)), Ok(true));
@@ -273,14 +280,14 @@ mod tests {
                 serve_until
             })
         );
-        assert_eq!(s.serve_until(&s.current().unwrap()), Some(serve_until));
+        assert_eq!(s.serve_until(&s.current().unwrap(), serve_until), Some(serve_until));
     }
 
     #[test]
     fn danger_serve_stale_never_fails_closed() {
         let s = shared(0, true);
-        s.install(loaded("2026-01-10"));
-        assert_eq!(s.serve_until(&s.current().unwrap()), None);
+        s.install(loaded("2026-01-10"), datetime!(2026-01-01 00:00 UTC));
+        assert_eq!(s.serve_until(&s.current().unwrap(), datetime!(2030-01-01 00:00 UTC)), None);
         assert!(s.for_request(datetime!(2030-01-01 00:00 UTC)).unwrap().1);
     }
 
@@ -288,14 +295,19 @@ mod tests {
     fn install_replaces_whole_and_notifies() {
         let s = shared(7, false);
         let rx = s.subscribe();
-        s.install(loaded("2026-01-10"));
+        s.install(loaded("2026-01-10"), datetime!(2026-01-01 00:00 UTC));
         assert!(rx.has_changed().unwrap());
         let held = s.current().unwrap();
         let mut newer = loaded("2026-02-10");
         newer.blob.no = 10;
-        s.install(newer);
+        s.install(newer, datetime!(2026-01-02 00:00 UTC));
         // A reader holding the old snapshot keeps it intact.
         assert_eq!(held.blob.no, 9);
         assert_eq!(s.current().unwrap().blob.no, 10);
+        // The replacement is published, stamped with the caller's `now` (no clock read here).
+        let (replay, _) = s.watch.subscribe(Some(9), Some(10)).unwrap();
+        assert_eq!(replay.len(), 1);
+        assert_eq!((replay[0].previous_no, replay[0].no), (9, 10));
+        assert_eq!(replay[0].installed_at, datetime!(2026-01-02 00:00 UTC));
     }
 }

@@ -1,41 +1,21 @@
-//! Status-change notifications: [`diff_status`] compares the trust store being replaced with the
-//! new one (a pure function), and [`WatchHub`] keeps the last [`HISTORY`] diffs for replay and
-//! broadcasts each new one to WatchStatusChanges subscribers through a bounded channel. A
-//! subscriber that falls more than [`BUFFER`] events behind is told so (never silently skipped).
+//! Status-change notifications, the broadcast hub: the core's
+//! [`diff_status`](crate::changes::diff_status) compares the trust store being replaced with the
+//! new one, and [`WatchHub`] keeps the last [`HISTORY`] diffs for replay and broadcasts each new
+//! one to WatchStatusChanges subscribers through a bounded channel. A subscriber that falls more
+//! than [`BUFFER`] events behind is told so (never silently skipped).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
-use time::{Date, OffsetDateTime};
+use time::OffsetDateTime;
 use tokio::sync::broadcast;
 
-use crate::trust_store::{Entry, TrustStore};
+use crate::changes::StatusChange;
 
 /// Events a subscriber may fall behind before it is cut off with a lag error.
 pub const BUFFER: usize = 64;
 /// Diffs kept for `since_no` replay.
 pub const HISTORY: usize = 64;
-
-/// How an entry changed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ChangeKind {
-    StatusChanged,
-    Added,
-    Removed,
-}
-
-/// One entry whose current status differs between two BLOBs.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StatusChange {
-    pub kind: ChangeKind,
-    pub aaguid: Option<uuid::Uuid>,
-    pub key_identifiers: Vec<String>,
-    pub aaid: Option<String>,
-    pub description: Option<String>,
-    pub old_status: Option<String>,
-    pub new_status: Option<String>,
-    pub effective_date: Option<Date>,
-}
 
 /// The changes one installed BLOB brought.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,72 +24,6 @@ pub struct ChangeEvent {
     pub previous_no: u64,
     pub changes: Vec<StatusChange>,
     pub installed_at: OffsetDateTime,
-}
-
-/// The entries whose current status at `now` differs between `old` and `new`, plus entries
-/// added and removed, in `new`'s order (removed ones last, in `old`'s order). Entries are
-/// matched by AAGUID, else AAID, else their first attestation certificate key identifier.
-/// Only refresh-caused changes: both stores are read at the same `now`.
-pub fn diff_status(old: &TrustStore, new: &TrustStore, now: OffsetDateTime) -> Vec<StatusChange> {
-    let status = |e: &Entry| {
-        e.current_status(now).map(|r| (r.status.as_str().to_string(), r.effective_date))
-    };
-    let old_by_key: HashMap<String, &Arc<Entry>> =
-        old.entries().iter().filter_map(|e| identity(e).map(|k| (k, e))).collect();
-    let mut seen = std::collections::HashSet::new();
-    let mut out = Vec::new();
-    for entry in new.entries() {
-        let Some(key) = identity(entry) else { continue };
-        let new_status = status(entry);
-        match old_by_key.get(&key) {
-            Some(previous) => {
-                let old_status = status(previous);
-                if old_status.as_ref().map(|s| &s.0) != new_status.as_ref().map(|s| &s.0) {
-                    out.push(change(ChangeKind::StatusChanged, entry, old_status, new_status));
-                }
-            }
-            None => out.push(change(ChangeKind::Added, entry, None, new_status)),
-        }
-        seen.insert(key);
-    }
-    for entry in old.entries() {
-        match identity(entry) {
-            Some(key) if !seen.contains(&key) => {
-                seen.insert(key);
-                out.push(change(ChangeKind::Removed, entry, status(entry), None));
-            }
-            _ => {}
-        }
-    }
-    out
-}
-
-fn identity(e: &Entry) -> Option<String> {
-    if let Some(a) = e.aaguid() {
-        return Some(format!("aaguid:{a}"));
-    }
-    if let Some(a) = e.aaid() {
-        return Some(format!("aaid:{a}"));
-    }
-    e.key_identifiers().first().map(|k| format!("key_identifier:{}", k.to_ascii_lowercase()))
-}
-
-fn change(
-    kind: ChangeKind,
-    e: &Entry,
-    old: Option<(String, Option<Date>)>,
-    new: Option<(String, Option<Date>)>,
-) -> StatusChange {
-    StatusChange {
-        kind,
-        aaguid: e.aaguid(),
-        key_identifiers: e.key_identifiers().to_vec(),
-        aaid: e.aaid().map(str::to_string),
-        description: e.description().map(str::to_string),
-        effective_date: new.as_ref().and_then(|s| s.1),
-        old_status: old.map(|s| s.0),
-        new_status: new.map(|s| s.0),
-    }
 }
 
 /// The retained events to replay first, and the live receiver.
@@ -197,71 +111,7 @@ impl WatchHub {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mds::{parse_payload, PayloadLimits};
-    use serde_json::json;
     use time::macros::datetime;
-
-    const A: &str = "cb69481e-8ff7-4039-93ec-0a2729a154a8";
-    const B: &str = "ee882879-721c-4913-9775-3dfcce97072a";
-    const C: &str = "fa2b99dc-9e39-4257-8f92-4a30d23c4118";
-
-    fn fido2(aaguid: &str, reports: serde_json::Value) -> serde_json::Value {
-        json!({
-            "aaguid": aaguid,
-            "metadataStatement": {
-                "aaguid": aaguid, "description": format!("model {aaguid}"),
-                "authenticatorVersion": 2, "protocolFamily": "fido2", "schema": 3,
-                "attestationTypes": ["basic_full"], "attestationRootCertificates": [],
-            },
-            "statusReports": reports,
-            "timeOfLastStatusChange": "2020-01-01",
-        })
-    }
-
-    fn store(no: u64, entries: Vec<serde_json::Value>) -> TrustStore {
-        let json = json!({"no": no, "nextUpdate": "2030-01-01", "entries": entries});
-        parse_payload(json.to_string().as_bytes(), &PayloadLimits::default()).unwrap().store
-    }
-
-    fn certified() -> serde_json::Value {
-        json!([{"status": "FIDO_CERTIFIED_L1", "effectiveDate": "2020-01-01"}])
-    }
-
-    #[test]
-    fn diff_reports_status_changes_additions_and_removals() {
-        let now = datetime!(2026-01-01 00:00 UTC);
-        let old = store(1, vec![fido2(A, certified()), fido2(B, certified())]);
-        let revoked = json!([
-            {"status": "FIDO_CERTIFIED_L1", "effectiveDate": "2020-01-01"},
-            {"status": "REVOKED", "effectiveDate": "2025-06-01"},
-        ]);
-        let new = store(2, vec![fido2(A, revoked), fido2(C, certified())]);
-        let d = diff_status(&old, &new, now);
-        assert_eq!(d.len(), 3, "{d:?}");
-        assert_eq!(d[0].kind, ChangeKind::StatusChanged);
-        assert_eq!(d[0].aaguid.unwrap().to_string(), A);
-        assert_eq!(d[0].old_status.as_deref(), Some("FIDO_CERTIFIED_L1"));
-        assert_eq!(d[0].new_status.as_deref(), Some("REVOKED"));
-        assert_eq!(d[0].effective_date, Some(time::macros::date!(2025 - 06 - 01)));
-        assert_eq!(d[0].description.as_deref(), Some(format!("model {A}").as_str()));
-        assert_eq!((d[1].kind, d[1].aaguid.unwrap().to_string()), (ChangeKind::Added, C.into()));
-        assert_eq!(d[1].old_status, None);
-        assert_eq!((d[2].kind, d[2].aaguid.unwrap().to_string()), (ChangeKind::Removed, B.into()));
-        assert_eq!(d[2].new_status, None);
-        // Same statuses: no changes; a report not yet effective at `now` is not a change yet.
-        assert!(diff_status(
-            &old,
-            &store(3, vec![fido2(A, certified()), fido2(B, certified())]),
-            now
-        )
-        .is_empty());
-        let future = json!([
-            {"status": "FIDO_CERTIFIED_L1", "effectiveDate": "2020-01-01"},
-            {"status": "REVOKED", "effectiveDate": "2027-01-01"},
-        ]);
-        assert!(diff_status(&old, &store(4, vec![fido2(A, future), fido2(B, certified())]), now)
-            .is_empty());
-    }
 
     fn event(no: u64) -> ChangeEvent {
         ChangeEvent {

@@ -60,7 +60,7 @@ pub use result::{
 };
 pub use trust::{EntryKey, TrustOutcome};
 
-use crate::trust_store::{AuthenticatorStatus, StatusPolicy, TrustStore};
+use crate::trust_store::{StatusPolicy, TrustStore};
 use crate::x509::{Cert, PathBudget, TrustAnchor};
 
 /// The attestation statement formats of WebAuthn L3 §8 (IANA "WebAuthn Attestation Statement
@@ -256,11 +256,7 @@ impl Verifier {
     ) -> AttestationResult {
         match self.verify(input, store, now, trust::OnMiss::Build) {
             Ok(result) => result,
-            // Not reachable: `OnMiss::Build` never defers. Judged as the trust step failing.
-            Err(trust::Deferred) => AttestationResult::empty().fail(Reason::new(
-                ReasonCode::UntrustedChain,
-                "attestation chain: not validated (internal: path building was deferred)",
-            )),
+            Err(_) => deferral_unreachable(),
         }
     }
 
@@ -271,6 +267,7 @@ impl Verifier {
     /// (a path to build, a larger RSA key, P-384 or P-521, a `compound` statement with several
     /// signatures, android-safetynet): the caller then runs [`Verifier::verify_registration`]
     /// where slow work is allowed. Same result as `verify_registration` whenever it is `Some`.
+    /// [`Verifier::begin_registration`] is the same without decoding twice on the slow path.
     pub fn verify_registration_cached(
         &self,
         input: &RegistrationInput<'_>,
@@ -280,50 +277,92 @@ impl Verifier {
         self.verify(input, store, now, trust::OnMiss::Defer).ok()
     }
 
+    /// Starts verifying one registration at `now` and finishes it when its cost is bounded (as
+    /// [`Verifier::verify_registration_cached`]); otherwise stops before the costly step
+    /// (the statement signature or path building) and returns what was decoded and checked so
+    /// far, for [`Verifier::finish_registration`] to complete where slow work is allowed —
+    /// without decoding the attestationObject again. Either way the result is the one
+    /// [`Verifier::verify_registration`] gives.
+    pub fn begin_registration(
+        &self,
+        input: &RegistrationInput<'_>,
+        store: Option<&Arc<TrustStore>>,
+        now: OffsetDateTime,
+    ) -> VerificationStep {
+        match self.verify(input, store.map(|s| &**s), now, trust::OnMiss::Defer) {
+            Ok(result) => VerificationStep::Done(result),
+            Err(state) => VerificationStep::Deferred(DeferredVerification {
+                state,
+                store: store.cloned(),
+                now,
+            }),
+        }
+    }
+
+    /// Completes a verification [`Verifier::begin_registration`] deferred, with the store and
+    /// the `now` it began with: the costly step and everything after it.
+    pub fn finish_registration(&self, deferred: DeferredVerification) -> AttestationResult {
+        let DeferredVerification { state, store, now } = deferred;
+        let Deferral { result, decoded, stage } = *state;
+        match self.resume(result, decoded, stage, store.as_deref(), now, trust::OnMiss::Build) {
+            Ok(result) => result,
+            Err(_) => deferral_unreachable(),
+        }
+    }
+
+    /// Decodes and checks the registration, then verifies the statement and judges trust
+    /// ([`Verifier::resume`]); with [`trust::OnMiss::Defer`] stops before a costly step.
     fn verify(
         &self,
         input: &RegistrationInput<'_>,
         store: Option<&TrustStore>,
         now: OffsetDateTime,
         on_miss: trust::OnMiss,
-    ) -> Result<AttestationResult, trust::Deferred> {
+    ) -> Result<AttestationResult, Box<Deferral>> {
         let mut result = AttestationResult::empty();
         result.metadata_no = store.map(|s| s.no());
+        match self.decode(input, &mut result) {
+            Ok(decoded) => self.resume(result, decoded, Stage::Statement, store, now, on_miss),
+            Err(reason) => Ok(result.fail(reason)),
+        }
+    }
+
+    /// WebAuthn L3 §7.1 steps 5–16 and the decoding of step 12: the attestationObject
+    /// (bounded), authenticatorData, the ceremony checks asked for, the format. Fills in the
+    /// facts of `result` as they are read; `Err` is the reason the registration fails here.
+    fn decode(
+        &self,
+        input: &RegistrationInput<'_>,
+        result: &mut AttestationResult,
+    ) -> Result<Decoded, Reason> {
         let limits = self.options.limits;
 
         // WebAuthn L3 §7.1 step 12 / §6.5.4: decode the attestationObject, bounded.
         if input.attestation_object.len() > limits.max_attestation_object {
-            return Ok(result.fail(Reason::new(
+            return Err(Reason::new(
                 ReasonCode::LimitExceeded,
                 format!(
                     "attestationObject is {} bytes, more than {}",
                     input.attestation_object.len(),
                     limits.max_attestation_object
                 ),
-            )));
+            ));
         }
         if input.client_data_json.len() > client_data::MAX_CLIENT_DATA_LEN {
-            return Ok(result.fail(Reason::new(
+            return Err(Reason::new(
                 ReasonCode::LimitExceeded,
                 format!(
                     "clientDataJSON is {} bytes, more than {}",
                     input.client_data_json.len(),
                     client_data::MAX_CLIENT_DATA_LEN
                 ),
-            )));
+            ));
         }
-        let object = match parse_attestation_object(input.attestation_object, limits.max_cbor_depth)
-        {
-            Ok(o) => o,
-            Err(r) => return Ok(result.fail(r)),
-        };
+        let object = parse_attestation_object(input.attestation_object, limits.max_cbor_depth)?;
         result.fmt = Some(object.fmt.clone());
         result.format = Format::from_name(&object.fmt);
 
-        let auth_data = match AuthenticatorData::parse(&object.auth_data) {
-            Ok(a) => a,
-            Err(r) => return Ok(result.fail(r)),
-        };
+        let auth_data = AuthenticatorData::parse(&object.auth_data)?;
         result.flags = Some(auth_data.flags);
         result.sign_count = Some(auth_data.sign_count);
         result.credential_kind = Some(if auth_data.flags.backup_eligible() {
@@ -331,14 +370,7 @@ impl Verifier {
         } else {
             CredentialKind::DeviceBound
         });
-        let credential =
-            match &auth_data.attested_credential {
-                Some(c) => c,
-                None => return Ok(result.fail(Reason::new(
-                    ReasonCode::MalformedAuthenticatorData,
-                    "registration authenticatorData has no attested credential data (AT not set)",
-                ))),
-            };
+        let credential = attested_credential(&auth_data)?;
         result.aaguid = Some(credential.aaguid);
         result.credential_id = Some(credential.credential_id.clone());
         result.credential_public_key = Some(credential.public_key.raw.clone());
@@ -354,49 +386,86 @@ impl Verifier {
 
         // §7.1 step 12 (hash) and step 19–21: dispatch on fmt.
         let client_data_hash = crate::crypto::sha256(input.client_data_json);
-        let format = match result.format {
-            Some(f) => f,
-            None => {
-                return Ok(result.fail(Reason::new(
-                    ReasonCode::UnsupportedFormat,
-                    format!("attestation format {:?} is not supported", object.fmt),
-                )))
-            }
+        let Some(format) = result.format else {
+            return Err(Reason::new(
+                ReasonCode::UnsupportedFormat,
+                format!("attestation format {:?} is not supported", object.fmt),
+            ));
         };
-        let statement_input = StatementInput {
-            att_stmt: &object.att_stmt,
-            auth_data: &auth_data,
-            auth_data_raw: &object.auth_data,
-            client_data_hash: &client_data_hash,
-            now,
-            options: &self.options.statement,
-        };
-        // Not the bounded case of `verify_registration_cached`: compound (up to
-        // MAX_SUB_STATEMENTS signatures), android-safetynet (its key is inside the JWS), or a
-        // costly statement key (large RSA, P-384, P-521).
-        if on_miss == trust::OnMiss::Defer
-            && (matches!(format, Format::Compound | Format::AndroidSafetynet)
-                || trust::costly_statement_key(&object.att_stmt, &credential.public_key.key))
-        {
-            return Err(trust::Deferred);
-        }
-        let outcome = match verify_statement(format, &statement_input) {
-            Ok(o) => o,
+        Ok(Decoded {
+            format,
+            att_stmt: object.att_stmt,
+            auth_data_raw: object.auth_data,
+            auth_data,
+            client_data_hash,
+            ceremony_ok,
+        })
+    }
+
+    /// WebAuthn L3 §7.1 steps 19–23 from `stage` on: the statement (unless it verified before a
+    /// deferral), then trust. With [`trust::OnMiss::Defer`] stops before a costly statement
+    /// signature or a path to build, handing back everything found so far.
+    fn resume(
+        &self,
+        mut result: AttestationResult,
+        decoded: Decoded,
+        stage: Stage,
+        store: Option<&TrustStore>,
+        now: OffsetDateTime,
+        on_miss: trust::OnMiss,
+    ) -> Result<AttestationResult, Box<Deferral>> {
+        let credential = match attested_credential(&decoded.auth_data) {
+            Ok(c) => c,
             Err(r) => return Ok(result.fail(r)),
         };
-        result.attestation_type = Some(outcome.attestation_type);
-        result.provenance.coverage = Some(outcome.coverage);
-        result.trust_path = outcome.trust_path.iter().map(|c| c.sha256_hex()).collect();
-        result.statement_valid = ceremony_ok;
+        let outcome = match stage {
+            Stage::Trust(outcome) => outcome,
+            Stage::Statement => {
+                // Not the bounded case: compound (up to MAX_SUB_STATEMENTS signatures),
+                // android-safetynet (its key is inside the JWS), or a costly statement key
+                // (large RSA, P-384, P-521).
+                if on_miss == trust::OnMiss::Defer
+                    && (matches!(decoded.format, Format::Compound | Format::AndroidSafetynet)
+                        || trust::costly_statement_key(
+                            &decoded.att_stmt,
+                            &credential.public_key.key,
+                        ))
+                {
+                    return Err(Box::new(Deferral { result, decoded, stage: Stage::Statement }));
+                }
+                let statement_input = StatementInput {
+                    att_stmt: &decoded.att_stmt,
+                    auth_data: &decoded.auth_data,
+                    auth_data_raw: &decoded.auth_data_raw,
+                    client_data_hash: &decoded.client_data_hash,
+                    now,
+                    options: &self.options.statement,
+                };
+                let outcome = match verify_statement(decoded.format, &statement_input) {
+                    Ok(o) => o,
+                    Err(r) => return Ok(result.fail(r)),
+                };
+                result.attestation_type = Some(outcome.attestation_type);
+                result.provenance.coverage = Some(outcome.coverage);
+                result.trust_path = outcome.trust_path.iter().map(|c| c.sha256_hex()).collect();
+                result.statement_valid = decoded.ceremony_ok;
+                outcome
+            }
+        };
 
         // §7.1 steps 22–23: trust.
         let ctx = self.trust_context(store, now, on_miss);
         let registration = trust::Registration {
             aaguid: &credential.aaguid,
-            flags: auth_data.flags,
+            flags: decoded.auth_data.flags,
             credential_alg: credential.public_key.alg,
         };
-        let judged = trust::evaluate(&outcome, &registration, &ctx)?;
+        let judged = match trust::evaluate(&outcome, &registration, &ctx) {
+            Ok(judged) => judged,
+            Err(trust::Deferred) => {
+                return Err(Box::new(Deferral { result, decoded, stage: Stage::Trust(outcome) }))
+            }
+        };
         if let Some(path) = &judged.path {
             result.trust_path = path.chain.iter().map(|c| c.sha256_hex()).collect();
             result.anchor =
@@ -408,24 +477,21 @@ impl Verifier {
         // The entry as selected: by a covered key (verified once the chain validates), or for
         // display only by a claimed AAGUID.
         if let Some(entry) = &judged.entry {
-            let status = match &judged.verdict {
-                Some(v) => v.status.clone(),
-                None => entry.current_status(now).map(|r| r.status.clone()),
-            };
-            let mdcs = entry.multi_device_credential_support().map(str::to_string);
-            if auth_data.flags.backup_eligible() && mdcs.as_deref() == Some("unsupported") {
+            let summary = AuthenticatorSummary::of(
+                entry,
+                judged.verdict.as_ref(),
+                now,
+                judged.entry_verified,
+            );
+            if decoded.auth_data.flags.backup_eligible()
+                && summary.multi_device_credential_support.as_deref() == Some("unsupported")
+            {
                 result.kind_conflict = Some(
                     "BE=1 (synced credential) but metadata says multiDeviceCredentialSupport is unsupported"
                         .into(),
                 );
             }
-            result.authenticator = Some(AuthenticatorSummary {
-                description: entry.description().map(str::to_string),
-                status: status.as_ref().map(|s: &AuthenticatorStatus| s.as_str().to_string()),
-                key_scope: entry.key_scope().map(str::to_string),
-                multi_device_credential_support: mdcs,
-                verified: judged.entry_verified,
-            });
+            result.authenticator = Some(summary);
         }
         result.trusted = result.statement_valid && judged.trusted;
         result.entry = judged.entry.clone();
@@ -436,6 +502,75 @@ impl Verifier {
         result.notes.extend(judged.notes);
         Ok(result)
     }
+}
+
+/// What [`Verifier::begin_registration`] tells its caller.
+// `Done` is the common case, moved once to the caller: boxing it would cost an allocation per
+// request to shrink the rare `Deferred` one.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug)]
+pub enum VerificationStep {
+    /// Verified at bounded cost.
+    Done(AttestationResult),
+    /// A costly step remains: run [`Verifier::finish_registration`] where slow work is allowed.
+    Deferred(DeferredVerification),
+}
+
+/// A registration verification stopped before its costly step, owning what it decoded and
+/// checked so far, the trust store and `now` it began with (so it can move to another thread).
+#[derive(Debug)]
+pub struct DeferredVerification {
+    state: Box<Deferral>,
+    store: Option<Arc<TrustStore>>,
+    now: OffsetDateTime,
+}
+
+/// Where a deferred verification stopped, with the result so far.
+#[derive(Debug)]
+struct Deferral {
+    result: AttestationResult,
+    decoded: Decoded,
+    stage: Stage,
+}
+
+/// The costly step a deferred verification resumes at.
+#[derive(Debug)]
+enum Stage {
+    /// The statement's own verification procedure (its signatures).
+    Statement,
+    /// The trust step (path building), after the statement verified.
+    Trust(StatementOutcome),
+}
+
+/// A registration decoded and checked up to its statement (WebAuthn L3 §7.1 steps 5–16, 19).
+#[derive(Debug)]
+struct Decoded {
+    format: Format,
+    att_stmt: Value,
+    /// authenticatorData exactly as received (the signed bytes).
+    auth_data_raw: Vec<u8>,
+    auth_data: AuthenticatorData,
+    client_data_hash: [u8; 32],
+    /// Every ceremony check asked for passed.
+    ceremony_ok: bool,
+}
+
+/// The attested credential data a registration must carry (AT set).
+fn attested_credential(auth_data: &AuthenticatorData) -> Result<&AttestedCredential, Reason> {
+    auth_data.attested_credential.as_ref().ok_or_else(|| {
+        Reason::new(
+            ReasonCode::MalformedAuthenticatorData,
+            "registration authenticatorData has no attested credential data (AT not set)",
+        )
+    })
+}
+
+/// Not reachable: `OnMiss::Build` never defers. Judged as the trust step failing.
+fn deferral_unreachable() -> AttestationResult {
+    AttestationResult::empty().fail(Reason::new(
+        ReasonCode::UntrustedChain,
+        "attestation chain: not validated (internal: path building was deferred)",
+    ))
 }
 
 /// The decoded attestationObject (WebAuthn L3 §6.5.4).

@@ -11,12 +11,22 @@
 //! - [`trust_store`]: the immutable snapshot of entries, indexes and status rules.
 //! - [`attestation`]: WebAuthn attestation statements of every format, judged against the store.
 //! - [`policy`]: passkey profiles (the Entra ID model) decided on verified facts.
+//! - [`registration`]: a registration verified and decided in one call.
+//! - [`catalog`]: entries by key or filtered, with their status at `now`.
+//! - [`credentials`]: stored credentials re-judged under today's metadata.
+//! - [`changes`]: the status changes between two trust stores.
+//! - [`limits`]: request bounds (sizes and counts a request may carry), in one place.
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing))]
 
 pub mod attestation;
+pub mod catalog;
+pub mod changes;
+pub mod credentials;
 pub mod crypto;
+pub mod limits;
 pub mod mds;
 pub mod policy;
+pub mod registration;
 pub mod trust_store;
 pub mod x509;

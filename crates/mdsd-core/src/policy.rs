@@ -9,7 +9,10 @@
 //! Flow: [`PolicyConfig`] (serde, from the daemon's TOML) → [`PolicyConfig::build`] → an
 //! immutable [`PolicySet`] (every configuration error reported at once) →
 //! [`PolicySet::evaluate_registration`] / [`PolicySet::evaluate_authentication`] with
-//! [`RegistrationFacts`] / [`AuthenticationFacts`] and the user's groups → [`Decision`].
+//! [`RegistrationFacts`] / [`AuthenticationFacts`] and the user's groups → [`Decision`]. A caller
+//! that lets a request name a profile resolves it once with [`PolicySet::choose`] (the
+//! profile-selection rule: named profile, else the groups) and decides with
+//! [`PolicySet::decide_registration`] / [`PolicySet::decide_authentication`].
 //!
 //! Decisions (see docs/policy.md for the operator's view):
 //! - Scope: a user is in scope of every named profile that includes one of their groups and
@@ -30,6 +33,7 @@
 //! - Passkey type is read from BE; BE=1 where the metadata says multiDeviceCredentialSupport
 //!   is "unsupported" is treated as synced and reported as a KIND_CONFLICT note.
 
+mod choice;
 mod config;
 mod decision;
 mod facts;
@@ -41,6 +45,7 @@ use uuid::Uuid;
 use crate::attestation::{AttestationType, Format};
 use crate::trust_store::AuthenticatorStatus;
 
+pub use choice::{ProfileChoice, UnknownProfile};
 pub use config::{
     ConfigError, ConfigErrors, KeyRestrictionsConfig, PolicyConfig, ProfileConfig, MAX_LIST_LEN,
     MAX_NAME_LEN, MAX_PROFILES,

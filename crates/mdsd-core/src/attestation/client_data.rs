@@ -8,8 +8,8 @@ use super::auth_data::AuthenticatorData;
 use super::reason::{Reason, ReasonCode};
 use crate::crypto::sha256;
 
-/// Most bytes of clientDataJSON accepted.
-pub const MAX_CLIENT_DATA_LEN: usize = 64 * 1024;
+/// Most bytes of clientDataJSON accepted ([`crate::limits::CLIENT_DATA_BYTES`]).
+pub const MAX_CLIENT_DATA_LEN: usize = crate::limits::CLIENT_DATA_BYTES.max;
 
 /// What the relying party expects of this registration. Only the expectations given are checked;
 /// whenever any is given, clientDataJSON is parsed and its `type` must be `webauthn.create`.

@@ -12,8 +12,8 @@ use super::cose::{kind, scheme_for_alg};
 use super::reason::{from_signature_error, Reason, ReasonCode};
 use super::StatementInput;
 
-/// Most certificates an `x5c` array may hold.
-pub const MAX_X5C: usize = 8;
+/// Most certificates an `x5c` array may hold ([`crate::limits::X5C_CERTIFICATES`]).
+pub const MAX_X5C: usize = crate::limits::X5C_CERTIFICATES.max;
 
 /// id-fido-gen-ce-aaguid (FIDO Authenticator Metadata / WebAuthn L3 §8.2.1).
 pub const OID_FIDO_AAGUID: &str = "1.3.6.1.4.1.45724.1.1.4";

@@ -5,11 +5,12 @@
 
 use std::sync::Arc;
 
+use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::reason::Reason;
 use super::{AttestationType, Flags, Format, TrustOutcome};
-use crate::trust_store::Entry;
+use crate::trust_store::{AuthenticatorStatus, Entry, StatusVerdict};
 
 /// What an attestation statement's signature covers, and so which facts of a registration it
 /// vouches for (WebAuthn L3 §8; the table in SECURITY.md, "What each signature covers").
@@ -173,12 +174,37 @@ impl CredentialKind {
 pub struct AuthenticatorSummary {
     pub description: Option<String>,
     /// The current status (latest effective status report at `now`).
-    pub status: Option<String>,
+    pub status: Option<AuthenticatorStatus>,
     pub key_scope: Option<String>,
     pub multi_device_credential_support: Option<String>,
     /// True when the metadata entry was reached through a verified attestation chain; false
     /// when it was only looked up by the (unverified, spoofable) AAGUID.
     pub verified: bool,
+}
+
+impl AuthenticatorSummary {
+    /// What `entry` says at `now`: its current status (the one `verdict` judged, when the
+    /// status reports were judged), `verified` as the trust step found it.
+    pub(crate) fn of(
+        entry: &Entry,
+        verdict: Option<&StatusVerdict>,
+        now: OffsetDateTime,
+        verified: bool,
+    ) -> AuthenticatorSummary {
+        let status = match verdict {
+            Some(v) => v.status.clone(),
+            None => entry.current_status(now).map(|r| r.status.clone()),
+        };
+        AuthenticatorSummary {
+            description: entry.description().map(str::to_string),
+            status,
+            key_scope: entry.key_scope().map(str::to_string),
+            multi_device_credential_support: entry
+                .multi_device_credential_support()
+                .map(str::to_string),
+            verified,
+        }
+    }
 }
 
 /// The outcome of one registration verification. A value, never a panic.
@@ -285,7 +311,7 @@ impl AttestationResult {
             "aaguid": self.aaguid.map(|u| u.to_string()),
             "authenticator": self.authenticator.as_ref().map(|a| serde_json::json!({
                 "description": a.description,
-                "status": a.status,
+                "status": a.status.as_ref().map(|s| s.as_str()),
                 "key_scope": a.key_scope,
                 "multi_device_credential_support": a.multi_device_credential_support,
                 "verified": a.verified,

@@ -49,7 +49,10 @@ use crate::x509::{
 use super::cache::{ChainCache, ChainKey};
 use super::common;
 use super::reason::{Reason, ReasonCode};
-use super::{AttestationType, Coverage, EntrySelector, Flags, StatementOutcome, Verifier};
+use super::{
+    AttestationType, AuthenticatorSummary, Coverage, EntrySelector, Flags, MetadataKey,
+    StatementOutcome, Verifier,
+};
 use entry_checks::{check_algorithm, resolve_attestation_type};
 
 /// What the trust step found for a chain: the verdict, the entry it was judged for, the
@@ -79,19 +82,24 @@ pub struct TrustOutcome {
     pub entry_verified: bool,
     /// The attestation type as the entry resolves it (Basic or AttCA for an x5c statement).
     pub attestation_type: Option<AttestationType>,
+    /// What the metadata says about `entry` at `now` ([`Verifier::validate_chain`]; a
+    /// registration reports it in `AttestationResult::authenticator`).
+    pub authenticator: Option<AuthenticatorSummary>,
 }
 
-/// How a caller names the metadata entry a chain is judged for (ValidateAttestationChain).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EntryKey<'a> {
-    Aaguid(&'a Uuid),
+/// How a metadata entry is named: the one key type of entry lookups (GetAuthenticator), of
+/// chains judged for a caller-named entry ([`Verifier::validate_chain`]) and of stored
+/// credentials ([`crate::credentials::StoredCredential`]).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum EntryKey {
+    Aaguid(Uuid),
     /// Lowercase hex of the attestation certificate's subject key identifier (U2F).
-    KeyIdentifier(&'a str),
+    KeyIdentifier(String),
     /// FIDO UAF authenticator attestation ID.
-    Aaid(&'a str),
+    Aaid(String),
 }
 
-impl EntryKey<'_> {
+impl EntryKey {
     /// The entry `store` holds for this key.
     pub fn lookup<'s>(&self, store: &'s TrustStore) -> Option<&'s Arc<Entry>> {
         match self {
@@ -102,7 +110,16 @@ impl EntryKey<'_> {
     }
 }
 
-impl fmt::Display for EntryKey<'_> {
+impl From<MetadataKey> for EntryKey {
+    fn from(key: MetadataKey) -> EntryKey {
+        match key {
+            MetadataKey::Aaguid(u) => EntryKey::Aaguid(u),
+            MetadataKey::KeyIdentifier(k) => EntryKey::KeyIdentifier(k),
+        }
+    }
+}
+
+impl fmt::Display for EntryKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             EntryKey::Aaguid(u) => write!(f, "AAGUID {u}"),
@@ -120,7 +137,7 @@ impl Verifier {
     /// attestation roots; the operator's extra anchors count only when there is no entry.
     pub fn validate_chain(
         &self,
-        key: EntryKey<'_>,
+        key: &EntryKey,
         chain: &[Arc<Cert>],
         store: &TrustStore,
         now: OffsetDateTime,
@@ -141,7 +158,7 @@ impl Verifier {
     /// [`Verifier::validate_chain`] where slow work is allowed.
     pub fn validate_chain_cached(
         &self,
-        key: EntryKey<'_>,
+        key: &EntryKey,
         chain: &[Arc<Cert>],
         store: &TrustStore,
         now: OffsetDateTime,
@@ -151,7 +168,7 @@ impl Verifier {
 
     fn validate_chain_with(
         &self,
-        key: EntryKey<'_>,
+        key: &EntryKey,
         chain: &[Arc<Cert>],
         store: &TrustStore,
         now: OffsetDateTime,
@@ -168,6 +185,9 @@ impl Verifier {
             }
         }
         outcome.trusted = outcome.reasons.is_empty();
+        outcome.authenticator = outcome.entry.as_ref().map(|e| {
+            AuthenticatorSummary::of(e, outcome.verdict.as_ref(), now, outcome.entry_verified)
+        });
         Ok(outcome)
     }
 
@@ -462,7 +482,7 @@ fn u2f_certificate_aaguid(
 /// caller too when the root is shared and the leaf names nothing (WebAuthn L3 §8.2.1: a root
 /// used for several models requires the AAGUID extension).
 fn bind_named_entry(
-    key: EntryKey<'_>,
+    key: &EntryKey,
     entry: &Arc<Entry>,
     leaf: &Arc<Cert>,
     path: &VerifiedPath,
@@ -524,6 +544,7 @@ fn untrusted(reason: Reason) -> TrustOutcome {
         selector: None,
         entry_verified: false,
         attestation_type: None,
+        authenticator: None,
     }
 }
 
@@ -546,6 +567,7 @@ fn judge(
         selector: None,
         entry_verified: false,
         attestation_type: None,
+        authenticator: None,
     };
     let Some((leaf, rest)) = chain.split_first() else {
         result.reasons.push(Reason::new(

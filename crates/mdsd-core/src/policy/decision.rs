@@ -14,7 +14,8 @@ use super::facts::{AttestationTrust, AuthenticationFacts, MetadataFacts, Registr
 use super::{AttestationEnforcement, KeyRestrictionMode, PolicySet, Profile};
 
 /// Most groups of one user considered; more refuse the request (LIMIT_EXCEEDED).
-pub const MAX_USER_GROUPS: usize = 10_000;
+/// [`crate::limits::USER_GROUPS`].
+pub const MAX_USER_GROUPS: usize = crate::limits::USER_GROUPS.max;
 
 /// Which ceremony is decided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -225,10 +226,10 @@ pub(crate) fn decide(
         failures: Vec::new(),
         notes: Vec::new(),
     };
-    if groups.len() > MAX_USER_GROUPS {
+    if let Err(e) = crate::limits::USER_GROUPS.check(groups.len()) {
         decision.failures.push(Failure {
             code: FailureCode::LimitExceeded,
-            message: format!("{} groups given, more than {MAX_USER_GROUPS}", groups.len()),
+            message: format!("{} groups given, more than {}", e.count, e.limit.max),
         });
         return decision;
     }

@@ -80,28 +80,28 @@ fn untrusted_outcomes_are_cached_and_a_new_anchor_set_is_a_miss() {
     let only_r1 = store(1, &[&r1]);
 
     // Nothing cached yet: the bounded variant defers instead of building.
-    assert!(v.validate_chain_cached(EntryKey::Aaguid(&a), &chain, &only_r1, NOW).is_none());
+    assert!(v.validate_chain_cached(&EntryKey::Aaguid(a), &chain, &only_r1, NOW).is_none());
     assert_eq!(v.cache_stats().misses, 0, "a deferred attempt leaves the miss to the build");
-    let first = v.validate_chain(EntryKey::Aaguid(&a), &chain, &only_r1, NOW);
+    let first = v.validate_chain(&EntryKey::Aaguid(a), &chain, &only_r1, NOW);
     assert_eq!(v.cache_stats().misses, 1, "one call, one miss");
     assert!(!first.trusted);
     assert_eq!(codes(&first), [ReasonCode::UntrustedChain], "{:?}", first.reasons);
     // The untrusted outcome is cached: answered without building, and still untrusted.
     let hits = v.cache_stats().hits;
-    let again = v.validate_chain_cached(EntryKey::Aaguid(&a), &chain, &only_r1, NOW).unwrap();
+    let again = v.validate_chain_cached(&EntryKey::Aaguid(a), &chain, &only_r1, NOW).unwrap();
     assert_eq!(v.cache_stats().hits, hits + 1);
     assert!(!again.trusted && again.path.is_none());
     assert_eq!(again.reasons, first.reasons);
 
     // A new BLOB whose entry lists root 2: another anchor set, so a miss, then trusted.
     let with_r2 = store(2, &[&r1, &r2]);
-    assert!(v.validate_chain_cached(EntryKey::Aaguid(&a), &chain, &with_r2, NOW).is_none());
-    let trusted = v.validate_chain(EntryKey::Aaguid(&a), &chain, &with_r2, NOW);
+    assert!(v.validate_chain_cached(&EntryKey::Aaguid(a), &chain, &with_r2, NOW).is_none());
+    let trusted = v.validate_chain(&EntryKey::Aaguid(a), &chain, &with_r2, NOW);
     assert!(trusted.trusted, "{:?}", trusted.reasons);
-    assert!(v.validate_chain_cached(EntryKey::Aaguid(&a), &chain, &with_r2, NOW).unwrap().trusted);
+    assert!(v.validate_chain_cached(&EntryKey::Aaguid(a), &chain, &with_r2, NOW).unwrap().trusted);
     // Back to a BLOB listing root 1 only (another `no`, the same anchors): the cached
     // failure applies, it did not turn into the other set's success.
-    let back = v.validate_chain_cached(EntryKey::Aaguid(&a), &chain, &store(3, &[&r1]), NOW);
+    let back = v.validate_chain_cached(&EntryKey::Aaguid(a), &chain, &store(3, &[&r1]), NOW);
     assert!(!back.unwrap().trusted);
 }
 
@@ -113,7 +113,7 @@ fn a_cached_outcome_is_used_only_in_the_same_validity_states() {
         issue("leaf", false, &ca, datetime!(2024-01-01 0:00 UTC), datetime!(2030-01-01 0:00 UTC));
     let chain = vec![leaf.parsed(), ca.parsed()];
     let a: Uuid = A.parse().unwrap();
-    let key = EntryKey::Aaguid(&a);
+    let key = &EntryKey::Aaguid(a);
     let s = store(1, &[&r1]);
     let v = Verifier::default();
     assert!(v.validate_chain(key, &chain, &s, NOW).trusted);
@@ -153,18 +153,18 @@ fn a_listed_entry_needs_its_own_roots_and_operator_anchors_count_only_without_on
     let s = store(1, &[&r1]);
     // AAGUID A is listed with root 1: the operator's platform root does not vouch for it.
     let a: Uuid = A.parse().unwrap();
-    let listed = v.validate_chain(EntryKey::Aaguid(&a), &chain, &s, NOW);
+    let listed = v.validate_chain(&EntryKey::Aaguid(a), &chain, &s, NOW);
     assert!(!listed.trusted);
     assert_eq!(codes(&listed), [ReasonCode::UntrustedChain]);
     assert!(listed.entry.is_some());
     // AAGUID B has no entry: the operator anchor decides, with no entry and no status.
     let b: Uuid = B.parse().unwrap();
-    let unlisted = v.validate_chain(EntryKey::Aaguid(&b), &chain, &s, NOW);
+    let unlisted = v.validate_chain(&EntryKey::Aaguid(b), &chain, &s, NOW);
     assert!(unlisted.trusted, "{:?}", unlisted.reasons);
     assert!(unlisted.entry.is_none() && unlisted.verdict.is_none());
     assert_eq!(unlisted.anchor_label.as_deref(), Some("operator: platform"));
     // Without operator anchors: METADATA_NOT_FOUND, naming the key and the BLOB.
-    let bare = Verifier::default().validate_chain(EntryKey::Aaguid(&b), &chain, &s, NOW);
+    let bare = Verifier::default().validate_chain(&EntryKey::Aaguid(b), &chain, &s, NOW);
     assert_eq!(codes(&bare), [ReasonCode::MetadataNotFound]);
     assert!(bare.reasons[0].message.contains(&format!("BLOB no 1 for AAGUID {b}")));
 }
@@ -175,7 +175,7 @@ fn untrusted_chains_cannot_evict_trusted_ones() {
     let good =
         issue("good", false, &r1, datetime!(2024-01-01 0:00 UTC), datetime!(2030-01-01 0:00 UTC));
     let a: Uuid = A.parse().unwrap();
-    let key = EntryKey::Aaguid(&a);
+    let key = &EntryKey::Aaguid(a);
     let s = store(1, &[&r1]);
     let v = Verifier::with_cache_capacity(VerifierOptions::default(), 1);
     assert!(v.validate_chain(key, &[good.parsed()], &s, NOW).trusted);
@@ -294,4 +294,43 @@ fn costly_keys_are_large_rsa_large_exponents_p384_and_p521() {
     let big = rsa(8192, &[1, 0, 1]);
     assert!(!costly_statement_key(&x5c, &big));
     assert!(costly_statement_key(&ciborium::Value::Map(vec![]), &big));
+}
+
+/// The slow path without a second decode: a deferred verification owns what it decoded (the
+/// input bytes may go) and finishes with the full variant's result.
+#[test]
+fn a_deferred_verification_finishes_as_the_full_one() {
+    use super::super::{RegistrationInput, VerificationStep};
+    use p521::ecdsa::{SigningKey, VerifyingKey};
+    let v = Verifier::default();
+    let p521_key = SigningKey::from_slice(&[0x01; 66]).unwrap();
+    let point = VerifyingKey::from(&p521_key).to_encoded_point(false).as_bytes().to_vec();
+    let object = packed_object(ec2(3, -36, &point), self_stmt(-36));
+    let input = RegistrationInput {
+        attestation_object: &object,
+        client_data_json: b"{}",
+        expectations: None,
+    };
+    let full = v.verify_registration(&input, None, NOW);
+    let VerificationStep::Deferred(deferred) = v.begin_registration(&input, None, NOW) else {
+        panic!("P-521 verified inline")
+    };
+    drop(object);
+    let finished = v.finish_registration(deferred);
+    assert_eq!(finished.reasons, full.reasons);
+    assert_eq!(finished.reasons[0].code, ReasonCode::BadSignature);
+    assert_eq!((finished.fmt, finished.aaguid), (full.fmt, full.aaguid));
+    assert_eq!(finished.credential_public_key, full.credential_public_key);
+    // P-256: done at once, the same answer.
+    let p256 = KeyPair::generate().unwrap().public_key_raw().to_vec();
+    let object = packed_object(ec2(1, -7, &p256), self_stmt(-7));
+    let input = RegistrationInput {
+        attestation_object: &object,
+        client_data_json: b"{}",
+        expectations: None,
+    };
+    let VerificationStep::Done(done) = v.begin_registration(&input, None, NOW) else {
+        panic!("P-256 deferred")
+    };
+    assert_eq!(done.reasons, v.verify_registration(&input, None, NOW).reasons);
 }

@@ -1,5 +1,5 @@
-//! CheckCredentials: re-judging credentials registered earlier against today's metadata. The
-//! relying party stored the AAGUID (or U2F key identifier), the SHA-256 fingerprints of the
+//! Re-judging credentials registered earlier against today's metadata (the daemon's
+//! CheckCredentials). Pure: the store and `now` are arguments. The relying party stored the AAGUID (or U2F key identifier), the SHA-256 fingerprints of the
 //! attestation certificates and the registration time; this says whether the authenticator is
 //! still trusted and, if not, why, with a stable code per reason.
 //!
@@ -10,28 +10,22 @@
 use std::collections::HashSet;
 
 use time::{Date, OffsetDateTime};
-use uuid::Uuid;
 
-use crate::policy::{AuthenticationFacts, Decision, PolicySet};
+use crate::attestation::EntryKey;
+use crate::policy::{AuthenticationFacts, Decision, PolicySet, ProfileChoice};
 use crate::trust_store::{AuthenticatorStatus, Entry, StatusPolicy, TrustStore};
 
 /// Most credentials per CheckCredentials call.
-pub const MAX_CREDENTIALS: usize = 10_000;
+pub const MAX_CREDENTIALS: usize = crate::limits::CREDENTIALS_PER_BATCH.max;
 /// Most stored fingerprints per credential (an x5c holds at most 8 certificates).
-pub const MAX_FINGERPRINTS: usize = crate::attestation::MAX_X5C;
-
-/// Which metadata entry a stored credential belongs to.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CredentialKey {
-    Aaguid(Uuid),
-    /// Lowercase hex.
-    KeyIdentifier(String),
-}
+pub const MAX_FINGERPRINTS: usize = crate::limits::FINGERPRINTS_PER_CREDENTIAL.max;
 
 /// What the relying party stored at registration.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredCredential {
-    pub key: CredentialKey,
+    /// The entry it belongs to: the AAGUID or U2F key identifier (lowercase hex) stored at
+    /// registration (`AttestationResult::metadata_key`).
+    pub key: EntryKey,
     /// Lowercase hex SHA-256 of the attestation certificates (x5c), any order.
     pub fingerprints: Vec<String>,
     pub registered_at: Option<OffsetDateTime>,
@@ -89,7 +83,7 @@ pub struct CheckReason {
 pub struct CredentialVerdict {
     pub trusted: bool,
     pub reasons: Vec<CheckReason>,
-    pub current_status: Option<String>,
+    pub current_status: Option<AuthenticatorStatus>,
     pub status_effective_date: Option<Date>,
     /// The current status became effective after the registration date.
     pub changed_since_registration: bool,
@@ -104,20 +98,12 @@ pub fn check_credential(
     policy: &StatusPolicy,
     now: OffsetDateTime,
 ) -> CredentialVerdict {
-    let entry = match &cred.key {
-        CredentialKey::Aaguid(u) => store.by_aaguid(u),
-        CredentialKey::KeyIdentifier(k) => store.by_key_identifier(k),
-    };
-    let Some(entry) = entry else {
-        let what = match &cred.key {
-            CredentialKey::Aaguid(u) => format!("AAGUID {u}"),
-            CredentialKey::KeyIdentifier(k) => format!("key identifier {k}"),
-        };
+    let Some(entry) = cred.key.lookup(store) else {
         return CredentialVerdict {
             trusted: false,
             reasons: vec![CheckReason {
                 code: CheckCode::NotInMetadata,
-                message: format!("no metadata entry for {what} in BLOB no {}", store.no()),
+                message: format!("no metadata entry for {} in BLOB no {}", cred.key, store.no()),
             }],
             current_status: None,
             status_effective_date: None,
@@ -155,20 +141,19 @@ pub fn check_credential(
     CredentialVerdict {
         trusted: reasons.is_empty(),
         reasons,
-        current_status: current.map(|r| r.status.as_str().to_string()),
+        current_status: current.map(|r| r.status.clone()),
         status_effective_date: effective,
         changed_since_registration: matches!((registered, effective), (Some(r), Some(e)) if e > r),
         description: entry.description().map(str::to_string),
     }
 }
 
-/// The passkey profiles a batch's sign-in decisions are made against: by `groups`, or against
-/// the one named `profile` when it is not empty (checked to exist beforehand).
+/// The passkey profiles a batch's sign-in decisions are made with, and which of them decide
+/// ([`PolicySet::choose`]: the one named by the request, else the request's groups).
 #[derive(Debug, Clone, Copy)]
 pub struct BatchPolicy<'a> {
     pub policy: &'a PolicySet,
-    pub groups: &'a [String],
-    pub profile: &'a str,
+    pub choice: &'a ProfileChoice,
 }
 
 /// One credential of a CheckCredentials batch: what was stored and, when a sign-in decision is
@@ -180,8 +165,8 @@ pub struct BatchItem {
 }
 
 /// CheckCredentials' core: every credential of `items` judged against `store` at `now`
-/// ([`check_credential`]) and, with `policy`, its sign-in decision ([`decide_authentication`]
-/// on the facts with today's metadata attached). One result per item, in order. Pure; cost
+/// ([`check_credential`]) and, with `policy`, its sign-in decision
+/// ([`PolicySet::decide_sign_in`]: the facts with today's metadata attached). One result per item, in order. Pure; cost
 /// linear in the batch (≤ [`MAX_CREDENTIALS`]).
 pub fn check_batch(
     store: &TrustStore,
@@ -196,30 +181,13 @@ pub fn check_batch(
             let verdict = check_credential(store, &item.stored, status_policy, now);
             let decision = match (policy, &item.facts) {
                 (Some(p), Some(facts)) => {
-                    let facts = facts.clone().with_metadata_from(store, now);
-                    Some(decide_authentication(p.policy, &facts, p.groups, p.profile))
+                    Some(p.policy.decide_sign_in(facts.clone(), store, p.choice, now))
                 }
                 _ => None,
             };
             (verdict, decision)
         })
         .collect()
-}
-
-/// A sign-in decision by `groups`, or against the one named `profile` (checked to exist
-/// beforehand; an unknown name falls back to the groups).
-pub fn decide_authentication(
-    policy: &PolicySet,
-    facts: &AuthenticationFacts,
-    groups: &[String],
-    profile: &str,
-) -> Decision {
-    match profile {
-        "" => policy.evaluate_authentication(facts, groups),
-        name => policy
-            .evaluate_authentication_with(facts, name)
-            .unwrap_or_else(|| policy.evaluate_authentication(facts, groups)),
-    }
 }
 
 /// MDS3 §3.1.4 ATTESTATION_KEY_COMPROMISE scoped to a batch certificate: every effective
@@ -277,6 +245,7 @@ mod tests {
     use base64::Engine;
     use serde_json::{json, Value};
     use time::macros::{date, datetime};
+    use uuid::Uuid;
 
     const A: &str = "cb69481e-8ff7-4039-93ec-0a2729a154a8";
     const NOW: OffsetDateTime = datetime!(2026-01-01 00:00 UTC);
@@ -305,7 +274,7 @@ mod tests {
 
     fn cred(fingerprints: &[&str], registered: Option<OffsetDateTime>) -> StoredCredential {
         StoredCredential {
-            key: CredentialKey::Aaguid(A.parse().unwrap()),
+            key: EntryKey::Aaguid(A.parse().unwrap()),
             fingerprints: fingerprints.iter().map(|s| s.to_string()).collect(),
             registered_at: registered,
         }
@@ -327,15 +296,15 @@ mod tests {
     fn certified_is_trusted_and_unknown_is_not_in_metadata() {
         let v = check(json!([certified()]), &cred(&[], None));
         assert!(v.trusted, "{v:?}");
-        assert_eq!(v.current_status.as_deref(), Some("FIDO_CERTIFIED_L1"));
+        assert_eq!(v.current_status, Some(AuthenticatorStatus::FidoCertifiedL1));
         assert_eq!(v.description.as_deref(), Some("model A"));
         let mut other = cred(&[], None);
-        other.key = CredentialKey::Aaguid(Uuid::nil());
+        other.key = EntryKey::Aaguid(Uuid::nil());
         let v = check(json!([certified()]), &other);
         assert_eq!(codes(&v), ["NOT_IN_METADATA"]);
         assert!(!v.trusted);
         let u2f = StoredCredential {
-            key: CredentialKey::KeyIdentifier("0123456789abcdef0123456789abcdef01234567".into()),
+            key: EntryKey::KeyIdentifier("0123456789abcdef0123456789abcdef01234567".into()),
             fingerprints: vec![],
             registered_at: None,
         };
@@ -398,7 +367,7 @@ mod tests {
         let batch =
             rcgen::CertificateParams::new(vec!["batch".into()]).unwrap().self_signed(&key).unwrap();
         let der = batch.der().to_vec();
-        let fp = hex::encode(ring::digest::digest(&ring::digest::SHA256, &der));
+        let fp = hex::encode(crate::crypto::sha256(&der));
         let reports = json!([certified(), {
             "status": "ATTESTATION_KEY_COMPROMISE", "effectiveDate": "2025-01-01",
             "certificate": base64::engine::general_purpose::STANDARD.encode(&der),

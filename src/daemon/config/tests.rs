@@ -1,0 +1,322 @@
+//! Config from every source: defaults, errors all at once, overlays, operator files.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::duration::DAY;
+use super::*;
+
+fn testdata(rel: &str) -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/testdata/")).join(rel)
+}
+
+#[test]
+fn defaults_are_loopback_official_url_builtin_roots() {
+    let config = RawConfig::default().check().unwrap();
+    assert_eq!(config.listen, ListenAddr::Tcp("127.0.0.1:50051".parse().unwrap()));
+    assert_eq!(config.admin_listen, Some("127.0.0.1:9464".parse().unwrap()));
+    assert_eq!(config.source, BlobSource::Url(DEFAULT_MDS_URL.parse().unwrap()));
+    assert!(config.roots_builtin);
+    assert_eq!(config.roots.len(), 2);
+    assert_eq!(config.max_blob_bytes, 64 * 1024 * 1024);
+    assert_eq!(config.stale_grace, Duration::from_secs(7 * DAY));
+    assert!(config.tls.is_none());
+    assert!(config.dangers().is_empty());
+}
+
+#[test]
+fn every_error_is_reported_at_once() {
+    let raw = RawConfig {
+        listen: Some("nowhere".into()),
+        admin_listen: Some("also nowhere".into()),
+        mds_url: Some("ftp://example.org/blob".into()),
+        stale_grace: Some("7 fortnights".into()),
+        retry_min: Some("2h".into()),
+        retry_max: Some("1h".into()),
+        refresh_jitter_percent: Some(80),
+        tls_cert: Some("/nonexistent/cert.pem".into()),
+        mds_roots: vec!["/nonexistent/root.pem".into()],
+        max_blob_bytes: Some(0),
+        ..RawConfig::default()
+    };
+    let errors = raw.check().unwrap_err().errors;
+    let keys = [
+        "listen:",
+        "admin_listen:",
+        "mds_url:",
+        "stale_grace:",
+        "retry_min (2h) is greater than retry_max (1h)",
+        "refresh_jitter_percent:",
+        "tls_cert: needs tls_key",
+        "mds_roots: /nonexistent/root.pem",
+        "max_blob_bytes:",
+    ];
+    for key in keys {
+        assert!(errors.iter().any(|e| e.starts_with(key)), "{key} not in {errors:#?}");
+    }
+    assert_eq!(errors.len(), keys.len(), "{errors:#?}");
+}
+
+#[test]
+fn toml_file_then_flags_overlay() {
+    let file = RawConfig::from_toml_str(
+        r#"
+        listen = "unix:/run/mdsd/mdsd.sock"
+        admin_listen = "off"
+        mds_url = "http://mirror.internal/mds.jwt"
+        stale_grace = "36h"
+        danger_serve_stale = true
+        crl_files = []
+        "#,
+    )
+    .unwrap();
+    let flags = RawConfig { listen: Some("127.0.0.1:7000".into()), ..RawConfig::default() };
+    let config = file.overlay(flags).check().unwrap();
+    assert_eq!(config.listen, ListenAddr::Tcp("127.0.0.1:7000".parse().unwrap()));
+    assert_eq!(config.admin_listen, None);
+    assert_eq!(config.source, BlobSource::Url("http://mirror.internal/mds.jwt".parse().unwrap()));
+    assert_eq!(config.stale_grace, Duration::from_secs(36 * 3600));
+    assert_eq!(config.dangers(), ["danger_serve_stale"]);
+}
+
+#[test]
+fn unknown_toml_key_is_an_error() {
+    let err = RawConfig::from_toml_str("listen_adress = \"127.0.0.1:1\"").unwrap_err();
+    assert!(err.contains("listen_adress"), "{err}");
+}
+
+#[test]
+fn sources_parse() {
+    assert_eq!(BlobSource::parse("/srv/mds.jwt").unwrap(), BlobSource::File("/srv/mds.jwt".into()));
+    assert_eq!(
+        BlobSource::parse("file:///srv/mds.jwt").unwrap(),
+        BlobSource::File("/srv/mds.jwt".into())
+    );
+    assert!(BlobSource::parse("https://").is_err());
+    assert!(BlobSource::parse("gopher://x/").is_err());
+    assert_eq!(
+        ListenAddr::parse("unix:/run/x.sock").unwrap(),
+        ListenAddr::Unix("/run/x.sock".into())
+    );
+    assert!(ListenAddr::parse("unix:").is_err());
+    let CrlMirror::Url(url) = CrlMirror::parse("http://m.internal/crls").unwrap() else {
+        panic!("not a URL mirror")
+    };
+    assert_eq!(url.join("root-r3.crl").unwrap().as_str(), "http://m.internal/crls/root-r3.crl");
+}
+
+#[test]
+fn durations() {
+    assert_eq!(parse_duration("90s").unwrap(), Duration::from_secs(90));
+    assert_eq!(parse_duration("90").unwrap(), Duration::from_secs(90));
+    assert_eq!(parse_duration("30m").unwrap(), Duration::from_secs(1800));
+    assert_eq!(parse_duration("7d").unwrap(), Duration::from_secs(7 * DAY));
+    assert!(parse_duration("").is_err());
+    assert!(parse_duration("5y").is_err());
+    assert!(parse_duration("-5s").is_err());
+    assert!(parse_duration("99999999999999999999w").is_err());
+    assert_eq!(format_duration(Duration::from_secs(36 * 3600)), "36h");
+    assert_eq!(format_duration(Duration::from_secs(61)), "61s");
+}
+
+#[test]
+fn tls_needs_both_files_and_mtls_needs_tls() {
+    let errors = RawConfig { tls_client_ca: Some("/x/ca.pem".into()), ..RawConfig::default() }
+        .check()
+        .unwrap_err()
+        .errors;
+    assert!(errors.iter().any(|e| e.starts_with("tls_client_ca: needs tls_cert")), "{errors:?}");
+    let errors = RawConfig { tls_key: Some("/x/key.pem".into()), ..RawConfig::default() }
+        .check()
+        .unwrap_err()
+        .errors;
+    assert_eq!(errors, ["tls_key: needs tls_cert"]);
+}
+
+#[test]
+fn roots_and_crls_from_files_replace_builtin() {
+    let raw = RawConfig {
+        mds_roots: vec![testdata("blobs/webauthn4j__root-r3.crt")],
+        crl_files: vec![
+            testdata("blobs/webauthn4j__root-r3.crl"),
+            testdata("blobs/webauthn4j__gsextendvalsha2g3r3.crl"),
+        ],
+        attestation_roots: vec![testdata("blobs/webauthn-framework__MDS3ROOT.crt")],
+        ..RawConfig::default()
+    };
+    let config = raw.check().unwrap();
+    assert!(!config.roots_builtin);
+    assert_eq!(config.roots.len(), 1);
+    assert_eq!(config.roots[0].cert.sha256_hex(), crate::mds::GLOBALSIGN_ROOT_R3_SHA256);
+    assert_eq!(config.crl_files.len(), 2);
+    assert_eq!(config.attestation_roots.len(), 1);
+}
+
+/// Operator anchor labels go into every gRPC answer that names an anchor: they carry the
+/// certificate's name, never the file it was read from (that is only logged at start-up,
+/// from `anchor_sources`).
+#[test]
+fn operator_anchor_labels_name_the_certificate_not_the_file() {
+    let mds_root = testdata("blobs/webauthn4j__root-r3.crt");
+    let attestation_root =
+        testdata("attestations/roots/w3c_webauthn_test_vectors_attestation_ca.der");
+    let raw = RawConfig {
+        mds_roots: vec![mds_root.clone()],
+        attestation_roots: vec![attestation_root.clone()],
+        ..RawConfig::default()
+    };
+    let config = raw.check().unwrap();
+    assert_eq!(config.roots[0].label, "operator MDS root: GlobalSign");
+    assert_eq!(config.attestation_roots[0].label, "operator anchor: WebAuthn test vectors");
+    for anchor in config.roots.iter().chain(&config.attestation_roots) {
+        for part in ["testdata", "webauthn4j__root-r3", "w3c_webauthn", "/", ".crt", ".der"] {
+            assert!(!anchor.label.contains(part), "{:?} names its file", anchor.label);
+        }
+    }
+    let sources: Vec<_> = config.anchor_sources.iter().map(|s| (s.key, s.path.clone())).collect();
+    assert_eq!(sources, [("mds_roots", mds_root), ("attestation_roots", attestation_root)]);
+    assert_eq!(config.anchor_sources[1].sha256, config.attestation_roots[0].cert.sha256_hex());
+}
+
+#[test]
+fn a_crl_that_is_not_a_crl_is_an_error() {
+    let raw = RawConfig {
+        crl_files: vec![testdata("blobs/webauthn4j__root-r3.crt")],
+        ..RawConfig::default()
+    };
+    let errors = raw.check().unwrap_err().errors;
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0].starts_with("crl_files:"), "{errors:?}");
+}
+
+/// A FIFO named as an operator file (roots, CRLs, anchors, TLS material, the fetch CA,
+/// the config file itself) is reported at once as a configuration error naming its type;
+/// reading it used to block start-up for ever, without a log line.
+#[test]
+fn fifo_operator_files_are_refused_at_once() {
+    use crate::daemon::files::test_support::{mkfifo, within_10s};
+    let dir = std::env::temp_dir().join(format!("mdsd-config-fifo-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let fifo = dir.join("pipe");
+    mkfifo(&fifo);
+    let raw = RawConfig {
+        mds_roots: vec![fifo.clone()],
+        crl_files: vec![fifo.clone()],
+        attestation_roots: vec![fifo.clone()],
+        tls_cert: Some(fifo.clone()),
+        tls_key: Some(fifo.clone()),
+        fetch_ca_file: Some(fifo.clone()),
+        admin_token_file: Some(fifo.clone()),
+        ..RawConfig::default()
+    };
+    let errors = within_10s(move || raw.check()).unwrap_err().errors;
+    let keys = [
+        "mds_roots:",
+        "crl_files:",
+        "attestation_roots:",
+        "tls_cert:",
+        "tls_key:",
+        "fetch_ca_file:",
+        "admin_token_file:",
+    ];
+    for key in keys {
+        assert!(
+            errors.iter().any(|e| e.starts_with(key) && e.contains("is a FIFO (named pipe)")),
+            "{key} not in {errors:#?}"
+        );
+    }
+    assert_eq!(errors.len(), keys.len(), "{errors:#?}");
+    let path = fifo.clone();
+    let err = within_10s(move || RawConfig::from_toml_file(&path)).unwrap_err();
+    assert!(err.errors[0].contains("is a FIFO (named pipe)"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Control is off by default; a token file turns it on, and a bad one (missing, too short,
+/// not a header value) is a configuration error, as is a zero interval.
+#[test]
+fn admin_token_file_and_refresh_interval() {
+    let config = RawConfig::default().check().unwrap();
+    assert!(config.admin_control.token.is_none());
+    assert_eq!(config.admin_control.refresh_min_interval, Duration::from_secs(10));
+
+    let dir = std::env::temp_dir().join(format!("mdsd-config-token-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let good = dir.join("good");
+    std::fs::write(&good, "0123456789abcdef0123456789abcdef\n").unwrap();
+    let raw = RawConfig::from_toml_str(&format!(
+        "admin_token_file = \"{}\"\nadmin_refresh_min_interval = \"30s\"",
+        good.display()
+    ))
+    .unwrap();
+    let config = raw.check().unwrap();
+    let token = config.admin_control.token.as_ref().unwrap();
+    assert!(token.matches(b"0123456789abcdef0123456789abcdef"));
+    assert_eq!(config.admin_control.refresh_min_interval, Duration::from_secs(30));
+    assert_eq!(config.admin_control.token_file.as_deref(), Some(good.as_path()));
+    assert!(!format!("{config:?}").contains("0123456789abcdef"), "token in Debug output");
+
+    let short = dir.join("short");
+    std::fs::write(&short, "secret\n").unwrap();
+    for (path, expected) in [(&short, "fewer than 16"), (&dir.join("missing"), "No such file")] {
+        let raw = RawConfig {
+            admin_token_file: Some(path.clone()),
+            admin_refresh_min_interval: Some("0s".into()),
+            ..RawConfig::default()
+        };
+        let errors = raw.check().unwrap_err().errors;
+        assert!(
+            errors.iter().any(|e| e.starts_with("admin_token_file:") && e.contains(expected)),
+            "{errors:?}"
+        );
+        assert!(
+            errors.iter().any(|e| e == "admin_refresh_min_interval: must be greater than 0"),
+            "{errors:?}"
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The shipped example must stay valid: every key known, every value checked (file paths
+/// are all commented out or empty there).
+#[test]
+fn config_example_toml_is_valid() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/config.example.toml");
+    let raw = RawConfig::from_toml_file(Path::new(path)).unwrap();
+    assert_eq!(raw.listen.as_deref(), Some(DEFAULT_LISTEN));
+    let config = raw.check().unwrap();
+    assert_eq!(config.refresh.interval, Duration::from_secs(DAY));
+}
+
+#[test]
+fn policy_section_is_checked_with_everything_else() {
+    let raw = RawConfig::from_toml_str(
+        r#"
+        listen = "127.0.0.1:7001"
+        [[policy.profiles]]
+        name = "privileged"
+        include_groups = ["admins"]
+        attestation_enforcement = "registration_only"
+        passkey_types = ["device_bound"]
+        "#,
+    )
+    .unwrap();
+    let config = raw.check().unwrap();
+    assert_eq!(config.policy.unwrap().profiles().len(), 1);
+
+    let raw = RawConfig::from_toml_str(
+        r#"
+        listen = "nowhere"
+        [[policy.profiles]]
+        name = "broken"
+        passkey_types = ["teleported"]
+        "#,
+    )
+    .unwrap();
+    let errors = raw.check().unwrap_err().errors;
+    assert!(errors.iter().any(|e| e.starts_with("listen:")), "{errors:?}");
+    assert!(errors.iter().any(|e| e.starts_with("policy:")), "{errors:?}");
+    assert!(RawConfig::from_toml_str("[policy]\nprofils = []").is_err());
+}

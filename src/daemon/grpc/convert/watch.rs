@@ -1,0 +1,36 @@
+//! WatchStatusChanges: one event.
+
+use super::super::super::proto;
+use super::{status_name, timestamp};
+
+/// One WatchStatusChanges event.
+pub fn change_event(
+    e: &crate::daemon::watch::ChangeEvent,
+    replayed: bool,
+) -> proto::StatusChangeEvent {
+    use crate::changes::ChangeKind;
+    proto::StatusChangeEvent {
+        metadata_no: e.no,
+        previous_no: e.previous_no,
+        changes: e
+            .changes
+            .iter()
+            .map(|c| proto::StatusChange {
+                kind: match c.kind {
+                    ChangeKind::StatusChanged => proto::ChangeKind::StatusChanged,
+                    ChangeKind::Added => proto::ChangeKind::Added,
+                    ChangeKind::Removed => proto::ChangeKind::Removed,
+                } as i32,
+                aaguid: c.aaguid.map(|u| u.hyphenated().to_string()).unwrap_or_default(),
+                key_identifiers: c.key_identifiers.clone(),
+                aaid: c.aaid.clone().unwrap_or_default(),
+                description: c.description.clone().unwrap_or_default(),
+                old_status: status_name(c.old_status.as_ref()),
+                new_status: status_name(c.new_status.as_ref()),
+                effective_date: c.effective_date.map(|d| d.to_string()).unwrap_or_default(),
+            })
+            .collect(),
+        replayed,
+        installed_at: Some(timestamp(e.installed_at)),
+    }
+}
