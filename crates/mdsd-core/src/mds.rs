@@ -7,7 +7,7 @@
 //! Two phases, so that the BLOB is read once even when the caller must learn from it what to
 //! fetch:
 //!
-//! - [`inspect`] (phase 1, steps 1–3 below): the JWS split and decoded, the header, the `x5c`
+//! - [`inspect()`] (phase 1, steps 1–3 below): the JWS split and decoded, the header, the `x5c`
 //!   certificates parsed; [`InspectedBlob::crl_distribution_points`] and
 //!   [`InspectedBlob::x5u`] say what to fetch.
 //! - [`InspectedBlob::verify`] (phase 2, steps 4–12): with the CRLs and any `x5u` chain in
@@ -147,7 +147,7 @@ impl VerifiedBlob {
 }
 
 /// Verifies a BLOB at `now` and builds its trust store (MDS3 §3.2; step order in the module
-/// docs): [`inspect`] then [`InspectedBlob::verify`], for callers that have every input at hand.
+/// docs): [`inspect()`] then [`InspectedBlob::verify`], for callers that have every input at hand.
 /// A caller that must first learn from the BLOB what to fetch (CRLs, an `x5u` chain) runs the two
 /// phases itself, so that the BLOB is read once.
 pub fn verify_blob(

@@ -95,10 +95,10 @@ impl TrustStore {
                 let name = || format!("key_identifier:{key_id}");
                 claim(&mut by_key_identifier, key_id.clone(), index, name, &mut duplicates);
             }
-            if let Some(aaid) = &entry.aaid {
+            if let Some(aaid) = entry.aaid() {
                 claim(
                     &mut by_aaid,
-                    aaid.clone(),
+                    aaid.to_string(),
                     index,
                     || format!("aaid:{aaid}"),
                     &mut duplicates,

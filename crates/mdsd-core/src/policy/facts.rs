@@ -224,13 +224,14 @@ mod tests {
 
     fn entry(reports: Vec<StatusReport>, mdcs: Option<&str>) -> Entry {
         let raw_json = crate::trust_store::RawJson::owned("{}");
-        Entry::identified(Some(Uuid::from_u128(1)), None, Vec::new(), raw_json)
-            .unwrap()
+        let mut entry =
+            Entry::identified(Some(Uuid::from_u128(1)), None, Vec::new(), raw_json).unwrap();
+        entry
             .description(Some("test authenticator".into()))
             .authenticator_version(Some(1))
             .status_reports(reports)
-            .multi_device_credential_support(mdcs.map(str::to_string))
-            .build()
+            .multi_device_credential_support(mdcs.map(Into::into));
+        entry.build()
     }
 
     const NOW: OffsetDateTime = datetime!(2024-06-01 12:00 UTC);

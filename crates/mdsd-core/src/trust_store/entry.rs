@@ -1,8 +1,9 @@
 //! The trust store's model of one metadata entry (MDS3 §3.1.1): [`Entry`] with its accessors,
 //! the builder the BLOB loader makes entries with, and the shared pieces entries hold — the
-//! attestation roots parsed on first use ([`Roots`], [`LazyCert`]) and the entry's JSON as a
-//! range of the payload ([`RawJson`]).
+//! attestation roots parsed on first use ([`Roots`], [`LazyCert`]), the entry's JSON as a
+//! range of the payload ([`RawJson`]) and its strings as ranges of the same payload ([`Text`]).
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::fmt;
 use std::sync::{Arc, OnceLock};
@@ -15,18 +16,18 @@ use super::status::StatusReport;
 use crate::x509::Cert;
 
 /// A metadata entry, checked and indexed.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Entry {
     pub(super) aaguid: Option<Uuid>,
-    pub(super) aaid: Option<String>,
+    pub(super) aaid: Option<Text>,
     pub(super) key_identifiers: Vec<String>,
-    pub(super) description: Option<String>,
+    pub(super) description: Option<Text>,
     pub(super) authenticator_version: Option<u64>,
     pub(super) attestation_roots: Roots,
     pub(super) status_reports: Vec<StatusReport>,
     pub(super) time_of_last_status_change: Option<Date>,
-    pub(super) multi_device_credential_support: Option<String>,
-    pub(super) key_scope: Option<String>,
+    pub(super) multi_device_credential_support: Option<Text>,
+    pub(super) key_scope: Option<Text>,
     pub(super) attestation_types: Vec<String>,
     /// metadataStatement.authenticationAlgorithms (e.g. `secp256r1_ecdsa_sha256_raw`).
     pub(super) authentication_algorithms: Vec<String>,
@@ -131,6 +132,44 @@ impl RawJson {
     }
 }
 
+impl RawJson {
+    /// `text` as a range of this JSON's payload when it is borrowed from it (no copy), else a
+    /// copy of its own.
+    pub(crate) fn text(&self, text: Cow<'_, str>) -> Text {
+        if let Cow::Borrowed(borrowed) = &text {
+            // Pointer arithmetic only locates `borrowed`; the range is checked, and compared
+            // with `borrowed` itself.
+            let start = (borrowed.as_ptr() as usize).wrapping_sub(self.text.as_ptr() as usize);
+            let range = start..start.saturating_add(borrowed.len());
+            if self.text.get(range.clone()).is_some_and(|t| t.as_ptr() == borrowed.as_ptr()) {
+                return Text::Payload(range);
+            }
+        }
+        Text::Own(text.into_owned().into_boxed_str())
+    }
+
+    fn resolve<'e>(&'e self, text: &'e Text) -> &'e str {
+        match text {
+            Text::Payload(range) => self.text.get(range.clone()).unwrap_or_default(),
+            Text::Own(own) => own,
+        }
+    }
+}
+
+/// A string of an entry: a range of the BLOB payload the entry's JSON lies in (no copy), or
+/// a string of its own (one with escapes in the JSON, or an entry made outside a payload).
+#[derive(Clone)]
+pub(crate) enum Text {
+    Payload(std::ops::Range<usize>),
+    Own(Box<str>),
+}
+
+impl From<&str> for Text {
+    fn from(text: &str) -> Text {
+        Text::Own(text.into())
+    }
+}
+
 impl fmt::Debug for RawJson {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(self.get(), f)
@@ -142,13 +181,13 @@ impl Entry {
         self.aaguid
     }
     pub fn aaid(&self) -> Option<&str> {
-        self.aaid.as_deref()
+        self.aaid.as_ref().map(|t| self.raw_json.resolve(t))
     }
     pub fn key_identifiers(&self) -> &[String] {
         &self.key_identifiers
     }
     pub fn description(&self) -> Option<&str> {
-        self.description.as_deref()
+        self.description.as_ref().map(|t| self.raw_json.resolve(t))
     }
     pub fn authenticator_version(&self) -> Option<u64> {
         self.authenticator_version
@@ -166,10 +205,10 @@ impl Entry {
         self.time_of_last_status_change
     }
     pub fn multi_device_credential_support(&self) -> Option<&str> {
-        self.multi_device_credential_support.as_deref()
+        self.multi_device_credential_support.as_ref().map(|t| self.raw_json.resolve(t))
     }
     pub fn key_scope(&self) -> Option<&str> {
-        self.key_scope.as_deref()
+        self.key_scope.as_ref().map(|t| self.raw_json.resolve(t))
     }
     pub fn attestation_types(&self) -> &[String] {
         &self.attestation_types
@@ -183,6 +222,26 @@ impl Entry {
     }
 }
 
+impl fmt::Debug for Entry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Entry")
+            .field("aaguid", &self.aaguid)
+            .field("aaid", &self.aaid())
+            .field("key_identifiers", &self.key_identifiers)
+            .field("description", &self.description())
+            .field("authenticator_version", &self.authenticator_version)
+            .field("attestation_roots", &self.attestation_roots)
+            .field("status_reports", &self.status_reports)
+            .field("time_of_last_status_change", &self.time_of_last_status_change)
+            .field("multi_device_credential_support", &self.multi_device_credential_support())
+            .field("key_scope", &self.key_scope())
+            .field("attestation_types", &self.attestation_types)
+            .field("authentication_algorithms", &self.authentication_algorithms)
+            .field("raw_json", &self.raw_json)
+            .finish()
+    }
+}
+
 /// Why an [`Entry`] could not be made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
 #[non_exhaustive]
@@ -193,8 +252,8 @@ pub enum EntryBuildError {
     NoIdentifier,
 }
 
-/// Makes an [`Entry`]: the identifiers first ([`Entry::identified`]), then what the metadata
-/// statement and the status reports say. Keeps the entry's invariants: at least one lookup
+/// Makes an [`Entry`] in place: the identifiers first ([`Entry::identified`]), then what the
+/// metadata statement and the status reports say, then [`EntryBuilder::build`]. Keeps the entry's invariants: at least one lookup
 /// key; key identifiers in lowercase, each listed once.
 #[derive(Debug)]
 #[must_use]
@@ -208,7 +267,7 @@ impl Entry {
     /// loader's check. Refused without any lookup key.
     pub(crate) fn identified(
         aaguid: Option<Uuid>,
-        aaid: Option<String>,
+        aaid: Option<Cow<'_, str>>,
         key_identifiers: Vec<String>,
         raw_json: RawJson,
     ) -> Result<EntryBuilder, EntryBuildError> {
@@ -224,6 +283,7 @@ impl Entry {
         if aaguid.is_none() && aaid.is_none() && key_identifiers.is_empty() {
             return Err(EntryBuildError::NoIdentifier);
         }
+        let aaid = aaid.map(|aaid| raw_json.text(aaid));
         Ok(EntryBuilder {
             entry: Entry {
                 aaguid,
@@ -246,47 +306,50 @@ impl Entry {
 
 impl EntryBuilder {
     /// `metadataStatement.description`.
-    pub(crate) fn description(mut self, description: Option<String>) -> Self {
-        self.entry.description = description;
+    pub(crate) fn description(&mut self, description: Option<Cow<'_, str>>) -> &mut Self {
+        self.entry.description = description.map(|t| self.entry.raw_json.text(t));
         self
     }
     /// `metadataStatement.authenticatorVersion`.
-    pub(crate) fn authenticator_version(mut self, version: Option<u64>) -> Self {
+    pub(crate) fn authenticator_version(&mut self, version: Option<u64>) -> &mut Self {
         self.entry.authenticator_version = version;
         self
     }
     /// `metadataStatement.attestationRootCertificates`, checked by the loader.
-    pub(crate) fn attestation_roots(mut self, roots: Roots) -> Self {
+    pub(crate) fn attestation_roots(&mut self, roots: Roots) -> &mut Self {
         self.entry.attestation_roots = roots;
         self
     }
     /// `metadataStatement.attestationTypes`.
-    pub(crate) fn attestation_types(mut self, types: Vec<String>) -> Self {
+    pub(crate) fn attestation_types(&mut self, types: Vec<String>) -> &mut Self {
         self.entry.attestation_types = types;
         self
     }
     /// `metadataStatement.authenticationAlgorithms`.
-    pub(crate) fn authentication_algorithms(mut self, algorithms: Vec<String>) -> Self {
+    pub(crate) fn authentication_algorithms(&mut self, algorithms: Vec<String>) -> &mut Self {
         self.entry.authentication_algorithms = algorithms;
         self
     }
     /// `metadataStatement.multiDeviceCredentialSupport`.
-    pub(crate) fn multi_device_credential_support(mut self, mdcs: Option<String>) -> Self {
-        self.entry.multi_device_credential_support = mdcs;
+    pub(crate) fn multi_device_credential_support(
+        &mut self,
+        mdcs: Option<Cow<'_, str>>,
+    ) -> &mut Self {
+        self.entry.multi_device_credential_support = mdcs.map(|t| self.entry.raw_json.text(t));
         self
     }
     /// `metadataStatement.keyScope`.
-    pub(crate) fn key_scope(mut self, key_scope: Option<String>) -> Self {
-        self.entry.key_scope = key_scope;
+    pub(crate) fn key_scope(&mut self, key_scope: Option<Cow<'_, str>>) -> &mut Self {
+        self.entry.key_scope = key_scope.map(|t| self.entry.raw_json.text(t));
         self
     }
     /// `statusReports`, in the BLOB's order.
-    pub(crate) fn status_reports(mut self, reports: Vec<StatusReport>) -> Self {
+    pub(crate) fn status_reports(&mut self, reports: Vec<StatusReport>) -> &mut Self {
         self.entry.status_reports = reports;
         self
     }
     /// `timeOfLastStatusChange`.
-    pub(crate) fn time_of_last_status_change(mut self, date: Option<Date>) -> Self {
+    pub(crate) fn time_of_last_status_change(&mut self, date: Option<Date>) -> &mut Self {
         self.entry.time_of_last_status_change = date;
         self
     }

@@ -96,7 +96,7 @@ impl AuthenticatorStatus {
     /// The statuses MDS3 §3.1.4 defines as security issues of the model or its keys: REVOKED,
     /// ATTESTATION_KEY_COMPROMISE, USER_VERIFICATION_BYPASS, USER_KEY_REMOTE_COMPROMISE,
     /// USER_KEY_PHYSICAL_COMPROMISE. Ordering ties among status reports are broken in their
-    /// favour ([`Entry::effective_reports`]).
+    /// favour (`Entry::effective_reports`).
     pub fn is_security_issue(&self) -> bool {
         matches!(
             self,
@@ -187,7 +187,7 @@ pub struct StatusVerdict {
 
 impl Entry {
     /// The current status at `now`: the last of the reports effective at `now` in the order of
-    /// [`Entry::effective_reports`], except that an effective REVOKED report is always the
+    /// `Entry::effective_reports`, except that an effective REVOKED report is always the
     /// current status (MDS3 §3.1.4: REVOKED is final; no later report reinstates the model).
     pub fn current_status(&self, now: OffsetDateTime) -> Option<&StatusReport> {
         let effective = self.effective_reports(now);

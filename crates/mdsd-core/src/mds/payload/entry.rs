@@ -217,8 +217,7 @@ pub(super) fn entry_from_fields<'a>(
         None => Default::default(),
     };
     let aaguid_text = entry.aaguid.or(s_aaguid).get("aaguid").map_err(|e| member(&None, e))?;
-    let aaid: Option<String> =
-        entry.aaid.or(s_aaid).get("aaid").map_err(|e| member(&None, e))?.map(Cow::into_owned);
+    let aaid = entry.aaid.or(s_aaid).get("aaid").map_err(|e| member(&None, e))?;
     let key_ids: Option<Vec<String>> = entry
         .key_identifiers
         .or(s_key_ids)
@@ -246,7 +245,7 @@ pub(super) fn entry_from_fields<'a>(
         }
     }
     // Lowercased and listed once by the builder (real BLOBs repeat some within one entry).
-    let builder = Entry::identified(aaguid, aaid, key_identifiers, raw_json)
+    let mut builder = Entry::identified(aaguid, aaid, key_identifiers, raw_json)
         .map_err(|e| fail(&id, EntryError::Identity(e)))?;
 
     let mut cert_budget = CertBudget::new(limits.max_certs_per_entry);
@@ -287,15 +286,7 @@ pub(super) fn entry_from_fields<'a>(
                 let owned = |list: Option<Vec<Cow<'_, str>>>| -> Vec<String> {
                     list.unwrap_or_default().into_iter().map(Cow::into_owned).collect()
                 };
-                (
-                    description.map(Cow::into_owned),
-                    version,
-                    owned(types),
-                    owned(algorithms),
-                    roots,
-                    mdcs.map(Cow::into_owned),
-                    key_scope.map(Cow::into_owned),
-                )
+                (description, version, owned(types), owned(algorithms), roots, mdcs, key_scope)
             }
         };
 
@@ -322,7 +313,7 @@ pub(super) fn entry_from_fields<'a>(
         None => None,
     };
 
-    let entry = builder
+    builder
         .description(description)
         .authenticator_version(authenticator_version)
         .attestation_roots(Roots::new(roots))
@@ -331,8 +322,8 @@ pub(super) fn entry_from_fields<'a>(
         .multi_device_credential_support(mdcs)
         .key_scope(key_scope)
         .status_reports(status_reports)
-        .time_of_last_status_change(time_of_last_status_change)
-        .build();
+        .time_of_last_status_change(time_of_last_status_change);
+    let entry = builder.build();
     Ok((entry, id))
 }
 

@@ -52,18 +52,23 @@ impl RootsDecoded {
             Ok(der) => der,
             Err(e) => return RootsDecoded { whitespace, outcome: RootsOutcome::NotBase64(e) },
         };
-        let (split, pieces) = match split_der_sequences(&der) {
-            Some(pieces) if pieces.len() > 1 => (Some(pieces.len()), pieces),
-            _ => (None, vec![der.as_slice()]),
+        // Several certificates in one string: each piece copied out (at most `max_certs`); one
+        // certificate (the usual case) keeps the decoded bytes.
+        let split = split_der_sequences(&der).filter(|pieces| pieces.len() > 1).map(|pieces| {
+            let count = pieces.len();
+            (count, pieces.into_iter().take(max_certs).map(<[u8]>::to_vec).collect::<Vec<_>>())
+        });
+        let (split, pieces, more) = match split {
+            Some((count, pieces)) => (Some(count), pieces, count > max_certs),
+            None => (None, vec![der], 1 > max_certs),
         };
-        let more = pieces.len() > max_certs;
         let certs = pieces
             .into_iter()
             .take(max_certs)
             .map(|piece| {
                 // Checked now (a root that does not parse is reported at load), parsed into a
                 // `Cert` on first use.
-                Cert::check_der(piece).map(|()| Arc::new(LazyCert::new(piece.to_vec())))
+                Cert::check_der(&piece).map(|()| Arc::new(LazyCert::new(piece)))
             })
             .collect();
         RootsDecoded { whitespace, outcome: RootsOutcome::Pieces { split, certs, more } }

@@ -21,11 +21,38 @@ use std::fmt;
 
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
-use super::entry::{entry_field, statement_field, EntryRead};
+use super::entry::{entry_field, statement_field, EntryRead, ENTRY_FIELDS, STATEMENT_FIELDS};
 use super::fields::{EntryFields, Member, ReportFields, StatementFields};
-use super::members::{listed, Key, Members};
-use super::status::report_field;
+use super::members::{listed, place, Key, Members};
+use super::status::{report_field, STATUS_REPORT_FIELDS};
 use super::two_pass::{Names, MAX_MEMBERS};
+
+/// The places of the members the pass reads in their lists (`field_list!`), for `match`es
+/// on the place (the name is matched once, by the list's `*_field`).
+const E_AAGUID: usize = place(ENTRY_FIELDS, "aaguid");
+const E_AAID: usize = place(ENTRY_FIELDS, "aaid");
+const E_KEY_IDENTIFIERS: usize = place(ENTRY_FIELDS, "attestationCertificateKeyIdentifiers");
+const E_METADATA_STATEMENT: usize = place(ENTRY_FIELDS, "metadataStatement");
+const E_STATUS_REPORTS: usize = place(ENTRY_FIELDS, "statusReports");
+const E_TIME_OF_LAST_STATUS_CHANGE: usize = place(ENTRY_FIELDS, "timeOfLastStatusChange");
+const S_AAGUID: usize = place(STATEMENT_FIELDS, "aaguid");
+const S_AAID: usize = place(STATEMENT_FIELDS, "aaid");
+const S_KEY_IDENTIFIERS: usize = place(STATEMENT_FIELDS, "attestationCertificateKeyIdentifiers");
+const S_DESCRIPTION: usize = place(STATEMENT_FIELDS, "description");
+const S_AUTHENTICATOR_VERSION: usize = place(STATEMENT_FIELDS, "authenticatorVersion");
+const S_ATTESTATION_TYPES: usize = place(STATEMENT_FIELDS, "attestationTypes");
+const S_AUTHENTICATION_ALGORITHMS: usize = place(STATEMENT_FIELDS, "authenticationAlgorithms");
+const S_ATTESTATION_ROOT_CERTIFICATES: usize =
+    place(STATEMENT_FIELDS, "attestationRootCertificates");
+const S_MULTI_DEVICE_CREDENTIAL_SUPPORT: usize =
+    place(STATEMENT_FIELDS, "multiDeviceCredentialSupport");
+const S_KEY_SCOPE: usize = place(STATEMENT_FIELDS, "keyScope");
+const R_STATUS: usize = place(STATUS_REPORT_FIELDS, "status");
+const R_EFFECTIVE_DATE: usize = place(STATUS_REPORT_FIELDS, "effectiveDate");
+const R_AUTHENTICATOR_VERSION: usize = place(STATUS_REPORT_FIELDS, "authenticatorVersion");
+const R_CERTIFICATE: usize = place(STATUS_REPORT_FIELDS, "certificate");
+const R_URL: usize = place(STATUS_REPORT_FIELDS, "url");
+const R_CERTIFICATION_DESCRIPTOR: usize = place(STATUS_REPORT_FIELDS, "certificationDescriptor");
 
 /// One entry as the pass left it.
 pub(super) struct EntryScan<'a> {
@@ -42,11 +69,12 @@ pub(super) fn top(text: &str) -> Option<Top<'_>> {
     let mut de = serde_json::Deserializer::from_str(text);
     let top = TopSeed { base: text }.deserialize(&mut de).ok()?;
     de.end().ok()?;
-    let TopScan { members, entries, names, after_entries } = top?;
-    let starts: Vec<usize> = entries.iter().map(|(start, _)| *start).collect();
+    let TopScan { members, entries: (starts, mut entries), names, after_entries } = top?;
     let texts = locate(text, &starts, after_entries)?;
-    let entries = texts.into_iter().zip(entries).map(|(text, (_, read))| EntryScan { text, read });
-    Some((members, entries.collect(), names))
+    for (entry, text) in entries.iter_mut().zip(texts) {
+        entry.text = text;
+    }
+    Some((members, entries, names))
 }
 
 /// The texts of entries that start at `starts` (each the offset of its `{`), in order; the
@@ -114,8 +142,9 @@ fn give_up<E: de::Error>(what: &str) -> E {
 /// The top level as the pass read it.
 struct TopScan<'a> {
     members: Members<'a>,
-    /// Each entry's start (the offset of its `{`) and its members.
-    entries: Vec<(usize, Option<EntryRead<'a>>)>,
+    /// Each entry's start (the offset of its `{`), and the entries (their texts not located
+    /// yet).
+    entries: (Vec<usize>, Vec<EntryScan<'a>>),
     names: Vec<Cow<'a, str>>,
     /// The offset of the `"` of the member name after `entries`, if any.
     after_entries: Option<usize>,
@@ -175,23 +204,27 @@ struct EntriesSeed<'a> {
 }
 
 impl<'de> DeserializeSeed<'de> for EntriesSeed<'de> {
-    type Value = Vec<(usize, Option<EntryRead<'de>>)>;
+    type Value = (Vec<usize>, Vec<EntryScan<'de>>);
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_seq(self)
     }
 }
 
 impl<'de> Visitor<'de> for EntriesSeed<'de> {
-    type Value = Vec<(usize, Option<EntryRead<'de>>)>;
+    type Value = (Vec<usize>, Vec<EntryScan<'de>>);
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("an array of entries")
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        let mut entries = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
-        while let Some(entry) = seq.next_element_seed(EntrySeed { base: self.base })? {
-            entries.push(entry);
+        // About one entry per 8 KiB of payload (real BLOBs: 15 KiB), so the list rarely grows.
+        let estimate = seq.size_hint().unwrap_or(self.base.len() / 8192).min(4096);
+        let (mut starts, mut entries) =
+            (Vec::with_capacity(estimate), Vec::with_capacity(estimate));
+        while let Some((start, read)) = seq.next_element_seed(EntrySeed { base: self.base })? {
+            starts.push(start);
+            entries.push(EntryScan { text: "", read });
         }
-        Ok(entries)
+        Ok((starts, entries))
     }
 }
 
@@ -436,15 +469,17 @@ impl<'de> Visitor<'de> for Report {
             // quadratic): the general path reads the object.
             let known = report_field(&name);
             clean = clean && seen.fresh(known, &name, &report.unknown);
-            clean &= match name.as_ref() {
-                "status" => map.next_value_seed(Str)?.store(&mut report.status),
-                "effectiveDate" => map.next_value_seed(Str)?.store(&mut report.effective_date),
-                "authenticatorVersion" => {
+            clean &= match known {
+                Some(R_STATUS) => map.next_value_seed(Str)?.store(&mut report.status),
+                Some(R_EFFECTIVE_DATE) => {
+                    map.next_value_seed(Str)?.store(&mut report.effective_date)
+                }
+                Some(R_AUTHENTICATOR_VERSION) => {
                     map.next_value_seed(U64)?.store(&mut report.authenticator_version)
                 }
-                "certificate" => map.next_value_seed(Str)?.store(&mut report.certificate),
-                "url" => map.next_value_seed(Str)?.store(&mut report.url),
-                "certificationDescriptor" => {
+                Some(R_CERTIFICATE) => map.next_value_seed(Str)?.store(&mut report.certificate),
+                Some(R_URL) => map.next_value_seed(Str)?.store(&mut report.url),
+                Some(R_CERTIFICATION_DESCRIPTOR) => {
                     map.next_value_seed(Str)?.store(&mut report.certification_descriptor)
                 }
                 _ => {
@@ -488,27 +523,29 @@ impl<'de> Visitor<'de> for Statement {
         while let Some(Key(name)) = map.next_key::<Key<'de>>()? {
             let known = statement_field(&name);
             clean = clean && seen.fresh(known, &name, &unknown);
-            clean &= match name.as_ref() {
-                "aaguid" => map.next_value_seed(Str)?.store(&mut s.aaguid),
-                "aaid" => map.next_value_seed(Str)?.store(&mut s.aaid),
-                "attestationCertificateKeyIdentifiers" => {
+            clean &= match known {
+                Some(S_AAGUID) => map.next_value_seed(Str)?.store(&mut s.aaguid),
+                Some(S_AAID) => map.next_value_seed(Str)?.store(&mut s.aaid),
+                Some(S_KEY_IDENTIFIERS) => {
                     map.next_value_seed(StrList)?.store(&mut s.key_identifiers)
                 }
-                "description" => map.next_value_seed(Str)?.store(&mut s.description),
-                "authenticatorVersion" => {
+                Some(S_DESCRIPTION) => map.next_value_seed(Str)?.store(&mut s.description),
+                Some(S_AUTHENTICATOR_VERSION) => {
                     map.next_value_seed(U64)?.store(&mut s.authenticator_version)
                 }
-                "attestationTypes" => map.next_value_seed(StrList)?.store(&mut s.attestation_types),
-                "authenticationAlgorithms" => {
+                Some(S_ATTESTATION_TYPES) => {
+                    map.next_value_seed(StrList)?.store(&mut s.attestation_types)
+                }
+                Some(S_AUTHENTICATION_ALGORITHMS) => {
                     map.next_value_seed(StrList)?.store(&mut s.authentication_algorithms)
                 }
-                "attestationRootCertificates" => {
+                Some(S_ATTESTATION_ROOT_CERTIFICATES) => {
                     map.next_value_seed(StrList)?.store(&mut s.attestation_root_certificates)
                 }
-                "multiDeviceCredentialSupport" => {
+                Some(S_MULTI_DEVICE_CREDENTIAL_SUPPORT) => {
                     map.next_value_seed(Str)?.store(&mut s.multi_device_credential_support)
                 }
-                "keyScope" => map.next_value_seed(Str)?.store(&mut s.key_scope),
+                Some(S_KEY_SCOPE) => map.next_value_seed(Str)?.store(&mut s.key_scope),
                 _ => {
                     map.next_value::<IgnoredAny>()?;
                     if clean && known.is_none() {
@@ -563,17 +600,19 @@ impl<'de> Visitor<'de> for EntrySeed<'de> {
             }
             let known = entry_field(&name);
             clean = clean && seen.fresh(known, &name, &names.entry);
-            clean &= match name.as_ref() {
-                "aaguid" => map.next_value_seed(Str)?.store(&mut entry.aaguid),
-                "aaid" => map.next_value_seed(Str)?.store(&mut entry.aaid),
-                "attestationCertificateKeyIdentifiers" => {
+            clean &= match known {
+                Some(E_AAGUID) => map.next_value_seed(Str)?.store(&mut entry.aaguid),
+                Some(E_AAID) => map.next_value_seed(Str)?.store(&mut entry.aaid),
+                Some(E_KEY_IDENTIFIERS) => {
                     map.next_value_seed(StrList)?.store(&mut entry.key_identifiers)
                 }
-                "statusReports" => map.next_value_seed(Reports)?.store(&mut entry.status_reports),
-                "timeOfLastStatusChange" => {
+                Some(E_STATUS_REPORTS) => {
+                    map.next_value_seed(Reports)?.store(&mut entry.status_reports)
+                }
+                Some(E_TIME_OF_LAST_STATUS_CHANGE) => {
                     map.next_value_seed(Str)?.store(&mut entry.time_of_last_status_change)
                 }
-                "metadataStatement" => match map.next_value_seed(Statement)? {
+                Some(E_METADATA_STATEMENT) => match map.next_value_seed(Statement)? {
                     Got::Null => {
                         statement = None;
                         names.statement.clear();

@@ -483,3 +483,30 @@ fn whitespace_search_is_is_ascii_whitespace() {
         }
     }
 }
+
+/// Entry strings are ranges of the shared payload (no copy per entry), except those with
+/// escapes, which are decoded into strings of their own.
+#[test]
+fn entry_strings_share_the_payload() {
+    let within = |inner: &str, outer: &str| {
+        let (start, end) = (outer.as_ptr() as usize, outer.as_ptr() as usize + outer.len());
+        (start..end).contains(&(inner.as_ptr() as usize))
+    };
+    let parsed = parse_payload(&real_payload(REAL[0]), &PayloadLimits::default()).unwrap();
+    let mut shared = 0;
+    for entry in parsed.store.entries() {
+        for text in [entry.description(), entry.aaid(), entry.key_scope()].into_iter().flatten() {
+            assert!(within(text, entry.raw_json()), "{text}");
+            shared += 1;
+        }
+    }
+    assert!(shared >= 280, "{shared}");
+    let text = br#"{"no":1,"nextUpdate":"2024-01-01","entries":[{"aaid":"FFFF#0001",
+        "metadataStatement":{"description":"caf\u00e9 \"d\"","keyScope":"x"},"statusReports":[]}]}"#;
+    let parsed = parse_payload(text, &PayloadLimits::default()).unwrap();
+    let entry = &parsed.store.entries()[0];
+    assert_eq!(entry.description(), Some("café \"d\""));
+    assert!(!within(entry.description().unwrap(), entry.raw_json()));
+    assert!(within(entry.key_scope().unwrap(), entry.raw_json()));
+    assert!(within(entry.aaid().unwrap(), entry.raw_json()));
+}
