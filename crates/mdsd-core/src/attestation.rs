@@ -3,7 +3,10 @@
 //! MDS trust store.
 //!
 //! Entry point: [`Verifier::verify_registration`] → [`AttestationResult`] (a value; every
-//! failure is a [`Reason`]). Decisions, in one place:
+//! failure is a [`Reason`]). A caller that keeps costly work off some threads uses
+//! [`Verifier::begin_registration`], which answers at bounded cost or stops before the costly
+//! step with a [`DeferredVerification`] that [`Verifier::finish_registration`] completes
+//! elsewhere, without decoding again. Decisions, in one place:
 //! - `statement_valid` covers the structure, the format's verification procedure and the
 //!   ceremony checks the caller asked for ([`Expectations`]); without expectations only the
 //!   attestation itself is judged (clientDataJSON is hashed, not parsed).
