@@ -32,13 +32,13 @@ fuzz_target!(|data: &[u8]| {
     let unlisted = Uuid::from_slice(&leaf.sha256()[..16]).unwrap();
     let key_id = leaf.fido_key_identifier();
     let key = match (selector % 3, listed.as_ref()) {
-        (0, Some(aaguid)) => EntryKey::Aaguid(aaguid),
-        (1, _) => EntryKey::KeyIdentifier(&key_id),
-        _ => EntryKey::Aaguid(&unlisted),
+        (0, Some(aaguid)) => EntryKey::Aaguid(*aaguid),
+        (1, _) => EntryKey::KeyIdentifier(key_id),
+        _ => EntryKey::Aaguid(unlisted),
     };
     // A fresh verifier with a chain cache per input: same work whatever ran before.
     let verifier = Verifier::new(mdsd_fuzz::verifier().options().clone());
-    let outcome = verifier.validate_chain(key, &chain, store, now);
+    let outcome = verifier.validate_chain(&key, &chain, store, now);
     if outcome.trusted {
         assert!(outcome.reasons.is_empty(), "trusted with reasons: {:?}", outcome.reasons);
         let path = outcome.path.as_ref().expect("trusted without a path");
@@ -50,7 +50,7 @@ fuzz_target!(|data: &[u8]| {
         }
     }
     let cached = verifier
-        .validate_chain_cached(key, &chain, store, now)
+        .validate_chain_cached(&key, &chain, store, now)
         .expect("the outcome just computed is cached");
     assert_eq!(cached.trusted, outcome.trusted);
     assert_eq!(cached.reasons.len(), outcome.reasons.len());
