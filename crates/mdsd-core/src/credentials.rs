@@ -51,8 +51,9 @@ pub enum CheckCode {
     /// UPDATE_AVAILABLE fixing a security status, and the metadata describes an older
     /// authenticatorVersion.
     SecurityUpdateAvailable,
-    /// Another status the status policy refuses is current (USER_VERIFICATION_BYPASS, ...).
-    StatusRefused(String),
+    /// Another status the status policy refuses is current (USER_VERIFICATION_BYPASS, ...);
+    /// the code is that status's name.
+    StatusRefused(AuthenticatorStatus),
 }
 
 impl CheckCode {
@@ -66,7 +67,7 @@ impl CheckCode {
             CheckCode::AttestationKeyCompromise => "ATTESTATION_KEY_COMPROMISE",
             CheckCode::Retired => "RETIRED",
             CheckCode::SecurityUpdateAvailable => "SECURITY_UPDATE_AVAILABLE",
-            CheckCode::StatusRefused(s) => s,
+            CheckCode::StatusRefused(status) => status.as_str(),
         }
     }
 }
@@ -122,7 +123,7 @@ pub fn check_credential(
             AuthenticatorStatus::AttestationKeyCompromise => CheckCode::AttestationKeyCompromise,
             AuthenticatorStatus::UpdateAvailable => CheckCode::SecurityUpdateAvailable,
             AuthenticatorStatus::Retired => CheckCode::Retired,
-            other => CheckCode::StatusRefused(other.as_str().to_string()),
+            other => CheckCode::StatusRefused(other),
         };
         reasons.push(CheckReason { code, message });
     }

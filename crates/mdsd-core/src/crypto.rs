@@ -92,11 +92,40 @@ pub enum SignatureError {
     /// differs from the one inside the signed part (RFC 5280 §4.1.1.2, §5.1.1.2).
     #[error("unsupported key or algorithm: {signed} signature algorithm {oid}")]
     UnsupportedSignatureAlgorithm { signed: &'static str, oid: String },
-    /// The public key is not a valid key of its type (the parser's words).
+    /// The public key is not a valid key of its type.
     #[error("malformed public key: {0}")]
-    MalformedKey(String),
+    MalformedKey(MalformedKey),
     #[error("signature does not verify")]
     Invalid,
+}
+
+/// How a public key is broken (the evidence of [`SignatureError::MalformedKey`]).
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum MalformedKey {
+    /// Not a DER SubjectPublicKeyInfo (RFC 5280 §4.1.2.7; x509-parser's words).
+    #[error("SubjectPublicKeyInfo: {detail}")]
+    Spki { detail: String },
+    #[error("trailing bytes after SubjectPublicKeyInfo")]
+    SpkiTrailingBytes,
+    /// RSAPublicKey (RFC 8017 A.1.1) that parses only leniently: not its exact DER encoding.
+    #[error("RSAPublicKey is not DER")]
+    RsaNotDer,
+    #[error("RSAPublicKey does not parse")]
+    RsaUnparsable,
+    #[error("RSA modulus or exponent is zero")]
+    RsaZero,
+    /// A COSE EC2 coordinate longer than the curve's field (RFC 9053 §7.1.1).
+    #[error("EC {curve} coordinate {coordinate} is {len} bytes, more than {max}")]
+    EcCoordinateTooLong { curve: Curve, coordinate: &'static str, len: usize, max: usize },
+    /// Not an uncompressed SEC 1 point `0x04 || x || y` of the curve's size.
+    #[error("EC {curve} point of {len} bytes is not an uncompressed point of {expected} bytes")]
+    EcPointEncoding { curve: Curve, len: usize, expected: usize },
+    /// A well-formed P-521 point that is not on the curve.
+    #[error("EC {curve} point is not on the curve")]
+    EcPointNotOnCurve { curve: Curve },
+    #[error("Ed25519 key of {len} bytes, expected 32")]
+    Ed25519Length { len: usize },
 }
 
 /// Dotted OIDs of the SubjectPublicKeyInfo algorithms and curves mdsd recognises.
@@ -140,6 +169,12 @@ impl Curve {
     }
 }
 
+impl std::fmt::Display for Curve {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 impl PublicKey {
     /// Builds an RSA key from big-endian modulus and exponent, stripping leading zero bytes.
     pub fn rsa(n: &[u8], e: &[u8]) -> PublicKey {
@@ -156,11 +191,12 @@ impl PublicKey {
         for (name, coord) in [("x", x), ("y", y)] {
             let coord = strip_leading_zeros(coord);
             if coord.len() > size {
-                return Err(SignatureError::MalformedKey(format!(
-                    "EC {} coordinate {name} is {} bytes, more than {size}",
-                    curve.name(),
-                    coord.len()
-                )));
+                return Err(SignatureError::MalformedKey(MalformedKey::EcCoordinateTooLong {
+                    curve,
+                    coordinate: name,
+                    len: coord.len(),
+                    max: size,
+                }));
             }
             point.resize(point.len() + (size - coord.len()), 0);
             point.extend_from_slice(coord);
@@ -174,12 +210,12 @@ impl PublicKey {
     /// [`PublicKey::Unsupported`] naming the algorithm; only structurally broken input is an error.
     pub fn from_spki_der(spki: &[u8]) -> Result<PublicKey, SignatureError> {
         use x509_parser::prelude::FromDer;
-        let (rest, info) = x509_parser::x509::SubjectPublicKeyInfo::from_der(spki)
-            .map_err(|e| SignatureError::MalformedKey(format!("SubjectPublicKeyInfo: {e}")))?;
+        let (rest, info) =
+            x509_parser::x509::SubjectPublicKeyInfo::from_der(spki).map_err(|e| {
+                SignatureError::MalformedKey(MalformedKey::Spki { detail: e.to_string() })
+            })?;
         if !rest.is_empty() {
-            return Err(SignatureError::MalformedKey(
-                "trailing bytes after SubjectPublicKeyInfo".into(),
-            ));
+            return Err(SignatureError::MalformedKey(MalformedKey::SpkiTrailingBytes));
         }
         Self::from_spki(&info)
     }
@@ -198,18 +234,16 @@ impl PublicKey {
                 Ok(x509_parser::public_key::PublicKey::RSA(rsa))
                     if der_rsa_public_key(rsa.modulus, rsa.exponent) != bits =>
                 {
-                    Err(SignatureError::MalformedKey("RSAPublicKey is not DER".into()))
+                    Err(SignatureError::MalformedKey(MalformedKey::RsaNotDer))
                 }
                 Ok(x509_parser::public_key::PublicKey::RSA(rsa)) => {
                     let key = PublicKey::rsa(rsa.modulus, rsa.exponent);
                     match &key {
                         PublicKey::Rsa { n, e } if !n.is_empty() && !e.is_empty() => Ok(key),
-                        _ => Err(SignatureError::MalformedKey(
-                            "RSA modulus or exponent is zero".into(),
-                        )),
+                        _ => Err(SignatureError::MalformedKey(MalformedKey::RsaZero)),
                     }
                 }
-                _ => Err(SignatureError::MalformedKey("RSAPublicKey does not parse".into())),
+                _ => Err(SignatureError::MalformedKey(MalformedKey::RsaUnparsable)),
             },
             oid::EC_PUBLIC_KEY => {
                 let curve_oid = info
@@ -241,21 +275,20 @@ impl PublicKey {
                     Some((0x02 | 0x03, x)) if x.len() == size => Ok(PublicKey::Unsupported {
                         algorithm: format!("EC {} compressed point", curve.name()),
                     }),
-                    _ => Err(SignatureError::MalformedKey(format!(
-                        "EC {} point of {} bytes is not an uncompressed point",
-                        curve.name(),
-                        bits.len()
-                    ))),
+                    _ => Err(SignatureError::MalformedKey(MalformedKey::EcPointEncoding {
+                        curve,
+                        len: bits.len(),
+                        expected: 1 + 2 * size,
+                    })),
                 }
             }
             oid::ED25519 => {
                 if bits.len() == 32 {
                     Ok(PublicKey::Ed25519(bits.to_vec()))
                 } else {
-                    Err(SignatureError::MalformedKey(format!(
-                        "Ed25519 key of {} bytes, expected 32",
-                        bits.len()
-                    )))
+                    Err(SignatureError::MalformedKey(MalformedKey::Ed25519Length {
+                        len: bits.len(),
+                    }))
                 }
             }
             oid::ED448 => Ok(PublicKey::Unsupported { algorithm: "Ed448".into() }),
@@ -386,12 +419,11 @@ fn verify_ec(
         });
     }
     if point.len() != 1 + 2 * curve.coordinate_len() || point.first() != Some(&0x04) {
-        return Err(SignatureError::MalformedKey(format!(
-            "EC {} point must be 0x04||x||y of {} bytes, got {}",
-            curve.name(),
-            1 + 2 * curve.coordinate_len(),
-            point.len()
-        )));
+        return Err(SignatureError::MalformedKey(MalformedKey::EcPointEncoding {
+            curve,
+            len: point.len(),
+            expected: 1 + 2 * curve.coordinate_len(),
+        }));
     }
     let fixed = matches!(scheme, EcdsaSha256Fixed | EcdsaSha384Fixed | EcdsaSha512Fixed);
     if curve == Curve::P521 {
@@ -430,8 +462,9 @@ fn verify_p521(
     if !matches!(scheme, SignatureScheme::EcdsaSha512 | SignatureScheme::EcdsaSha512Fixed) {
         return Err(SignatureError::UnsupportedCurveScheme { curve: Curve::P521, scheme });
     }
-    let key = p521::ecdsa::VerifyingKey::from_sec1_bytes(point)
-        .map_err(|_| SignatureError::MalformedKey("EC P-521 point is not on the curve".into()))?;
+    let key = p521::ecdsa::VerifyingKey::from_sec1_bytes(point).map_err(|_| {
+        SignatureError::MalformedKey(MalformedKey::EcPointNotOnCurve { curve: Curve::P521 })
+    })?;
     let sig = if fixed {
         p521::ecdsa::Signature::from_slice(signature)
     } else {

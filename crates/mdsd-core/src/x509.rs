@@ -10,7 +10,7 @@ mod crl;
 mod path;
 
 pub use cert::{BasicConstraints, Cert, CertError, Extension, KeyUsage};
-pub use crl::{check_revocation, Crl, CrlError, RevocationError, RevocationMode};
+pub use crl::{check_revocation, Crl, CrlError, RevocationError, RevocationMode, UnsupportedCrl};
 pub use path::{
     build_path, PathBudget, PathError, PathProfile, TrustAnchor, VerifiedPath,
     KNOWN_CRITICAL_EXTENSIONS,
@@ -27,7 +27,7 @@ pub fn certs_from_pem_or_der(bytes: &[u8]) -> Result<Vec<Cert>, CertError> {
     if !bytes.windows(PEM_MARKER.len()).any(|w| w == PEM_MARKER) {
         return Ok(vec![Cert::from_der(bytes)?]);
     }
-    let blocks = pem::parse_many(bytes).map_err(|e| CertError::Malformed(format!("PEM: {e}")))?;
+    let blocks = pem::parse_many(bytes).map_err(|e| CertError::Pem { detail: e.to_string() })?;
     let certs = blocks
         .iter()
         .filter(|block| block.tag() == "CERTIFICATE")

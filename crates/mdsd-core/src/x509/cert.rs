@@ -83,10 +83,18 @@ pub struct Extension {
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]
 pub enum CertError {
-    /// Not a DER `Certificate` (RFC 5280 §4.1), too large, or followed by other bytes; the
-    /// parser's words.
-    #[error("not a DER X.509 certificate: {0}")]
-    Malformed(String),
+    /// More than `MAX_CERT_LEN` bytes.
+    #[error("certificate of {len} bytes, more than the {max} accepted")]
+    TooLarge { len: usize, max: usize },
+    /// PEM input whose armour does not parse (the pem crate's words).
+    #[error("certificate PEM does not parse: {detail}")]
+    Pem { detail: String },
+    /// Not a DER `Certificate` (RFC 5280 §4.1; x509-parser's words).
+    #[error("not a DER X.509 certificate: {detail}")]
+    Der { detail: String },
+    /// A DER certificate followed by other bytes.
+    #[error("{count} trailing bytes after the certificate")]
+    TrailingBytes { count: usize },
     #[error("no certificate found in PEM input")]
     NoCertificate,
     /// The subject `Name` (RFC 5280 §4.1.2.6) does not parse attribute by attribute.
@@ -311,20 +319,14 @@ impl Cert {
 fn parse_x509(der: &[u8], deep: bool) -> Result<X509Certificate<'_>, CertError> {
     use x509_parser::nom::Parser;
     if der.len() > MAX_CERT_LEN {
-        return Err(CertError::Malformed(format!(
-            "{} bytes, more than the {MAX_CERT_LEN} accepted",
-            der.len()
-        )));
+        return Err(CertError::TooLarge { len: der.len(), max: MAX_CERT_LEN });
     }
     let (rest, x509) = X509CertificateParser::new()
         .with_deep_parse_extensions(deep)
         .parse(der)
-        .map_err(|e| CertError::Malformed(e.to_string()))?;
+        .map_err(|e| CertError::Der { detail: e.to_string() })?;
     if !rest.is_empty() {
-        return Err(CertError::Malformed(format!(
-            "{} trailing bytes after the certificate",
-            rest.len()
-        )));
+        return Err(CertError::TrailingBytes { count: rest.len() });
     }
     Ok(x509)
 }
@@ -505,9 +507,9 @@ mod tests {
     fn oversized_input_is_refused_before_parsing() {
         assert!(matches!(
             Cert::from_der(&vec![0x30; MAX_CERT_LEN + 1]),
-            Err(CertError::Malformed(_))
+            Err(CertError::TooLarge { max: MAX_CERT_LEN, .. })
         ));
-        assert!(matches!(Cert::from_der(&[0x30, 0x00]), Err(CertError::Malformed(_))));
+        assert!(matches!(Cert::from_der(&[0x30, 0x00]), Err(CertError::Der { .. })));
     }
 
     #[test]

@@ -44,14 +44,52 @@ pub const MAX_CRL_LEN: usize = 16 * 1024 * 1024;
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]
 pub enum CrlError {
-    #[error("not a DER/PEM X.509 CRL: {0}")]
-    Malformed(String),
-    /// A CRL kind mdsd does not process (RFC 5280 §5.2): delta CRLs (§5.2.4), indirect CRLs
-    /// (§5.2.5, §5.3.3), CRLs partitioned by reason (onlySomeReasons) or for attribute
-    /// certificates, unknown critical CRL or entry extensions (§5.2, §5.3). Accepting one
-    /// without processing it could hide a revocation, so it is refused at parse time.
+    /// More than [`MAX_CRL_LEN`] bytes.
+    #[error("CRL of {len} bytes, more than the {max} accepted")]
+    TooLarge { len: usize, max: usize },
+    /// PEM input whose armour does not parse (the pem crate's words).
+    #[error("CRL PEM does not parse: {detail}")]
+    Pem { detail: String },
+    /// PEM input without an `X509 CRL` block.
+    #[error("no X509 CRL PEM block")]
+    NoCrlBlock,
+    /// Not a DER `CertificateList` (RFC 5280 §5.1; x509-parser's words).
+    #[error("not a DER X.509 CRL: {detail}")]
+    Der { detail: String },
+    /// A DER CRL followed by other bytes.
+    #[error("{count} trailing bytes after the CRL")]
+    TrailingBytes { count: usize },
+    /// A CRL kind mdsd does not process. Accepting one without processing it could hide a
+    /// revocation, so it is refused at parse time.
     #[error("unsupported CRL: {0}")]
-    Unsupported(String),
+    Unsupported(UnsupportedCrl),
+}
+
+/// The CRL kinds refused by [`Crl::from_pem_or_der`] (RFC 5280 §5.2, §5.3).
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum UnsupportedCrl {
+    /// deltaCRLIndicator (§5.2.4): a delta needs the complete CRL it patches.
+    #[error("delta CRL (deltaCRLIndicator)")]
+    Delta,
+    /// issuingDistributionPoint indirectCRL (§5.2.5).
+    #[error("indirect CRL")]
+    Indirect,
+    /// A certificateIssuer entry extension (§5.3.3) makes the CRL indirect.
+    #[error("indirect CRL (certificateIssuer)")]
+    IndirectEntry,
+    /// issuingDistributionPoint onlySomeReasons (§5.2.5).
+    #[error("CRL partitioned by reason")]
+    PartitionedByReason,
+    /// issuingDistributionPoint onlyContainsAttributeCerts (§5.2.5).
+    #[error("CRL for attribute certificates")]
+    AttributeCertificates,
+    /// A critical CRL extension mdsd does not process (§5.2).
+    #[error("critical CRL extension {oid}")]
+    CriticalExtension { oid: String },
+    /// A critical CRL entry extension mdsd does not process (§5.3).
+    #[error("critical CRL entry extension {oid}")]
+    CriticalEntryExtension { oid: String },
 }
 
 /// How missing or stale revocation information is treated.
@@ -99,19 +137,14 @@ impl Crl {
     /// Refuses, as [`CrlError::Unsupported`], the CRL kinds listed there.
     pub fn from_pem_or_der(bytes: &[u8]) -> Result<Crl, CrlError> {
         if bytes.len() > MAX_CRL_LEN {
-            return Err(CrlError::Malformed(format!(
-                "{} bytes, more than the {MAX_CRL_LEN} accepted",
-                bytes.len()
-            )));
+            return Err(CrlError::TooLarge { len: bytes.len(), max: MAX_CRL_LEN });
         }
         const PEM_MARKER: &[u8] = b"-----BEGIN";
         if bytes.windows(PEM_MARKER.len()).any(|w| w == PEM_MARKER) {
             let blocks =
-                pem::parse_many(bytes).map_err(|e| CrlError::Malformed(format!("PEM: {e}")))?;
-            let block = blocks
-                .iter()
-                .find(|b| b.tag() == "X509 CRL")
-                .ok_or_else(|| CrlError::Malformed("no X509 CRL PEM block".into()))?;
+                pem::parse_many(bytes).map_err(|e| CrlError::Pem { detail: e.to_string() })?;
+            let block =
+                blocks.iter().find(|b| b.tag() == "X509 CRL").ok_or(CrlError::NoCrlBlock)?;
             return Self::from_der(block.contents());
         }
         Self::from_der(bytes)
@@ -119,12 +152,9 @@ impl Crl {
 
     fn from_der(der: &[u8]) -> Result<Crl, CrlError> {
         let (rest, crl) = CertificateRevocationList::from_der(der)
-            .map_err(|e| CrlError::Malformed(e.to_string()))?;
+            .map_err(|e| CrlError::Der { detail: e.to_string() })?;
         if !rest.is_empty() {
-            return Err(CrlError::Malformed(format!(
-                "{} trailing bytes after the CRL",
-                rest.len()
-            )));
+            return Err(CrlError::TrailingBytes { count: rest.len() });
         }
         let tbs = &crl.tbs_cert_list;
         let mut crl_number = None;
@@ -138,24 +168,24 @@ impl Crl {
                 }
                 // RFC 5280 §5.2.4: delta CRLs need the complete CRL they patch.
                 _ if oid == "2.5.29.27" => {
-                    return Err(CrlError::Unsupported("delta CRL (deltaCRLIndicator)".into()));
+                    return Err(CrlError::Unsupported(UnsupportedCrl::Delta));
                 }
                 ParsedExtension::IssuingDistributionPoint(idp) => {
                     if idp.indirect_crl {
-                        return Err(CrlError::Unsupported("indirect CRL".into()));
+                        return Err(CrlError::Unsupported(UnsupportedCrl::Indirect));
                     }
                     if idp.only_some_reasons.is_some() {
-                        return Err(CrlError::Unsupported("CRL partitioned by reason".into()));
+                        return Err(CrlError::Unsupported(UnsupportedCrl::PartitionedByReason));
                     }
                     if idp.only_contains_attribute_certs {
-                        return Err(CrlError::Unsupported("CRL for attribute certificates".into()));
+                        return Err(CrlError::Unsupported(UnsupportedCrl::AttributeCertificates));
                     }
                     only_user_certs = idp.only_contains_user_certs;
                     only_ca_certs = idp.only_contains_ca_certs;
                 }
                 // authorityKeyIdentifier (§5.2.1) and non-critical others: informational.
                 _ if ext.critical && oid != "2.5.29.35" => {
-                    return Err(CrlError::Unsupported(format!("critical CRL extension {oid}")));
+                    return Err(CrlError::Unsupported(UnsupportedCrl::CriticalExtension { oid }));
                 }
                 _ => {}
             }
@@ -166,13 +196,13 @@ impl Crl {
                 let oid = ext.oid.to_id_string();
                 // RFC 5280 §5.3.3: certificateIssuer makes the CRL indirect.
                 if oid == "2.5.29.29" {
-                    return Err(CrlError::Unsupported("indirect CRL (certificateIssuer)".into()));
+                    return Err(CrlError::Unsupported(UnsupportedCrl::IndirectEntry));
                 }
                 // reasonCode (§5.3.1) and invalidityDate (§5.3.2) are informational.
                 if ext.critical && oid != "2.5.29.21" && oid != "2.5.29.24" {
-                    return Err(CrlError::Unsupported(format!(
-                        "critical CRL entry extension {oid}"
-                    )));
+                    return Err(CrlError::Unsupported(UnsupportedCrl::CriticalEntryExtension {
+                        oid,
+                    }));
                 }
             }
             revoked.push((entry.raw_serial().to_vec(), entry.revocation_date.to_datetime()));
@@ -393,6 +423,6 @@ mod tests {
     #[test]
     fn oversized_input_is_refused_before_parsing() {
         let big = vec![0x30; MAX_CRL_LEN + 1];
-        assert!(matches!(Crl::from_pem_or_der(&big), Err(CrlError::Malformed(_))));
+        assert!(matches!(Crl::from_pem_or_der(&big), Err(CrlError::TooLarge { .. })));
     }
 }

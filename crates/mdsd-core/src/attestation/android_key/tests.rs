@@ -42,9 +42,7 @@ const HARDWARE_VECTOR: &str =
 #[test]
 fn flipped_signature_byte_is_rejected() {
     let mut case = Case::vector(HARDWARE_VECTOR);
-    let mut sig = case.bytes("sig");
-    sig[10] ^= 0x01;
-    case.set("sig", Value::Bytes(sig));
+    case.flip_bit("sig", |_| 10);
     assert_rejected(&case.run(verify), ReasonCode::BadSignature, "android-key");
 }
 

@@ -110,6 +110,14 @@ impl Case {
         }
     }
 
+    /// Flips the lowest bit of byte `at(len)` of the byte string attStmt[key].
+    pub(crate) fn flip_bit(&mut self, key: &str, at: impl FnOnce(usize) -> usize) {
+        let mut bytes = self.bytes(key);
+        let index = at(bytes.len());
+        bytes[index] ^= 0x01;
+        self.set(key, Value::Bytes(bytes));
+    }
+
     /// attStmt.x5c as DER byte strings.
     pub(crate) fn x5c(&self) -> Vec<Vec<u8>> {
         match self.get("x5c") {

@@ -184,10 +184,7 @@ fn rsa_key_bits_must_match_the_modulus() {
 fn flipped_signature_byte_is_rejected() {
     for id in [RSA_VECTOR, ES256_VECTOR] {
         let mut case = Case::vector(id);
-        let mut sig = case.bytes("sig");
-        let mid = sig.len() / 2;
-        sig[mid] ^= 0x01;
-        case.set("sig", Value::Bytes(sig));
+        case.flip_bit("sig", |len| len / 2);
         assert_rejected(&case.run(verify), ReasonCode::BadSignature, "AIK");
     }
 }
@@ -203,10 +200,7 @@ fn wrong_client_data_hash_breaks_extra_data() {
 fn pub_area_key_must_be_the_credential_key() {
     for id in [RSA_VECTOR, ECC_VECTOR] {
         let mut case = Case::vector(id);
-        let mut pub_area = case.bytes("pubArea");
-        let last = pub_area.len() - 1;
-        pub_area[last] ^= 0x01;
-        case.set("pubArea", Value::Bytes(pub_area));
+        case.flip_bit("pubArea", |len| len - 1);
         assert_rejected(&case.run(verify), ReasonCode::CredentialKeyMismatch, "pubArea key");
     }
 }

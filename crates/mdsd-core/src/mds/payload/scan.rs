@@ -317,6 +317,7 @@ macro_rules! other {
 }
 
 /// A string (borrowed unless it has escapes) or `null`.
+#[derive(Clone, Copy)]
 struct Str;
 
 impl<'de> DeserializeSeed<'de> for Str {
@@ -376,66 +377,39 @@ impl<'de> Visitor<'de> for U64 {
     other!(maps);
 }
 
-/// An array of strings or `null`.
-struct StrList;
+/// An array whose every item `S` reads as a value, or `null`; any other array or value is
+/// [`Got::Other`]. `ListOf(Str)` reads string lists, `ListOf(Report)` `statusReports`.
+#[derive(Clone, Copy)]
+struct ListOf<S>(S);
 
-impl<'de> DeserializeSeed<'de> for StrList {
-    type Value = Got<Vec<Cow<'de, str>>>;
+impl<'de, T, S> DeserializeSeed<'de> for ListOf<S>
+where
+    S: DeserializeSeed<'de, Value = Got<T>> + Copy,
+{
+    type Value = Got<Vec<T>>;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_any(self)
     }
 }
 
-impl<'de> Visitor<'de> for StrList {
-    type Value = Got<Vec<Cow<'de, str>>>;
+impl<'de, T, S> Visitor<'de> for ListOf<S>
+where
+    S: DeserializeSeed<'de, Value = Got<T>> + Copy,
+{
+    type Value = Got<Vec<T>>;
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("any value")
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
         let mut list = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(64));
-        let mut all_strings = true;
-        while let Some(item) = seq.next_element_seed(Str)? {
+        let mut all_values = true;
+        while let Some(item) = seq.next_element_seed(self.0)? {
             match item {
-                Got::Value(text) => list.push(text),
-                Got::Null | Got::Other => all_strings = false,
+                Got::Value(value) => list.push(value),
+                Got::Null | Got::Other => all_values = false,
             }
         }
-        Ok(if all_strings { Got::Value(list) } else { Got::Other })
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(Got::Null)
-    }
-    other!(scalars);
-    other!(u64);
-    other!(strings);
-    other!(maps);
-}
-
-/// `statusReports`: an array of report objects, or `null`.
-struct Reports;
-
-impl<'de> DeserializeSeed<'de> for Reports {
-    type Value = Got<Vec<ReportFields<'de>>>;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Reports {
-    type Value = Got<Vec<ReportFields<'de>>>;
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("any value")
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        let mut reports = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(64));
-        let mut all_reports = true;
-        while let Some(item) = seq.next_element_seed(Report)? {
-            match item {
-                Got::Value(report) => reports.push(report),
-                Got::Null | Got::Other => all_reports = false,
-            }
-        }
-        Ok(if all_reports { Got::Value(reports) } else { Got::Other })
+        Ok(if all_values { Got::Value(list) } else { Got::Other })
     }
     fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
         Ok(Got::Null)
@@ -447,6 +421,7 @@ impl<'de> Visitor<'de> for Reports {
 }
 
 /// One status report (MDS3 §3.1.3): an object.
+#[derive(Clone, Copy)]
 struct Report;
 
 impl<'de> DeserializeSeed<'de> for Report {
@@ -527,20 +502,20 @@ impl<'de> Visitor<'de> for Statement {
                 Some(S_AAGUID) => map.next_value_seed(Str)?.store(&mut s.aaguid),
                 Some(S_AAID) => map.next_value_seed(Str)?.store(&mut s.aaid),
                 Some(S_KEY_IDENTIFIERS) => {
-                    map.next_value_seed(StrList)?.store(&mut s.key_identifiers)
+                    map.next_value_seed(ListOf(Str))?.store(&mut s.key_identifiers)
                 }
                 Some(S_DESCRIPTION) => map.next_value_seed(Str)?.store(&mut s.description),
                 Some(S_AUTHENTICATOR_VERSION) => {
                     map.next_value_seed(U64)?.store(&mut s.authenticator_version)
                 }
                 Some(S_ATTESTATION_TYPES) => {
-                    map.next_value_seed(StrList)?.store(&mut s.attestation_types)
+                    map.next_value_seed(ListOf(Str))?.store(&mut s.attestation_types)
                 }
                 Some(S_AUTHENTICATION_ALGORITHMS) => {
-                    map.next_value_seed(StrList)?.store(&mut s.authentication_algorithms)
+                    map.next_value_seed(ListOf(Str))?.store(&mut s.authentication_algorithms)
                 }
                 Some(S_ATTESTATION_ROOT_CERTIFICATES) => {
-                    map.next_value_seed(StrList)?.store(&mut s.attestation_root_certificates)
+                    map.next_value_seed(ListOf(Str))?.store(&mut s.attestation_root_certificates)
                 }
                 Some(S_MULTI_DEVICE_CREDENTIAL_SUPPORT) => {
                     map.next_value_seed(Str)?.store(&mut s.multi_device_credential_support)
@@ -604,10 +579,10 @@ impl<'de> Visitor<'de> for EntrySeed<'de> {
                 Some(E_AAGUID) => map.next_value_seed(Str)?.store(&mut entry.aaguid),
                 Some(E_AAID) => map.next_value_seed(Str)?.store(&mut entry.aaid),
                 Some(E_KEY_IDENTIFIERS) => {
-                    map.next_value_seed(StrList)?.store(&mut entry.key_identifiers)
+                    map.next_value_seed(ListOf(Str))?.store(&mut entry.key_identifiers)
                 }
                 Some(E_STATUS_REPORTS) => {
-                    map.next_value_seed(Reports)?.store(&mut entry.status_reports)
+                    map.next_value_seed(ListOf(Report))?.store(&mut entry.status_reports)
                 }
                 Some(E_TIME_OF_LAST_STATUS_CHANGE) => {
                     map.next_value_seed(Str)?.store(&mut entry.time_of_last_status_change)
