@@ -44,7 +44,7 @@ pub const MAX_CRL_LEN: usize = 16 * 1024 * 1024;
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]
 pub enum CrlError {
-    /// More than [`MAX_CRL_LEN`] bytes.
+    /// More than `MAX_CRL_LEN` (16 MiB) bytes.
     #[error("CRL of {len} bytes, more than the {max} accepted")]
     TooLarge { len: usize, max: usize },
     /// PEM input whose armour does not parse (the pem crate's words).
