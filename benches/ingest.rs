@@ -144,4 +144,25 @@ criterion_group! {
     config = Criterion::default().sample_size(10).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(3));
     targets = ingest
 }
-criterion_main!(benches);
+/// `MDSD_INGEST_ONCE=1`: one `verify_blob` and one floor of the real BLOB, then exit — for
+/// instruction counts that do not move with the machine's load:
+/// `valgrind --tool=callgrind --toggle-collect='*verify_blob*' <bench binary>` (then
+/// `--toggle-collect='*ingest*floor*'`); `callgrind_annotate` shows where the difference goes.
+fn once() {
+    let real = data("s1r-J_fido-mds3__2024-12-02__blob.jwt");
+    let mut opts = BlobVerifyOptions::new(builtin_roots());
+    opts.crls = ["webauthn4j__root-r3.crl", "webauthn4j__gsextendvalsha2g3r3.crl"]
+        .iter()
+        .map(|f| Arc::new(Crl::from_pem_or_der(&data(f)).unwrap()))
+        .collect();
+    drop(black_box(verify_blob(black_box(&real), &opts, datetime!(2024-09-03 12:00 UTC)).unwrap()));
+    floor(black_box(&parts(&real)));
+}
+
+fn main() {
+    if std::env::var_os("MDSD_INGEST_ONCE").is_some() {
+        return once();
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}
