@@ -24,40 +24,11 @@
 import { readFileSync } from 'node:fs';
 import { BaseMetadataService, MetadataService, SettingsService, verifyRegistrationResponse } from '@simplewebauthn/server';
 import { decodeAttestationObject, parseAuthenticatorData, verifyMDSBlob, isoBase64URL } from '@simplewebauthn/server/helpers';
+import { setNow, served, fetchCount, fetchedUrls } from './stubs.mjs';
 
 const VERSION = JSON.parse(
   readFileSync(new URL('./node_modules/@simplewebauthn/server/package.json', import.meta.url)),
 ).version;
-
-// ---- the fixed clock -------------------------------------------------------------------------
-const RealDate = Date;
-let fixedNow = RealDate.now();
-class FixedDate extends RealDate {
-  constructor(...args) {
-    if (args.length === 0) super(fixedNow);
-    else super(...args);
-  }
-  static now() {
-    return fixedNow;
-  }
-}
-globalThis.Date = FixedDate;
-const setNow = (iso) => {
-  fixedNow = RealDate.parse(iso);
-  if (Number.isNaN(fixedNow)) throw new Error(`bad time ${iso}`);
-};
-
-// ---- the network stub ------------------------------------------------------------------------
-const served = new Map(); // URL -> bytes
-const fetches = new Map(); // URL -> count
-globalThis.fetch = async (url) => {
-  const key = String(url);
-  fetches.set(key, (fetches.get(key) ?? 0) + 1);
-  const body = served.get(key);
-  if (body === undefined) throw new TypeError(`no network in this benchmark: ${key}`);
-  return new Response(body);
-};
-const fetchCount = () => [...fetches.values()].reduce((a, b) => a + b, 0);
 
 // ---- helpers ---------------------------------------------------------------------------------
 function parseArgs(argv) {
@@ -178,7 +149,7 @@ async function cmdBlob(a) {
     first_call_ms: firstMs,
     crl_fetches_first_call: fetchesFirst,
     crl_fetches_timed: fetchCount() - fetchesFirst,
-    fetched: Object.fromEntries(fetches),
+    fetched: fetchedUrls(),
     peak_rss_kb: peakRssKb(),
     peak_rss_first_kb: firstRss,
     baseline_rss_kb: BASELINE_RSS_KB,

@@ -29,6 +29,7 @@
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { MetadataService, SettingsService, verifyRegistrationResponse } from '@simplewebauthn/server';
 import { decodeAttestationObject, parseAuthenticatorData, isoBase64URL, convertAAGUIDToString } from '@simplewebauthn/server/helpers';
+import { RealDate, setNow, served, fetchCount, fetchedUrls } from '../stubs.mjs';
 
 const VERSION = JSON.parse(
   readFileSync(new URL('../node_modules/@simplewebauthn/server/package.json', import.meta.url)),
@@ -39,35 +40,6 @@ const FORMATS = ['packed', 'tpm', 'android-key', 'android-safetynet', 'fido-u2f'
 const METADATA_FORMATS = new Set(['packed', 'tpm', 'android-key', 'android-safetynet']);
 // Every COSE algorithm SimpleWebAuthn knows (helpers/cose.js COSEALG).
 const ALL_ALGS = [-7, -8, -35, -36, -37, -38, -39, -47, -48, -49, -50, -257, -258, -259, -65535];
-
-// ---- the fixed clock -------------------------------------------------------------------------
-const RealDate = Date;
-let fixedNow = RealDate.now();
-class FixedDate extends RealDate {
-  constructor(...args) {
-    if (args.length === 0) super(fixedNow);
-    else super(...args);
-  }
-  static now() {
-    return fixedNow;
-  }
-}
-globalThis.Date = FixedDate;
-const setNow = (iso) => {
-  fixedNow = RealDate.parse(iso);
-  if (Number.isNaN(fixedNow)) throw new Error(`bad time ${iso}`);
-};
-
-// ---- the network stub ------------------------------------------------------------------------
-const served = new Map(); // URL -> bytes
-const fetches = new Map(); // URL -> count
-globalThis.fetch = async (url) => {
-  const key = String(url);
-  fetches.set(key, (fetches.get(key) ?? 0) + 1);
-  const body = served.get(key);
-  if (body === undefined) throw new TypeError(`no network in this run: ${key}`);
-  return new Response(body);
-};
 
 function parseArgs(argv) {
   const args = { cmd: argv[0], crl: [], rest: [] };
@@ -165,9 +137,9 @@ async function cmdJudge(a) {
       requireUserVerification: false,
       supportedAlgorithmIDs: ALL_ALGS,
     };
-    const fetchesBefore = [...fetches.values()].reduce((x, y) => x + y, 0);
+    const fetchesBefore = fetchCount();
     const trust = await attempt(opts);
-    const crlFetches = [...fetches.values()].reduce((x, y) => x + y, 0) - fetchesBefore;
+    const crlFetches = fetchCount() - fetchesBefore;
 
     // Statement only: no metadata, no roots.
     MetadataService.state = 0; // SERVICE_STATE.DISABLED: getStatement() returns undefined
@@ -220,7 +192,7 @@ async function cmdJudge(a) {
       }),
     );
   }
-  console.error(`CRL fetches by URL: ${JSON.stringify(Object.fromEntries(fetches))}`);
+  console.error(`CRL fetches by URL: ${JSON.stringify(fetchedUrls())}`);
 }
 
 const args = parseArgs(process.argv.slice(2));
