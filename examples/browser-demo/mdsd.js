@@ -1,0 +1,117 @@
+// Every call the demo relying party makes to mdsd, in one place (so it can be switched to the
+// clients/node package without touching the server or the tests).
+//
+// Requests and answers are in the proto3 JSON mapping: lowerCamelCase field names, enums by name
+// ("ACCEPTED", "DEVICE_BOUND"), 64-bit integers as decimal strings, bytes as standard base64,
+// fields at their default value included.
+'use strict';
+
+const path = require('path');
+const grpc = require('@grpc/grpc-js');
+const protoLoader = require('@grpc/proto-loader');
+
+const PROTO = path.join(__dirname, '..', '..', 'proto', 'mdsd', 'v1', 'mdsd.proto');
+
+// How protobuf.js converts messages to plain objects: the proto3 JSON mapping (as protobuf.js's
+// own toJSON does), with defaults filled in and without protobuf.js's synthetic oneof-name keys.
+const JSON_MAPPING = {
+  keepCase: false,
+  longs: String,
+  enums: String,
+  bytes: String,
+  defaults: true,
+  oneofs: false,
+  json: true,
+};
+
+let services;
+function loadServices() {
+  if (!services) {
+    const definition = protoLoader.loadSync(PROTO, JSON_MAPPING);
+    services = grpc.loadPackageDefinition(definition).mdsd.v1;
+  }
+  return services;
+}
+
+// An RPC that failed with a gRPC status: `code` is the status name (e.g. "INVALID_ARGUMENT").
+class MdsdError extends Error {
+  constructor(err) {
+    const code = grpc.status[err.code] ?? String(err.code);
+    super(`mdsd ${code}: ${err.details}`);
+    this.name = 'MdsdError';
+    this.code = code;
+    this.details = err.details;
+  }
+}
+
+// A connection to one daemon (`target`: "127.0.0.1:50051" or "unix:/run/mdsd.sock"), plaintext:
+// loopback or a Unix socket only.
+class Mdsd {
+  constructor(target, { timeoutMs = 10_000 } = {}) {
+    const { AttestationService } = loadServices();
+    this.client = new AttestationService(target, grpc.credentials.createInsecure());
+    this.timeoutMs = timeoutMs;
+  }
+
+  call(method, request) {
+    return new Promise((resolve, reject) => {
+      const deadline = new Date(Date.now() + this.timeoutMs);
+      this.client[method](request, { deadline }, (err, response) =>
+        err ? reject(new MdsdError(err)) : resolve(response));
+    });
+  }
+
+  // VerifyRegistration. `attestationObject`, `clientDataJson` and `challenge` are Buffers (raw
+  // bytes, as the browser returned them / as issued); `rpId`, `origins`, `userGroups` and
+  // `requireUserVerification` are the ceremony checks and the policy input.
+  verifyRegistration({ attestationObject, clientDataJson, rpId, origins, challenge,
+    requireUserVerification, userGroups, profile }) {
+    const request = {
+      attestationObject,
+      clientDataJson,
+      rpId: rpId ?? '',
+      origins: origins ?? [],
+      challenge: challenge ?? Buffer.alloc(0),
+      userGroups: userGroups ?? [],
+      profile: profile ?? '',
+    };
+    if (requireUserVerification !== undefined) {
+      request.requireUserVerification = requireUserVerification;
+    }
+    return this.call('VerifyRegistration', request);
+  }
+
+  // GetAuthenticator by AAGUID (canonical UUID) or U2F key identifier (hex).
+  getAuthenticator({ aaguid, keyIdentifier }) {
+    return this.call('GetAuthenticator', aaguid ? { aaguid } : { keyIdentifier });
+  }
+
+  getMetadataInfo() {
+    return this.call('GetMetadataInfo', {});
+  }
+
+  // Resolves once the daemon serves verified metadata (GetMetadataInfo `loaded`), or rejects
+  // after `timeoutMs`.
+  async waitLoaded(timeoutMs = 30_000) {
+    const until = Date.now() + timeoutMs;
+    let last;
+    while (Date.now() < until) {
+      try {
+        const info = await this.getMetadataInfo();
+        if (info.loaded) return info;
+        last = info;
+      } catch (err) {
+        last = err;
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    throw new Error(`mdsd did not load metadata in ${timeoutMs} ms (last: ${
+      last instanceof Error ? last.message : JSON.stringify(last)})`);
+  }
+
+  close() {
+    this.client.close();
+  }
+}
+
+module.exports = { Mdsd, MdsdError };
