@@ -192,7 +192,11 @@ function start({ port = 8080, host = '127.0.0.1', mdsdTarget = '127.0.0.1:50051'
         server,
         port: actual,
         origin: settings.origin,
-        close: () => new Promise((r) => { mdsd.close(); server.close(() => r()); }),
+        close: () => new Promise((r) => {
+          mdsd.close();
+          server.close(() => r());
+          server.closeAllConnections();
+        }),
       });
     });
   });
