@@ -97,10 +97,14 @@ fn main() {
 
     // The BLOB signing PKI; the CRLs are found in DIR/crl by their distribution point's file name.
     let root = pki::root("mdsd browser-test MDS root");
-    let ca =
-        pki::issue(Spec::ca("mdsd browser-test MDS CA").crl_url("http://crl.invalid/root.crl"), Some(&root));
-    let signer =
-        pki::issue(Spec::leaf("mds.browser-test.invalid").crl_url("http://crl.invalid/ca.crl"), Some(&ca));
+    let ca = pki::issue(
+        Spec::ca("mdsd browser-test MDS CA").crl_url("http://crl.invalid/root.crl"),
+        Some(&root),
+    );
+    let signer = pki::issue(
+        Spec::leaf("mds.browser-test.invalid").crl_url("http://crl.invalid/ca.crl"),
+        Some(&ca),
+    );
     let now = OffsetDateTime::now_utc();
     let (from, to) = (now - time::Duration::days(1), now + time::Duration::days(30));
     std::fs::write(dir.join("crl/root.crl"), pki::crl(&root, &[], from, to)).unwrap();

@@ -15,7 +15,7 @@ const crypto = require('crypto');
 const fs = require('fs');
 const http = require('http');
 const path = require('path');
-const { decode: cborDecode } = require('cbor-x');
+const { decodeCBOR } = require('@levischuck/tiny-cbor');
 const { Mdsd, MdsdError } = require('./mdsd');
 
 const USAGE = `usage: node server.js [--mdsd HOST:PORT|unix:PATH] [--port N] [--rp-id HOST] [--origin URL]
@@ -45,12 +45,13 @@ class HttpError extends Error {
 // certificate the authenticator sent); the verification is mdsd's.
 function statementSummary(attestationObject) {
   try {
-    const decoded = cborDecode(attestationObject);
-    const attStmt = decoded.attStmt ?? {};
+    const decoded = decodeCBOR(new Uint8Array(attestationObject));
+    const attStmt = decoded.get('attStmt');
+    const x5c = attStmt instanceof Map ? attStmt.get('x5c') : undefined;
     return {
-      fmt: decoded.fmt,
-      alg: attStmt.alg ?? null,
-      x5c: Array.isArray(attStmt.x5c) ? attStmt.x5c.map((c) => Buffer.from(c).toString('base64')) : [],
+      fmt: decoded.get('fmt'),
+      alg: attStmt instanceof Map ? attStmt.get('alg') ?? null : null,
+      x5c: Array.isArray(x5c) ? x5c.map((c) => Buffer.from(c).toString('base64')) : [],
     };
   } catch (err) {
     return { error: `attestationObject is not CBOR: ${err.message}` };
