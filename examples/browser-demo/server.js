@@ -208,6 +208,7 @@ function parseArgs(argv) {
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     if (flag === '-h' || flag === '--help') return { help: true };
+    if (!['--mdsd', '--port', '--rp-id', '--origin'].includes(flag)) throw new Error(`unknown option ${flag}`);
     const value = argv[++i];
     if (value === undefined) throw new Error(`${flag} needs a value`);
     switch (flag) {
