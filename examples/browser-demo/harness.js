@@ -96,8 +96,10 @@ async function launchChromium() {
 
 // Registers one passkey on the demo page with a fresh CDP virtual authenticator made from
 // `options` (WebAuthn.VirtualAuthenticatorOptions). Returns the demo server's answer
-// ({ summary, mdsd, attestationStatement }) and the authenticator's own view of the credential.
-async function registerWith(context, demoUrl, options, { groups = 'staff', uv = 'preferred' } = {}) {
+// ({ summary, mdsd, attestationStatement }), the authenticator's own view of the credential
+// (`credentials`, from WebAuthn.getCredentials) and what the page displays (`shown`).
+// `beforeSubmit(page)` runs before the form is submitted (a test can intercept requests there).
+async function registerWith(context, demoUrl, options, { groups = 'staff', uv = 'preferred', beforeSubmit } = {}) {
   const page = await context.newPage();
   const cdp = await context.newCDPSession(page);
   try {
@@ -108,6 +110,7 @@ async function registerWith(context, demoUrl, options, { groups = 'staff', uv = 
     await page.goto(demoUrl);
     await page.selectOption('#groups', groups);
     await page.selectOption('#uv', uv);
+    if (beforeSubmit) await beforeSubmit(page);
     await page.click('#go');
     await page.waitForFunction(
       () => window.mdsdDemo && (window.mdsdDemo.lastResult || window.mdsdDemo.lastError),
@@ -115,9 +118,16 @@ async function registerWith(context, demoUrl, options, { groups = 'staff', uv = 
     );
     const { lastResult, lastError } = await page.evaluate(() => window.mdsdDemo);
     if (lastError) throw new Error(`registration failed in the page: ${lastError}`);
+    // What the page shows a person.
+    const shown = {};
+    for (const id of ['verdict', 'statementValid', 'format', 'trust', 'authenticator', 'aaguid',
+      'credentialKind', 'userVerified', 'reasons', 'policy']) {
+      shown[id] = await page.textContent(`#${id}`);
+    }
+    shown.result = JSON.parse(await page.textContent('#result'));
     const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
     await cdp.send('WebAuthn.removeVirtualAuthenticator', { authenticatorId });
-    return { ...lastResult, credentials };
+    return { ...lastResult, credentials, shown };
   } finally {
     await cdp.detach().catch(() => {});
     await page.close();

@@ -3,7 +3,7 @@
 //
 // Requests and answers are in the proto3 JSON mapping: lowerCamelCase field names, enums by name
 // ("ACCEPTED", "DEVICE_BOUND"), 64-bit integers as decimal strings, bytes as standard base64,
-// fields at their default value included.
+// google.protobuf.Timestamp as RFC 3339 text, fields at their default value included.
 'use strict';
 
 const path = require('path');
@@ -23,6 +23,23 @@ const JSON_MAPPING = {
   oneofs: false,
   json: true,
 };
+
+// google.protobuf.Timestamp, decoded by protobuf.js as { seconds: "…", nanos: n }, in its JSON
+// form ("2026-12-03T18:47:35.745732025Z"). mdsd.proto uses no other well-known type.
+function timestampsToRfc3339(value) {
+  if (Array.isArray(value)) return value.map(timestampsToRfc3339);
+  if (value === null || typeof value !== 'object' || Buffer.isBuffer(value)) return value;
+  const keys = Object.keys(value);
+  if (keys.length === 2 && keys.includes('seconds') && keys.includes('nanos')) {
+    const whole = new Date(Number(value.seconds) * 1000).toISOString().slice(0, 19);
+    // 0, 3, 6 or 9 fractional digits, as the proto3 JSON mapping writes them.
+    const nanos = String(value.nanos).padStart(9, '0');
+    const digits = value.nanos === 0 ? 0 : nanos.endsWith('000000') ? 3 : nanos.endsWith('000') ? 6 : 9;
+    const frac = digits ? `.${nanos.slice(0, digits)}` : '';
+    return `${whole}${frac}Z`;
+  }
+  return Object.fromEntries(keys.map((k) => [k, timestampsToRfc3339(value[k])]));
+}
 
 let services;
 function loadServices() {
@@ -57,7 +74,7 @@ class Mdsd {
     return new Promise((resolve, reject) => {
       const deadline = new Date(Date.now() + this.timeoutMs);
       this.client[method](request, { deadline }, (err, response) =>
-        err ? reject(new MdsdError(err)) : resolve(response));
+        err ? reject(new MdsdError(err)) : resolve(timestampsToRfc3339(response)));
     });
   }
 
@@ -114,4 +131,4 @@ class Mdsd {
   }
 }
 
-module.exports = { Mdsd, MdsdError };
+module.exports = { Mdsd, MdsdError, timestampsToRfc3339 };

@@ -96,6 +96,18 @@ function assertFacts(name, r) {
   assert.equal(r.credentials.length, 1, `${name}: the authenticator holds one credential`);
   assert.equal(v.credentialId, r.credentials[0].credentialId, `${name}: credential ID`);
   assert.equal(v.credentialAlg, '-7', `${name}: ES256 credential key`);
+  // The page shows mdsd's verdict, the authenticator, the kind and the policy decision.
+  const { shown } = r;
+  assert.deepEqual(shown.result, v, `${name}: the page shows mdsd's whole answer`);
+  assert.equal(shown.verdict, v.verdict, name);
+  assert.equal(shown.credentialKind, v.credentialKind, name);
+  assert.equal(shown.format, `${v.format} / ${v.attestationType}`, name);
+  assert.equal(shown.trust, v.attestationTrust, name);
+  assert.equal(shown.authenticator, v.authenticator ? v.authenticator.description : 'not in the metadata', name);
+  assert.equal(shown.userVerified, String(v.flags.userVerified), name);
+  assert.equal(shown.reasons, v.reasons.map((x) => x.code).join(', ') || '—', name);
+  const p = r.summary.policy;
+  assert.equal(shown.policy, p.allowed ? `allowed (profile ${p.profile})` : `refused: ${p.failures.join(', ')}`, name);
 }
 
 function assertUntrusted(name, v, reason) {
@@ -156,6 +168,27 @@ describe('Chromium virtual authenticators registering on the demo relying party'
       }
     }
     fs.writeFileSync(path.join(mds.dir, 'virtual.pem'), virtualCertPem);
+  });
+
+  test('a response sent for another ceremony (another challenge) is refused', async () => {
+    const { url } = await relyingParty();
+    const a = AUTHENTICATORS['ctap2 with UV'];
+    // The browser answers ceremony A; the response is posted as the answer to ceremony B.
+    const swapCeremony = (page) => page.route('**/api/register/verify', async (route) => {
+      const body = JSON.parse(route.request().postData());
+      const other = await (await fetch(new URL('/api/register/options', url), {
+        method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}',
+      })).json();
+      body.ceremonyId = other.ceremonyId;
+      await route.continue({ postData: JSON.stringify(body) });
+    });
+    const r = await h.registerWith(browser.context, url, a.options, { uv: a.uv, beforeSubmit: swapCeremony });
+    const v = r.mdsd;
+    assert.equal(v.verdict, 'REJECTED');
+    assert.equal(v.statementValid, false);
+    assert.equal(v.ceremonyChecked, true);
+    assert.ok(v.reasons.some((x) => x.code === 'CEREMONY_MISMATCH'), JSON.stringify(v.reasons));
+    assert.equal(r.shown.verdict, 'REJECTED');
   });
 
   test('the virtual attestation certificate as an operator anchor: trusted as operator_anchor', async () => {
