@@ -9,6 +9,7 @@
 const path = require('path');
 const grpc = require('@grpc/grpc-js');
 const protoLoader = require('@grpc/proto-loader');
+const protobuf = require('protobufjs');
 
 const PROTO = path.join(__dirname, '..', '..', 'proto', 'mdsd', 'v1', 'mdsd.proto');
 
@@ -50,14 +51,74 @@ function loadServices() {
   return services;
 }
 
-// An RPC that failed with a gRPC status: `code` is the status name (e.g. "INVALID_ARGUMENT").
+// The google.rpc messages mdsd puts in `grpc-status-details-bin` (google/rpc/status.proto,
+// error_details.proto), as far as mdsd uses them: Status, ErrorInfo, BadRequest.
+const RPC = protobuf.Root.fromJSON({
+  nested: {
+    google: {
+      nested: {
+        protobuf: { nested: { Any: { fields: { type_url: { type: 'string', id: 1 }, value: { type: 'bytes', id: 2 } } } } },
+        rpc: {
+          nested: {
+            Status: { fields: { code: { type: 'int32', id: 1 }, message: { type: 'string', id: 2 },
+              details: { rule: 'repeated', type: 'google.protobuf.Any', id: 3 } } },
+            ErrorInfo: { fields: { reason: { type: 'string', id: 1 }, domain: { type: 'string', id: 2 },
+              metadata: { keyType: 'string', type: 'string', id: 3 } } },
+            BadRequest: {
+              fields: { fieldViolations: { rule: 'repeated', type: 'FieldViolation', id: 1 } },
+              nested: { FieldViolation: { fields: { field: { type: 'string', id: 1 }, description: { type: 'string', id: 2 } } } },
+            },
+          },
+        },
+      },
+    },
+  },
+});
+const DETAIL_TYPES = {
+  'type.googleapis.com/google.rpc.ErrorInfo': RPC.lookupType('google.rpc.ErrorInfo'),
+  'type.googleapis.com/google.rpc.BadRequest': RPC.lookupType('google.rpc.BadRequest'),
+};
+
+// The google.rpc.Status details of a failed call, each in its proto3 JSON form with "@type";
+// details of other types are kept as { "@type", value (base64) }. Empty when there are none.
+function statusDetails(metadata) {
+  const raw = metadata && metadata.get('grpc-status-details-bin')[0];
+  if (!raw) return [];
+  let status;
+  try {
+    status = RPC.lookupType('google.rpc.Status').decode(raw);
+  } catch {
+    return [];
+  }
+  return status.details.map((any) => {
+    const type = DETAIL_TYPES[any.type_url];
+    if (!type) return { '@type': any.type_url, value: Buffer.from(any.value).toString('base64') };
+    try {
+      return { '@type': any.type_url, ...type.toObject(type.decode(any.value), { defaults: true, json: true }) };
+    } catch {
+      return { '@type': any.type_url, value: Buffer.from(any.value).toString('base64') };
+    }
+  });
+}
+
+// An RPC that failed with a gRPC status: `code` is the status name (e.g. "INVALID_ARGUMENT"),
+// `reason` the stable ErrorInfo reason (e.g. "POLICY_NOT_CONFIGURED"; empty when the status has
+// none), `details` the decoded google.rpc details (ErrorInfo, BadRequest with fieldViolations).
 class MdsdError extends Error {
   constructor(err) {
     const code = grpc.status[err.code] ?? String(err.code);
-    super(`mdsd ${code}: ${err.details}`);
+    const details = statusDetails(err.metadata);
+    const info = details.find((d) => d['@type'] === 'type.googleapis.com/google.rpc.ErrorInfo');
+    super(`mdsd ${code}${info ? ` ${info.reason}` : ''}: ${err.details}`);
     this.name = 'MdsdError';
     this.code = code;
-    this.details = err.details;
+    this.reason = info ? info.reason : '';
+    this.details = details;
+    this.statusMessage = err.details;
+  }
+
+  toJSON() {
+    return { code: this.code, reason: this.reason, message: this.statusMessage, details: this.details };
   }
 }
 

@@ -173,7 +173,7 @@ function createApp(mdsd, settings) {
       return send(res, 404, { error: 'not found' });
     } catch (err) {
       if (err instanceof HttpError) return send(res, err.status, { error: err.message });
-      if (err instanceof MdsdError) return send(res, 502, { error: err.message, code: err.code });
+      if (err instanceof MdsdError) return send(res, 502, { error: err.message, mdsd: err.toJSON() });
       return send(res, 500, { error: String(err && err.message) });
     }
   };
