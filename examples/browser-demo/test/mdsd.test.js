@@ -35,7 +35,7 @@ test('nested messages and lists are converted, everything else is left alone', (
   });
 });
 
-test('a failed call carries the status name, the ErrorInfo reason and the decoded details', async (t) => {
+test('a failed call carries the status name, the ErrorInfo reason and the decoded details', { timeout: 60_000 }, async (t) => {
   const h = require('../harness');
   const fs = require('node:fs');
   const { MdsdError } = require('../mdsd');
