@@ -3,7 +3,9 @@
 //
 // Requests and answers are in the proto3 JSON mapping: lowerCamelCase field names, enums by name
 // ("ACCEPTED", "DEVICE_BOUND"), 64-bit integers as decimal strings, bytes as standard base64,
-// google.protobuf.Timestamp as RFC 3339 text, fields at their default value included.
+// google.protobuf.Timestamp as RFC 3339 text; scalar and repeated fields at their default value
+// are included (0, "", false, []), an absent message field is null, and an unset oneof member or
+// proto3 `optional` field is left out.
 'use strict';
 
 const path = require('path');
