@@ -268,6 +268,103 @@ fn strong_etag(digest: &impl AsRef<[u8]>) -> HeaderValue {
 mod tests {
     use super::*;
 
+    use crate::daemon::metrics::Metrics;
+    use crate::daemon::state::{loaded_for_tests, StalePolicy};
+    use axum::body::to_bytes;
+    use axum::http::{Method, Request};
+    use std::time::Duration;
+    use tower::ServiceExt;
+
+    fn shared(grace: Duration) -> Arc<Shared> {
+        Arc::new(Shared::new(StalePolicy { grace, serve_stale: false }, Arc::new(Metrics::new())))
+    }
+
+    /// A BLOB whose nextUpdate is `next_update`, published with one CRL.
+    fn install(shared: &Shared, next_update: Date, publish: bool) {
+        let json = format!(r#"{{"no": 9, "nextUpdate": "{next_update}", "entries": []}}"#);
+        let now = OffsetDateTime::now_utc();
+        let mut loaded = loaded_for_tests(&json, now);
+        if publish {
+            loaded.published = Some(Arc::new(Published::new(
+                b"h.p.s".to_vec(),
+                [1; 32],
+                9,
+                next_update,
+                vec![("http://crl.example/ca.crl".into(), b"crl".to_vec())],
+            )));
+        }
+        shared.install(loaded, now);
+    }
+
+    async fn call(shared: &Arc<Shared>, method: Method, path: &str) -> (u16, HeaderMap, Vec<u8>) {
+        let request = Request::builder().method(method).uri(path).body(Body::empty()).unwrap();
+        let response = router(shared.clone()).oneshot(request).await.unwrap();
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = to_bytes(response.into_body(), 1 << 20).await.unwrap().to_vec();
+        (status, headers, body)
+    }
+
+    /// Nothing verified yet, a BLOB stale beyond the grace period, a BLOB kept without its
+    /// bytes: 503 with Retry-After on every route, nothing published.
+    #[tokio::test]
+    async fn nothing_verified_to_publish_is_503_with_retry_after() {
+        let today = OffsetDateTime::now_utc().date();
+        let empty = shared(Duration::from_secs(86_400));
+        let stale = shared(Duration::from_secs(86_400));
+        install(&stale, today - time::Duration::days(3), true);
+        let bare = shared(Duration::from_secs(86_400));
+        install(&bare, today + time::Duration::days(30), false);
+        for (shared, why) in [
+            (&empty, "no verified BLOB yet"),
+            (&stale, "beyond the grace period"),
+            (&bare, "without its bytes"),
+        ] {
+            for path in ["/", "/index.json", "/crl/ca.crl"] {
+                let (status, headers, body) = call(shared, Method::GET, path).await;
+                assert_eq!(status, 503, "{path}");
+                assert_eq!(headers[header::RETRY_AFTER], "30", "{path}");
+                let body = String::from_utf8(body).unwrap();
+                assert!(body.contains(why), "{path}: {body}");
+            }
+        }
+        // Within the grace period a stale BLOB is still published (it is still served).
+        let within = shared(Duration::from_secs(7 * 86_400));
+        install(&within, today - time::Duration::days(3), true);
+        assert_eq!(call(&within, Method::GET, "/").await.0, 200);
+    }
+
+    #[tokio::test]
+    async fn routes_are_bounded() {
+        let shared = shared(Duration::from_secs(86_400));
+        install(&shared, OffsetDateTime::now_utc().date() + time::Duration::days(30), true);
+        let (status, headers, body) = call(&shared, Method::GET, "/").await;
+        assert_eq!((status, body.as_slice()), (200, &b"h.p.s"[..]));
+        assert_eq!(headers[header::CONTENT_TYPE], BLOB_CONTENT_TYPE);
+        assert_eq!(headers[header::CACHE_CONTROL], CACHE_CONTROL);
+        let (status, headers, body) = call(&shared, Method::HEAD, "/").await;
+        assert_eq!((status, body.len()), (200, 0));
+        assert!(headers.contains_key(header::ETAG));
+        let (status, headers, body) = call(&shared, Method::GET, "/crl/ca.crl").await;
+        assert_eq!((status, body.as_slice()), (200, &b"crl"[..]));
+        assert_eq!(headers[header::CONTENT_TYPE], CRL_CONTENT_TYPE);
+        for path in [
+            "/crl/ca.crl/",
+            "/crl/..%2Fca.crl",
+            "/crl/%2e%2e",
+            "/crl/../index.json/x",
+            "/crl",
+            "/metrics",
+            "/index.json/x",
+        ] {
+            assert_eq!(call(&shared, Method::GET, path).await.0, 404, "{path}");
+        }
+        assert_eq!(call(&shared, Method::POST, "/").await.0, 405);
+        assert_eq!(call(&shared, Method::DELETE, "/crl/ca.crl").await.0, 405);
+        let text = shared.render_metrics(OffsetDateTime::now_utc());
+        assert!(text.contains(r#"mdsd_mirror_requests_total{route="crl",code="404"} 2"#), "{text}");
+    }
+
     #[test]
     fn crl_names_are_plain_file_names() {
         assert_eq!(crl_name("http://crl.globalsign.com/root-r3.crl"), Some("root-r3.crl"));
