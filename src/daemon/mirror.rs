@@ -115,6 +115,11 @@ impl Published {
         }
     }
 
+    /// The BLOB bytes published (exactly as verified).
+    pub fn blob(&self) -> &[u8] {
+        &self.blob
+    }
+
     /// The names of the CRLs published, in order.
     pub fn crl_names(&self) -> Vec<&str> {
         self.crls.iter().map(|c| c.name.as_str()).collect()
