@@ -146,13 +146,14 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .with_state(shared)
 }
 
-/// What may be published now, or the 503 that says why not.
-fn published(shared: &Shared, route: &'static str) -> Result<Arc<super::state::Loaded>, Response> {
+/// What may be published now (the BLOB and CRLs swapped together), or why not.
+fn published(shared: &Shared) -> Result<Arc<Published>, Unpublished> {
     let now = OffsetDateTime::now_utc();
     let why = match shared.for_request(now) {
-        Ok((loaded, _stale)) if loaded.published.is_some() => return Ok(loaded),
-        Ok(_) => "the served BLOB was loaded without its bytes (mirror off when it was installed)"
-            .to_string(),
+        Ok((loaded, _stale)) => match &loaded.published {
+            Some(published) => return Ok(published.clone()),
+            None => "the served BLOB was loaded without its bytes".to_string(),
+        },
         Err(Unavailable::NotLoaded { .. }) => "no verified BLOB yet".to_string(),
         Err(Unavailable::StaleBeyondGrace { no, next_update, .. }) => {
             format!("BLOB no {no} is stale since {next_update}, beyond the grace period")
@@ -163,43 +164,52 @@ fn published(shared: &Shared, route: &'static str) -> Result<Arc<super::state::L
         .next_refresh_at
         .and_then(|at| u64::try_from((at - now).whole_seconds()).ok())
         .map_or(RETRY_AFTER_DEFAULT, |s| s.clamp(1, RETRY_AFTER_MAX));
-    shared.metrics.mirror_request(route, 503);
-    Err((
-        StatusCode::SERVICE_UNAVAILABLE,
-        [
-            (header::RETRY_AFTER, retry_after.to_string()),
-            (header::CACHE_CONTROL, "no-store".into()),
-        ],
-        format!("mirror: nothing verified to publish: {why}\n"),
-    )
-        .into_response())
+    Err(Unpublished { why, retry_after })
+}
+
+/// Nothing verified to publish: a 503 with `Retry-After` (the next refresh, within bounds).
+struct Unpublished {
+    why: String,
+    retry_after: u64,
+}
+
+impl Unpublished {
+    fn respond(self, shared: &Shared, route: &'static str) -> Response {
+        shared.metrics.mirror_request(route, 503);
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [
+                (header::RETRY_AFTER, self.retry_after.to_string()),
+                (header::CACHE_CONTROL, "no-store".to_string()),
+            ],
+            format!("mirror: nothing verified to publish: {}\n", self.why),
+        )
+            .into_response()
+    }
 }
 
 async fn blob(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
-    let loaded = match published(&shared, "blob") {
-        Ok(loaded) => loaded,
-        Err(response) => return response,
-    };
-    let Some(p) = loaded.published.as_ref() else {
-        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-    };
-    answer(&shared, "blob", &headers, &p.etag, BLOB_CONTENT_TYPE, p.blob.clone())
+    match published(&shared) {
+        Ok(p) => answer(&shared, "blob", &headers, &p.etag, BLOB_CONTENT_TYPE, p.blob.clone()),
+        Err(e) => e.respond(&shared, "blob"),
+    }
 }
 
 async fn index(State(shared): State<Arc<Shared>>) -> Response {
-    let loaded = match published(&shared, "index") {
-        Ok(loaded) => loaded,
-        Err(response) => return response,
-    };
-    let Some(p) = loaded.published.as_ref() else {
-        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-    };
-    shared.metrics.mirror_request("index", 200);
-    (
-        [(header::CONTENT_TYPE, "application/json"), (header::CACHE_CONTROL, CACHE_CONTROL)],
-        p.index.clone(),
-    )
-        .into_response()
+    match published(&shared) {
+        Ok(p) => {
+            shared.metrics.mirror_request("index", 200);
+            (
+                [
+                    (header::CONTENT_TYPE, "application/json"),
+                    (header::CACHE_CONTROL, CACHE_CONTROL),
+                ],
+                p.index.clone(),
+            )
+                .into_response()
+        }
+        Err(e) => e.respond(&shared, "index"),
+    }
 }
 
 async fn crl(
@@ -207,12 +217,9 @@ async fn crl(
     Path(name): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let loaded = match published(&shared, "crl") {
-        Ok(loaded) => loaded,
-        Err(response) => return response,
-    };
-    let Some(p) = loaded.published.as_ref() else {
-        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    let p = match published(&shared) {
+        Ok(p) => p,
+        Err(e) => return e.respond(&shared, "crl"),
     };
     // An exact match against the published names: no file system, nothing to traverse.
     match p.crls.iter().find(|c| c.name == name) {
