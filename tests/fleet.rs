@@ -201,7 +201,7 @@ async fn mirror_serves_the_fleet_and_sources_fail_over() {
         "127.0.0.2",
         &format!("mds_url = \"{mds_url}\"\nmirror_listen = \"{mirror_addr}\"\n"),
     );
-    let mirror_ready = wait_serving(&mirror, 10).await;
+    let mirror_ready = wait_serving(&mirror, 10).await; // polled from right after the spawn
     eprintln!("fleet: mirror serving BLOB 10 {} ms after start", mirror_ready.as_millis());
     assert_eq!(upstream_blob_requests(&env), 1);
 
@@ -239,6 +239,7 @@ async fn mirror_serves_the_fleet_and_sources_fail_over() {
         env.server.seen(mds_env::CA_CRL_PATH).len() + env.server.seen(mds_env::ROOT_CRL_PATH).len()
     };
     let upstream_crls = crl_requests(&env);
+    let spawned = Instant::now();
     let sidecars: Vec<Daemon> = (0..SIDECARS)
         .map(|i| {
             Daemon::start(
@@ -251,7 +252,8 @@ async fn mirror_serves_the_fleet_and_sources_fail_over() {
         .collect();
     let mut to_serve = Duration::ZERO;
     for sidecar in &sidecars {
-        to_serve = to_serve.max(wait_serving(sidecar, 10).await);
+        wait_serving(sidecar, 10).await;
+        to_serve = to_serve.max(spawned.elapsed());
         let m = metrics(sidecar).await;
         assert_eq!(
             metric(&m, "mdsd_source_fetches_total", &["source=\"0\"", "result=\"updated\""]),
@@ -354,6 +356,9 @@ async fn mirror_serves_the_fleet_and_sources_fail_over() {
         "fleet: impostor mirror refused ({SIDECARS} sidecars: older BLOB → rollback, tampered \
          BLOB → signature); still serving BLOB 12"
     );
+    // CRLs: the mirror's first download only; every later round used caches (mirror, sidecars).
+    assert_eq!(crl_requests(&env), 2);
+    eprintln!("fleet: upstream CRL downloads in all: {}", crl_requests(&env));
     drop(sidecars);
 }
 
