@@ -129,6 +129,34 @@ fn several_sources_and_the_mirror_listener() {
     assert!(errors[0].contains("more than 8"), "{errors:#?}");
 }
 
+/// `--mds-url` is repeatable and splits on commas (as `MDSD_MDS_URL` does); `--mirror-listen`.
+#[test]
+fn mds_url_flags_list_sources_in_order() {
+    use clap::Parser;
+    #[derive(Parser)]
+    struct Flags {
+        #[command(flatten)]
+        raw: RawConfig,
+    }
+    let flags = Flags::try_parse_from([
+        "mdsd",
+        "--mds-url",
+        "http://mirror:8080/",
+        "--mds-url",
+        "https://mds.fidoalliance.org/,/srv/mds.jwt",
+        "--mirror-listen",
+        "off",
+    ])
+    .unwrap();
+    assert_eq!(
+        flags.raw.mds_url,
+        ["http://mirror:8080/", "https://mds.fidoalliance.org/", "/srv/mds.jwt"]
+    );
+    let config = flags.raw.check().unwrap();
+    assert_eq!(config.sources.len(), 3);
+    assert_eq!(config.mirror_listen, None);
+}
+
 #[test]
 fn unknown_toml_key_is_an_error() {
     let err = RawConfig::from_toml_str("listen_adress = \"127.0.0.1:1\"").unwrap_err();
