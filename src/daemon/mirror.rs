@@ -31,6 +31,7 @@ use serde::Serialize;
 use time::{Date, OffsetDateTime};
 
 use super::state::{Shared, Unavailable};
+use crate::x509::{Cert, Crl};
 
 /// Media type of the BLOB (a compact JWS / JWT, RFC 7519 §10.3.1).
 pub const BLOB_CONTENT_TYPE: &str = "application/jwt";
@@ -134,6 +135,29 @@ pub fn crl_name(url: &str) -> Option<&str> {
     let plain = name.bytes().all(|b| b.is_ascii_alphanumeric() || b"._~-".contains(&b));
     (plain && !name.is_empty() && name != "." && name != ".." && name.len() <= MAX_CRL_NAME)
         .then_some(name)
+}
+
+/// The CRLs of a verified chain by distribution-point URL, for a BLOB restored from its
+/// snapshot (which keeps CRLs without their URLs): for each URL of each chain certificate, the newest candidate CRL issued
+/// by that certificate's issuer.
+pub fn crls_for_chain<'a>(
+    chain: &[Arc<Cert>],
+    candidates: impl Iterator<Item = &'a [u8]>,
+) -> Vec<(String, Vec<u8>)> {
+    let parsed: Vec<Crl> = candidates.filter_map(|der| Crl::from_pem_or_der(der).ok()).collect();
+    let mut out = Vec::new();
+    for cert in chain {
+        let newest = parsed
+            .iter()
+            .filter(|crl| crl.issuer_raw() == cert.issuer_raw())
+            .max_by_key(|crl| crl.this_update());
+        if let Some(crl) = newest {
+            for url in cert.crl_distribution_points() {
+                out.push((url.clone(), crl.der().to_vec()));
+            }
+        }
+    }
+    out
 }
 
 /// The mirror's routes over the shared state (see the module docs).

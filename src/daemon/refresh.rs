@@ -11,11 +11,15 @@ use time::{Date, OffsetDateTime, Time};
 
 use super::config::{BlobSource, Config, RefreshConfig};
 use super::fetch::{BlobFetch, FetchError, Fetcher, MAX_AUX_BYTES};
-use super::mirror::Published;
+use super::mirror::{crls_for_chain, Published};
 use super::snapshot_file::{Snapshot, SnapshotError, SnapshotVerifyError, StateDir};
 use super::state::{blob_digest, Loaded, Shared};
 use crate::mds::{check_x5u_origin, inspect, BlobError, BlobVerifyOptions, VerifiedBlob};
 use crate::x509::{certs_from_pem_or_der, Cert, Crl, RevocationMode};
+
+mod sources;
+
+use sources::SourceFailures;
 
 /// Shortest time between the end of one attempt and an operator-triggered next one.
 pub const MIN_TRIGGER_SPACING: Duration = Duration::from_secs(2);
@@ -106,18 +110,6 @@ pub enum RefreshError {
     /// in the order tried.
     #[error("every source failed: {}", SourceFailures(.0))]
     AllSources(Vec<(usize, String, RefreshError)>),
-}
-
-struct SourceFailures<'a>(&'a [(usize, String, RefreshError)]);
-
-impl std::fmt::Display for SourceFailures<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        for (n, (index, source, e)) in self.0.iter().enumerate() {
-            let sep = if n == 0 { "" } else { "; " };
-            write!(f, "{sep}[{index}] {source}: {e}")?;
-        }
-        Ok(())
-    }
 }
 
 impl RefreshError {
@@ -312,64 +304,8 @@ impl Refresher {
         }
     }
 
-    /// One refresh round at `now`: the sources in order (`mds_url`), each fetched and verified
-    /// exactly as the official MDS (the BLOB is self-authenticating: a source serving an older
-    /// BLOB is refused by the rollback check, a tampered one by the signature). The round ends
-    /// at the first source that yields a newer BLOB, or that has nothing newer while the served
-    /// BLOB is still current; a failing source, or one with nothing newer once the served BLOB
-    /// is past its nextUpdate, hands over to the next.
-    pub async fn refresh_once(&mut self, now: OffsetDateTime) -> Result<LastOutcome, RefreshError> {
-        let config = self.config.clone();
-        let several = config.sources.len() > 1;
-        let mut failures = Vec::new();
-        let mut unchanged = false;
-        for (index, source) in config.sources.iter().enumerate() {
-            let host = source.host_label();
-            match self.refresh_from(index, source, now).await {
-                Ok(LastOutcome::Updated) => {
-                    self.shared.metrics.source_fetch(index, &host, "updated", "");
-                    if several {
-                        tracing::info!(source = index, %host, "BLOB updated from this source");
-                    }
-                    return Ok(LastOutcome::Updated);
-                }
-                Ok(_) => {
-                    self.shared.metrics.source_fetch(index, &host, "unchanged", "");
-                    let stale = self.shared.current().is_some_and(|c| c.blob.is_stale(now));
-                    if !stale {
-                        return Ok(LastOutcome::Unchanged);
-                    }
-                    unchanged = true;
-                    if index + 1 < config.sources.len() {
-                        tracing::info!(source = index, %host,
-                            "nothing newer from this source and the served BLOB is past \
-                             nextUpdate; trying the next source");
-                    }
-                }
-                Err(e) => {
-                    let step = e.step();
-                    self.shared.metrics.source_fetch(index, &host, "failed", &step);
-                    if several {
-                        tracing::warn!(source = index, %host, error = %e, %step,
-                            next = index + 1 < config.sources.len(), "BLOB source failed");
-                    }
-                    failures.push((index, source.to_string(), e));
-                }
-            }
-        }
-        if unchanged {
-            return Ok(LastOutcome::Unchanged);
-        }
-        if failures.len() == 1 {
-            if let Some((_, _, e)) = failures.pop() {
-                return Err(e);
-            }
-        }
-        Err(RefreshError::AllSources(failures))
-    }
-
     /// Fetches and verifies the BLOB from one source (`index` in `config.sources`).
-    async fn refresh_from(
+    pub(super) async fn refresh_from(
         &mut self,
         index: usize,
         source: &BlobSource,
@@ -640,12 +576,6 @@ impl Refresher {
         }
     }
 
-    fn set_etag(&mut self, index: usize, etag: Option<String>) {
-        if let Some(slot) = self.etags.get_mut(index) {
-            *slot = etag;
-        }
-    }
-
     /// True when the mirror listener is on: the served BLOB keeps its bytes and CRLs.
     fn publishing(&self) -> bool {
         self.config.mirror_listen.is_some()
@@ -802,7 +732,7 @@ fn restore_snapshot(
             blob_sha256,
             v.no,
             v.next_update,
-            restored_crls(v, file.crls().chain(opts.crls.iter().map(|c| c.der()))),
+            crls_for_chain(&v.chain, file.crls().chain(opts.crls.iter().map(|c| c.der()))),
         )),
         _ => None,
     };
@@ -824,29 +754,6 @@ fn restore_snapshot(
         verified,
         published,
     }))
-}
-
-/// The CRLs of a restored BLOB's chain by distribution-point URL (the snapshot keeps CRLs
-/// without their URLs): for each URL of each chain certificate, the newest candidate CRL issued
-/// by that certificate's issuer.
-fn restored_crls<'a>(
-    verified: &VerifiedBlob,
-    candidates: impl Iterator<Item = &'a [u8]>,
-) -> Vec<(String, Vec<u8>)> {
-    let parsed: Vec<Crl> = candidates.filter_map(|der| Crl::from_pem_or_der(der).ok()).collect();
-    let mut out = Vec::new();
-    for cert in &verified.chain {
-        let newest = parsed
-            .iter()
-            .filter(|crl| crl.issuer_raw() == cert.issuer_raw())
-            .max_by_key(|crl| crl.this_update());
-        if let Some(crl) = newest {
-            for url in cert.crl_distribution_points() {
-                out.push((url.clone(), crl.der().to_vec()));
-            }
-        }
-    }
-    out
 }
 
 /// The `last_accepted_no` to verify against: the floor while a BLOB at (or above) it is served;
