@@ -253,42 +253,40 @@ impl RawConfig {
         };
 
         match (listen, admin_listen, mirror_listen) {
-            (Some(listen), Some(admin_listen), Some(mirror_listen)) if errs.is_empty() => {
-                Ok(Config {
-                    listen,
-                    admin_listen,
-                    admin_control: AdminControl {
-                        token: admin_token,
-                        token_file: self.admin_token_file.clone(),
-                        refresh_min_interval: admin_refresh_min_interval,
-                    },
-                    tls,
-                    state_dir,
-                    sources,
-                    mirror_listen,
-                    roots,
-                    roots_builtin,
-                    crl_files,
-                    crl_mirror,
-                    max_blob_bytes,
-                    stale_grace,
-                    refresh,
-                    fetch: FetchConfig {
-                        timeout: fetch_timeout,
-                        connect_timeout,
-                        ca_pem: fetch_ca_pem,
-                    },
-                    grpc: GrpcLimits { request_timeout, max_request_bytes },
-                    attestation_roots,
-                    anchor_sources,
-                    policy,
-                    config_file: self.config_file.clone(),
-                    danger: Danger {
-                        skip_revocation: self.danger_skip_revocation.unwrap_or(false),
-                        serve_stale: self.danger_serve_stale.unwrap_or(false),
-                    },
-                })
-            }
+            (Some(listen), Some(admin_listen), Some(mirror)) if errs.is_empty() => Ok(Config {
+                listen,
+                admin_listen,
+                admin_control: AdminControl {
+                    token: admin_token,
+                    token_file: self.admin_token_file.clone(),
+                    refresh_min_interval: admin_refresh_min_interval,
+                },
+                tls,
+                state_dir,
+                sources,
+                mirror_listen: mirror,
+                roots,
+                roots_builtin,
+                crl_files,
+                crl_mirror,
+                max_blob_bytes,
+                stale_grace,
+                refresh,
+                fetch: FetchConfig {
+                    timeout: fetch_timeout,
+                    connect_timeout,
+                    ca_pem: fetch_ca_pem,
+                },
+                grpc: GrpcLimits { request_timeout, max_request_bytes },
+                attestation_roots,
+                anchor_sources,
+                policy,
+                config_file: self.config_file.clone(),
+                danger: Danger {
+                    skip_revocation: self.danger_skip_revocation.unwrap_or(false),
+                    serve_stale: self.danger_serve_stale.unwrap_or(false),
+                },
+            }),
             _ => Err(ConfigErrors { errors: errs }),
         }
     }
