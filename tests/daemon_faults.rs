@@ -236,7 +236,7 @@ async fn broken_transfers_keep_the_previous_store_serving() {
     })
     .await;
     let mut raw = env.raw_config();
-    raw.mds_url = Some(server.url());
+    raw.mds_url = vec![server.url()];
     raw.max_blob_bytes = Some(4 << 20);
     raw.refresh_interval = Some("1h".into());
     let running = start(raw.check().unwrap()).await.unwrap();
@@ -410,7 +410,7 @@ async fn server_errors_and_retry_after_keep_the_previous_store_serving() {
     })
     .await;
     let mut raw = env.raw_config();
-    raw.mds_url = Some(server.url());
+    raw.mds_url = vec![server.url()];
     raw.refresh_interval = Some("1h".into());
     let (running, channel) = start_serving(raw, 10).await;
     let state = env.state_dir();
@@ -567,7 +567,7 @@ async fn crl_server_down_keeps_the_previous_store_serving() {
     })
     .await;
     let mut raw = env.raw_config();
-    raw.mds_url = Some(server.url());
+    raw.mds_url = vec![server.url()];
     raw.refresh_interval = Some("1h".into());
     let (running, channel) = start_serving(raw, 10).await;
     let state = env.state_dir();

@@ -320,7 +320,7 @@ async fn file_source_is_read_and_unchanged_bytes_are_recognised() {
     let path = env.dir.join("mds.jwt");
     std::fs::write(&path, env.blob(50, in_days(30), entries())).unwrap();
     let mut raw = env.raw_config();
-    raw.mds_url = Some(path.display().to_string());
+    raw.mds_url = vec![path.display().to_string()];
     let (mut r, shared) = refresher(raw.check().unwrap());
     assert_eq!(r.refresh_once(now()).await.unwrap(), LastOutcome::Updated);
     assert_eq!(r.refresh_once(now()).await.unwrap(), LastOutcome::Unchanged);

@@ -37,6 +37,8 @@ pub struct Metrics {
     refresh_failures_in_a_row: Gauge,
     refreshes: Family<Labels, Counter>,
     crl_fetches: Family<Labels, Counter>,
+    source_fetches: Family<Labels, Counter>,
+    mirror_requests: Family<Labels, Counter>,
     requests: Family<Labels, Counter>,
     verifications: Family<Labels, Counter>,
     latency: Family<Labels, Histogram>,
@@ -76,6 +78,8 @@ impl Metrics {
             refresh_failures_in_a_row: Gauge::default(),
             refreshes: Family::default(),
             crl_fetches: Family::default(),
+            source_fetches: Family::default(),
+            mirror_requests: Family::default(),
             requests: Family::default(),
             verifications: Family::default(),
             latency: Family::new_with_constructor(|| {
@@ -158,6 +162,17 @@ impl Metrics {
                 "crl_fetches",
                 "CRLs obtained for the signing chain, by source (cache, download) or error",
                 m.crl_fetches.clone(),
+            );
+            r.register(
+                "source_fetches",
+                "BLOB source attempts within refreshes, by configured source (index in mds_url, \
+                 host), result (updated, unchanged, failed) and failed step",
+                m.source_fetches.clone(),
+            );
+            r.register(
+                "mirror_requests",
+                "Mirror listener requests by route (blob, crl, index, other) and HTTP status",
+                m.mirror_requests.clone(),
             );
             r.register("grpc_requests", "gRPC requests by RPC and status code", m.requests.clone());
             r.register(
@@ -242,6 +257,27 @@ impl Metrics {
     /// `source`: `cache`, `download`, `file` or `error`.
     pub fn crl(&self, source: &str, n: usize) {
         self.crl_fetches.get_or_create(&vec![("source", source.to_string())]).inc_by(n as u64);
+    }
+
+    /// Records one attempt at one BLOB source within a refresh: `index` in `mds_url`, its
+    /// `host` label, `result` (`updated`, `unchanged`, `failed`) and the failed `step` (empty
+    /// otherwise).
+    pub fn source_fetch(&self, index: usize, host: &str, result: &str, step: &str) {
+        self.source_fetches
+            .get_or_create(&vec![
+                ("source", index.to_string()),
+                ("host", host.to_string()),
+                ("result", result.to_string()),
+                ("step", step.to_string()),
+            ])
+            .inc();
+    }
+
+    /// Records one mirror request: `route` (`blob`, `crl`, `index`, `other`) and its status.
+    pub fn mirror_request(&self, route: &'static str, code: u16) {
+        self.mirror_requests
+            .get_or_create(&vec![("route", route.to_string()), ("code", code.to_string())])
+            .inc();
     }
 
     /// Records one gRPC call.

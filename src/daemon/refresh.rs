@@ -11,10 +11,15 @@ use time::{Date, OffsetDateTime, Time};
 
 use super::config::{BlobSource, Config, RefreshConfig};
 use super::fetch::{BlobFetch, FetchError, Fetcher, MAX_AUX_BYTES};
+use super::mirror::{crls_for_chain, Published};
 use super::snapshot_file::{Snapshot, SnapshotError, SnapshotVerifyError, StateDir};
 use super::state::{blob_digest, Loaded, Shared};
 use crate::mds::{check_x5u_origin, inspect, BlobError, BlobVerifyOptions, VerifiedBlob};
 use crate::x509::{certs_from_pem_or_der, Cert, Crl, RevocationMode};
+
+mod sources;
+
+use sources::SourceFailures;
 
 /// Shortest time between the end of one attempt and an operator-triggered next one.
 pub const MIN_TRIGGER_SPACING: Duration = Duration::from_secs(2);
@@ -101,6 +106,10 @@ pub enum RefreshError {
     Verify(BlobError),
     #[error("internal: {0}")]
     Internal(String),
+    /// Several sources configured, and every one failed: `(index in mds_url, source, error)`,
+    /// in the order tried.
+    #[error("every source failed: {}", SourceFailures(.0))]
+    AllSources(Vec<(usize, String, RefreshError)>),
 }
 
 impl RefreshError {
@@ -111,11 +120,24 @@ impl RefreshError {
             RefreshError::X5u(_) => "x5u".into(),
             RefreshError::Verify(e) => format!("verify:{}", e.step()),
             RefreshError::Internal(_) => "internal".into(),
+            // The last source tried (the official MDS, when listed last) names the step.
+            RefreshError::AllSources(all) => {
+                all.last().map_or_else(|| "internal".into(), |(_, _, e)| e.step())
+            }
+        }
+    }
+
+    /// The Retry-After a server asked for: the last source's, when every source failed.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            RefreshError::Fetch(f) => f.retry_after(),
+            RefreshError::AllSources(all) => all.last().and_then(|(_, _, e)| e.retry_after()),
+            _ => None,
         }
     }
 }
 
-/// The refresh loop's own state: the rollback floor and the last ETag.
+/// The refresh loop's own state: the rollback floor and the last ETag of each source.
 #[derive(Debug)]
 pub struct Refresher {
     config: Arc<Config>,
@@ -125,7 +147,9 @@ pub struct Refresher {
     /// `no` of the last accepted BLOB (from the snapshot at start-up): nothing older or equal
     /// is accepted (MDS3 §3.2 step 6).
     floor: Option<u64>,
-    etag: Option<String>,
+    /// The last ETag seen from each source (`config.sources`, same order): conditional GETs
+    /// are per source, a mirror's tag means nothing to the MDS.
+    etags: Vec<Option<String>>,
     /// A snapshot restore that outlived [`RESTORE_WAIT`]: installed by [`Refresher::run`] when
     /// it finishes, without holding up the refresh rounds meanwhile.
     late_restore: Option<(RestoreTask, OffsetDateTime)>,
@@ -138,7 +162,8 @@ impl Refresher {
         fetcher: Fetcher,
         state: Option<StateDir>,
     ) -> Refresher {
-        Refresher { config, shared, fetcher, state, floor: None, etag: None, late_restore: None }
+        let etags = vec![None; config.sources.len()];
+        Refresher { config, shared, fetcher, state, floor: None, etags, late_restore: None }
     }
 
     /// The rollback floor currently enforced.
@@ -165,11 +190,12 @@ impl Refresher {
         let Some(state) = self.state.clone() else { return PendingRestore(None) };
         let max = self.config.max_blob_bytes;
         let opts = self.verify_options();
+        let publish = self.publishing();
         let (done, task) = tokio::sync::oneshot::channel();
         // A thread of its own rather than the blocking pool: a read stuck in the kernel (a hung
         // network filesystem) must not hold up the runtime's shutdown, which waits for the pool.
         let spawned = std::thread::Builder::new().name("mdsd-restore".into()).spawn(move || {
-            let _ = done.send(restore_snapshot(&state, max, opts, now));
+            let _ = done.send(restore_snapshot(&state, max, opts, now, publish));
         });
         if let Err(e) = spawned {
             // The sender went with the closure: finish_restore reports RestoreError::Task.
@@ -226,7 +252,12 @@ impl Refresher {
         if self.shared.current().is_some_and(|current| current.blob.no >= no) {
             return Ok(Some(no));
         }
-        self.etag.clone_from(&restored.etag);
+        // The stored ETag belongs to the source the BLOB came from.
+        if let Some(i) = self.config.sources.iter().position(|s| s.to_string() == restored.source) {
+            if let Some(slot) = self.etags.get_mut(i) {
+                slot.clone_from(&restored.etag);
+            }
+        }
         let loaded = Loaded {
             blob: verified,
             blob_sha256: restored.blob_sha256,
@@ -235,6 +266,7 @@ impl Refresher {
             fetched_at: restored.fetched_at,
             verified_at: now,
             etag: restored.etag,
+            published: restored.published.map(Arc::new),
         };
         self.shared.install(loaded, now);
         Ok(Some(no))
@@ -272,10 +304,15 @@ impl Refresher {
         }
     }
 
-    /// One refresh round at `now`.
-    pub async fn refresh_once(&mut self, now: OffsetDateTime) -> Result<LastOutcome, RefreshError> {
-        let source = &self.config.source;
-        let etag = if self.shared.current().is_some() { self.etag.as_deref() } else { None };
+    /// Fetches and verifies the BLOB from one source (`index` in `config.sources`).
+    pub(super) async fn refresh_from(
+        &mut self,
+        index: usize,
+        source: &BlobSource,
+        now: OffsetDateTime,
+    ) -> Result<LastOutcome, RefreshError> {
+        let served = self.shared.current().is_some();
+        let etag = if served { self.etags.get(index).and_then(|e| e.as_deref()) } else { None };
         let fetched = self
             .fetcher
             .fetch_blob(source, etag, self.config.max_blob_bytes)
@@ -288,7 +325,7 @@ impl Refresher {
         // Same bytes as served: nothing to do (file sources, servers without ETag).
         let digest = blob_digest(&bytes);
         if self.shared.current().is_some_and(|current| current.blob_sha256 == digest) {
-            self.etag = etag;
+            self.set_etag(index, etag);
             return Ok(LastOutcome::Unchanged);
         }
 
@@ -320,6 +357,7 @@ impl Refresher {
 
         // MDS3 §3.2 step 2: CRLs for every chain certificate.
         let mut crl_der: Vec<Vec<u8>> = Vec::new();
+        let mut named_crls: Vec<(String, Vec<u8>)> = Vec::new();
         let mut downloaded_crls: Vec<(String, Vec<u8>)> = Vec::new();
         if opts.revocation == RevocationMode::Require {
             let crls = self
@@ -332,7 +370,10 @@ impl Refresher {
             for e in &crls.errors {
                 tracing::warn!(error = %e, "CRL fetch failed");
             }
-            for (_, der, crl) in crls.crls {
+            for (url, der, crl) in crls.crls {
+                if self.publishing() {
+                    named_crls.push((url, crl.der().to_vec()));
+                }
                 crl_der.push(der);
                 opts.crls.push(crl);
             }
@@ -357,7 +398,7 @@ impl Refresher {
             // The BLOB being served, again (a source without ETag support, re-signed bytes):
             // unchanged, not a failure.
             Err(BlobError::RollbackRefused { offered, .. }) if Some(offered) == serving_no => {
-                self.etag = etag;
+                self.set_etag(index, etag);
                 return Ok(LastOutcome::Unchanged);
             }
             // Report the floor itself, not the reference derived from it.
@@ -395,15 +436,23 @@ impl Refresher {
             x5u_chain: x5u_der,
             blob_sha256: Some(digest),
         };
+        // The writer hands the snapshot back: the mirror publishes its bytes without a copy.
+        let mut kept = Some(snapshot);
         if let Some(state) = self.state.clone() {
-            let persisted =
-                tokio::task::spawn_blocking(move || state.store_snapshot(&snapshot)).await;
+            let snapshot = kept.take();
+            let persisted = tokio::task::spawn_blocking(move || {
+                let stored = snapshot.as_ref().map(|s| state.store_snapshot(s));
+                (stored, snapshot)
+            })
+            .await;
 
             match persisted {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => {
-                    self.shared.metrics.snapshot_write_failed();
-                    tracing::error!(error = %e, "could not persist the snapshot; serving the new BLOB anyway")
+                Ok((stored, snapshot)) => {
+                    kept = snapshot;
+                    if let Some(Err(e)) = stored {
+                        self.shared.metrics.snapshot_write_failed();
+                        tracing::error!(error = %e, "could not persist the snapshot; serving the new BLOB anyway")
+                    }
                 }
                 Err(e) => {
                     self.shared.metrics.snapshot_write_failed();
@@ -411,8 +460,18 @@ impl Refresher {
                 }
             }
         }
+        let published = match kept {
+            Some(snapshot) if self.publishing() => Some(Arc::new(Published::new(
+                snapshot.blob,
+                digest,
+                verified.no,
+                verified.next_update,
+                named_crls,
+            ))),
+            _ => None,
+        };
         self.floor = Some(verified.no);
-        self.etag.clone_from(&etag);
+        self.set_etag(index, etag.clone());
         tracing::info!(no = verified.no, next_update = %verified.next_update,
             entries = verified.store.entries().len(), quarantined = verified.quarantined.len(),
             anchor = %verified.anchor.label, "BLOB accepted");
@@ -424,6 +483,7 @@ impl Refresher {
             fetched_at,
             verified_at: now,
             etag,
+            published,
         };
         self.shared.install(loaded, now);
         Ok(LastOutcome::Updated)
@@ -461,10 +521,7 @@ impl Refresher {
                         s.last_refresh_at = Some(OffsetDateTime::now_utc());
                         s.consecutive_failures = failures;
                     });
-                    let retry_after = match &e {
-                        RefreshError::Fetch(f) => f.retry_after(),
-                        _ => None,
-                    };
+                    let retry_after = e.retry_after();
                     LastOutcome::Failed { consecutive: failures, retry_after }
                 }
             };
@@ -517,6 +574,11 @@ impl Refresher {
                 }
             }
         }
+    }
+
+    /// True when the mirror listener is on: the served BLOB keeps its bytes and CRLs.
+    fn publishing(&self) -> bool {
+        self.config.mirror_listen.is_some()
     }
 
     fn verify_options(&self) -> BlobVerifyOptions {
@@ -610,6 +672,8 @@ struct Restored {
     etag: Option<String>,
     blob_sha256: [u8; 32],
     verified: Result<VerifiedBlob, SnapshotVerifyError>,
+    /// What the mirror publishes (when on and the BLOB verified again).
+    published: Option<Published>,
 }
 
 /// Reads the snapshot once and verifies its BLOB in place (with any newer cached CRLs for its
@@ -620,6 +684,7 @@ fn restore_snapshot(
     max_blob_bytes: usize,
     mut opts: BlobVerifyOptions,
     now: OffsetDateTime,
+    publish: bool,
 ) -> Result<Option<Restored>, SnapshotError> {
     let started = Instant::now();
     let Some(file) = state.read_snapshot(max_blob_bytes)? else { return Ok(None) };
@@ -661,6 +726,16 @@ fn restore_snapshot(
         (checked, verified, verify_time)
     });
     let (blob_sha256, checksum_time) = checked?;
+    let published = match &verified {
+        Ok(v) if publish => Some(Published::new(
+            file.blob().to_vec(),
+            blob_sha256,
+            v.no,
+            v.next_update,
+            crls_for_chain(&v.chain, file.crls().chain(opts.crls.iter().map(|c| c.der()))),
+        )),
+        _ => None,
+    };
     tracing::info!(
         bytes = file.blob().len(),
         read_ms = read.as_secs_f64() * 1e3,
@@ -677,6 +752,7 @@ fn restore_snapshot(
         etag: file.etag().map(str::to_string),
         blob_sha256,
         verified,
+        published,
     }))
 }
 
@@ -751,6 +827,7 @@ mod tests {
             etag: None,
             blob_sha256: blob_digest(&snapshot.blob),
             verified,
+            published: None,
         }
     }
 
@@ -767,7 +844,7 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
         let missing = dir.join("no-such-blob.jwt");
         let config = RawConfig {
-            mds_url: Some(missing.display().to_string()),
+            mds_url: vec![missing.display().to_string()],
             state_dir: Some(dir.join("state")),
             ..RawConfig::default()
         }

@@ -39,6 +39,8 @@ pub struct Running {
     pub grpc_addr: Option<SocketAddr>,
     /// The bound admin address (`None` when disabled).
     pub admin_addr: Option<SocketAddr>,
+    /// The bound mirror address (`None` when `mirror_listen` is off).
+    pub mirror_addr: Option<SocketAddr>,
     pub shared: Arc<Shared>,
     /// The passkey profiles in force; [`PolicyHolder::reload`] re-reads the config file.
     pub policy: Arc<PolicyHolder>,
@@ -251,6 +253,26 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         }
     };
 
+    let mirror_addr = match config.mirror_listen {
+        None => None,
+        Some(addr) => {
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("mirror listen {addr}"))?;
+            let bound = listener.local_addr()?;
+            let app = super::mirror::router(shared.clone());
+            let stop = stopped(shutdown_rx.clone());
+            tasks.push(tokio::spawn(async move {
+                if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(stop).await {
+                    tracing::error!(error = %e, "mirror server failed");
+                }
+            }));
+            tracing::info!(listen = %bound,
+                "mirror listening: GET / (the verified BLOB), /crl/<name>, /index.json");
+            Some(bound)
+        }
+    };
+
     // The snapshot restore (read, verified again) started above runs while the listeners
     // answer: health says NOT_SERVING meanwhile (liveness probes pass, readiness waits).
     // start() returns after it, so a usable snapshot is served at once; the refresh loop
@@ -263,9 +285,10 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         Err(e) => e.log(),
     }
     tasks.push(tokio::spawn(refresher.run(stopped(shutdown_rx.clone()))));
-    tracing::info!(source = %config.source, roots = config.roots.len(),
+    let sources: Vec<String> = config.sources.iter().map(ToString::to_string).collect();
+    tracing::info!(sources = ?sources, roots = config.roots.len(),
         builtin_roots = config.roots_builtin, state_dir = %config.state_dir.display(), "mdsd started");
-    Ok(Running { grpc_addr, admin_addr, shared, policy, shutdown: shutdown_tx, tasks })
+    Ok(Running { grpc_addr, admin_addr, mirror_addr, shared, policy, shutdown: shutdown_tx, tasks })
 }
 
 /// Runs the daemon until SIGTERM or SIGINT; SIGHUP triggers a BLOB refresh and re-reads the

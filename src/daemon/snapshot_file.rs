@@ -238,6 +238,11 @@ impl SnapshotFile {
         self.bytes.get(self.layout.blob.clone()).unwrap_or_default()
     }
 
+    /// The stored CRLs (DER), where they lie in the file buffer.
+    pub fn crls(&self) -> impl Iterator<Item = &[u8]> {
+        self.layout.crls.iter().map(|r| self.bytes.get(r.clone()).unwrap_or_default())
+    }
+
     /// The SHA-256 of the BLOB recorded by the writer, if any.
     pub fn blob_sha256(&self) -> Option<[u8; 32]> {
         self.layout.blob_sha256

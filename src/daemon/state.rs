@@ -10,6 +10,7 @@ use time::{OffsetDateTime, Time};
 use tokio::sync::{watch, Notify};
 
 use super::metrics::Metrics;
+use super::mirror::Published;
 use super::watch::{ChangeEvent, WatchHub};
 use crate::changes::diff_status;
 use crate::mds::VerifiedBlob;
@@ -27,6 +28,9 @@ pub struct Loaded {
     pub etag: Option<String>,
     /// SHA-256 of the BLOB bytes (to recognise an unchanged BLOB without verifying it again).
     pub blob_sha256: [u8; 32],
+    /// The BLOB bytes and CRLs the mirror listener publishes; kept only when `mirror_listen`
+    /// is set (otherwise the bytes are dropped once persisted).
+    pub published: Option<Arc<Published>>,
 }
 
 /// SHA-256 of BLOB bytes, as kept in [`Loaded::blob_sha256`].
@@ -231,6 +235,7 @@ pub(crate) fn loaded_for_tests(json: &str, at: OffsetDateTime) -> Loaded {
         verified_at: at,
         etag: None,
         blob_sha256: [0; 32],
+        published: None,
     }
 }
 

@@ -39,7 +39,13 @@ pub struct MockServer {
 impl MockServer {
     /// Binds 127.0.0.1:0 and serves until the runtime ends.
     pub async fn start() -> MockServer {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        MockServer::start_on("127.0.0.1:0").await
+    }
+
+    /// As [`MockServer::start`] on a chosen address (a host of a fleet test taken over by an
+    /// impostor at the same address).
+    pub async fn start_on(addr: &str) -> MockServer {
+        let listener = TcpListener::bind(addr).await.unwrap();
         let server = MockServer {
             addr: listener.local_addr().unwrap(),
             routes: Arc::default(),
@@ -112,6 +118,11 @@ impl MockServer {
 
     pub fn set(&self, path: &str, route: Route) {
         self.routes.lock().unwrap().insert(path.to_string(), route);
+    }
+
+    /// What `path` answers now.
+    pub fn route(&self, path: &str) -> Option<Route> {
+        self.routes.lock().unwrap().get(path).cloned()
     }
 
     pub fn remove(&self, path: &str) {

@@ -82,7 +82,7 @@ impl MdsEnv {
             listen: Some("127.0.0.1:0".into()),
             admin_listen: Some("127.0.0.1:0".into()),
             state_dir: Some(self.dir.join("state")),
-            mds_url: Some(self.server.url(BLOB_PATH)),
+            mds_url: vec![self.server.url(BLOB_PATH)],
             mds_roots: vec![self.dir.join("root.pem")],
             fetch_timeout: Some("2s".into()),
             connect_timeout: Some("2s".into()),

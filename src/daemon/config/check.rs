@@ -20,6 +20,9 @@ use crate::mds::{builtin_roots, DEFAULT_MAX_BLOB_BYTES};
 use crate::policy::PolicyConfig;
 use crate::x509::{certs_from_pem_or_der, Crl};
 
+/// Most BLOB sources (`mds_url` entries) tried in one refresh.
+pub const MAX_SOURCES: usize = 8;
+
 impl RawConfig {
     /// Checks every setting, reads the files named, and reports every problem at once.
     pub fn check(self) -> Result<Config, ConfigErrors> {
@@ -49,9 +52,33 @@ impl RawConfig {
             errs.push("state_dir: empty path".to_string());
         }
 
-        let source = BlobSource::parse(self.mds_url.as_deref().unwrap_or(DEFAULT_MDS_URL))
-            .map_err(|e| errs.push(format!("mds_url: {e}")))
-            .ok();
+        let urls = if self.mds_url.is_empty() {
+            vec![DEFAULT_MDS_URL.to_string()]
+        } else {
+            self.mds_url.clone()
+        };
+        if urls.len() > MAX_SOURCES {
+            errs.push(format!("mds_url: {} sources, more than {MAX_SOURCES}", urls.len()));
+        }
+        let mut sources = Vec::new();
+        for url in &urls {
+            match BlobSource::parse(url) {
+                Ok(source) if sources.contains(&source) => {
+                    errs.push(format!("mds_url: {url:?} is listed twice"));
+                }
+                Ok(source) => sources.push(source),
+                Err(e) => errs.push(format!("mds_url: {e}")),
+            }
+        }
+
+        let mirror_listen = match self.mirror_listen.as_deref().unwrap_or("off") {
+            "off" | "" => Some(None),
+            s => s
+                .parse::<SocketAddr>()
+                .map(Some)
+                .map_err(|e| errs.push(format!("mirror_listen: {s:?} is not HOST:PORT ({e})")))
+                .ok(),
+        };
 
         let mut anchor_sources = Vec::new();
         let roots_builtin = self.mds_roots.is_empty();
@@ -225,8 +252,8 @@ impl RawConfig {
             }
         };
 
-        match (listen, admin_listen, source) {
-            (Some(listen), Some(admin_listen), Some(source)) if errs.is_empty() => Ok(Config {
+        match (listen, admin_listen, mirror_listen) {
+            (Some(listen), Some(admin_listen), Some(mirror)) if errs.is_empty() => Ok(Config {
                 listen,
                 admin_listen,
                 admin_control: AdminControl {
@@ -236,7 +263,8 @@ impl RawConfig {
                 },
                 tls,
                 state_dir,
-                source,
+                sources,
+                mirror_listen: mirror,
                 roots,
                 roots_builtin,
                 crl_files,

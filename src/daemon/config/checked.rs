@@ -25,7 +25,10 @@ pub struct Config {
     /// `None`: plaintext gRPC (fine on loopback and Unix sockets).
     pub tls: Option<TlsFiles>,
     pub state_dir: PathBuf,
-    pub source: BlobSource,
+    /// Where the BLOB is obtained, tried in order within each refresh (never empty).
+    pub sources: Vec<BlobSource>,
+    /// `Some`: publish the verified BLOB and its CRLs on this plain-HTTP listener (mirror role).
+    pub mirror_listen: Option<SocketAddr>,
     /// BLOB trust anchors (MDS3 §3.2 step 1).
     pub roots: Vec<TrustAnchor>,
     /// True when `roots` are the built-in pins.
@@ -173,6 +176,21 @@ impl BlobSource {
             };
         }
         Ok(BlobSource::File(PathBuf::from(s)))
+    }
+}
+
+impl BlobSource {
+    /// A label for logs and metrics that names no credentials: `host[:port]` of a URL (never its
+    /// path, query or user info), `file` for a local path.
+    pub fn host_label(&self) -> String {
+        match self {
+            BlobSource::Url(url) => match (url.host_str(), url.port()) {
+                (Some(host), Some(port)) => format!("{host}:{port}"),
+                (Some(host), None) => host.to_string(),
+                (None, _) => "unknown".to_string(),
+            },
+            BlobSource::File(_) => "file".to_string(),
+        }
     }
 }
 

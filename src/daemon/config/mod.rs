@@ -18,6 +18,7 @@ mod raw;
 
 use std::fmt;
 
+pub use check::MAX_SOURCES;
 pub use checked::{
     AdminControl, AnchorSource, BlobSource, Config, CrlMirror, Danger, FetchConfig, GrpcLimits,
     ListenAddr, RefreshConfig, TlsFiles, ATTESTATION_ANCHOR_LABEL, DEFAULT_MAX_REQUEST_BYTES,

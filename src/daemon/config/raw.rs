@@ -47,9 +47,16 @@ pub struct RawConfig {
     #[arg(long, env = "MDSD_STATE_DIR", value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
     /// Where the BLOB comes from: an https:// or http:// URL, a file:// URL or a file path.
-    /// Default https://mds.fidoalliance.org/.
-    #[arg(long, env = "MDSD_MDS_URL", value_name = "URL|FILE")]
-    pub mds_url: Option<String>,
+    /// Several sources are tried in order within each refresh (a mirror first, the MDS next):
+    /// a TOML array, the flag repeated, or a comma-separated variable. Default
+    /// https://mds.fidoalliance.org/.
+    #[arg(long = "mds-url", env = "MDSD_MDS_URL", value_name = "URL|FILE", value_delimiter = ',')]
+    #[serde(deserialize_with = "one_or_many")]
+    pub mds_url: Vec<String>,
+    /// Mirror listener (plain HTTP): publishes the verified BLOB, its CRLs and an index for
+    /// other mdsd instances and MDS clients. `HOST:PORT`, or `off`. Default off.
+    #[arg(long, env = "MDSD_MIRROR_LISTEN", value_name = "ADDR|off")]
+    pub mirror_listen: Option<String>,
     /// BLOB trust anchor (PEM or DER); repeatable. Replaces the built-in GlobalSign R3 and R46
     /// pins.
     #[arg(long = "mds-root", env = "MDSD_MDS_ROOTS", value_name = "FILE", value_delimiter = ',')]
@@ -127,6 +134,20 @@ pub struct RawConfig {
     pub config_file: Option<PathBuf>,
 }
 
+/// A TOML string or array of strings (`mds_url = "…"` or `mds_url = ["…", "…"]`).
+fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match OneOrMany::deserialize(d)? {
+        OneOrMany::One(s) => vec![s],
+        OneOrMany::Many(v) => v,
+    })
+}
+
 impl RawConfig {
     /// Reads a TOML config file (unknown keys are errors: a typo must not be silently ignored).
     pub fn from_toml_file(path: &Path) -> Result<RawConfig, ConfigErrors> {
@@ -166,7 +187,8 @@ impl RawConfig {
             tls_key: over.tls_key.or(self.tls_key),
             tls_client_ca: over.tls_client_ca.or(self.tls_client_ca),
             state_dir: over.state_dir.or(self.state_dir),
-            mds_url: over.mds_url.or(self.mds_url),
+            mds_url: list(self.mds_url, over.mds_url),
+            mirror_listen: over.mirror_listen.or(self.mirror_listen),
             mds_roots: list(self.mds_roots, over.mds_roots),
             crl_files: list(self.crl_files, over.crl_files),
             crl_mirror: over.crl_mirror.or(self.crl_mirror),

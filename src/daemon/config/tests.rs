@@ -15,7 +15,8 @@ fn defaults_are_loopback_official_url_builtin_roots() {
     let config = RawConfig::default().check().unwrap();
     assert_eq!(config.listen, ListenAddr::Tcp("127.0.0.1:50051".parse().unwrap()));
     assert_eq!(config.admin_listen, Some("127.0.0.1:9464".parse().unwrap()));
-    assert_eq!(config.source, BlobSource::Url(DEFAULT_MDS_URL.parse().unwrap()));
+    assert_eq!(config.sources, [BlobSource::Url(DEFAULT_MDS_URL.parse().unwrap())]);
+    assert_eq!(config.mirror_listen, None);
     assert!(config.roots_builtin);
     assert_eq!(config.roots.len(), 2);
     assert_eq!(config.max_blob_bytes, 64 * 1024 * 1024);
@@ -29,7 +30,7 @@ fn every_error_is_reported_at_once() {
     let raw = RawConfig {
         listen: Some("nowhere".into()),
         admin_listen: Some("also nowhere".into()),
-        mds_url: Some("ftp://example.org/blob".into()),
+        mds_url: vec!["ftp://example.org/blob".into()],
         stale_grace: Some("7 fortnights".into()),
         retry_min: Some("2h".into()),
         retry_max: Some("1h".into()),
@@ -74,9 +75,86 @@ fn toml_file_then_flags_overlay() {
     let config = file.overlay(flags).check().unwrap();
     assert_eq!(config.listen, ListenAddr::Tcp("127.0.0.1:7000".parse().unwrap()));
     assert_eq!(config.admin_listen, None);
-    assert_eq!(config.source, BlobSource::Url("http://mirror.internal/mds.jwt".parse().unwrap()));
+    assert_eq!(
+        config.sources,
+        [BlobSource::Url("http://mirror.internal/mds.jwt".parse().unwrap())]
+    );
     assert_eq!(config.stale_grace, Duration::from_secs(36 * 3600));
     assert_eq!(config.dangers(), ["danger_serve_stale"]);
+}
+
+/// `mds_url` as a TOML array: several sources tried in order; flags replace the file's list;
+/// the mirror listener is off unless set.
+#[test]
+fn several_sources_and_the_mirror_listener() {
+    let file = RawConfig::from_toml_str(
+        r#"
+        mds_url = ["http://mirror.mdsd.svc:8080/", "https://mds.fidoalliance.org/"]
+        mirror_listen = "0.0.0.0:8080"
+        "#,
+    )
+    .unwrap();
+    let config = file.clone().check().unwrap();
+    assert_eq!(
+        config.sources,
+        [
+            BlobSource::Url("http://mirror.mdsd.svc:8080/".parse().unwrap()),
+            BlobSource::Url(DEFAULT_MDS_URL.parse().unwrap()),
+        ]
+    );
+    assert_eq!(config.mirror_listen, Some("0.0.0.0:8080".parse().unwrap()));
+    let labels: Vec<String> = config.sources.iter().map(BlobSource::host_label).collect();
+    assert_eq!(labels, ["mirror.mdsd.svc:8080", "mds.fidoalliance.org"]);
+
+    let flags = RawConfig { mds_url: vec!["/srv/mds.jwt".into()], ..RawConfig::default() };
+    let config = file.overlay(flags).check().unwrap();
+    assert_eq!(config.sources, [BlobSource::File("/srv/mds.jwt".into())]);
+    assert_eq!(config.sources[0].host_label(), "file");
+
+    // Each bad entry is reported, with a repeated one and a bad mirror address.
+    let raw = RawConfig {
+        mds_url: vec!["http://a.example/".into(), "gopher://b".into(), "http://a.example/".into()],
+        mirror_listen: Some("everywhere".into()),
+        ..RawConfig::default()
+    };
+    let errors = raw.check().unwrap_err().errors;
+    assert_eq!(errors.len(), 3, "{errors:#?}");
+    assert!(errors[0].contains("gopher"), "{errors:#?}");
+    assert!(errors[1].contains("listed twice"), "{errors:#?}");
+    assert!(errors[2].starts_with("mirror_listen:"), "{errors:#?}");
+    let raw = RawConfig { mds_url: vec!["/m".into(); 1], ..RawConfig::default() };
+    assert!(raw.check().is_ok());
+    let many: Vec<String> = (0..=MAX_SOURCES).map(|i| format!("/m{i}")).collect();
+    let errors = RawConfig { mds_url: many, ..RawConfig::default() }.check().unwrap_err().errors;
+    assert!(errors[0].contains("more than 8"), "{errors:#?}");
+}
+
+/// `--mds-url` is repeatable and splits on commas (as `MDSD_MDS_URL` does); `--mirror-listen`.
+#[test]
+fn mds_url_flags_list_sources_in_order() {
+    use clap::Parser;
+    #[derive(Parser)]
+    struct Flags {
+        #[command(flatten)]
+        raw: RawConfig,
+    }
+    let flags = Flags::try_parse_from([
+        "mdsd",
+        "--mds-url",
+        "http://mirror:8080/",
+        "--mds-url",
+        "https://mds.fidoalliance.org/,/srv/mds.jwt",
+        "--mirror-listen",
+        "off",
+    ])
+    .unwrap();
+    assert_eq!(
+        flags.raw.mds_url,
+        ["http://mirror:8080/", "https://mds.fidoalliance.org/", "/srv/mds.jwt"]
+    );
+    let config = flags.raw.check().unwrap();
+    assert_eq!(config.sources.len(), 3);
+    assert_eq!(config.mirror_listen, None);
 }
 
 #[test]
