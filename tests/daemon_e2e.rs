@@ -284,6 +284,11 @@ async fn daemon_end_to_end() {
     let services = reflection_services(running.grpc_addr.unwrap()).await;
     assert!(services.contains(&"mdsd.v1.AttestationService".to_string()), "{services:?}");
     assert!(services.contains(&"grpc.health.v1.Health".to_string()), "{services:?}");
+    // … and carries the google.rpc error details mdsd's errors hold (grpcurl decodes them).
+    for symbol in ["google.rpc.ErrorInfo", "google.rpc.BadRequest", "google.rpc.Status"] {
+        let file = reflection_file_of(running.grpc_addr.unwrap(), symbol).await;
+        assert!(file.as_deref().is_some_and(|f| f.starts_with("google/rpc/")), "{symbol}: {file:?}");
+    }
 
     // An unknown, attacker-chosen `fmt`: REJECTED, and never a metrics label value.
     let mut odd = registration(NONE_ES256);
@@ -417,6 +422,32 @@ async fn reflection_services(addr: std::net::SocketAddr) -> Vec<String> {
             list.service.into_iter().map(|s| s.name).collect()
         }
         other => panic!("{other:?}"),
+    }
+}
+
+/// The name of the file reflection returns for `symbol`, `None` when it answers with an error.
+async fn reflection_file_of(addr: std::net::SocketAddr, symbol: &str) -> Option<String> {
+    use prost::Message;
+    use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
+    use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
+    use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
+    use tonic_reflection::pb::v1::ServerReflectionRequest;
+    let channel = Channel::from_shared(format!("http://{addr}")).unwrap().connect().await.unwrap();
+    let request = ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(MessageRequest::FileContainingSymbol(symbol.to_string())),
+    };
+    let mut stream = ServerReflectionClient::new(channel)
+        .server_reflection_info(tokio_stream::iter(vec![request]))
+        .await
+        .unwrap()
+        .into_inner();
+    match stream.message().await.unwrap().unwrap().message_response {
+        Some(MessageResponse::FileDescriptorResponse(files)) => {
+            let first = files.file_descriptor_proto.first()?;
+            prost_types::FileDescriptorProto::decode(&first[..]).ok().map(|f| f.name().to_string())
+        }
+        _ => None,
     }
 }
 
