@@ -133,6 +133,7 @@ fn tls_leaf(
     issuer_key: &KeyPair,
 ) -> Result<PemPair, rcgen::Error> {
     let key = KeyPair::generate()?;
-    let cert = CertificateParams::new(vec![dns.to_string()])?.signed_by(&key, issuer, issuer_key)?;
+    let cert =
+        CertificateParams::new(vec![dns.to_string()])?.signed_by(&key, issuer, issuer_key)?;
     Ok((name, cert.pem(), Some(key.serialize_pem())))
 }

@@ -287,7 +287,10 @@ async fn daemon_end_to_end() {
     // … and carries the google.rpc error details mdsd's errors hold (grpcurl decodes them).
     for symbol in ["google.rpc.ErrorInfo", "google.rpc.BadRequest", "google.rpc.Status"] {
         let file = reflection_file_of(running.grpc_addr.unwrap(), symbol).await;
-        assert!(file.as_deref().is_some_and(|f| f.starts_with("google/rpc/")), "{symbol}: {file:?}");
+        assert!(
+            file.as_deref().is_some_and(|f| f.starts_with("google/rpc/")),
+            "{symbol}: {file:?}"
+        );
     }
 
     // An unknown, attacker-chosen `fmt`: REJECTED, and never a metrics label value.

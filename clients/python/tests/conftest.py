@@ -27,6 +27,9 @@ def _binary(var, rel):
     return path
 
 
+MDSD = os.environ.get("MDSD_BIN") or os.path.join(REPO, "target/debug/mdsd")
+
+
 def _free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -3,12 +3,15 @@ their reason codes and google.rpc details, sync and asyncio, TCP, unix: and mTLS
 
 import base64
 import filecmp
+import json
 import os
+import subprocess
 import sys
 
 import grpc
 import pytest
 
+from conftest import MDSD
 from mdsd_client import AsyncClient, Client, MdsdError, Tls, pb, to_json
 
 
@@ -36,10 +39,31 @@ def test_verify_registration_accepted_in_the_proto3_json_shape(daemon, vectors, 
     assert j["authenticator"]["description"] == "W3C test authenticator"
     assert j["provenance"]["aaguid"] == facts["w3c_aaguid"]
     assert j["policy"]["allowed"] is True
-    # bytes: standard base64 with padding; defaults left out.
+    # bytes: standard base64 with padding; fields without presence printed at their default.
     assert base64.b64decode(j["credentialId"]) == answer.credential_id
-    assert "metadataStale" not in j and "reasons" not in j
+    assert j["metadataStale"] is False and j["reasons"] == [] and j["kindConflict"] == ""
     assert j["credentialAlg"] == "-7"                     # proto3 optional int64, set
+
+
+def test_cli_json_is_the_same_shape(daemon, vectors, testbed):
+    """`mdsd attestation verify --json` on the testbed's BLOB prints what the daemon answers."""
+    v = vectors["packed"]
+    (ao, cd), checks = registration(v)
+    with Client(daemon.target) as mdsd:
+        served = to_json(mdsd.verify_registration(ao, cd, **checks))
+    out = subprocess.run(
+        [MDSD, "attestation", "verify", "--json",
+         "--attestation-object", v["attestationObject_b64url"],
+         "--client-data-json", v["clientDataJSON_b64url"], "--rp-id", v["rpId"],
+         "--origin", v["origin"], "--challenge", v["challenge_b64url"],
+         "--blob", os.path.join(testbed, "blob.jwt"),
+         "--blob-root", os.path.join(testbed, "mds-root.pem"),
+         "--blob-crl", os.path.join(testbed, "mds-root.crl"),
+         "--blob-crl", os.path.join(testbed, "mds-ca.crl")],
+        check=True, capture_output=True, text=True)
+    printed = json.loads(out.stdout)
+    served.pop("policy")  # the CLI has no passkey profiles
+    assert printed == served
 
 
 def test_rejected_is_an_answer_with_reason_codes(daemon, vectors):

@@ -27,8 +27,8 @@ def to_json(msg: message.Message) -> Dict[str, Any]:
     """A response (or any mdsd message) in the proto3 JSON mapping, the one shape every mdsd
     client, `mdsd attestation verify --json` and grpcurl print: lowerCamelCase names, enums by
     name ("DEVICE_BOUND"), bytes as base64, 64-bit integers as strings, fields at their default
-    value left out."""
-    return json_format.MessageToDict(msg)
+    value printed (messages and unset `optional` fields are left out)."""
+    return json_format.MessageToDict(msg, always_print_fields_with_no_presence=True)
 
 
 @dataclasses.dataclass(frozen=True)
