@@ -156,3 +156,26 @@ test('mTLS: a client certificate gets through, none does not', async () => {
     d.stop();
   }
 });
+
+test('WatchStatusChanges: stream errors are MdsdErrors', async () => {
+  const c = new Client(daemon.target);
+  try {
+    const replay = async () => {
+      // eslint-disable-next-line no-unused-vars
+      for await (const _ of c.watchStatusChanges({ sinceNo: 1, timeout: 5 }));
+    };
+    const err = await replay().then(() => null, (e) => e);
+    assert.ok(err instanceof MdsdError, String(err));
+    assert.equal(err.codeName, 'FAILED_PRECONDITION');
+    assert.equal(err.reason, 'DIFF_NOT_RETAINED');
+    assert.equal(err.metadata.since_no, '1');
+    const live = async () => {
+      // eslint-disable-next-line no-unused-vars
+      for await (const _ of c.watchStatusChanges({ timeout: 0.5 }));
+    };
+    const late = await live().then(() => null, (e) => e);
+    assert.equal(late.codeName, 'DEADLINE_EXCEEDED');
+  } finally {
+    c.close();
+  }
+});

@@ -167,3 +167,25 @@ def test_generated_stubs_match_the_proto(tmp_path):
         assert filecmp.cmp(tmp_path / name, os.path.join(here, "src", "mdsd_client", "_proto",
                                                          name), shallow=False), \
             f"{name} is stale: run python3 clients/python/generate.py"
+
+
+def test_watch_status_changes_streams_errors_as_mdsd_errors(daemon, facts):
+    """A replay from a BLOB no diff is held for fails on the stream with DIFF_NOT_RETAINED;
+    a live subscription ends at its deadline."""
+    with Client(daemon.target) as mdsd:
+        with pytest.raises(MdsdError) as caught:
+            list(mdsd.watch_status_changes(since_no=1, timeout=5))
+        assert caught.value.code_name == "FAILED_PRECONDITION"
+        assert caught.value.reason == "DIFF_NOT_RETAINED"
+        assert caught.value.metadata["since_no"] == "1"
+        with pytest.raises(MdsdError) as caught:
+            list(mdsd.watch_status_changes(timeout=0.5))
+        assert caught.value.code_name == "DEADLINE_EXCEEDED"
+
+
+async def test_async_watch_status_changes(daemon):
+    async with AsyncClient(daemon.target) as mdsd:
+        with pytest.raises(MdsdError) as caught:
+            async for _ in mdsd.watch_status_changes(since_no=1, timeout=5):
+                pass
+        assert caught.value.reason == "DIFF_NOT_RETAINED"
