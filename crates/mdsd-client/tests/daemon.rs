@@ -92,3 +92,77 @@ async fn unix_socket_target() {
     assert_eq!(answer.verdict(), Verdict::Accepted);
     running.shutdown().await;
 }
+
+/// TLS with a client certificate (mTLS): `Options::tls` with the server CA and an identity gets
+/// through; the same CA without an identity does not.
+#[tokio::test]
+async fn mtls_target() {
+    use mdsd_client::Tls;
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
+
+    let ca = |cn: &str| {
+        let key = KeyPair::generate().unwrap();
+        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params.distinguished_name.push(rcgen::DnType::CommonName, cn);
+        (params.self_signed(&key).unwrap(), key)
+    };
+    let leaf = |name: &str, issuer: &(rcgen::Certificate, KeyPair)| {
+        let key = KeyPair::generate().unwrap();
+        let cert = CertificateParams::new(vec![name.to_string()])
+            .unwrap()
+            .signed_by(&key, &issuer.0, &issuer.1)
+            .unwrap();
+        (cert.pem(), key.serialize_pem())
+    };
+    let (server_ca, client_ca) = (ca("server CA"), ca("client CA"));
+    let (server_cert, server_key) = leaf("localhost", &server_ca);
+    let (client_cert, client_key) = leaf("relying-party", &client_ca);
+
+    let env = MdsEnv::start("client-rs-mtls").await;
+    let write = |name: &str, pem: &str| {
+        let path = env.dir.join(name);
+        std::fs::write(&path, pem).unwrap();
+        path
+    };
+    let v = vector("w3c-packed-es256");
+    env.serve_blob(
+        5,
+        env.blob(
+            5,
+            in_days(30),
+            vec![blob::fido2_entry(v["aaguid"].as_str().unwrap(), "FIDO_CERTIFIED_L1")],
+        ),
+    );
+    let mut raw = env.raw_config();
+    raw.tls_cert = Some(write("server.pem", &server_cert));
+    raw.tls_key = Some(write("server.key", &server_key));
+    raw.tls_client_ca = Some(write("client-ca.pem", &client_ca.0.pem()));
+    let running = start(raw.check().unwrap()).await.unwrap();
+    let target = format!("127.0.0.1:{}", running.grpc_addr.unwrap().port());
+
+    let tls = Tls {
+        ca_pem: server_ca.0.pem().into_bytes(),
+        identity: Some((client_cert.into_bytes(), client_key.into_bytes())),
+        server_name: Some("localhost".into()),
+    };
+    let options = Options { tls: Some(tls.clone()), ..Options::default() };
+    let mut c = Client::connect_with(&target, options).await.unwrap();
+    let mut loaded = false;
+    for _ in 0..200 {
+        if c.get_metadata_info().await.is_ok_and(|i| i.loaded) {
+            loaded = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(loaded, "never loaded over mTLS");
+
+    let anonymous = Options { tls: Some(Tls { identity: None, ..tls }), ..Options::default() };
+    let refused = match Client::connect_with(&target, anonymous).await {
+        Err(e) => e.code_name == "UNAVAILABLE",
+        Ok(mut c) => c.get_metadata_info().await.is_err(),
+    };
+    assert!(refused, "a client without a certificate got through mTLS");
+    running.shutdown().await;
+}
