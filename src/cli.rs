@@ -3,6 +3,7 @@
 mod attestation;
 mod blob;
 mod health;
+mod proto_json;
 mod serve;
 
 use std::path::PathBuf;

@@ -39,12 +39,15 @@ fn yubikey_against_the_real_blob_is_trusted() {
     ]);
     assert_eq!(code, 0, "{out}");
     let json: serde_json::Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(json["statement_valid"], true);
+    assert_eq!(json["statementValid"], true);
     assert_eq!(json["trusted"], true, "{json}");
     assert_eq!(json["format"], "packed");
-    assert_eq!(json["attestation_type"], "basic");
+    assert_eq!(json["attestationType"], "basic");
     assert_eq!(json["aaguid"], v["aaguid"]);
-    assert_eq!(json["credential_kind"], "device_bound");
+    assert_eq!(json["credentialKind"], "DEVICE_BOUND");
+    assert_eq!(json["verdict"], "ACCEPTED");
+    assert_eq!(json["attestationTrust"], "metadata");
+    assert_eq!(json["ceremonyChecked"], true);
     assert_eq!(json["authenticator"]["description"], "YubiKey 5 Series with Lightning");
     assert_eq!(json["reasons"], serde_json::json!([]));
 }
@@ -86,7 +89,7 @@ fn invalid_statement_exits_1_and_bad_input_exits_2() {
     ]);
     assert_eq!(code, 1, "{out}");
     let json: serde_json::Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(json["statement_valid"], false);
+    assert_eq!(json["statementValid"], false);
     assert_eq!(json["reasons"][0]["code"], "NONCE_MISMATCH");
 
     let (code, _) =

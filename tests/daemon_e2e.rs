@@ -284,6 +284,14 @@ async fn daemon_end_to_end() {
     let services = reflection_services(running.grpc_addr.unwrap()).await;
     assert!(services.contains(&"mdsd.v1.AttestationService".to_string()), "{services:?}");
     assert!(services.contains(&"grpc.health.v1.Health".to_string()), "{services:?}");
+    // … and carries the google.rpc error details mdsd's errors hold (grpcurl decodes them).
+    for symbol in ["google.rpc.ErrorInfo", "google.rpc.BadRequest", "google.rpc.Status"] {
+        let file = reflection_file_of(running.grpc_addr.unwrap(), symbol).await;
+        assert!(
+            file.as_deref().is_some_and(|f| f.starts_with("google/rpc/")),
+            "{symbol}: {file:?}"
+        );
+    }
 
     // An unknown, attacker-chosen `fmt`: REJECTED, and never a metrics label value.
     let mut odd = registration(NONE_ES256);
@@ -417,6 +425,32 @@ async fn reflection_services(addr: std::net::SocketAddr) -> Vec<String> {
             list.service.into_iter().map(|s| s.name).collect()
         }
         other => panic!("{other:?}"),
+    }
+}
+
+/// The name of the file reflection returns for `symbol`, `None` when it answers with an error.
+async fn reflection_file_of(addr: std::net::SocketAddr, symbol: &str) -> Option<String> {
+    use prost::Message;
+    use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
+    use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
+    use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
+    use tonic_reflection::pb::v1::ServerReflectionRequest;
+    let channel = Channel::from_shared(format!("http://{addr}")).unwrap().connect().await.unwrap();
+    let request = ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(MessageRequest::FileContainingSymbol(symbol.to_string())),
+    };
+    let mut stream = ServerReflectionClient::new(channel)
+        .server_reflection_info(tokio_stream::iter(vec![request]))
+        .await
+        .unwrap()
+        .into_inner();
+    match stream.message().await.unwrap().unwrap().message_response {
+        Some(MessageResponse::FileDescriptorResponse(files)) => {
+            let first = files.file_descriptor_proto.first()?;
+            prost_types::FileDescriptorProto::decode(&first[..]).ok().map(|f| f.name().to_string())
+        }
+        _ => None,
     }
 }
 
@@ -564,9 +598,10 @@ async fn tls_and_mtls() {
     running.shutdown().await;
 }
 
-/// The example clients in real gRPC stacks — Python grpcio (examples/python, stubs generated from
-/// proto/ in this repository) and Node @grpc/grpc-js (examples/node, proto loaded at run time) —
-/// call VerifyRegistration on the real server. Their dependencies are installed by .ci/run; each
+/// The example scripts — thin users of the client packages: Python (examples/python over
+/// clients/python, grpcio) and Node (examples/node over clients/node, @grpc/grpc-js) — call
+/// VerifyRegistration on the real server, print the proto3 JSON shape, and print the reason
+/// codes and details of an RPC error; `--help` works in both. Their dependencies are installed by .ci/run; each
 /// is skipped with a notice when missing, except under CI or with MDSD_REQUIRE_EXAMPLE_CLIENTS=1,
 /// where a missing client fails the test.
 #[tokio::test]
@@ -575,10 +610,10 @@ async fn example_clients_python_and_node() {
         || std::env::var_os("MDSD_REQUIRE_EXAMPLE_CLIENTS").is_some();
     let root = env!("CARGO_MANIFEST_DIR");
     let python_ok = std::process::Command::new("python3")
-        .args(["-c", "import grpc, grpc_tools"])
+        .args(["-c", "import mdsd_client"])
         .status()
         .is_ok_and(|s| s.success());
-    let node_ok = std::path::Path::new(&format!("{root}/examples/node/node_modules/@grpc/grpc-js"))
+    let node_ok = std::path::Path::new(&format!("{root}/examples/node/node_modules/@mdsd/client"))
         .exists()
         && std::process::Command::new("node").arg("--version").status().is_ok_and(|s| s.success());
     let mut clients: Vec<(&str, String)> = Vec::new();
@@ -637,8 +672,9 @@ async fn example_clients_python_and_node() {
         let response: Value = serde_json::from_str(&stdout).unwrap();
         assert_eq!(response["verdict"], "ACCEPTED", "{program}");
         assert_eq!(response["format"], "packed", "{program}");
-        // uint64 is a string in both clients' JSON (proto3 JSON mapping / longs: String).
-        assert_eq!(response["metadata_no"], "21", "{program}");
+        // The proto3 JSON mapping: uint64 a string, enums by name, lowerCamelCase.
+        assert_eq!(response["metadataNo"], "21", "{program}");
+        assert_eq!(response["credentialKind"], "SYNCED", "{program}");
         assert_eq!(response["aaguid"], vector(PACKED_ES256)["aaguid"], "{program}");
 
         let out = run(Some("AAAA")).await.unwrap();
@@ -647,6 +683,41 @@ async fn example_clients_python_and_node() {
         assert_eq!(response["verdict"], "REJECTED", "{program}");
         let reasons = response["reasons"].as_array().unwrap();
         assert!(reasons.iter().any(|r| r["code"] == "CEREMONY_MISMATCH"), "{program}: {reasons:?}");
+
+        // An RPC error: exit 2, the code, the ErrorInfo reason and the violated field on one
+        // line, then the google.rpc.Status with its details as JSON.
+        let args = vec![
+            script.clone(),
+            "--target".into(),
+            target.clone(),
+            "--attestation-object".into(),
+            String::new(),
+            "--client-data-json".into(),
+            "e30".into(),
+        ];
+        let program_owned = program.to_string();
+        let out = tokio::task::spawn_blocking(move || {
+            std::process::Command::new(program_owned).args(args).output().unwrap()
+        })
+        .await
+        .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{program}: {stderr}");
+        let first = stderr.lines().next().unwrap_or_default();
+        assert!(
+            first.starts_with(
+                "error: INVALID_ARGUMENT reason=INVALID_ARGUMENT field='attestation_object'"
+            ),
+            "{program}: {stderr}"
+        );
+        assert!(
+            stderr.contains("type.googleapis.com/google.rpc.BadRequest"),
+            "{program}: {stderr}"
+        );
+
+        let help = std::process::Command::new(program).args([&script, "--help"]).output().unwrap();
+        assert_eq!(help.status.code(), Some(0), "{program} --help");
+        assert!(String::from_utf8_lossy(&help.stdout).contains("--attestation-object"));
     }
     running.shutdown().await;
 }

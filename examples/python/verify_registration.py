@@ -1,89 +1,79 @@
 #!/usr/bin/env python3
-"""Calls mdsd's VerifyRegistration from Python (grpcio), with stubs generated from the proto
-in this repository at start-up.
+"""Calls mdsd's VerifyRegistration with the Python client package (clients/python).
 
-    pip install -r examples/python/requirements.txt
-    python3 examples/python/verify_registration.py --target 127.0.0.1:50051 \
-        --attestation-object <base64url> --client-data-json <base64url> \
+    pip install ./clients/python
+    python3 examples/python/verify_registration.py --target 127.0.0.1:50051 \\
+        --attestation-object <base64url> --client-data-json <base64url> \\
         --rp-id example.org --origin https://example.org --challenge <base64url>
 
-Prints the response as JSON (proto field names) and exits 0 when the verdict is ACCEPTED,
-1 when REJECTED, 2 on an RPC error (the gRPC status and google.rpc details are printed).
+Prints the response in the proto3 JSON mapping (the shape of `mdsd attestation verify --json`
+and grpcurl) and exits 0 when the verdict is ACCEPTED, 1 when REJECTED, 2 on an RPC error:
+then stderr has one line with the gRPC code, the ErrorInfo reason and the BadRequest field
+violations, and the google.rpc.Status with every detail as JSON.
 """
 
 import argparse
-import atexit
 import base64
+import binascii
 import json
-import os
-import shutil
 import sys
-import tempfile
 
-import grpc
-from grpc_tools import protoc
-from google.protobuf import json_format
-
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-PROTO_ROOT = os.path.join(REPO, "proto")
+from mdsd_client import Client, MdsdError, Tls, pb, to_json
 
 
-def load_stubs():
-    """Generates mdsd/v1/mdsd_pb2*.py from proto/mdsd/v1/mdsd.proto into a temp dir."""
-    out = tempfile.mkdtemp(prefix="mdsd-py-")
-    atexit.register(shutil.rmtree, out, ignore_errors=True)
-    well_known = os.path.join(os.path.dirname(protoc.__file__), "_proto")
-    rc = protoc.main([
-        "grpc_tools.protoc",
-        f"-I{PROTO_ROOT}",
-        f"-I{well_known}",
-        f"--python_out={out}",
-        f"--grpc_python_out={out}",
-        "mdsd/v1/mdsd.proto",
-    ])
-    if rc != 0:
-        sys.exit(f"protoc failed with {rc}")
-    sys.path.insert(0, out)
-    from mdsd.v1 import mdsd_pb2, mdsd_pb2_grpc  # noqa: E402
-    return mdsd_pb2, mdsd_pb2_grpc
-
-
-def b64url(s):
-    return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
+def b64url(text, flag):
+    try:
+        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (binascii.Error, ValueError) as e:
+        raise SystemExit(f"error: {flag} is not base64url: {e}")
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--target", default="127.0.0.1:50051", help="HOST:PORT or unix:PATH")
     p.add_argument("--attestation-object", required=True, help="base64url")
     p.add_argument("--client-data-json", required=True, help="base64url")
-    p.add_argument("--rp-id", default="")
-    p.add_argument("--origin", action="append", default=[])
-    p.add_argument("--challenge", default="", help="base64url")
+    p.add_argument("--rp-id", default="", help="check authenticatorData.rpIdHash")
+    p.add_argument("--origin", action="append", default=[], help="acceptable origin (repeat)")
+    p.add_argument("--challenge", default="", help="the challenge issued, base64url")
     p.add_argument("--require-user-verification", action="store_true")
-    p.add_argument("--timeout", type=float, default=10.0)
+    p.add_argument("--user-group", action="append", default=[],
+                   help="the user's group, for the passkey profiles (repeat)")
+    p.add_argument("--profile", default="", help="judge against this one passkey profile")
+    p.add_argument("--ca", help="TLS: PEM roots for the server certificate")
+    p.add_argument("--cert", help="mTLS: client certificate (PEM)")
+    p.add_argument("--key", help="mTLS: client key (PEM)")
+    p.add_argument("--server-name", help="TLS: name to check in the server certificate")
+    p.add_argument("--timeout", type=float, default=10.0, help="seconds (default 10)")
     args = p.parse_args()
 
-    pb2, pb2_grpc = load_stubs()
-    request = pb2.VerifyRegistrationRequest(
-        attestation_object=b64url(args.attestation_object),
-        client_data_json=b64url(args.client_data_json),
-        rp_id=args.rp_id,
-        origins=args.origin,
-        challenge=b64url(args.challenge) if args.challenge else b"",
-    )
+    tls = None
+    if args.ca or args.cert or args.key or args.server_name:
+        tls = Tls(ca_file=args.ca, cert_file=args.cert, key_file=args.key,
+                  server_name=args.server_name)
+    checks = dict(rp_id=args.rp_id, origins=args.origin, user_groups=args.user_group,
+                  profile=args.profile)
+    if args.challenge:
+        checks["challenge"] = b64url(args.challenge, "--challenge")
     if args.require_user_verification:
-        request.require_user_verification = True
-
-    with grpc.insecure_channel(args.target) as channel:
-        stub = pb2_grpc.AttestationServiceStub(channel)
-        try:
-            response = stub.VerifyRegistration(request, timeout=args.timeout)
-        except grpc.RpcError as e:
-            print(json.dumps({"code": e.code().name, "details": e.details()}), file=sys.stderr)
-            return 2
-    print(json.dumps(json_format.MessageToDict(response, preserving_proto_field_name=True), indent=2))
-    return 0 if response.verdict == pb2.ACCEPTED else 1
+        checks["require_user_verification"] = True
+    try:
+        with Client(args.target, tls=tls, timeout=args.timeout) as mdsd:
+            response = mdsd.verify_registration(
+                b64url(args.attestation_object, "--attestation-object"),
+                b64url(args.client_data_json, "--client-data-json"), **checks)
+    except MdsdError as e:
+        fields = "".join(f" field={f!r} ({d})" for f, d in e.field_violations)
+        print(f"error: {e.code_name} reason={e.reason or '-'}{fields}: {e.message}",
+              file=sys.stderr)
+        print(json.dumps(e.to_json(), indent=2), file=sys.stderr)
+        return 2
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    print(json.dumps(to_json(response), indent=2))
+    return 0 if response.verdict == pb.ACCEPTED else 1
 
 
 if __name__ == "__main__":

@@ -31,7 +31,16 @@ pub fn verify(args: &AttestationVerifyArgs) -> ExitCode {
     match run(args) {
         Ok(result) => {
             if args.json {
-                out!("{}", serde_json::to_string_pretty(&result.to_json()).unwrap_or_default());
+                // The VerifyRegistrationResponse the daemon would send, in the proto3 JSON
+                // mapping: the shape the clients and grpcurl print (docs/integrate.md).
+                let ceremony = args.rp_id.is_some()
+                    || !args.origins.is_empty()
+                    || args.challenge.is_some()
+                    || args.require_user_verification;
+                let now = super::blob::parse_time(args.at.as_deref())
+                    .unwrap_or_else(|_| time::OffsetDateTime::now_utc());
+                let json = super::proto_json::registration(&result, ceremony, now);
+                out!("{}", serde_json::to_string_pretty(&json).unwrap_or_default());
             } else {
                 print_text(&result);
             }

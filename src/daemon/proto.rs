@@ -10,9 +10,42 @@ tonic::include_proto!("mdsd.v1");
 pub const FILE_DESCRIPTOR_SET: &[u8] =
     include_bytes!(concat!(env!("OUT_DIR"), "/mdsd_descriptor.bin"));
 
+/// google/rpc/status.proto and google/rpc/error_details.proto (with their imports), for the
+/// reflection service: generic clients (grpcurl) decode mdsd's error details with them. The
+/// set tonic-types ships names the two files without their directory; they are renamed to
+/// the paths every other copy uses, so a client that already knows them sees no conflict.
+pub fn error_details_descriptor_set() -> Result<prost_types::FileDescriptorSet, prost::DecodeError>
+{
+    use prost::Message;
+    let mut fds = prost_types::FileDescriptorSet::decode(tonic_types::pb::FILE_DESCRIPTOR_SET)?;
+    let canonical = |name: &str| match name {
+        "status.proto" => "google/rpc/status.proto".to_string(),
+        "error_details.proto" => "google/rpc/error_details.proto".to_string(),
+        other => other.to_string(),
+    };
+    for file in &mut fds.file {
+        file.name = file.name.as_deref().map(canonical);
+        for dependency in &mut file.dependency {
+            *dependency = canonical(dependency);
+        }
+    }
+    Ok(fds)
+}
+
 #[cfg(test)]
 mod tests {
     use prost::Message;
+
+    #[test]
+    fn error_details_files_have_their_canonical_paths() {
+        let fds = super::error_details_descriptor_set().unwrap();
+        let names: Vec<&str> = fds.file.iter().map(|f| f.name()).collect();
+        assert!(names.contains(&"google/rpc/status.proto"), "{names:?}");
+        assert!(names.contains(&"google/rpc/error_details.proto"), "{names:?}");
+        let details = fds.file.iter().find(|f| f.name() == "google/rpc/error_details.proto");
+        let messages: Vec<&str> = details.unwrap().message_type.iter().map(|m| m.name()).collect();
+        assert!(messages.contains(&"ErrorInfo") && messages.contains(&"BadRequest"));
+    }
 
     /// The names clients and checks rely on (issue #4): a rename in the proto fails here.
     #[test]

@@ -123,14 +123,22 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         stopped(shutdown_rx.clone()),
     )));
 
+    let error_details =
+        super::proto::error_details_descriptor_set().context("google.rpc descriptors")?;
     let reflection_v1 = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(super::proto::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        // google.rpc.Status and error_details.proto: generic clients (grpcurl) decode the
+        // ErrorInfo/BadRequest details of mdsd's errors with these.
+        .register_file_descriptor_set(error_details.clone())
         .build_v1()
         .context("reflection v1")?;
     let reflection_v1alpha = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(super::proto::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        // google.rpc.Status and error_details.proto: generic clients (grpcurl) decode the
+        // ErrorInfo/BadRequest details of mdsd's errors with these.
+        .register_file_descriptor_set(error_details.clone())
         .build_v1alpha()
         .context("reflection v1alpha")?;
 
