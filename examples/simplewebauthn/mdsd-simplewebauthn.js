@@ -1,4 +1,4 @@
-// SimpleWebAuthn + mdsd, two ways (docs/integrate-simplewebauthn.md):
+// SimpleWebAuthn + mdsd, two ways (docs/integrate.md, "SimpleWebAuthn"):
 //
 // 1. verifyRegistrationWithMdsd(): @simplewebauthn/server verifies the ceremony (challenge,
 //    origin, RP ID, signature), then mdsd is asked what SimpleWebAuthn cannot say on its own —
