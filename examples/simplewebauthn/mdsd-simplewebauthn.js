@@ -10,7 +10,7 @@
 //    (attestationRootCertificates, attestationTypes, authenticationAlgorithms) instead of a
 //    BLOB SimpleWebAuthn downloads itself.
 //
-// The mdsd calls go through ../browser-demo/mdsd.js (proto3 JSON mapping).
+// The mdsd calls go through ../browser-demo/mdsd.js (the Node client package, proto3 JSON mapping).
 'use strict';
 
 const { verifyRegistrationResponse, MetadataService } = require('@simplewebauthn/server');

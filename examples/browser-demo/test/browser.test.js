@@ -115,7 +115,7 @@ function assertUntrusted(name, v, reason) {
   assert.equal(v.trusted, false, `${name}: trusted`);
   assert.equal(v.attestationTrust, 'untrusted', `${name}: attestation trust`);
   assert.deepEqual(v.reasons.map((x) => x.code), [reason], `${name}: reasons`);
-  assert.equal(v.anchor, null, `${name}: no anchor`);
+  assert.equal(v.anchor, undefined, `${name}: no anchor`);
 }
 
 // A hung browser or daemon fails the suite instead of holding CI.
@@ -161,7 +161,7 @@ describe('Chromium virtual authenticators registering on the demo relying party'
       record('no anchor', name, r);
       assertFacts(name, r);
       assertUntrusted(name, r.mdsd, 'METADATA_NOT_FOUND');
-      assert.equal(r.mdsd.authenticator, null);
+      assert.equal(r.mdsd.authenticator, undefined);
       // Staff may use any passkey, attested or not, device-bound or synced.
       assert.deepEqual(r.summary.policy, { allowed: true, profile: 'workforce', failures: [] }, name);
       if (!virtualCertPem) {
@@ -207,7 +207,7 @@ describe('Chromium virtual authenticators registering on the demo relying party'
       assert.equal(v.trusted, true);
       assert.equal(v.attestationTrust, 'operator_anchor', name);
       assert.equal(v.anchor.label, 'operator anchor: Batch Certificate', name);
-      assert.equal(v.authenticator, null, `${name}: still no metadata entry`);
+      assert.equal(v.authenticator, undefined, `${name}: still no metadata entry`);
       // Admins need metadata-backed attestation and a verified device-bound passkey type: an
       // operator anchor alone does not say what the authenticator is.
       assert.equal(r.summary.policy.allowed, false, name);

@@ -1,38 +1,25 @@
-// mdsd.js's conversion of google.protobuf.Timestamp to its proto3 JSON form.
+// mdsd.js: answers in the one JSON shape of the client package, errors with their details.
 'use strict';
 
 const assert = require('node:assert/strict');
 const { test } = require('node:test');
-const { timestampsToRfc3339 } = require('../mdsd');
 
-test('timestamps become RFC 3339 text with 0, 3, 6 or 9 fractional digits', () => {
-  const ts = (seconds, nanos) => ({ seconds: String(seconds), nanos });
-  assert.equal(timestampsToRfc3339(ts(1796323655, 0)), '2026-12-03T18:47:35Z');
-  assert.equal(timestampsToRfc3339(ts(1796323655, 5e8)), '2026-12-03T18:47:35.500Z');
-  assert.equal(timestampsToRfc3339(ts(1796323655, 745000)), '2026-12-03T18:47:35.000745Z');
-  assert.equal(timestampsToRfc3339(ts(1796323655, 745732025)), '2026-12-03T18:47:35.745732025Z');
-  assert.equal(timestampsToRfc3339(ts(0, 1)), '1970-01-01T00:00:00.000000001Z');
-});
-
-test('nested messages and lists are converted, everything else is left alone', () => {
-  const answer = {
-    loaded: true,
-    no: '7',
-    fetchedAt: { seconds: '0', nanos: 0 },
-    policy: { loadedAt: { seconds: '86400', nanos: 0 }, profiles: ['a'] },
-    quarantined: [{ at: { seconds: '60', nanos: 0 } }],
-    lastReloadAt: null,
-    anchor: { sha256: 'ab', label: 'x' },
-  };
-  assert.deepEqual(timestampsToRfc3339(answer), {
-    loaded: true,
-    no: '7',
-    fetchedAt: '1970-01-01T00:00:00Z',
-    policy: { loadedAt: '1970-01-02T00:00:00Z', profiles: ['a'] },
-    quarantined: [{ at: '1970-01-01T00:01:00Z' }],
-    lastReloadAt: null,
-    anchor: { sha256: 'ab', label: 'x' },
+test('answers are in the proto3 JSON mapping (int64 as strings, timestamps as RFC 3339, defaults printed)', { timeout: 60_000 }, async (t) => {
+  const h = require('../harness');
+  const fs = require('node:fs');
+  const mds = await h.makeTestMds();
+  const daemon = await h.startDaemon(mds);
+  t.after(async () => {
+    await daemon.stop();
+    fs.rmSync(mds.dir, { recursive: true, force: true });
   });
+  const info = await daemon.client.getMetadataInfo();
+  assert.equal(info.loaded, true);
+  assert.equal(typeof info.no, 'string');
+  assert.match(info.verifiedAt, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/);
+  // Fields without presence are printed at their default.
+  assert.equal(info.stale, false);
+  assert.equal(info.lastError, '');
 });
 
 test('a failed call carries the status name, the ErrorInfo reason and the decoded details', { timeout: 60_000 }, async (t) => {
@@ -55,7 +42,7 @@ test('a failed call carries the status name, the ErrorInfo reason and the decode
   assert.equal(byType.ErrorInfo.metadata.field, 'aaguid');
   assert.equal(byType.BadRequest.fieldViolations.length, 1);
   assert.equal(byType.BadRequest.fieldViolations[0].field, 'aaguid');
-  assert.match(err.message, /^mdsd INVALID_ARGUMENT INVALID_ARGUMENT: aaguid: /);
+  assert.match(err.message, /^INVALID_ARGUMENT \[INVALID_ARGUMENT\]: aaguid: /);
   assert.deepEqual(Object.keys(err.toJSON()), ['code', 'reason', 'message', 'details']);
 
   const missing = await daemon.client.getAuthenticator({ aaguid: '00000000-0000-0000-0000-000000000001' })

@@ -8,11 +8,11 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { test } = require('node:test');
 const { MetadataService } = require('@simplewebauthn/server');
-const { MdsdError } = require('../../browser-demo/mdsd');
+const { MdsdError, ClientError } = require('../../browser-demo/mdsd');
 const { useMdsdMetadata, verifyRegistrationWithMdsd, MetadataRefused } = require('../mdsd-simplewebauthn');
 
 const AAGUID = '876ca4f5-2071-c3e9-b255-09ef2cdf7ed6';
-const notFound = () => new MdsdError({ code: 5, details: 'no metadata entry' });
+const notFound = () => new MdsdError(new ClientError(5, 'no metadata entry'));
 
 function stubLookup(answer) {
   return { getAuthenticator: async () => { if (answer instanceof Error) throw answer; return answer; } };
@@ -55,7 +55,7 @@ test('NOT_FOUND: undefined when permissive, an error when strict; other errors p
   } finally {
     restore();
   }
-  restore = useMdsdMetadata(stubLookup(new MdsdError({ code: 14, details: 'no metadata yet' })));
+  restore = useMdsdMetadata(stubLookup(new MdsdError(new ClientError(14, 'no metadata yet'))));
   try {
     await assert.rejects(MetadataService.getStatement(AAGUID), /UNAVAILABLE/);
   } finally {
