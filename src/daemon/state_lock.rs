@@ -1,0 +1,154 @@
+//! One daemon per state directory. Two processes sharing a directory would overwrite each
+//! other's snapshot, remove each other's temporary files at start-up and disagree on the
+//! rollback floor, so the daemon holds an exclusive advisory lock (`flock(2)`, through
+//! [`File::try_lock`]) on `<state_dir>/lock` for as long as it runs. A second mdsd on the same
+//! directory refuses to start ([`LockError::Held`]) and names the directory and the holder as
+//! the holder recorded it (`pid`, `host`, `since`: in a container every pid is 1, the host name
+//! — a pod name under Kubernetes — tells them apart).
+//!
+//! The kernel drops the lock when the holder exits, however it exits (a crash or SIGKILL
+//! included), so a stale lock file never blocks a restart: only a live holder does.
+
+use std::fs::{File, OpenOptions, TryLockError};
+use std::io::{self, Read, Seek, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+
+use thiserror::Error;
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+/// File name of the lock inside the state directory.
+pub const LOCK_FILE: &str = "lock";
+/// At most this much of the holder's record is read back for the error message.
+const MAX_HOLDER_BYTES: u64 = 512;
+
+/// Why the state directory could not be locked.
+#[derive(Debug, Error)]
+pub enum LockError {
+    /// Another live process holds the lock.
+    #[error(
+        "state directory {dir} is in use by another mdsd ({holder}); refusing to start: two \
+         daemons must not share a state directory (give each its own, e.g. an emptyDir per pod)"
+    )]
+    Held { dir: PathBuf, holder: String },
+    /// Something other than a regular file at the lock path (a directory, FIFO, device).
+    #[error("{path} is not a regular file; remove it so that mdsd can lock the state directory")]
+    NotRegular { path: PathBuf },
+    #[error("cannot lock {path}: {source}")]
+    Io { path: PathBuf, source: io::Error },
+}
+
+/// The held lock; released when dropped (or when the process ends).
+#[derive(Debug)]
+pub struct StateLock {
+    _file: File,
+    path: PathBuf,
+}
+
+impl StateLock {
+    /// Takes the lock on `dir/lock` without waiting, then records this process in the file.
+    pub fn acquire(dir: &Path) -> Result<StateLock, LockError> {
+        let path = dir.join(LOCK_FILE);
+        let io_err = |source| LockError::Io { path: path.clone(), source };
+        // Never follow a link planted at the lock path; never make a terminal ours.
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o640)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NOCTTY | libc::O_CLOEXEC)
+            .open(&path)
+            .map_err(|e| match e.raw_os_error() {
+                Some(libc::ELOOP) => LockError::NotRegular { path: path.clone() },
+                _ => io_err(e),
+            })?;
+        if !file.metadata().map_err(io_err)?.is_file() {
+            return Err(LockError::NotRegular { path });
+        }
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(TryLockError::WouldBlock) => {
+                return Err(LockError::Held { dir: dir.to_path_buf(), holder: holder(&mut file) })
+            }
+            Err(TryLockError::Error(e)) => return Err(io_err(e)),
+        }
+        let since = OffsetDateTime::now_utc().format(&Rfc3339).unwrap_or_default();
+        let record = format!("pid={} host={} since={since}\n", std::process::id(), host_name());
+        file.set_len(0)
+            .and_then(|()| file.rewind())
+            .and_then(|()| file.write_all(record.as_bytes()))
+            .map_err(io_err)?;
+        Ok(StateLock { _file: file, path })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+/// What the holder recorded, for the error message (best effort: the holder may be writing).
+fn holder(file: &mut File) -> String {
+    let mut text = String::new();
+    let _ = file.take(MAX_HOLDER_BYTES).read_to_string(&mut text);
+    let text: String = text.trim().chars().filter(|c| !c.is_control()).collect();
+    if text.is_empty() {
+        "holder not recorded yet".to_string()
+    } else {
+        text
+    }
+}
+
+/// The kernel's host name (the pod name under Kubernetes), or `unknown`.
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().chars().filter(|c| c.is_ascii_graphic()).collect::<String>())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "unknown".to_string())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn tempdir(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("mdsd-lock-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn second_holder_is_refused_naming_dir_and_holder_until_released() {
+        let dir = tempdir("second");
+        let first = StateLock::acquire(&dir).unwrap();
+        assert_eq!(first.path(), dir.join(LOCK_FILE));
+        // flock locks belong to the open file description: a second open in this same process
+        // conflicts exactly as another process would.
+        let err = StateLock::acquire(&dir).unwrap_err();
+        let LockError::Held { dir: named, holder } = &err else { panic!("{err:?}") };
+        assert_eq!(named, &dir);
+        assert!(holder.starts_with(&format!("pid={} host=", std::process::id())), "{holder}");
+        assert!(err.to_string().contains(&dir.display().to_string()), "{err}");
+        drop(first);
+        let again = StateLock::acquire(&dir).unwrap();
+        drop(again);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_link_or_directory_at_the_lock_path_is_refused() {
+        let dir = tempdir("link");
+        std::os::unix::fs::symlink(dir.join("elsewhere"), dir.join(LOCK_FILE)).unwrap();
+        assert!(matches!(StateLock::acquire(&dir), Err(LockError::NotRegular { .. })));
+        assert!(!dir.join("elsewhere").exists(), "the link was followed");
+        std::fs::remove_file(dir.join(LOCK_FILE)).unwrap();
+        std::fs::create_dir(dir.join(LOCK_FILE)).unwrap();
+        assert!(StateLock::acquire(&dir).is_err());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
