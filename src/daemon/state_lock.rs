@@ -10,7 +10,7 @@
 //! included), so a stale lock file never blocks a restart: only a live holder does.
 
 use std::fs::{File, OpenOptions, TryLockError};
-use std::io::{self, Read, Seek, Write};
+use std::io::{self, Read, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
@@ -48,25 +48,28 @@ pub struct StateLock {
 
 impl StateLock {
     /// Takes the lock on `dir/lock` without waiting, then records this process in the file.
+    ///
+    /// The lock is held on a read-only descriptor: an open writable file would keep the state
+    /// directory's filesystem from being remounted read-only (EBUSY) while mdsd runs.
     pub fn acquire(dir: &Path) -> Result<StateLock, LockError> {
         let path = dir.join(LOCK_FILE);
         let io_err = |source| LockError::Io { path: path.clone(), source };
         // Never follow a link planted at the lock path; never make a terminal ours.
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .mode(0o640)
-            .custom_flags(libc::O_NOFOLLOW | libc::O_NOCTTY | libc::O_CLOEXEC)
-            .open(&path)
-            .map_err(|e| match e.raw_os_error() {
-                Some(libc::ELOOP) => LockError::NotRegular { path: path.clone() },
-                _ => io_err(e),
-            })?;
-        if !file.metadata().map_err(io_err)?.is_file() {
-            return Err(LockError::NotRegular { path });
-        }
+        let open = |options: &mut OpenOptions| {
+            let file = options
+                .custom_flags(libc::O_NOFOLLOW | libc::O_NOCTTY | libc::O_CLOEXEC)
+                .open(&path)
+                .map_err(|e| match e.raw_os_error() {
+                    Some(libc::ELOOP) => LockError::NotRegular { path: path.clone() },
+                    _ => io_err(e),
+                })?;
+            if !file.metadata().map_err(io_err)?.is_file() {
+                return Err(LockError::NotRegular { path: path.clone() });
+            }
+            Ok(file)
+        };
+        drop(open(OpenOptions::new().write(true).create(true).truncate(false).mode(0o640))?);
+        let mut file = open(OpenOptions::new().read(true))?;
         match file.try_lock() {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => {
@@ -76,9 +79,8 @@ impl StateLock {
         }
         let since = OffsetDateTime::now_utc().format(&Rfc3339).unwrap_or_default();
         let record = format!("pid={} host={} since={since}\n", std::process::id(), host_name());
-        file.set_len(0)
-            .and_then(|()| file.rewind())
-            .and_then(|()| file.write_all(record.as_bytes()))
+        open(OpenOptions::new().write(true).truncate(true))?
+            .write_all(record.as_bytes())
             .map_err(io_err)?;
         Ok(StateLock { _file: file, path })
     }
@@ -137,6 +139,21 @@ mod tests {
         drop(first);
         let again = StateLock::acquire(&dir).unwrap();
         drop(again);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// Only a read-only descriptor stays open: a writable one makes `mount -o remount,ro` of
+    /// the state directory's filesystem fail with EBUSY while mdsd runs.
+    #[test]
+    fn the_held_descriptor_is_read_only() {
+        let dir = tempdir("readonly");
+        let lock = StateLock::acquire(&dir).unwrap();
+        let fd = std::os::fd::AsRawFd::as_raw_fd(&lock._file);
+        let flags = std::fs::read_to_string(format!("/proc/self/fdinfo/{fd}")).unwrap();
+        let flags = flags.lines().find_map(|l| l.strip_prefix("flags:")).unwrap().trim();
+        let mode = i32::from_str_radix(flags, 8).unwrap() & libc::O_ACCMODE;
+        assert_eq!(mode, libc::O_RDONLY, "flags {flags}");
+        drop(lock);
         let _ = std::fs::remove_dir_all(&dir);
     }
 
