@@ -45,12 +45,12 @@ RUN cargo build --release --locked --bin mdsd
 
 # 3. Split debug info: the runtime gets the stripped binary (≈ 12 MB instead of ≈ 75 MB), the
 #    line tables stay in this stage for symbolising crash reports:
-#    docker build --target build -t mdsd-build . && docker create … cp /out/debug/mdsd.debug
-RUN objcopy --only-keep-debug target/release/mdsd /out-mdsd.debug \
- && objcopy --strip-all --add-gnu-debuglink=/out-mdsd.debug target/release/mdsd /out-mdsd \
- && install -D -m 0755 /out-mdsd /out/usr/local/bin/mdsd \
- && install -D -m 0644 /out-mdsd.debug /out/debug/mdsd.debug \
- && install -d -m 0750 /out/var/lib/mdsd
+#    `docker build --target build -t mdsd-build .`, then copy /out/debug/mdsd.debug out of it.
+RUN install -d -m 0755 /out/usr/local/bin /out/debug \
+ && install -d -m 0750 /out/var/lib/mdsd \
+ && objcopy --only-keep-debug target/release/mdsd /out/debug/mdsd.debug \
+ && objcopy --strip-all --add-gnu-debuglink=/out/debug/mdsd.debug \
+      target/release/mdsd /out/usr/local/bin/mdsd
 
 # --- runtime -----------------------------------------------------------------------------------
 # distroless/cc: glibc + libgcc + CA certificates, no shell; :nonroot runs as uid/gid 65532.

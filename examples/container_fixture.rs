@@ -32,8 +32,10 @@ fn main() {
     std::fs::write(dir.join("crl/ca.crl"), pki::crl(&ca, &[], from, to)).unwrap();
     std::fs::write(dir.join("root.pem"), root.cert.pem()).unwrap();
 
-    let entries = vec![blob::fido2_entry("cb69481e-8ff7-4039-93ec-0a2729a154a8", "FIDO_CERTIFIED_L1")];
-    let mut payload: serde_json::Value = serde_json::from_slice(&blob::payload(7, entries)).unwrap();
+    let entries =
+        vec![blob::fido2_entry("cb69481e-8ff7-4039-93ec-0a2729a154a8", "FIDO_CERTIFIED_L1")];
+    let mut payload: serde_json::Value =
+        serde_json::from_slice(&blob::payload(7, entries)).unwrap();
     payload["nextUpdate"] = (now + Duration::days(30)).date().to_string().into();
     let header = blob::header("ES256", &[&signer, &ca]);
     let jwt = blob::sign(&header, payload.to_string().as_bytes(), &signer);

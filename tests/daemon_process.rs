@@ -296,7 +296,10 @@ async fn second_daemon_on_the_same_state_dir_is_refused() {
     assert!(!out.status.success(), "the second daemon started");
     let stderr = String::from_utf8_lossy(&out.stderr);
     let state = env.state_dir().display().to_string();
-    assert!(stderr.contains(&format!("state directory {state} is in use by another mdsd")), "{stderr}");
+    assert!(
+        stderr.contains(&format!("state directory {state} is in use by another mdsd")),
+        "{stderr}"
+    );
     assert!(stderr.contains(&format!("pid={} host=", first.id())), "{stderr}");
     // The first one is untouched.
     assert_eq!(health(&first_grpc).await.0, Some(0));

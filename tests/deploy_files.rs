@@ -191,9 +191,7 @@ async fn alert_rules_and_dashboard_query_metrics_the_daemon_exports() {
     assert!(!verdict.reasons.is_empty(), "{verdict:?}");
     let admin = running.admin_addr.expect("admin listener");
     let mut conn = tokio::net::TcpStream::connect(admin).await.unwrap();
-    conn.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        .await
-        .unwrap();
+    conn.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await.unwrap();
     let mut response = String::new();
     conn.read_to_string(&mut response).await.unwrap();
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");

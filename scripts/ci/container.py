@@ -183,7 +183,7 @@ def run_runtime_stage(instructions, root, out):
             if not any(w == "--from=build" for w in words):
                 sys.exit(f"container: runtime COPY without --from=build: {arg}")
             paths = [w for w in words if not w.startswith("--")]
-            copy_in([out + p for p in paths[:-1]], paths[-1], "/", root, "/")
+            copy_in([re.sub(r"^/out", out, p) for p in paths[:-1]], paths[-1], "/", root, "/")
             if chown:
                 uid, gid = (int(x) for x in chown.split(":"))
                 target = os.path.join(root, paths[-1].lstrip("/"))
@@ -214,7 +214,6 @@ def run_runtime_stage(instructions, root, out):
 
 def main():
     work = sys.argv[1]
-    fixture = sys.argv[2]
     ctx, out, root = (os.path.join(work, d) for d in ("ctx", "out", "rootfs"))
     for d in (ctx, out, root):
         os.makedirs(d)

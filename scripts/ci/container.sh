@@ -45,8 +45,9 @@ mapfile -t health < <(image 'print("\n".join(d["healthcheck"]))')
 state_dir=$(image 'print(d["env"]["MDSD_STATE_DIR"])')
 [ "$user" = "65532:65532" ] || { echo "container: image USER is $user, not 65532:65532" >&2; exit 1; }
 
-# Step 3, in private mount and network namespaces: / of the image read-only, the state
-# directory a writable bind mount, loopback up (the image listens on 0.0.0.0:50051).
+# Step 3, in private mount, network and PID namespaces: / of the image read-only, the state
+# directory a writable bind mount, loopback up (the image listens on 0.0.0.0:50051); whatever
+# happens, the kernel ends every process of the PID namespace when run.sh exits.
 cat >"$work/run.sh" <<EOF
 set -eu
 ip link set lo up
@@ -55,8 +56,10 @@ mount --bind "$work/state" "$root$state_dir"
 mount -t proc proc "$root/proc"
 mount -o remount,bind,ro "$root"
 if touch "$root/written" 2>/dev/null; then echo "container: root filesystem is writable" >&2; exit 1; fi
-in_image() { env -i ${env_args[*]} chroot --userspec=$user "$root" "\$@"; }
-in_image ${command[*]} 2>"$work/daemon.log" &
+in_image() { env -i ${env_args[*]} "$(command -v chroot)" --userspec=$user "$root" "\$@"; }
+# Started directly (not through the function, which would fork a subshell): \$! is mdsd.
+env -i ${env_args[*]} "$(command -v chroot)" --userspec=$user "$root" ${command[*]} \
+  2>"$work/daemon.log" &
 pid=\$!
 t0=\$(date +%s%N)
 until out=\$(in_image ${health[*]} 2>&1); do
@@ -68,9 +71,12 @@ until out=\$(in_image ${health[*]} 2>&1); do
 done
 echo "container: HEALTHCHECK: \$out after \$(( (\$(date +%s%N) - t0) / 1000000 )) ms"
 [ "\$out" = SERVING ]
-stat -c 'container: state dir %n: %U' "$work/state/snapshot.v1" "$work/state/lock"
+stat -c 'container: %n owned by uid %u' "$work/state/snapshot.v1" "$work/state/lock"
+[ "\$(stat -c %u "$work/state/snapshot.v1")" = 65532 ]
+echo "container: lock holder: \$(cat "$work/state/lock")"
 kill -TERM \$pid
 wait \$pid && echo "container: SIGTERM: exit 0"
+grep -q '"message":"mdsd started"' "$work/daemon.log" || { echo "container: no start line" >&2; exit 1; }
 EOF
-unshare --mount --net --fork bash "$work/run.sh"
+unshare --mount --net --pid --fork --mount-proc bash "$work/run.sh"
 echo "container: total $(( $(date +%s) - started )) s"

@@ -10,7 +10,9 @@ mod crl;
 mod path;
 
 pub use cert::{BasicConstraints, Cert, CertError, Extension, KeyUsage};
-pub use crl::{check_revocation, check_revocation_with, Crl, CrlError, RevocationError, RevocationMode};
+pub use crl::{
+    check_revocation, check_revocation_with, Crl, CrlError, RevocationError, RevocationMode,
+};
 pub use path::{
     build_path, PathBudget, PathError, PathProfile, TrustAnchor, VerifiedPath,
     KNOWN_CRITICAL_EXTENSIONS,
