@@ -410,3 +410,49 @@ impl Metrics {
         out
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use time::macros::datetime;
+
+    use super::*;
+    use crate::daemon::state::loaded_for_tests;
+
+    fn sample<'a>(text: &'a str, name: &str) -> Option<&'a str> {
+        text.lines().find(|l| l.starts_with(name)).and_then(|l| l.rsplit(' ').next())
+    }
+
+    /// The clocks follow the served BLOB at the render's `now`, and vanish without one (a
+    /// zero would read as "expired now").
+    #[test]
+    fn ops_clocks_follow_the_served_blob_and_vanish_without_one() {
+        let metrics = Metrics::new();
+        let now = datetime!(2026-01-01 00:00 UTC);
+        let loaded =
+            loaded_for_tests(r#"{"no": 3, "nextUpdate": "2026-01-11", "entries": []}"#, now);
+        let text = metrics.render(Some((&loaded.blob, now)), now);
+        let next: f64 = sample(&text, "mdsd_blob_next_update_seconds ").unwrap().parse().unwrap();
+        assert_eq!(next, 10.0 * 86400.0, "{text}");
+        // No chain (the anchor signed): the anchor's own expiry is the chain's.
+        let anchor = &loaded.blob.anchor.cert;
+        let chain: f64 = sample(&text, "mdsd_blob_chain_expiry_seconds{").unwrap().parse().unwrap();
+        assert_eq!(chain, (anchor.not_after() - now).as_seconds_f64(), "{text}");
+        assert!(text.contains(&format!("subject=\"{}\"", anchor.subject())), "{text}");
+        assert!(sample(&text, "mdsd_crl_next_update_seconds").is_none(), "no CRLs: {text}");
+        assert!(
+            text.contains(concat!("mdsd_build_info{version=\"", env!("CARGO_PKG_VERSION"))),
+            "{text}"
+        );
+
+        let later = now + time::Duration::days(12);
+        let text = metrics.render(Some((&loaded.blob, now)), later);
+        let next: f64 = sample(&text, "mdsd_blob_next_update_seconds ").unwrap().parse().unwrap();
+        assert_eq!(next, -2.0 * 86400.0, "negative once past: {text}");
+
+        let text = metrics.render(None, later);
+        assert!(sample(&text, "mdsd_blob_next_update_seconds").is_none(), "{text}");
+        assert!(sample(&text, "mdsd_blob_chain_expiry_seconds").is_none(), "{text}");
+        assert!(text.contains("mdsd_build_info"), "{text}");
+    }
+}
