@@ -137,6 +137,8 @@ def run_build_stage(instructions, ctx, out):
                            env=env, check=True)
             if built:
                 # The dev binary stands where the Dockerfile's later steps expect the release one.
+                # (Cargo puts it at target/debug/mdsd, replacing the repository's own build of
+                # the same sources there.)
                 release = os.path.join(ctx, workdir.lstrip("/"), "target", "release")
                 os.makedirs(release, exist_ok=True)
                 shutil.copy2(os.path.join(REPO, "target", "debug", "mdsd"),
