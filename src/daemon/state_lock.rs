@@ -68,7 +68,14 @@ impl StateLock {
             }
             Ok(file)
         };
-        drop(open(OpenOptions::new().write(true).create(true).truncate(false).mode(0o640))?);
+        // A state directory on a read-only filesystem (mdsd then serves without persisting)
+        // can still be locked through an existing lock file.
+        match open(OpenOptions::new().write(true).create(true).truncate(false).mode(0o640)) {
+            Ok(file) => drop(file),
+            Err(LockError::Io { source, .. })
+                if source.raw_os_error() == Some(libc::EROFS) && path.is_file() => {}
+            Err(e) => return Err(e),
+        }
         let mut file = open(OpenOptions::new().read(true))?;
         match file.try_lock() {
             Ok(()) => {}
@@ -79,9 +86,12 @@ impl StateLock {
         }
         let since = OffsetDateTime::now_utc().format(&Rfc3339).unwrap_or_default();
         let record = format!("pid={} host={} since={since}\n", std::process::id(), host_name());
-        open(OpenOptions::new().write(true).truncate(true))?
-            .write_all(record.as_bytes())
-            .map_err(io_err)?;
+        // The record only helps the error message of a second process: best effort.
+        let recorded = open(OpenOptions::new().write(true).truncate(true))
+            .and_then(|mut f| f.write_all(record.as_bytes()).map_err(io_err));
+        if let Err(e) = recorded {
+            tracing::warn!(error = %e, "could not record this process in the state directory lock");
+        }
         Ok(StateLock { _file: file, path })
     }
 
@@ -154,6 +164,38 @@ mod tests {
         let mode = i32::from_str_radix(flags, 8).unwrap() & libc::O_ACCMODE;
         assert_eq!(mode, libc::O_RDONLY, "flags {flags}");
         drop(lock);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// On a read-only filesystem (mdsd serves without persisting) an existing lock file still
+    /// locks; a second holder is still refused. Needs a tmpfs (CAP_SYS_ADMIN), skipped without.
+    #[test]
+    fn a_read_only_state_dir_with_a_lock_file_still_locks() {
+        use std::process::Command;
+        let dir = tempdir("rofs");
+        let mount = |args: &[&str]| {
+            Command::new("mount")
+                .args(args)
+                .arg(&dir)
+                .stderr(std::process::Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success())
+        };
+        if !mount(&["-t", "tmpfs", "-o", "size=64k", "tmpfs"]) {
+            println!("SKIPPED: cannot mount a tmpfs here");
+            return;
+        }
+        drop(StateLock::acquire(&dir).unwrap());
+        assert!(mount(&["-o", "remount,ro"]));
+        let held = StateLock::acquire(&dir);
+        let second = StateLock::acquire(&dir);
+        let (held_ok, second_refused) =
+            (held.is_ok(), matches!(second, Err(LockError::Held { .. })));
+        let report = format!("{held:?} / {second:?}");
+        drop((held, second));
+        let unmounted = Command::new("umount").arg(&dir).status().is_ok_and(|s| s.success());
+        assert!(held_ok && second_refused, "{report}");
+        assert!(unmounted);
         let _ = std::fs::remove_dir_all(&dir);
     }
 
