@@ -16,4 +16,5 @@ pub mod refresh;
 pub mod server;
 pub mod snapshot_file;
 pub mod state;
+pub mod state_lock;
 pub mod watch;

@@ -1,7 +1,8 @@
 //! The real binary: `mdsd serve` as a child process configured by a TOML file plus flags and
 //! environment, probed with `mdsd health`, refreshed through `POST /refresh` on the admin port
 //! (with the bearer token of `admin_token_file`),
-//! stopped with SIGTERM (graceful: exit 0), restarted offline from its state directory. Also: a
+//! stopped with SIGTERM (graceful: exit 0), restarted offline from its state directory; a second
+//! daemon on the same state directory is refused. Also: a
 //! bad configuration exits 2 listing every error.
 
 use std::process::{Command, Stdio};
@@ -245,4 +246,72 @@ fn bad_configuration_exits_2_with_every_error() {
     {
         assert!(stderr.contains(key), "{key} missing in {stderr}");
     }
+}
+
+/// Two daemons on one state directory would overwrite each other's snapshot and remove each
+/// other's temporary files. The second refuses to start, naming the directory and the holder
+/// (pid, host); the first keeps serving; once it is gone, the directory is free again.
+#[tokio::test]
+async fn second_daemon_on_the_same_state_dir_is_refused() {
+    let env = MdsEnv::start("process-lock").await;
+    env.serve_blob(
+        9,
+        env.blob(
+            9,
+            in_days(30),
+            vec![blob::fido2_entry("cb69481e-8ff7-4039-93ec-0a2729a154a8", "FIDO_CERTIFIED_L1")],
+        ),
+    );
+    let config_for = |grpc: &str| {
+        let config = env.dir.join(format!("mdsd-{}.toml", grpc.replace([':', '.'], "-")));
+        std::fs::write(
+            &config,
+            format!(
+                "listen = \"{grpc}\"\nmds_url = \"{}\"\nmds_roots = [\"{}\"]\nstate_dir = \"{}\"\n",
+                env.server.url(mds_env::BLOB_PATH),
+                env.dir.join("root.pem").display(),
+                env.state_dir().display(),
+            ),
+        )
+        .unwrap();
+        config
+    };
+    let first_grpc = format!("127.0.0.1:{}", free_port());
+    let mut first = serve(&config_for(&first_grpc), &format!("127.0.0.1:{}", free_port()));
+    let started = Instant::now();
+    while health(&first_grpc).await.0 != Some(0) {
+        assert!(started.elapsed() < Duration::from_secs(20), "first never SERVING");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    let second_grpc = format!("127.0.0.1:{}", free_port());
+    let second_config = config_for(&second_grpc);
+    let second_admin = format!("127.0.0.1:{}", free_port());
+    let out = tokio::task::spawn_blocking({
+        let (config, admin) = (second_config.clone(), second_admin.clone());
+        move || serve(&config, &admin).wait_with_output().unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(!out.status.success(), "the second daemon started");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let state = env.state_dir().display().to_string();
+    assert!(
+        stderr.contains(&format!("state directory {state} is in use by another mdsd")),
+        "{stderr}"
+    );
+    assert!(stderr.contains(&format!("pid={} host=", first.id())), "{stderr}");
+    // The first one is untouched.
+    assert_eq!(health(&first_grpc).await.0, Some(0));
+
+    Command::new("kill").args(["-TERM", &first.id().to_string()]).status().unwrap();
+    assert_eq!(first.wait().unwrap().code(), Some(0));
+    let mut again = serve(&second_config, &second_admin);
+    let started = Instant::now();
+    while health(&second_grpc).await.0 != Some(0) {
+        assert!(started.elapsed() < Duration::from_secs(20), "the directory stayed locked");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Command::new("kill").args(["-TERM", &again.id().to_string()]).status().unwrap();
+    assert_eq!(again.wait().unwrap().code(), Some(0));
 }

@@ -244,8 +244,8 @@ fn generated_certificates_parse_with_all_fields() {
 
 use mdsd::crypto::SignatureError;
 use mdsd::x509::{
-    build_path, check_revocation, Crl, PathBudget, PathError, PathProfile, RevocationError,
-    RevocationMode, TrustAnchor, VerifiedPath,
+    build_path, check_revocation, check_revocation_with, Crl, PathBudget, PathError, PathProfile,
+    RevocationError, RevocationMode, TrustAnchor, VerifiedPath,
 };
 use mdsd_test_support::pki::{self, KeyAlg, Spec};
 
@@ -1002,6 +1002,26 @@ fn generated_crls_pass_when_nothing_is_listed() {
     let other = pki::root("Other");
     crls.push(crl(pki::crl(&other, &[p.leaf.serial], pki::t(2024, 12, 1), pki::t(2025, 2, 1))));
     assert_eq!(check_revocation(&p.path, &crls, NOW, RevocationMode::Require), Ok(()));
+}
+
+/// `check_revocation_with` names the CRL that decided for each certificate, leaf first: the
+/// newest current one of its issuer (the daemon reports their nextUpdate as
+/// `mdsd_crl_next_update_seconds`); none when revocation checking is skipped.
+#[test]
+fn generated_crls_that_decided_are_returned_leaf_first() {
+    let p = small_pki();
+    let mut crls = clean_crls(&p);
+    let newer_ca = crl(pki::crl(&p.ca, &[], pki::t(2024, 12, 15), pki::t(2025, 3, 1)));
+    let unrelated =
+        crl(pki::crl(&pki::root("Other"), &[], pki::t(2024, 12, 1), pki::t(2025, 2, 1)));
+    crls.extend([newer_ca.clone(), unrelated]);
+    let used = check_revocation_with(&p.path, &crls, NOW, RevocationMode::Require).unwrap();
+    let issuers: Vec<&str> = used.iter().map(|c| c.issuer()).collect();
+    assert_eq!(issuers, [newer_ca.issuer(), crls[0].issuer()]);
+    assert_eq!(used[0].next_update(), newer_ca.next_update());
+    assert!(check_revocation_with(&p.path, &[], NOW, RevocationMode::DangerSkip)
+        .unwrap()
+        .is_empty());
 }
 
 #[test]

@@ -1,6 +1,9 @@
 //! Prometheus metrics (text exposition via `prometheus-client`): the served BLOB, refresh
-//! outcomes, CRL cache use, and gRPC requests by RPC, result and verdict with latency.
+//! outcomes, CRL cache use, and gRPC requests by RPC, result and verdict with latency; for
+//! operations, the build and the clocks that make mdsd fail closed when they run out (the
+//! signing chain's expiry, each CRL's and the BLOB's nextUpdate), computed at each render.
 
+use std::collections::BTreeMap;
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -50,6 +53,84 @@ pub struct Metrics {
     chain_cache_misses: Counter,
     chain_cache_entries: Gauge,
     verifier: Mutex<Option<Arc<Verifier>>>,
+    ops: OpsClocks,
+}
+
+/// `mdsd_build_info` and the seconds left before the served state can no longer be trusted.
+#[derive(Debug, Default)]
+struct OpsClocks {
+    build_info: Family<Labels, Gauge>,
+    blob_next_update_in: Family<Labels, Gauge<f64, AtomicU64>>,
+    chain_expiry_in: Family<Labels, Gauge<f64, AtomicU64>>,
+    crl_next_update_in: Family<Labels, Gauge<f64, AtomicU64>>,
+}
+
+impl OpsClocks {
+    fn register(&self, r: &mut Registry) {
+        r.register(
+            "build_info",
+            "1, labelled with the mdsd version and target",
+            self.build_info.clone(),
+        );
+        self.build_info
+            .get_or_create(&vec![
+                ("version", env!("CARGO_PKG_VERSION").to_string()),
+                ("arch", std::env::consts::ARCH.to_string()),
+                ("os", std::env::consts::OS.to_string()),
+            ])
+            .set(1);
+        r.register(
+            "blob_next_update_seconds",
+            "Seconds until the served BLOB's nextUpdate (start of that day, UTC; negative once \
+             past, fail closed at stale_grace after the end of that day); absent without a BLOB",
+            self.blob_next_update_in.clone(),
+        );
+        r.register(
+            "blob_chain_expiry_seconds",
+            "Seconds until the earliest notAfter of the served BLOB's signing chain, anchor \
+             included, labelled with that certificate's subject; absent without a BLOB",
+            self.chain_expiry_in.clone(),
+        );
+        r.register(
+            "crl_next_update_seconds",
+            "Seconds until nextUpdate of each CRL the served BLOB's chain was checked against, \
+             by CRL issuer (a restart re-verifies with these: past it, the snapshot no longer \
+             verifies offline)",
+            self.crl_next_update_in.clone(),
+        );
+    }
+
+    /// Sets the clocks from the served BLOB at `now` (cleared when nothing is served).
+    fn update(&self, blob: Option<&VerifiedBlob>, now: OffsetDateTime) {
+        self.blob_next_update_in.clear();
+        self.chain_expiry_in.clear();
+        self.crl_next_update_in.clear();
+        let Some(blob) = blob else { return };
+        let until = |t: OffsetDateTime| (t - now).as_seconds_f64();
+        self.blob_next_update_in
+            .get_or_create(&Vec::new())
+            .set(until(blob.next_update.midnight().assume_utc()));
+        let chain = blob.chain.iter().map(|c| c.as_ref());
+        if let Some(first) = chain.chain([blob.anchor.cert.as_ref()]).min_by_key(|c| c.not_after())
+        {
+            self.chain_expiry_in
+                .get_or_create(&vec![("subject", first.subject().to_string())])
+                .set(until(first.not_after()));
+        }
+        // Two CRLs of one issuer (both chain levels under one CA): the earlier counts.
+        let mut crls: BTreeMap<&str, OffsetDateTime> = BTreeMap::new();
+        for crl in &blob.crls {
+            if let Some(next) = crl.next_update() {
+                let at = crls.entry(crl.issuer()).or_insert(next);
+                *at = (*at).min(next);
+            }
+        }
+        for (issuer, next) in crls {
+            self.crl_next_update_in
+                .get_or_create(&vec![("issuer", issuer.to_string())])
+                .set(until(next));
+        }
+    }
 }
 
 impl Default for Metrics {
@@ -93,6 +174,7 @@ impl Metrics {
             chain_cache_misses: Counter::default(),
             chain_cache_entries: Gauge::default(),
             verifier: Mutex::new(None),
+            ops: OpsClocks::default(),
         };
         if let Ok(mut r) = m.registry.lock() {
             r.register("blob_no", "Serial number (no) of the BLOB being served", m.blob_no.clone());
@@ -218,6 +300,7 @@ impl Metrics {
                 "Validated attestation chains held in the cache",
                 m.chain_cache_entries.clone(),
             );
+            m.ops.register(&mut r);
         }
         m
     }
@@ -344,6 +427,7 @@ impl Metrics {
                 .inc_by(stats.misses.saturating_sub(self.chain_cache_misses.get()));
             self.chain_cache_entries.set(i64::try_from(stats.entries).unwrap_or(i64::MAX));
         }
+        self.ops.update(served.map(|(blob, _)| blob), now);
         match served {
             Some((blob, fetched_at)) => {
                 self.blob_age.set((now - fetched_at).as_seconds_f64().max(0.0));
@@ -360,5 +444,51 @@ impl Metrics {
             }
         }
         out
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use time::macros::datetime;
+
+    use super::*;
+    use crate::daemon::state::loaded_for_tests;
+
+    fn sample<'a>(text: &'a str, name: &str) -> Option<&'a str> {
+        text.lines().find(|l| l.starts_with(name)).and_then(|l| l.rsplit(' ').next())
+    }
+
+    /// The clocks follow the served BLOB at the render's `now`, and vanish without one (a
+    /// zero would read as "expired now").
+    #[test]
+    fn ops_clocks_follow_the_served_blob_and_vanish_without_one() {
+        let metrics = Metrics::new();
+        let now = datetime!(2026-01-01 00:00 UTC);
+        let loaded =
+            loaded_for_tests(r#"{"no": 3, "nextUpdate": "2026-01-11", "entries": []}"#, now);
+        let text = metrics.render(Some((&loaded.blob, now)), now);
+        let next: f64 = sample(&text, "mdsd_blob_next_update_seconds ").unwrap().parse().unwrap();
+        assert_eq!(next, 10.0 * 86400.0, "{text}");
+        // No chain (the anchor signed): the anchor's own expiry is the chain's.
+        let anchor = &loaded.blob.anchor.cert;
+        let chain: f64 = sample(&text, "mdsd_blob_chain_expiry_seconds{").unwrap().parse().unwrap();
+        assert_eq!(chain, (anchor.not_after() - now).as_seconds_f64(), "{text}");
+        assert!(text.contains(&format!("subject=\"{}\"", anchor.subject())), "{text}");
+        assert!(sample(&text, "mdsd_crl_next_update_seconds").is_none(), "no CRLs: {text}");
+        assert!(
+            text.contains(concat!("mdsd_build_info{version=\"", env!("CARGO_PKG_VERSION"))),
+            "{text}"
+        );
+
+        let later = now + time::Duration::days(12);
+        let text = metrics.render(Some((&loaded.blob, now)), later);
+        let next: f64 = sample(&text, "mdsd_blob_next_update_seconds ").unwrap().parse().unwrap();
+        assert_eq!(next, -2.0 * 86400.0, "negative once past: {text}");
+
+        let text = metrics.render(None, later);
+        assert!(sample(&text, "mdsd_blob_next_update_seconds").is_none(), "{text}");
+        assert!(sample(&text, "mdsd_blob_chain_expiry_seconds").is_none(), "{text}");
+        assert!(text.contains("mdsd_build_info"), "{text}");
     }
 }

@@ -79,7 +79,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         metrics,
     ));
 
-    let (state, removed) = StateDir::open(&config.state_dir)
+    let (state, removed) = StateDir::open_exclusive(&config.state_dir)
         .with_context(|| format!("state directory {}", config.state_dir.display()))?;
     if removed > 0 {
         tracing::info!(removed, "removed temporary files left by an earlier crash");

@@ -40,6 +40,7 @@ use thiserror::Error;
 use time::OffsetDateTime;
 
 use super::files::{read_regular, FileKind, ReadError, Symlinks};
+use super::state_lock::{LockError, StateLock};
 use crate::mds::{
     inspect, BlobError, BlobVerifyOptions, InspectLimits, InspectedBlob, VerifiedBlob,
 };
@@ -54,7 +55,7 @@ pub const CRL_CACHE_DIR: &str = "crl-cache";
 /// The current format version.
 pub const SNAPSHOT_VERSION: u32 = 1;
 const MAGIC: &[u8; 14] = b"MDSD-SNAPSHOT\n";
-/// Marker in temporary file names (`.<name>.tmp-<pid>-<n>`).
+/// Marker in temporary file names (`.<name>.tmp-<pid>-<random>`).
 const TMP_MARKER: &str = ".tmp-";
 /// Bounds on what a snapshot may contain.
 const MAX_META_BYTES: u32 = 64 * 1024;
@@ -101,6 +102,9 @@ pub enum SnapshotError {
     /// A bound on the contents was exceeded.
     #[error("{path}: {what} is {size}, more than {max}")]
     TooLarge { path: PathBuf, what: &'static str, size: u64, max: u64 },
+    /// The state directory is held by another process (or could not be locked).
+    #[error(transparent)]
+    Lock(#[from] LockError),
 }
 
 impl Snapshot {
@@ -492,11 +496,27 @@ pub enum SnapshotVerifyError {
 #[derive(Debug, Clone)]
 pub struct StateDir {
     dir: PathBuf,
+    /// Held by the daemon's handle ([`StateDir::open_exclusive`]) for as long as any clone lives.
+    lock: Option<Arc<StateLock>>,
 }
 
 impl StateDir {
-    /// Opens (creating if needed) the state directory and removes temporary files left by an
-    /// earlier crash. Returns how many were removed.
+    /// The daemon's way in: creates the directory if needed, takes its exclusive lock (a second
+    /// process on the same directory gets [`SnapshotError::Lock`], naming the directory and the
+    /// holder), then removes temporary files left by an earlier crash — only once the lock is
+    /// held, so never another live writer's. Returns how many were removed.
+    pub fn open_exclusive(dir: &Path) -> Result<(StateDir, usize), SnapshotError> {
+        fs::create_dir_all(dir)
+            .map_err(|source| SnapshotError::Io { path: dir.to_path_buf(), source })?;
+        let lock = Arc::new(StateLock::acquire(dir)?);
+        let (mut state, removed) = StateDir::open(dir)?;
+        state.lock = Some(lock);
+        Ok((state, removed))
+    }
+
+    /// Opens (creating if needed) the state directory, without its lock, and removes temporary
+    /// files left by an earlier crash. Returns how many were removed. For tools and tests that
+    /// look at a directory; a daemon uses [`StateDir::open_exclusive`].
     pub fn open(dir: &Path) -> Result<(StateDir, usize), SnapshotError> {
         let io_err = |path: &Path, source| SnapshotError::Io { path: path.to_path_buf(), source };
         fs::create_dir_all(dir).map_err(|e| io_err(dir, e))?;
@@ -513,11 +533,16 @@ impl StateDir {
                 }
             }
         }
-        Ok((StateDir { dir: dir.to_path_buf() }, removed))
+        Ok((StateDir { dir: dir.to_path_buf(), lock: None }, removed))
     }
 
     pub fn path(&self) -> &Path {
         &self.dir
+    }
+
+    /// True when this handle holds the directory's lock.
+    pub fn is_locked(&self) -> bool {
+        self.lock.is_some()
     }
 
     pub fn snapshot_path(&self) -> PathBuf {
@@ -620,9 +645,7 @@ pub fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<()> {
 
 /// As [`write_atomic`], the file being the concatenation of `parts`.
 pub fn write_atomic_parts(dir: &Path, name: &str, parts: &[&[u8]]) -> io::Result<()> {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let tmp = dir.join(format!(".{name}{TMP_MARKER}{}-{n}", std::process::id()));
+    let tmp = dir.join(temp_name(name));
     let result = (|| {
         let mut file = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
         for part in parts {
@@ -638,6 +661,22 @@ pub fn write_atomic_parts(dir: &Path, name: &str, parts: &[&[u8]]) -> io::Result
         let _ = fs::remove_file(&tmp);
     }
     result
+}
+
+/// A temporary name for `name`: unique per process and per call even when every process is
+/// pid 1 (one per container sharing a volume), thanks to 64 random bits beside the pid.
+fn temp_name(name: &str) -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let mut random = [0u8; 8];
+    if ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut random).is_err() {
+        // No system randomness (never seen on Linux): the clock and a counter still differ.
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        random = (u64::from(nanos) << 24 ^ n).to_be_bytes();
+    }
+    format!(".{name}{TMP_MARKER}{}-{}", std::process::id(), hex::encode(random))
 }
 
 /// The cache file name of a CRL URL: SHA-256 of the URL (no path tricks from the URL itself).
@@ -757,6 +796,60 @@ mod tests {
     }
 
     /// Every truncation of a snapshot is rejected as corrupt, never decoded.
+    /// Every container is pid 1: the temp name must not rest on the pid. Names differ per call,
+    /// and writers racing on one file all succeed (`create_new` fails on a clash).
+    #[test]
+    fn temp_names_are_unique_even_with_one_pid() {
+        let names: std::collections::BTreeSet<String> =
+            (0..2000).map(|_| temp_name(SNAPSHOT_FILE)).collect();
+        assert_eq!(names.len(), 2000);
+        // After the pid: 64 random bits (two containers' pid-1 processes share the rest).
+        let pid = std::process::id();
+        for n in &names {
+            let suffix = n.strip_prefix(&format!(".{SNAPSHOT_FILE}{TMP_MARKER}{pid}-")).unwrap();
+            assert!(suffix.len() == 16 && hex::decode(suffix).is_ok(), "{n}");
+        }
+        let dir = tempdir("racing-writers");
+        fs::create_dir_all(&dir).unwrap();
+        std::thread::scope(|s| {
+            for t in 0..8u8 {
+                let dir = &dir;
+                s.spawn(move || {
+                    for _ in 0..50 {
+                        write_atomic(dir, "same", &[t; 64]).unwrap();
+                    }
+                });
+            }
+        });
+        let left: Vec<_> = fs::read_dir(&dir).unwrap().flatten().map(|e| e.file_name()).collect();
+        assert_eq!(left, vec![std::ffi::OsString::from("same")]);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// The daemon's handle holds the lock: a second one is refused (naming the directory) and
+    /// does not remove the holder's temporary files; once the holder is gone it opens and
+    /// cleans up.
+    #[test]
+    fn open_exclusive_refuses_a_second_holder_and_spares_its_temp_files() {
+        let dir = tempdir("exclusive");
+        let (first, _) = StateDir::open_exclusive(&dir).unwrap();
+        assert!(first.is_locked());
+        let in_flight = dir.join(temp_name(SNAPSHOT_FILE));
+        fs::write(&in_flight, b"being written").unwrap();
+        let clone = first.clone();
+        drop(first);
+        let err = StateDir::open_exclusive(&dir).unwrap_err();
+        assert!(matches!(err, SnapshotError::Lock(LockError::Held { .. })), "{err:?}");
+        assert!(err.to_string().contains(&dir.display().to_string()), "{err}");
+        assert!(in_flight.exists(), "the holder's temp file was removed");
+        drop(clone);
+        let (second, removed) = StateDir::open_exclusive(&dir).unwrap();
+        assert_eq!(removed, 1);
+        assert!(!in_flight.exists());
+        drop(second);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
     #[test]
     fn torn_file_is_rejected_at_every_length() {
         let encoded = sample().encode();

@@ -222,6 +222,7 @@ pub(crate) fn loaded_for_tests(json: &str, at: OffsetDateTime) -> Loaded {
             alg: JwsAlg::Rs256,
             anchor,
             chain: Vec::new(),
+            crls: Vec::new(),
             legal_header: None,
             store: Arc::new(parsed.store),
             quarantined: Vec::new(),

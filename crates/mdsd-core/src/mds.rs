@@ -126,6 +126,9 @@ pub struct VerifiedBlob {
     pub anchor: TrustAnchor,
     /// The validated chain, leaf first, anchor excluded; empty when the anchor signed.
     pub chain: Vec<Arc<Cert>>,
+    /// The CRL that decided for each certificate of `chain` (leaf first); empty when the anchor
+    /// signed or revocation checking was skipped (`danger_skip_revocation`).
+    pub crls: Vec<Arc<Crl>>,
     pub legal_header: Option<String>,
     pub store: Arc<TrustStore>,
     /// Entries left out because they could not be understood.

@@ -10,7 +10,10 @@ mod crl;
 mod path;
 
 pub use cert::{BasicConstraints, Cert, CertError, Extension, KeyUsage};
-pub use crl::{check_revocation, Crl, CrlError, RevocationError, RevocationMode, UnsupportedCrl};
+pub use crl::{
+    check_revocation, check_revocation_with, Crl, CrlError, RevocationError, RevocationMode,
+    UnsupportedCrl,
+};
 pub use path::{
     build_path, PathBudget, PathError, PathProfile, TrustAnchor, VerifiedPath,
     KNOWN_CRITICAL_EXTENSIONS,

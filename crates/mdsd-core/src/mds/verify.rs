@@ -12,7 +12,7 @@ use super::{
     check_x5u_origin, payload, BlobError, BlobVerifyOptions, VerifiedBlob, X5uOriginError,
 };
 use crate::x509::{
-    build_path, check_revocation, Cert, KeyUsage, PathError, PathProfile, RevocationMode,
+    build_path, check_revocation_with, Cert, KeyUsage, PathError, PathProfile, RevocationMode,
     TrustAnchor,
 };
 
@@ -49,7 +49,7 @@ impl<B: AsRef<[u8]>> InspectedBlob<B> {
         // MDS3 §3.2 steps 4–5: where the signing certificate comes from.
         let offered = self.offered_chain(opts)?;
 
-        let (anchor, chain) = match offered.split_first() {
+        let (anchor, chain, crls) = match offered.split_first() {
             Some((leaf, rest)) => {
                 // RFC 7518 §3: the key type must fit alg (its own error, before any path work).
                 if !alg.fits_key(leaf.public_key()) {
@@ -79,7 +79,7 @@ impl<B: AsRef<[u8]>> InspectedBlob<B> {
                 )
                 .map_err(BlobError::Chain)?;
                 // MDS3 §3.2 step 2: every certificate of the chain against its issuer's CRL.
-                check_revocation(&path, &opts.crls, now, opts.revocation)
+                let crls = check_revocation_with(&path, &opts.crls, now, opts.revocation)
                     .map_err(BlobError::Revocation)?;
                 // MDS3 §3.2 step 6: the signature, with the leaf's key.
                 leaf.public_key()
@@ -92,10 +92,10 @@ impl<B: AsRef<[u8]>> InspectedBlob<B> {
                 let anchor = opts.anchors.get(path.anchor_index).cloned().unwrap_or_else(|| {
                     TrustAnchor { cert: path.anchor.clone(), label: String::new() }
                 });
-                (anchor, path.chain)
+                (anchor, path.chain, crls)
             }
             // MDS3 §3.2 step 5: neither x5u nor x5c — the trust anchor itself signs.
-            None => (self.anchor_signed(alg, opts)?, Vec::new()),
+            None => (self.anchor_signed(alg, opts)?, Vec::new(), Vec::new()),
         };
 
         // MDS3 §3.1.6: the payload's top level; refused whole when unusable.
@@ -115,6 +115,7 @@ impl<B: AsRef<[u8]>> InspectedBlob<B> {
             alg,
             anchor,
             chain,
+            crls,
             legal_header: parsed.legal_header,
             store: Arc::new(parsed.store),
             quarantined: parsed.quarantined,

@@ -308,17 +308,30 @@ pub fn check_revocation(
     now: OffsetDateTime,
     mode: RevocationMode,
 ) -> Result<(), RevocationError> {
+    check_revocation_with(path, crls, now, mode).map(|_| ())
+}
+
+/// As [`check_revocation`], returning the CRL that decided for each checked certificate, in
+/// chain order (leaf first; none with [`RevocationMode::DangerSkip`]). Their nextUpdate is when
+/// the chain can no longer be checked without fresher CRLs.
+pub fn check_revocation_with(
+    path: &VerifiedPath,
+    crls: &[Arc<Crl>],
+    now: OffsetDateTime,
+    mode: RevocationMode,
+) -> Result<Vec<Arc<Crl>>, RevocationError> {
+    let mut used = Vec::new();
     if mode == RevocationMode::DangerSkip {
-        return Ok(());
+        return Ok(used);
     }
     for (i, cert) in path.chain.iter().enumerate() {
         if cert.sha256() == path.anchor.sha256() {
             continue;
         }
         let issuer = path.chain.get(i + 1).unwrap_or(&path.anchor);
-        check_one(cert, issuer, crls, now)?;
+        used.push(check_one(cert, issuer, crls, now)?);
     }
-    Ok(())
+    Ok(used)
 }
 
 fn check_one(
@@ -326,10 +339,10 @@ fn check_one(
     issuer: &Cert,
     crls: &[Arc<Crl>],
     now: OffsetDateTime,
-) -> Result<(), RevocationError> {
+) -> Result<Arc<Crl>, RevocationError> {
     let mut bad_signature = None;
-    let mut newest_verified: Option<&Crl> = None;
-    let mut newest_current: Option<&Crl> = None;
+    let mut newest_verified: Option<&Arc<Crl>> = None;
+    let mut newest_current: Option<&Arc<Crl>> = None;
     for crl in crls.iter().filter(|c| c.issuer_raw == cert.issuer_raw() && c.covers(cert)) {
         // RFC 5280 §6.3.3 (f): the CRL issuer's key verifies it and may sign CRLs.
         let verified = match issuer.key_usage() {
@@ -379,7 +392,7 @@ fn check_one(
             revoked_at,
         });
     }
-    Ok(())
+    Ok(crl.clone())
 }
 
 /// A DER INTEGER's value bytes in minimal two's-complement form (redundant leading 0x00 /
