@@ -356,6 +356,22 @@ async fn crl_mirror_directory_replaces_the_distribution_points() {
     assert_eq!(serving(&shared), Some(60));
 }
 
+/// A URL CRL mirror that fails (here: it has no such CRL, 404) is followed by the distribution
+/// points themselves, so a fleet whose mirror is gone still gets fresh CRLs.
+#[tokio::test]
+async fn a_failing_crl_mirror_url_falls_back_to_the_distribution_points() {
+    let env = MdsEnv::start("refresh-mirror-fallback").await;
+    env.serve_blob(63, env.blob(63, in_days(30), entries()));
+    let mut raw = env.raw_config();
+    // The mock serves no /mirror/ routes: every mirror lookup is a 404.
+    raw.crl_mirror = Some(env.server.url("/mirror/"));
+    let (mut r, shared) = refresher(raw.check().unwrap());
+    assert_eq!(r.refresh_once(now()).await.unwrap(), LastOutcome::Updated);
+    assert_eq!(serving(&shared), Some(63));
+    assert!(!env.server.seen("/mirror/ca.crl").is_empty(), "the mirror was not asked first");
+    assert!(!env.server.seen(CA_CRL_PATH).is_empty(), "no fallback to the distribution point");
+}
+
 /// Operator CRL files cover the chain when the distribution points are unreachable.
 #[tokio::test]
 async fn operator_crl_files_are_used() {

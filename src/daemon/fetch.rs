@@ -143,7 +143,8 @@ impl Fetcher {
     /// Collects the CRLs for a signing chain: for each certificate's CRL distribution points
     /// (bounded), a cached CRL that is still current at `now`, else a fresh download (via the
     /// mirror when configured), else a stale cached copy as a last resort (the core then reports
-    /// exactly which CRL is stale). `state` is only read here; downloads are listed in
+    /// exactly which CRL is stale). A URL mirror that fails is followed by the distribution point
+    /// itself (a directory mirror, for air-gapped sites, is not). `state` is only read here; downloads are listed in
     /// [`CrlFetch::downloaded`] for the caller to cache after a successful verification. Failures are returned beside the CRLs that were found: a
     /// missing CRL is the core's decision to refuse (MDS3 §3.2 step 2), not this function's.
     pub async fn fetch_crls(
@@ -212,7 +213,25 @@ impl Fetcher {
                             url: url.to_string(),
                             reason: format!("mirror URL: {e}"),
                         })?;
-                        self.fetch_url(target.as_str(), MAX_AUX_BYTES).await?
+                        // A mirror that fails (down, 404, not a CRL) is not the last word: the
+                        // distribution point itself is asked next, so that a fleet whose mirror
+                        // is gone falls back to the CA as it does to the MDS for the BLOB.
+                        match self.fetch_url(target.as_str(), MAX_AUX_BYTES).await {
+                            Ok(bytes) if Crl::from_pem_or_der(&bytes).is_ok() => bytes,
+                            outcome => {
+                                let error = match outcome {
+                                    Ok(_) => "not a usable CRL".to_string(),
+                                    Err(e) => e.to_string(),
+                                };
+                                tracing::warn!(
+                                    %url,
+                                    mirror = %target,
+                                    %error,
+                                    "CRL mirror failed; asking the distribution point"
+                                );
+                                self.fetch_url(url, MAX_AUX_BYTES).await?
+                            }
+                        }
                     }
                     CrlMirror::Dir(dir) => read_file(&dir.join(name), MAX_AUX_BYTES).await?,
                 }
