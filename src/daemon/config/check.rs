@@ -20,6 +20,12 @@ use crate::mds::{builtin_roots, DEFAULT_MAX_BLOB_BYTES};
 use crate::policy::PolicyConfig;
 use crate::x509::{certs_from_pem_or_der, Crl};
 
+/// An RFC 3339 instant (`2024-09-03T12:00:00Z`).
+fn parse_rfc3339(s: &str) -> Result<time::OffsetDateTime, String> {
+    time::OffsetDateTime::parse(s.trim(), &time::format_description::well_known::Rfc3339)
+        .map_err(|e| format!("{s:?} is not an RFC 3339 time like 2024-09-03T12:00:00Z ({e})"))
+}
+
 impl RawConfig {
     /// Checks every setting, reads the files named, and reports every problem at once.
     pub fn check(self) -> Result<Config, ConfigErrors> {
@@ -225,6 +231,18 @@ impl RawConfig {
             }
         };
 
+        let danger_clock = self.danger_clock.as_deref().and_then(|s| {
+            parse_rfc3339(s).map_err(|e| errs.push(format!("danger_clock: {e}"))).ok()
+        });
+        if danger_clock.is_some() {
+            if let Some(BlobSource::Url(url)) = &source {
+                errs.push(format!(
+                    "danger_clock: only allowed with a local-file BLOB source (mds_url = a path \
+                     or file:// URL), not {url}: a pinned clock must never judge live metadata"
+                ));
+            }
+        }
+
         match (listen, admin_listen, source) {
             (Some(listen), Some(admin_listen), Some(source)) if errs.is_empty() => Ok(Config {
                 listen,
@@ -257,6 +275,7 @@ impl RawConfig {
                 danger: Danger {
                     skip_revocation: self.danger_skip_revocation.unwrap_or(false),
                     serve_stale: self.danger_serve_stale.unwrap_or(false),
+                    clock: danger_clock,
                 },
             }),
             _ => Err(ConfigErrors { errors: errs }),
