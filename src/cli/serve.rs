@@ -19,15 +19,20 @@ pub struct ServeArgs {
     pub settings: RawConfig,
 }
 
-pub fn serve(args: ServeArgs) -> ExitCode {
-    let file = match &args.config {
-        Some(path) => match RawConfig::from_toml_file(path) {
-            Ok(raw) => raw,
-            Err(e) => return config_error(&e),
-        },
+/// The config file (if any) under the `MDSD_*` variables and flags, checked.
+pub fn load(
+    file: Option<&std::path::Path>,
+    flags: RawConfig,
+) -> Result<mdsd::daemon::config::Config, mdsd::daemon::config::ConfigErrors> {
+    let file = match file {
+        Some(path) => RawConfig::from_toml_file(path)?,
         None => RawConfig::default(),
     };
-    let config = match file.overlay(args.settings).check() {
+    file.overlay(flags).check()
+}
+
+pub fn serve(args: ServeArgs) -> ExitCode {
+    let config = match load(args.config.as_deref(), args.settings) {
         Ok(config) => config,
         Err(e) => return config_error(&e),
     };
@@ -47,7 +52,7 @@ pub fn serve(args: ServeArgs) -> ExitCode {
     }
 }
 
-fn config_error(e: &mdsd::daemon::config::ConfigErrors) -> ExitCode {
+pub fn config_error(e: &mdsd::daemon::config::ConfigErrors) -> ExitCode {
     use std::io::Write as _;
     let _ = writeln!(std::io::stderr().lock(), "error: {e}");
     ExitCode::from(2)

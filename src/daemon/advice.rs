@@ -15,6 +15,7 @@ use crate::x509::{Cert, Crl};
 
 /// An instant as RFC 3339 (`2024-09-03T12:00:00Z`), the form every log line uses.
 pub fn rfc3339(t: OffsetDateTime) -> String {
+    let t = t.replace_nanosecond(0).unwrap_or(t);
     t.format(&Rfc3339).unwrap_or_else(|_| t.unix_timestamp().to_string())
 }
 
@@ -49,7 +50,7 @@ pub fn log_accepted(verified: &VerifiedBlob, policy: StalePolicy, now: OffsetDat
     let quarantined = verified.quarantined.len();
     let anchor = verified.anchor.label.as_str();
     if !verified.is_stale(now) {
-        tracing::info!(no = verified.no, next_update, entries, quarantined, anchor,
+        tracing::info!(no = verified.no, %next_update, entries, quarantined, %anchor,
             "BLOB accepted");
         return;
     }
@@ -60,12 +61,12 @@ pub fn log_accepted(verified: &VerifiedBlob, policy: StalePolicy, now: OffsetDat
     });
     match serve_until {
         Some(until) if !policy.serve_stale && now >= until => tracing::error!(
-            no = verified.no, next_update, serve_until = %rfc3339(until), entries, quarantined,
-            anchor,
+            no = verified.no, %next_update, serve_until = %rfc3339(until), entries, quarantined,
+            %anchor,
             "BLOB accepted but already past nextUpdate and the stale grace: not served (fail \
              closed) until a newer BLOB arrives"
         ),
-        _ => tracing::warn!(no = verified.no, next_update, entries, quarantined, anchor,
+        _ => tracing::warn!(no = verified.no, %next_update, entries, quarantined, %anchor,
             "BLOB accepted while already stale (past nextUpdate): served, flagged stale"),
     }
 }
@@ -93,15 +94,15 @@ pub fn log_outcome(
     let next_refresh = rfc3339(next_at);
     let serving = serving.map_or_else(|| "nothing".to_string(), |no| format!("BLOB no {no}"));
     match outcome {
-        Outcome::Done(result) => tracing::info!(outcome = *result, trigger, serving,
-            next_refresh, "refresh finished"),
+        Outcome::Done(result) => tracing::info!(outcome = %result, %trigger, %serving,
+            %next_refresh, "refresh finished"),
         Outcome::Failed(error, step) if serving == "nothing" => tracing::error!(
-            outcome = "failed", trigger, step, error, consecutive = failures, next_refresh,
+            outcome = "failed", %trigger, %step, %error, consecutive = failures, %next_refresh,
             advice = %what_to_do(&config.source),
             "refresh failed and no verified BLOB is served: NOT_SERVING until one verifies"
         ),
-        Outcome::Failed(error, step) => tracing::warn!(outcome = "failed", trigger, step, error,
-            consecutive = failures, serving, next_refresh,
+        Outcome::Failed(error, step) => tracing::warn!(outcome = "failed", %trigger, %step,
+            %error, consecutive = failures, %serving, %next_refresh,
             "refresh failed; keeping the current store"),
     }
 }
