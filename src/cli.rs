@@ -180,6 +180,71 @@ pub fn init_logging(format: LogFormat) {
     }
 }
 
+/// Checks every `MDSD_*` variable the command about to run reads, before clap parses the
+/// command line (clap would stop at the first bad one and name its flag, not the variable):
+/// every bad value, named by its variable, at once. `Some(exit code 2)` when any is bad.
+pub fn env_errors() -> Option<ExitCode> {
+    use clap::CommandFactory as _;
+    let root = Cli::command();
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    let errors = env_errors_in(&root, &argv, |var| std::env::var_os(var));
+    if errors.is_empty() {
+        return None;
+    }
+    use std::io::Write as _;
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "error: {} environment variable error(s):", errors.len());
+    for e in errors {
+        let _ = writeln!(err, "  - {e}");
+    }
+    Some(ExitCode::from(2))
+}
+
+/// The errors of the variables read by the (sub)command `argv` selects, `var` giving each
+/// variable's value.
+fn env_errors_in(
+    root: &clap::Command,
+    argv: &[String],
+    var: impl Fn(&str) -> Option<std::ffi::OsString>,
+) -> Vec<String> {
+    // The command that will run: follow subcommand names through argv.
+    let mut cmd = root;
+    for word in argv {
+        if let Some(sub) = cmd.find_subcommand(word) {
+            cmd = sub;
+        }
+    }
+    let mut errors = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for arg in cmd.get_arguments().chain(root.get_arguments()) {
+        let Some(name) = arg.get_env().and_then(|n| n.to_str()) else { continue };
+        let Some(value) = var(name) else { continue };
+        if value.is_empty() || !seen.insert(name.to_string()) {
+            continue;
+        }
+        let Some(long) = arg.get_long() else { continue };
+        // The argument alone, given the value as its flag (no env): clap's own parsing,
+        // including list splitting and possible values.
+        let probe = clap::Command::new("env")
+            .no_binary_name(true)
+            .arg(arg.clone().env(None::<&str>).required(false).global(false));
+        let mut flag = std::ffi::OsString::from(format!("--{long}="));
+        flag.push(&value);
+        if let Err(e) = probe.try_get_matches_from([flag]) {
+            let reason = std::error::Error::source(&e).map_or_else(
+                || {
+                    let possible: Vec<String> =
+                        arg.get_possible_values().iter().map(|v| v.get_name().to_string()).collect();
+                    format!("possible values: {}", possible.join(", "))
+                },
+                |source| source.to_string(),
+            );
+            errors.push(format!("{name}={value:?}: {reason}"));
+        }
+    }
+    errors
+}
+
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
@@ -193,5 +258,108 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::List(args) => ops::list(&args),
         Command::VerifyRegistration(args) => ops::verify_registration(&args),
         Command::Config(ConfigCommand::Check(args)) => config::check(&args),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
+    use clap::CommandFactory as _;
+
+    use super::*;
+
+    /// Every flag that takes a value accepts one starting with `-` (a base64url challenge,
+    /// credential id or attestation object may): each such argument of every command.
+    #[test]
+    fn every_value_flag_accepts_values_starting_with_a_dash() {
+        fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            for arg in cmd.get_arguments() {
+                let takes_value = arg.get_action().takes_values()
+                    && arg.get_num_args().is_none_or(|n| n.min_values() > 0);
+                if takes_value && !arg.is_allow_hyphen_values_set() {
+                    missing.push(format!("{path} --{}", arg.get_id()));
+                }
+            }
+            for sub in cmd.get_subcommands() {
+                walk(sub, &format!("{path} {}", sub.get_name()), missing);
+            }
+        }
+        let mut cmd = Cli::command();
+        cmd.build();
+        let mut missing = Vec::new();
+        walk(&cmd, "mdsd", &mut missing);
+        assert!(missing.is_empty(), "value flags refusing a leading '-': {missing:#?}");
+    }
+
+    #[test]
+    fn a_challenge_starting_with_a_dash_is_a_value() {
+        let cli = Cli::try_parse_from([
+            "mdsd", "attestation", "verify", "--attestation-object", "-o2Nm", "--client-data-json",
+            "-eyJ0", "--challenge", "-Y2hh", "--origin", "https://example.com",
+        ])
+        .unwrap();
+        let Command::Attestation(AttestationCommand::Verify(args)) = cli.command else {
+            panic!("not attestation verify")
+        };
+        assert_eq!(args.challenge.as_deref(), Some("-Y2hh"));
+        assert_eq!(args.attestation_object, "-o2Nm");
+    }
+
+    /// The old flag names still work (hidden aliases for a release) and mean the new ones.
+    #[test]
+    fn old_names_are_hidden_aliases() {
+        let cli = Cli::try_parse_from([
+            "mdsd", "attestation", "verify", "--attestation-object", "x", "--client-data-json",
+            "y", "--blob-root", "r.pem", "--blob-crl", "c.crl", "--extra-root", "a.pem",
+        ])
+        .unwrap();
+        let Command::Attestation(AttestationCommand::Verify(args)) = cli.command else {
+            panic!("not attestation verify")
+        };
+        assert_eq!(args.blob_roots, [PathBuf::from("r.pem")]);
+        assert_eq!(args.blob_crls, [PathBuf::from("c.crl")]);
+        assert_eq!(args.extra_roots, [PathBuf::from("a.pem")]);
+        let cli =
+            Cli::try_parse_from(["mdsd", "blob", "verify", "--blob", "b", "--root", "r", "--crl", "c"])
+                .unwrap();
+        let Command::Blob(BlobCommand::Verify(args)) = cli.command else { panic!("not blob") };
+        assert_eq!((args.roots.len(), args.crls.len()), (1, 1));
+        let help = Cli::command().find_subcommand_mut("attestation").unwrap()
+            .find_subcommand_mut("verify").unwrap().render_help().to_string();
+        for old in ["--blob-root", "--blob-crl", "--extra-root"] {
+            assert!(!help.contains(old), "{old} shown in help:\n{help}");
+        }
+        for new in ["--mds-root", "--crl-file", "--attestation-root"] {
+            assert!(help.contains(new), "{new} missing from help:\n{help}");
+        }
+    }
+
+    #[test]
+    fn env_errors_name_every_bad_variable_of_the_command() {
+        let root = Cli::command();
+        let vars = |name: &str| match name {
+            "MDSD_MAX_BLOB_BYTES" => Some("lots".into()),
+            "MDSD_REFRESH_JITTER_PERCENT" => Some("ten".into()),
+            "MDSD_DANGER_SERVE_STALE" => Some("yes".into()),
+            "MDSD_LOG_FORMAT" => Some("xml".into()),
+            _ => None,
+        };
+        let errors = env_errors_in(&root, &["serve".into()], vars);
+        for var in [
+            "MDSD_MAX_BLOB_BYTES=\"lots\"",
+            "MDSD_REFRESH_JITTER_PERCENT=\"ten\"",
+            "MDSD_DANGER_SERVE_STALE=\"yes\"",
+            "MDSD_LOG_FORMAT=\"xml\"",
+        ] {
+            assert!(errors.iter().any(|e| e.starts_with(var)), "{var} not in {errors:#?}");
+        }
+        assert_eq!(errors.len(), 4, "{errors:#?}");
+        assert!(errors.iter().all(|e| !e.contains("--")), "a flag named: {errors:#?}");
+        // `blob verify` reads none of the daemon's variables.
+        let errors = env_errors_in(&root, &["blob".into(), "verify".into()], |n| {
+            (n == "MDSD_MAX_BLOB_BYTES").then(|| "lots".into())
+        });
+        assert!(errors.is_empty(), "{errors:#?}");
     }
 }

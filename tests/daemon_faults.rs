@@ -237,7 +237,7 @@ async fn broken_transfers_keep_the_previous_store_serving() {
     .await;
     let mut raw = env.raw_config();
     raw.mds_url = Some(server.url());
-    raw.max_blob_bytes = Some(4 << 20);
+    raw.max_blob_bytes = Some((4 << 20).into());
     raw.refresh_interval = Some("1h".into());
     let running = start(raw.check().unwrap()).await.unwrap();
     let channel = Channel::from_shared(format!("http://{}", running.grpc_addr.unwrap()))

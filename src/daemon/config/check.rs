@@ -99,7 +99,7 @@ impl RawConfig {
             CrlMirror::parse(s).map_err(|e| errs.push(format!("crl_mirror: {e}"))).ok()
         });
 
-        let max_blob_bytes = match self.max_blob_bytes {
+        let max_blob_bytes = match self.max_blob_bytes.map(|b| b.0) {
             None => DEFAULT_MAX_BLOB_BYTES,
             Some(0) => {
                 errs.push("max_blob_bytes: must be greater than 0".to_string());
@@ -205,7 +205,7 @@ impl RawConfig {
             }
         });
 
-        let max_request_bytes = match self.max_request_bytes {
+        let max_request_bytes = match self.max_request_bytes.map(|b| b.0) {
             None => DEFAULT_MAX_REQUEST_BYTES,
             Some(n) if n < 1024 => {
                 errs.push(format!("max_request_bytes: {n} is less than 1024"));

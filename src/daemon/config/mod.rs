@@ -15,6 +15,7 @@ mod checked;
 mod duration;
 mod files;
 mod raw;
+mod size;
 
 use std::fmt;
 
@@ -26,6 +27,7 @@ pub use checked::{
 pub use duration::{format_duration, parse_duration};
 pub(crate) use files::read_capped;
 pub use raw::RawConfig;
+pub use size::ByteSize;
 
 /// The official MDS3 BLOB URL (the default source).
 pub const DEFAULT_MDS_URL: &str = "https://mds.fidoalliance.org/";
@@ -42,11 +44,6 @@ pub struct ConfigErrors {
     pub errors: Vec<String>,
 }
 
-impl ConfigErrors {
-    fn one(error: String) -> ConfigErrors {
-        ConfigErrors { errors: vec![error] }
-    }
-}
 
 impl fmt::Display for ConfigErrors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use super::files::{read_capped, MAX_CONFIG_FILE_BYTES};
+use super::size::ByteSize;
 use super::ConfigErrors;
 use crate::policy::PolicyConfig;
 
@@ -77,9 +78,10 @@ pub struct RawConfig {
     /// up there by its last path segment instead of at its own URL.
     #[arg(long, allow_hyphen_values = true, env = "MDSD_CRL_MIRROR", value_name = "URL|DIR")]
     pub crl_mirror: Option<String>,
-    /// Largest BLOB accepted, in bytes (downloads are cut off beyond it). Default 64 MiB.
-    #[arg(long, allow_hyphen_values = true, env = "MDSD_MAX_BLOB_BYTES", value_name = "BYTES")]
-    pub max_blob_bytes: Option<u64>,
+    /// Largest BLOB accepted (downloads are cut off beyond it). Size: bytes or `64MiB`,
+    /// `512KiB`, `1GiB`, `10MB`. Default 64MiB.
+    #[arg(long, allow_hyphen_values = true, env = "MDSD_MAX_BLOB_BYTES", value_name = "SIZE")]
+    pub max_blob_bytes: Option<ByteSize>,
     /// How long a BLOB past its nextUpdate keeps being served (flagged stale) before
     /// verification fails closed. Duration: `90s`, `30m`, `36h`, `7d`. Default 7d.
     #[arg(long, allow_hyphen_values = true, env = "MDSD_STALE_GRACE", value_name = "DURATION")]
@@ -113,9 +115,9 @@ pub struct RawConfig {
     /// Deadline for one gRPC call. Default 10s.
     #[arg(long, allow_hyphen_values = true, env = "MDSD_REQUEST_TIMEOUT", value_name = "DURATION")]
     pub request_timeout: Option<String>,
-    /// Largest gRPC request message, in bytes. Default 1 MiB.
-    #[arg(long, allow_hyphen_values = true, env = "MDSD_MAX_REQUEST_BYTES", value_name = "BYTES")]
-    pub max_request_bytes: Option<u64>,
+    /// Largest gRPC request message. Size: bytes or `1MiB`, `512KiB`. Default 1MiB.
+    #[arg(long, allow_hyphen_values = true, env = "MDSD_MAX_REQUEST_BYTES", value_name = "SIZE")]
+    pub max_request_bytes: Option<ByteSize>,
     /// Extra attestation trust anchor (PEM or DER: Apple WebAuthn Root CA, Google hardware
     /// attestation roots, TPM vendor roots); repeatable.
     #[arg(
@@ -152,21 +154,71 @@ pub struct RawConfig {
 }
 
 impl RawConfig {
-    /// Reads a TOML config file (unknown keys are errors: a typo must not be silently ignored).
+    /// Reads a TOML config file (unknown keys are errors: a typo must not be silently ignored),
+    /// reporting every key in error at once.
     pub fn from_toml_file(path: &Path) -> Result<RawConfig, ConfigErrors> {
-        let text = read_capped(path, MAX_CONFIG_FILE_BYTES)
-            .map_err(|e| ConfigErrors::one(format!("config file {}: {e}", path.display())))?;
-        let text = String::from_utf8(text)
-            .map_err(|_| ConfigErrors::one(format!("config file {}: not UTF-8", path.display())))?;
-        let mut raw = RawConfig::from_toml_str(&text)
-            .map_err(|e| ConfigErrors::one(format!("config file {}: {e}", path.display())))?;
-        raw.config_file = Some(path.to_path_buf());
-        Ok(raw)
+        let (raw, errors) = RawConfig::from_toml_file_partial(path);
+        if errors.is_empty() {
+            Ok(raw)
+        } else {
+            Err(ConfigErrors { errors })
+        }
     }
 
-    /// Parses TOML text.
+    /// As [`RawConfig::from_toml_file`], but also returns what could be read when some keys are
+    /// in error (so the rest can still be checked, and every problem reported in one go). Each
+    /// error starts with `config file PATH: `.
+    pub fn from_toml_file_partial(path: &Path) -> (RawConfig, Vec<String>) {
+        let prefix = |e: String| format!("config file {}: {e}", path.display());
+        let text = match read_capped(path, MAX_CONFIG_FILE_BYTES) {
+            Ok(text) => text,
+            Err(e) => return (RawConfig::default(), vec![prefix(e.to_string())]),
+        };
+        let Ok(text) = String::from_utf8(text) else {
+            return (RawConfig::default(), vec![prefix("not UTF-8".to_string())]);
+        };
+        let (mut raw, errors) = RawConfig::from_toml_str_partial(&text);
+        raw.config_file = Some(path.to_path_buf());
+        (raw, errors.into_iter().map(prefix).collect())
+    }
+
+    /// Parses TOML text; the errors of every key, joined.
     pub fn from_toml_str(text: &str) -> Result<RawConfig, String> {
-        toml::from_str(text).map_err(|e| e.to_string())
+        match RawConfig::from_toml_str_partial(text) {
+            (raw, errors) if errors.is_empty() => Ok(raw),
+            (_, errors) => Err(errors.join("; ")),
+        }
+    }
+
+    /// Parses TOML text key by key, so that every key in error is reported (serde stops at
+    /// the first): a syntax error is one error; otherwise one error per unknown or ill-typed
+    /// key, each naming its key. Returns the keys that could be read beside the errors.
+    pub fn from_toml_str_partial(text: &str) -> (RawConfig, Vec<String>) {
+        let one_line = |e: String| e.trim_end().replace('\n', " ");
+        let table: toml::Table = match text.parse() {
+            Ok(table) => table,
+            Err(e) => {
+                let e: toml::de::Error = e;
+                return (RawConfig::default(), vec![one_line(e.to_string())]);
+            }
+        };
+        let mut raw = RawConfig::default();
+        let mut errors = Vec::new();
+        for (key, value) in table {
+            let mut one = toml::Table::new();
+            one.insert(key.clone(), value);
+            match toml::Value::Table(one).try_into::<RawConfig>() {
+                Ok(single) => raw = raw.overlay(single),
+                Err(e) => errors.push(key_error(&key, &one_line(e.to_string()))),
+            }
+        }
+        (raw, errors)
+    }
+
+    /// The key a [`RawConfig::from_toml_str_partial`] error is about (`None`: a syntax error).
+    pub fn error_key(error: &str) -> Option<&str> {
+        let rest = error.strip_prefix("key ")?;
+        rest.split(':').next()
     }
 
     /// Layers `over` (flags and environment) on top of `self` (the file): a value set in `over`
@@ -216,4 +268,24 @@ impl RawConfig {
             config_file: over.config_file.or(self.config_file),
         }
     }
+}
+
+/// One error for one key: `key KEY: MESSAGE`, an unknown key with the closest known one.
+fn key_error(key: &str, message: &str) -> String {
+    if message.starts_with("unknown field") {
+        // serde lists the known keys in backquotes after the unknown one.
+        let closest = message
+            .split('`')
+            .skip(3)
+            .step_by(2)
+            .map(|known| (strsim::jaro_winkler(key, known), known))
+            .filter(|(score, _)| *score > 0.8)
+            .max_by(|a, b| a.0.total_cmp(&b.0));
+        return match closest {
+            Some((_, known)) => format!("key {key}: unknown key (did you mean `{known}`?)"),
+            None => format!("key {key}: unknown key (every key is in docs/config.md)"),
+        };
+    }
+    let message = message.strip_suffix(&format!(" in `{key}`")).unwrap_or(message);
+    format!("key {key}: {message}")
 }

@@ -36,7 +36,7 @@ fn every_error_is_reported_at_once() {
         refresh_jitter_percent: Some(80),
         tls_cert: Some("/nonexistent/cert.pem".into()),
         mds_roots: vec!["/nonexistent/root.pem".into()],
-        max_blob_bytes: Some(0),
+        max_blob_bytes: Some(ByteSize(0)),
         ..RawConfig::default()
     };
     let errors = raw.check().unwrap_err().errors;
