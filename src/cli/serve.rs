@@ -13,7 +13,7 @@ use mdsd::daemon::config::{ConfigErrors, RawConfig};
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     /// TOML config file (see config.example.toml); flags and MDSD_* variables override it.
-    #[arg(long, env = "MDSD_CONFIG", value_name = "FILE")]
+    #[arg(long, allow_hyphen_values = true, env = "MDSD_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
     #[command(flatten)]
     pub settings: RawConfig,
