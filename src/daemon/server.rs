@@ -18,7 +18,7 @@ use super::config::{Config, ListenAddr};
 use super::fetch::Fetcher;
 use super::grpc::{Service, SERVICE_NAME};
 use super::metrics::Metrics;
-use super::policy_reload::{watch_file, PolicyHolder, WATCH_INTERVAL};
+use super::policy_reload::{watch_file, PolicyHolder, ReloadOutcome, WATCH_INTERVAL};
 use super::refresh::{Refresher, RESTORE_WAIT};
 use super::snapshot_file::StateDir;
 use super::state::{Shared, StalePolicy};
@@ -288,7 +288,14 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
                 running.shared.trigger_refresh();
                 let policy = running.policy.clone();
                 let outcome = tokio::task::spawn_blocking(move || policy.reload()).await;
-                tracing::info!(outcome = ?outcome, "SIGHUP policy reload done");
+                let outcome = match outcome {
+                    Ok(ReloadOutcome::Reloaded { generation }) => format!("reloaded (generation {generation})"),
+                    Ok(ReloadOutcome::Unchanged) => "unchanged".to_string(),
+                    Ok(ReloadOutcome::Failed(errors)) => format!("refused ({} error(s), logged above; the old profiles stay)", errors.len()),
+                    Ok(ReloadOutcome::NoFile) => "no config file to reload".to_string(),
+                    Err(e) => format!("the reload task failed: {e}"),
+                };
+                tracing::info!(%outcome, "SIGHUP policy reload done");
             }
         }
     }

@@ -15,6 +15,7 @@ mod checked;
 mod duration;
 mod files;
 mod raw;
+mod restart;
 mod size;
 
 use std::fmt;
@@ -27,6 +28,7 @@ pub use checked::{
 pub use duration::{format_duration, parse_duration};
 pub(crate) use files::read_capped;
 pub use raw::RawConfig;
+pub use restart::{changed_settings, settings_table};
 pub use size::ByteSize;
 
 /// The official MDS3 BLOB URL (the default source).
