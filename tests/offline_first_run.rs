@@ -234,6 +234,26 @@ fn danger_clock_is_refused_for_a_url_source() {
     assert!(stdout(&out).contains("DANGER: danger_clock is on"));
 }
 
+#[test]
+fn a_changed_setting_seen_by_the_file_watch_is_logged_as_needing_a_restart() {
+    let config = std::env::temp_dir().join(format!("mdsd-restart-{}.toml", free_port()));
+    let original = std::fs::read_to_string(PathBuf::from(ROOT).join("examples/offline/mdsd.toml"))
+        .unwrap()
+        .replace("testdata/", &format!("{ROOT}/testdata/"));
+    std::fs::write(&config, &original).unwrap();
+    let daemon = Daemon::start(config.to_str().unwrap(), &[]);
+    daemon.wait_for_health(0);
+    std::fs::write(&config, format!("{original}\nretry_min = \"5m\"\n")).unwrap();
+    // The watch polls every 2 s; give it a few rounds, then stop and read the log.
+    std::thread::sleep(Duration::from_secs(5));
+    let log = daemon.stop();
+    let line = log
+        .lines()
+        .find(|l| l.contains("takes effect only after a restart"))
+        .unwrap_or_else(|| panic!("no restart-needed line in {log}"));
+    assert!(line.contains("WARN") && line.contains("key=retry_min"), "{line}");
+}
+
 /// `GET path` over plain HTTP/1.1; the whole response (status line, headers, body).
 fn http_get(addr: &str, path: &str) -> String {
     use std::io::Write as _;
