@@ -86,10 +86,22 @@ pub struct BlobTrustArgs {
     pub blob: PathBuf,
     /// BLOB trust anchor (DER or PEM); repeatable. Replaces the built-in GlobalSign R3 and R46
     /// pins.
-    #[arg(long = "mds-root", alias = "root", alias = "blob-root", allow_hyphen_values = true, value_name = "FILE")]
+    #[arg(
+        long = "mds-root",
+        alias = "root",
+        alias = "blob-root",
+        allow_hyphen_values = true,
+        value_name = "FILE"
+    )]
     pub roots: Vec<PathBuf>,
     /// CRL file (DER or PEM) for the BLOB signing chain; repeatable.
-    #[arg(long = "crl-file", alias = "crl", alias = "blob-crl", allow_hyphen_values = true, value_name = "FILE")]
+    #[arg(
+        long = "crl-file",
+        alias = "crl",
+        alias = "blob-crl",
+        allow_hyphen_values = true,
+        value_name = "FILE"
+    )]
     pub crls: Vec<PathBuf>,
     /// DANGER: verify without any revocation checking.
     #[arg(long)]
@@ -146,10 +158,22 @@ pub struct AttestationVerifyArgs {
     #[arg(long, allow_hyphen_values = true, value_name = "FILE")]
     pub blob: Option<PathBuf>,
     /// BLOB trust anchor (DER or PEM); repeatable. Default: the built-in GlobalSign pins.
-    #[arg(long = "mds-root", alias = "blob-root", alias = "root", allow_hyphen_values = true, value_name = "FILE")]
+    #[arg(
+        long = "mds-root",
+        alias = "blob-root",
+        alias = "root",
+        allow_hyphen_values = true,
+        value_name = "FILE"
+    )]
     pub blob_roots: Vec<PathBuf>,
     /// CRL file (DER or PEM) for the BLOB signing chain; repeatable.
-    #[arg(long = "crl-file", alias = "blob-crl", alias = "crl", allow_hyphen_values = true, value_name = "FILE")]
+    #[arg(
+        long = "crl-file",
+        alias = "blob-crl",
+        alias = "crl",
+        allow_hyphen_values = true,
+        value_name = "FILE"
+    )]
     pub blob_crls: Vec<PathBuf>,
     /// Time to verify the BLOB at (RFC 3339); default: now.
     #[arg(long, allow_hyphen_values = true, value_name = "RFC3339")]
@@ -158,7 +182,12 @@ pub struct AttestationVerifyArgs {
     #[arg(long)]
     pub danger_skip_revocation: bool,
     /// Extra attestation trust anchor (DER or PEM; Apple, Google, TPM vendor roots); repeatable.
-    #[arg(long = "attestation-root", alias = "extra-root", allow_hyphen_values = true, value_name = "FILE")]
+    #[arg(
+        long = "attestation-root",
+        alias = "extra-root",
+        allow_hyphen_values = true,
+        value_name = "FILE"
+    )]
     pub extra_roots: Vec<PathBuf>,
     /// Print one JSON object instead of text.
     #[arg(long)]
@@ -233,8 +262,11 @@ fn env_errors_in(
         if let Err(e) = probe.try_get_matches_from([flag]) {
             let reason = std::error::Error::source(&e).map_or_else(
                 || {
-                    let possible: Vec<String> =
-                        arg.get_possible_values().iter().map(|v| v.get_name().to_string()).collect();
+                    let possible: Vec<String> = arg
+                        .get_possible_values()
+                        .iter()
+                        .map(|v| v.get_name().to_string())
+                        .collect();
                     format!("possible values: {}", possible.join(", "))
                 },
                 |source| source.to_string(),
@@ -295,8 +327,17 @@ mod tests {
     #[test]
     fn a_challenge_starting_with_a_dash_is_a_value() {
         let cli = Cli::try_parse_from([
-            "mdsd", "attestation", "verify", "--attestation-object", "-o2Nm", "--client-data-json",
-            "-eyJ0", "--challenge", "-Y2hh", "--origin", "https://example.com",
+            "mdsd",
+            "attestation",
+            "verify",
+            "--attestation-object",
+            "-o2Nm",
+            "--client-data-json",
+            "-eyJ0",
+            "--challenge",
+            "-Y2hh",
+            "--origin",
+            "https://example.com",
         ])
         .unwrap();
         let Command::Attestation(AttestationCommand::Verify(args)) = cli.command else {
@@ -310,8 +351,19 @@ mod tests {
     #[test]
     fn old_names_are_hidden_aliases() {
         let cli = Cli::try_parse_from([
-            "mdsd", "attestation", "verify", "--attestation-object", "x", "--client-data-json",
-            "y", "--blob-root", "r.pem", "--blob-crl", "c.crl", "--extra-root", "a.pem",
+            "mdsd",
+            "attestation",
+            "verify",
+            "--attestation-object",
+            "x",
+            "--client-data-json",
+            "y",
+            "--blob-root",
+            "r.pem",
+            "--blob-crl",
+            "c.crl",
+            "--extra-root",
+            "a.pem",
         ])
         .unwrap();
         let Command::Attestation(AttestationCommand::Verify(args)) = cli.command else {
@@ -320,13 +372,19 @@ mod tests {
         assert_eq!(args.blob_roots, [PathBuf::from("r.pem")]);
         assert_eq!(args.blob_crls, [PathBuf::from("c.crl")]);
         assert_eq!(args.extra_roots, [PathBuf::from("a.pem")]);
-        let cli =
-            Cli::try_parse_from(["mdsd", "blob", "verify", "--blob", "b", "--root", "r", "--crl", "c"])
-                .unwrap();
+        let cli = Cli::try_parse_from([
+            "mdsd", "blob", "verify", "--blob", "b", "--root", "r", "--crl", "c",
+        ])
+        .unwrap();
         let Command::Blob(BlobCommand::Verify(args)) = cli.command else { panic!("not blob") };
         assert_eq!((args.roots.len(), args.crls.len()), (1, 1));
-        let help = Cli::command().find_subcommand_mut("attestation").unwrap()
-            .find_subcommand_mut("verify").unwrap().render_help().to_string();
+        let help = Cli::command()
+            .find_subcommand_mut("attestation")
+            .unwrap()
+            .find_subcommand_mut("verify")
+            .unwrap()
+            .render_help()
+            .to_string();
         for old in ["--blob-root", "--blob-crl", "--extra-root"] {
             assert!(!help.contains(old), "{old} shown in help:\n{help}");
         }

@@ -43,7 +43,8 @@ fn blocks(text: &str) -> Vec<Block> {
         let fence = line.trim_start().strip_prefix("```");
         match (&mut open, fence) {
             (None, Some(info)) => {
-                open = Some(Block { info: info.trim().to_string(), body: String::new(), line: n + 1 })
+                open =
+                    Some(Block { info: info.trim().to_string(), body: String::new(), line: n + 1 })
             }
             (Some(_), Some(rest)) if rest.trim().is_empty() => out.extend(open.take()),
             (Some(block), _) => {
@@ -76,9 +77,8 @@ impl Env {
     }
 
     fn command(&self, script: &str) -> Command {
-        let script = script
-            .replace("cargo run --release --", MDSD)
-            .replace("target/release/mdsd", MDSD);
+        let script =
+            script.replace("cargo run --release --", MDSD).replace("target/release/mdsd", MDSD);
         let mut cmd = Command::new("bash");
         cmd.args(["-e", "-o", "pipefail", "-c", &script])
             .current_dir(ROOT)

@@ -31,8 +31,7 @@ pub fn health(args: &HealthArgs) -> ExitCode {
         Ok(t) => t,
         Err(e) => return usage(&e),
     };
-    let result =
-        block_on(check(&target.addr, &args.service, target.tls.as_ref(), target.timeout));
+    let result = block_on(check(&target.addr, &args.service, target.tls.as_ref(), target.timeout));
     let result = match result {
         Ok(r) => r,
         Err(e) => return usage(&e),

@@ -45,7 +45,12 @@ pub struct LookupArgs {
 pub struct ListArgs {
     /// Only entries whose current status is one of these (`FIDO_CERTIFIED_L1`, `REVOKED`, ...);
     /// repeatable or comma-separated.
-    #[arg(long = "status", allow_hyphen_values = true, value_delimiter = ',', value_name = "STATUS")]
+    #[arg(
+        long = "status",
+        allow_hyphen_values = true,
+        value_delimiter = ',',
+        value_name = "STATUS"
+    )]
     pub statuses: Vec<String>,
     /// Only entries whose description contains this (case-insensitive).
     #[arg(long, allow_hyphen_values = true, value_name = "TEXT")]
@@ -260,10 +265,8 @@ fn authenticator_json(a: &Authenticator) -> Value {
 }
 
 fn authenticator_text(a: &Authenticator) -> String {
-    let mut out = vec![
-        format!("{}  {}", key_of(a), a.description),
-        format!("status: {}", a.current_status),
-    ];
+    let mut out =
+        vec![format!("{}  {}", key_of(a), a.description), format!("status: {}", a.current_status)];
     if !a.key_scope.is_empty() {
         out.push(format!("key scope: {}", a.key_scope));
     }
@@ -311,9 +314,15 @@ pub fn list(args: &ListArgs) -> ExitCode {
             } else {
                 let mut out: Vec<String> = all
                     .iter()
-                    .map(|a| format!("{:<36}  {:<24}  {}", key_of(a), a.current_status, a.description))
+                    .map(|a| {
+                        format!("{:<36}  {:<24}  {}", key_of(a), a.current_status, a.description)
+                    })
                     .collect();
-                out.push(format!("{} entries (BLOB no {no}{})", all.len(), if stale { ", stale" } else { "" }));
+                out.push(format!(
+                    "{} entries (BLOB no {no}{})",
+                    all.len(),
+                    if stale { ", stale" } else { "" }
+                ));
                 print(&out.join("\n"))
             }
         },

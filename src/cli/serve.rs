@@ -43,7 +43,8 @@ pub fn load(
                 .collect();
             let mut errors = file_errors;
             errors.extend(checked.errors.into_iter().filter(|e| {
-                !bad.iter().any(|key| e.starts_with(&format!("{key}:")) || e.contains(&format!("{key} =")))
+                !bad.iter()
+                    .any(|key| e.starts_with(&format!("{key}:")) || e.contains(&format!("{key} =")))
             }));
             Err(ConfigErrors { errors })
         }

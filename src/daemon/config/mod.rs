@@ -46,7 +46,6 @@ pub struct ConfigErrors {
     pub errors: Vec<String>,
 }
 
-
 impl fmt::Display for ConfigErrors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} configuration error(s):", self.errors.len())?;

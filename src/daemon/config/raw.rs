@@ -32,7 +32,12 @@ pub struct RawConfig {
     pub admin_token_file: Option<PathBuf>,
     /// Shortest time between two accepted POST /refresh (earlier ones get 429 with
     /// Retry-After). Duration. Default 10s.
-    #[arg(long, allow_hyphen_values = true, env = "MDSD_ADMIN_REFRESH_MIN_INTERVAL", value_name = "DURATION")]
+    #[arg(
+        long,
+        allow_hyphen_values = true,
+        env = "MDSD_ADMIN_REFRESH_MIN_INTERVAL",
+        value_name = "DURATION"
+    )]
     pub admin_refresh_min_interval: Option<String>,
     /// TLS server certificate chain (PEM) for the gRPC listener; needs --tls-key.
     #[arg(long, allow_hyphen_values = true, env = "MDSD_TLS_CERT", value_name = "FILE")]
@@ -88,10 +93,20 @@ pub struct RawConfig {
     pub stale_grace: Option<String>,
     /// Longest time between two refreshes while all is well (conditional GETs are cheap).
     /// Default 24h.
-    #[arg(long, allow_hyphen_values = true, env = "MDSD_REFRESH_INTERVAL", value_name = "DURATION")]
+    #[arg(
+        long,
+        allow_hyphen_values = true,
+        env = "MDSD_REFRESH_INTERVAL",
+        value_name = "DURATION"
+    )]
     pub refresh_interval: Option<String>,
     /// Refresh at the latest this long before nextUpdate. Default 2d.
-    #[arg(long, allow_hyphen_values = true, env = "MDSD_REFRESH_BEFORE_NEXT_UPDATE", value_name = "DURATION")]
+    #[arg(
+        long,
+        allow_hyphen_values = true,
+        env = "MDSD_REFRESH_BEFORE_NEXT_UPDATE",
+        value_name = "DURATION"
+    )]
     pub refresh_before_next_update: Option<String>,
     /// First retry delay after a failed refresh (doubles per failure). Default 1m.
     #[arg(long, allow_hyphen_values = true, env = "MDSD_RETRY_MIN", value_name = "DURATION")]
@@ -100,7 +115,12 @@ pub struct RawConfig {
     #[arg(long, allow_hyphen_values = true, env = "MDSD_RETRY_MAX", value_name = "DURATION")]
     pub retry_max: Option<String>,
     /// Random spread added to each refresh delay, in percent of the delay (0-50). Default 10.
-    #[arg(long, allow_hyphen_values = true, env = "MDSD_REFRESH_JITTER_PERCENT", value_name = "PERCENT")]
+    #[arg(
+        long,
+        allow_hyphen_values = true,
+        env = "MDSD_REFRESH_JITTER_PERCENT",
+        value_name = "PERCENT"
+    )]
     pub refresh_jitter_percent: Option<u8>,
     /// Timeout for a whole download (BLOB or CRL). Default 60s.
     #[arg(long, allow_hyphen_values = true, env = "MDSD_FETCH_TIMEOUT", value_name = "DURATION")]

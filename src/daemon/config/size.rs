@@ -21,8 +21,9 @@ impl FromStr for ByteSize {
         let t = s.trim();
         let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
         let (digits, unit) = t.split_at(split);
-        let n: u64 =
-            digits.parse().map_err(|_| format!("{s:?} is not a size like 1048576, 512KiB, 64MiB"))?;
+        let n: u64 = digits
+            .parse()
+            .map_err(|_| format!("{s:?} is not a size like 1048576, 512KiB, 64MiB"))?;
         let scale: u64 = match unit.trim() {
             "" | "B" => 1,
             "kB" | "KB" => 1000,
@@ -32,7 +33,9 @@ impl FromStr for ByteSize {
             "MiB" => 1024 * 1024,
             "GiB" => 1024 * 1024 * 1024,
             other => {
-                return Err(format!("{s:?}: unknown unit {other:?} (use B, KiB, MiB, GiB, kB, MB, GB)"))
+                return Err(format!(
+                    "{s:?}: unknown unit {other:?} (use B, KiB, MiB, GiB, kB, MB, GB)"
+                ))
             }
         };
         n.checked_mul(scale).map(ByteSize).ok_or_else(|| format!("{s:?} is too large"))

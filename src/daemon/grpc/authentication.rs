@@ -4,7 +4,6 @@
 //!
 //! [`PolicySet::decide_sign_in`]: crate::policy::PolicySet::decide_sign_in
 
-
 use super::super::proto::{EvaluateAuthenticationRequest, EvaluateAuthenticationResponse};
 use super::{convert, ApiError, Service};
 

@@ -5,7 +5,6 @@
 //!
 //! [`Verifier::validate_chain_cached`]: crate::attestation::Verifier::validate_chain_cached
 
-
 use super::super::proto::{ValidateAttestationChainRequest, ValidateAttestationChainResponse};
 use super::{convert, ApiError, Service};
 

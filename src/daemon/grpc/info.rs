@@ -1,7 +1,6 @@
 //! GetMetadataInfo: what is served (the BLOB, its anchor, staleness, quarantine), how the last
 //! refresh went, and the passkey profiles in force.
 
-
 use super::super::proto::GetMetadataInfoResponse;
 use super::{convert, ApiError, Service};
 

@@ -2,7 +2,6 @@
 //! of entries, filtered by description and status, tokens bound to the BLOB served): one call
 //! into the core's [`catalog`] each, at one `now`.
 
-
 use super::super::proto::{
     GetAuthenticatorRequest, GetAuthenticatorResponse, ListAuthenticatorsRequest,
     ListAuthenticatorsResponse,

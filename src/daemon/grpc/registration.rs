@@ -3,7 +3,6 @@
 //! `now`) — on the worker when the core can answer at bounded cost, else finished on the slow
 //! path without decoding again — and the response converted.
 
-
 use super::super::proto::{VerifyRegistrationRequest, VerifyRegistrationResponse};
 use super::{convert, ApiError, Service};
 use crate::attestation::RegistrationInput;
