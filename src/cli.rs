@@ -67,7 +67,7 @@ pub enum Command {
 #[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
     /// Check a config file (with the MDSD_* variables set) and report every problem at once.
-    Check(config::CheckArgs),
+    Check(Box<config::CheckArgs>),
 }
 
 #[derive(Debug, Subcommand)]
