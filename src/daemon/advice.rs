@@ -42,6 +42,40 @@ pub fn warn_pinned_clock(pinned: OffsetDateTime) {
     );
 }
 
+/// What an accepted BLOB is at `now`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Accepted {
+    /// Before its nextUpdate.
+    Current,
+    /// Past nextUpdate, within the stale grace (or `danger_serve_stale`): served, flagged.
+    Stale,
+    /// Past nextUpdate and the grace: accepted (it verifies and is newer) but not served.
+    PastGrace { serve_until: OffsetDateTime },
+}
+
+/// Classifies a BLOB whose nextUpdate is `next_update` at `now` under `policy` (the same rule
+/// as [`super::state::Shared::serve_until`]).
+pub fn accepted_kind(
+    next_update: time::Date,
+    policy: StalePolicy,
+    now: OffsetDateTime,
+) -> Accepted {
+    let stale_from = next_update.next_day().map(|d| d.with_time(Time::MIDNIGHT).assume_utc());
+    match stale_from {
+        Some(from) if now < from => Accepted::Current,
+        _ if policy.serve_stale => Accepted::Stale,
+        stale_from => {
+            let grace = time::Duration::try_from(policy.grace).unwrap_or(time::Duration::MAX);
+            let serve_until = stale_from.unwrap_or(now).saturating_add(grace);
+            if now >= serve_until {
+                Accepted::PastGrace { serve_until }
+            } else {
+                Accepted::Stale
+            }
+        }
+    }
+}
+
 /// Logs an accepted BLOB as what it is: current, stale but within the grace period, or already
 /// past its grace (accepted because it verifies and is newer, but not served: fail closed).
 pub fn log_accepted(verified: &VerifiedBlob, policy: StalePolicy, now: OffsetDateTime) {
@@ -49,25 +83,17 @@ pub fn log_accepted(verified: &VerifiedBlob, policy: StalePolicy, now: OffsetDat
     let entries = verified.store.entries().len();
     let quarantined = verified.quarantined.len();
     let anchor = verified.anchor.label.as_str();
-    if !verified.is_stale(now) {
-        tracing::info!(no = verified.no, %next_update, entries, quarantined, %anchor,
-            "BLOB accepted");
-        return;
-    }
-    let serve_until = verified.next_update.next_day().map(|d| {
-        d.with_time(Time::MIDNIGHT)
-            .assume_utc()
-            .saturating_add(time::Duration::try_from(policy.grace).unwrap_or(time::Duration::MAX))
-    });
-    match serve_until {
-        Some(until) if !policy.serve_stale && now >= until => tracing::error!(
-            no = verified.no, %next_update, serve_until = %rfc3339(until), entries, quarantined,
-            %anchor,
+    match accepted_kind(verified.next_update, policy, now) {
+        Accepted::Current => tracing::info!(no = verified.no, %next_update, entries, quarantined,
+            %anchor, "BLOB accepted"),
+        Accepted::Stale => tracing::warn!(no = verified.no, %next_update, entries, quarantined,
+            %anchor, "BLOB accepted while already stale (past nextUpdate): served, flagged stale"),
+        Accepted::PastGrace { serve_until } => tracing::error!(
+            no = verified.no, %next_update, serve_until = %rfc3339(serve_until), entries,
+            quarantined, %anchor,
             "BLOB accepted but already past nextUpdate and the stale grace: not served (fail \
              closed) until a newer BLOB arrives"
         ),
-        _ => tracing::warn!(no = verified.no, %next_update, entries, quarantined, %anchor,
-            "BLOB accepted while already stale (past nextUpdate): served, flagged stale"),
     }
 }
 
@@ -139,6 +165,22 @@ mod tests {
         }
         let file = BlobSource::parse("/srv/blob.jwt").unwrap();
         assert!(what_to_do(&file).contains("/srv/blob.jwt"));
+    }
+
+    #[test]
+    fn an_accepted_blob_is_classified_as_what_it_is() {
+        use std::time::Duration;
+        use time::macros::{date, datetime};
+        let policy = StalePolicy { grace: Duration::from_secs(7 * 86_400), serve_stale: false };
+        let next = date!(2025 - 01 - 01);
+        assert_eq!(accepted_kind(next, policy, datetime!(2025-01-01 23:59 UTC)), Accepted::Current);
+        assert_eq!(accepted_kind(next, policy, datetime!(2025-01-02 00:00 UTC)), Accepted::Stale);
+        assert_eq!(
+            accepted_kind(next, policy, datetime!(2025-01-09 00:00 UTC)),
+            Accepted::PastGrace { serve_until: datetime!(2025-01-09 00:00 UTC) }
+        );
+        let forever = StalePolicy { serve_stale: true, ..policy };
+        assert_eq!(accepted_kind(next, forever, datetime!(2026-01-01 00:00 UTC)), Accepted::Stale);
     }
 
     #[test]

@@ -68,7 +68,8 @@ pub struct RawConfig {
         value_delimiter = ','
     )]
     pub mds_roots: Vec<PathBuf>,
-    /// CRL file (PEM or DER) for the BLOB signing chain; repeatable. Used beside fetched CRLs.
+    /// CRL file (PEM or DER) for the BLOB signing chain; repeatable. A chain certificate whose
+    /// issuer has a current CRL here is not looked up at its distribution point.
     #[arg(
         long = "crl-file",
         alias = "crl",
