@@ -128,7 +128,8 @@ fn print(text: &str) -> ExitCode {
 fn ts(t: Option<&prost_types::Timestamp>) -> Option<String> {
     let t = t?;
     let nanos = i128::from(t.seconds) * 1_000_000_000 + i128::from(t.nanos);
-    time::OffsetDateTime::from_unix_timestamp_nanos(nanos).ok()?.format(&Rfc3339).ok()
+    let t = time::OffsetDateTime::from_unix_timestamp_nanos(nanos).ok()?;
+    t.replace_nanosecond(0).unwrap_or(t).format(&Rfc3339).ok()
 }
 
 pub fn info(args: &InfoArgs) -> ExitCode {
