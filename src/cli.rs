@@ -204,8 +204,32 @@ pub fn init_logging(format: LogFormat) {
         .with_writer(std::io::stderr)
         .with_ansi(ansi);
     match format {
-        LogFormat::Text => builder.init(),
+        // One line per event: a value with a line break (an error text from a file, a peer)
+        // is written with the break escaped.
+        LogFormat::Text => {
+            use tracing_subscriber::field::MakeExt as _;
+            let fields = tracing_subscriber::fmt::format::debug_fn(|w, field, value| {
+                let raw = format!("{value:?}");
+                let text = one_line(&raw);
+                if field.name() == "message" {
+                    write!(w, "{text}")
+                } else {
+                    write!(w, "{}={text}", field.name())
+                }
+            })
+            .delimited(" ");
+            builder.fmt_fields(fields).init();
+        }
         LogFormat::Json => builder.json().init(),
+    }
+}
+
+/// `text` with line breaks escaped (`\n`, `\r`), for one-line log events.
+fn one_line(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.contains(['\n', '\r']) {
+        text.replace('\n', "\\n").replace('\r', "\\r").into()
+    } else {
+        text.into()
     }
 }
 
@@ -322,6 +346,12 @@ mod tests {
         let mut missing = Vec::new();
         walk(&cmd, "mdsd", &mut missing);
         assert!(missing.is_empty(), "value flags refusing a leading '-': {missing:#?}");
+    }
+
+    #[test]
+    fn log_values_stay_on_one_line() {
+        assert_eq!(one_line("a\nb\r\nc"), "a\\nb\\r\\nc");
+        assert_eq!(one_line("plain"), "plain");
     }
 
     #[test]

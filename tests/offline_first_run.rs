@@ -194,6 +194,18 @@ fn without_a_blob_the_daemon_says_when_it_retries_and_what_to_do() {
 }
 
 #[test]
+fn a_value_with_a_line_break_stays_on_its_log_line() {
+    let config = std::env::temp_dir().join(format!("mdsd-newline-{}.toml", free_port()));
+    std::fs::write(&config, "mds_url = \"/nonexistent/two\\nlines/blob.jwt\"\n").unwrap();
+    let daemon = Daemon::start(config.to_str().unwrap(), &[]);
+    daemon.wait_for_health(1);
+    std::thread::sleep(Duration::from_millis(500));
+    let log = daemon.stop();
+    assert!(log.contains("/nonexistent/two\\nlines/blob.jwt"), "{log}");
+    assert!(log.lines().all(|l| l.starts_with("20")), "an event spans lines:\n{log}");
+}
+
+#[test]
 fn health_exit_codes_tell_unreachable_from_not_serving() {
     let port = free_port();
     let out = Command::new(MDSD)
