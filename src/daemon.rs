@@ -3,6 +3,7 @@
 #![deny(clippy::await_holding_lock, clippy::await_holding_refcell_ref)]
 
 pub mod admin;
+pub mod advice;
 pub mod config;
 pub mod fetch;
 pub mod files;

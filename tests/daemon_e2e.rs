@@ -774,9 +774,9 @@ async fn health_probe_command() {
     running.shutdown().await;
     assert!(!socket.exists(), "socket file left behind after shutdown");
 
-    // Nothing listening: exit 1, UNREACHABLE.
+    // Nothing listening: exit 3 (unreachable, apart from NOT_SERVING), UNREACHABLE.
     let out = probe(target, "").await.unwrap();
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("UNREACHABLE"));
 }
 

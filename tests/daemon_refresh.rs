@@ -151,7 +151,7 @@ async fn oversized_blob_is_cut_off() {
     let env = MdsEnv::start("refresh-size").await;
     let bytes = env.blob(10, in_days(30), entries());
     let mut raw = env.raw_config();
-    raw.max_blob_bytes = Some((bytes.len() - 1) as u64);
+    raw.max_blob_bytes = Some(((bytes.len() - 1) as u64).into());
     env.serve_blob(10, bytes);
     let (mut r, _) = refresher(raw.check().unwrap());
     match r.refresh_once(now()).await.unwrap_err() {

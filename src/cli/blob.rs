@@ -170,10 +170,14 @@ fn load_at(
     }
     let verified = verify_blob(&bytes, &opts, now)?;
     for q in &verified.quarantined {
-        tracing::warn!(index = q.index, id = ?q.id, reason = %q.reason, "entry quarantined");
+        tracing::warn!(index = q.index, id = %q.id.as_deref().unwrap_or("-"), reason = %q.reason, "entry quarantined");
     }
     if verified.unknown.total() > 0 {
-        tracing::info!(fields = ?verified.unknown.fields, statuses = ?verified.unknown.statuses,
+        let counts = |m: &std::collections::BTreeMap<String, usize>| {
+            m.iter().map(|(k, n)| format!("{k} ({n})")).collect::<Vec<_>>().join(", ")
+        };
+        tracing::info!(fields = %counts(&verified.unknown.fields),
+            statuses = %counts(&verified.unknown.statuses),
             "unknown payload members / status values kept");
     }
     if verified.is_stale(now) {

@@ -8,26 +8,51 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
-use mdsd::daemon::config::RawConfig;
+use mdsd::daemon::config::{ConfigErrors, RawConfig};
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     /// TOML config file (see config.example.toml); flags and MDSD_* variables override it.
-    #[arg(long, env = "MDSD_CONFIG", value_name = "FILE")]
+    #[arg(long, allow_hyphen_values = true, env = "MDSD_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
     #[command(flatten)]
     pub settings: RawConfig,
 }
 
-pub fn serve(args: ServeArgs) -> ExitCode {
-    let file = match &args.config {
-        Some(path) => match RawConfig::from_toml_file(path) {
-            Ok(raw) => raw,
-            Err(e) => return config_error(&e),
-        },
-        None => RawConfig::default(),
+/// The config file (if any) under the `MDSD_*` variables and flags, checked: every problem of
+/// the file and of the settings at once (a setting whose file key is in error is not reported
+/// twice).
+pub fn load(
+    file: Option<&std::path::Path>,
+    flags: RawConfig,
+) -> Result<mdsd::daemon::config::Config, ConfigErrors> {
+    let (file, file_errors) = match file {
+        Some(path) => RawConfig::from_toml_file_partial(path),
+        None => (RawConfig::default(), Vec::new()),
     };
-    let config = match file.overlay(args.settings).check() {
+    match file.overlay(flags).check() {
+        Ok(config) if file_errors.is_empty() => Ok(config),
+        Ok(_) => Err(ConfigErrors { errors: file_errors }),
+        Err(checked) => {
+            // A key in error in the file was left at its default: its check errors would only
+            // repeat the problem.
+            let bad: Vec<String> = file_errors
+                .iter()
+                .filter_map(|e| e.split_once(": ").and_then(|(_, e)| RawConfig::error_key(e)))
+                .map(str::to_string)
+                .collect();
+            let mut errors = file_errors;
+            errors.extend(checked.errors.into_iter().filter(|e| {
+                !bad.iter()
+                    .any(|key| e.starts_with(&format!("{key}:")) || e.contains(&format!("{key} =")))
+            }));
+            Err(ConfigErrors { errors })
+        }
+    }
+}
+
+pub fn serve(args: ServeArgs) -> ExitCode {
+    let config = match load(args.config.as_deref(), args.settings) {
         Ok(config) => config,
         Err(e) => return config_error(&e),
     };
@@ -47,7 +72,7 @@ pub fn serve(args: ServeArgs) -> ExitCode {
     }
 }
 
-fn config_error(e: &mdsd::daemon::config::ConfigErrors) -> ExitCode {
+pub fn config_error(e: &ConfigErrors) -> ExitCode {
     use std::io::Write as _;
     let _ = writeln!(std::io::stderr().lock(), "error: {e}");
     ExitCode::from(2)

@@ -24,7 +24,6 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use time::OffsetDateTime;
 
 use super::state::{Shared, Unavailable};
 
@@ -271,7 +270,7 @@ pub fn router(shared: Arc<Shared>, control: Control) -> Router {
 
 async fn metrics(State(admin): State<Arc<Admin>>) -> impl IntoResponse {
     let shared = &admin.shared;
-    let body = shared.render_metrics(OffsetDateTime::now_utc());
+    let body = shared.render_metrics(shared.now());
     ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], body)
 }
 
@@ -280,7 +279,7 @@ async fn live() -> &'static str {
 }
 
 async fn ready(State(admin): State<Arc<Admin>>) -> (StatusCode, String) {
-    match admin.shared.for_request(OffsetDateTime::now_utc()) {
+    match admin.shared.for_request(admin.shared.now()) {
         Ok((loaded, false)) => (StatusCode::OK, format!("ready: BLOB no {}\n", loaded.blob.no)),
         Ok((loaded, true)) => (
             StatusCode::OK,
@@ -289,17 +288,25 @@ async fn ready(State(admin): State<Arc<Admin>>) -> (StatusCode, String) {
                 loaded.blob.no, loaded.blob.next_update
             ),
         ),
-        Err(Unavailable::NotLoaded { last_error }) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            format!(
+        Err(Unavailable::NotLoaded { last_error }) => {
+            let status = admin.shared.status();
+            let mut text = format!(
                 "not ready: no verified BLOB yet ({})\n",
                 last_error.as_deref().unwrap_or("first refresh pending")
-            ),
-        ),
+            );
+            if let Some(next) = status.next_refresh_at {
+                text.push_str(&format!("next try: {}\n", super::advice::rfc3339(next)));
+            }
+            if let Some(advice) = status.advice {
+                text.push_str(&format!("what to do: {advice}\n"));
+            }
+            (StatusCode::SERVICE_UNAVAILABLE, text)
+        }
         Err(Unavailable::StaleBeyondGrace { no, next_update, serve_until }) => (
             StatusCode::SERVICE_UNAVAILABLE,
             format!(
-                "not ready: BLOB no {no} stale since {next_update}, grace ended {serve_until}\n"
+                "not ready: BLOB no {no} stale since {next_update}, grace ended {}\n",
+                super::advice::rfc3339(serve_until)
             ),
         ),
     }

@@ -46,6 +46,8 @@ pub struct Metrics {
     verifications: Family<Labels, Counter>,
     latency: Family<Labels, Histogram>,
     danger: Family<Labels, Gauge>,
+    danger_clock: Gauge,
+    crl_fetch_failures: Counter,
     policy_reloads: Family<Labels, Counter>,
     admin_control: Family<Labels, Counter>,
     snapshot_write_failures: Counter,
@@ -167,6 +169,8 @@ impl Metrics {
                 Histogram::new(exponential_buckets(0.0001, 2.0, 16))
             }),
             danger: Family::default(),
+            danger_clock: Gauge::default(),
+            crl_fetch_failures: Counter::default(),
             policy_reloads: Family::default(),
             admin_control: Family::default(),
             snapshot_write_failures: Counter::default(),
@@ -242,7 +246,7 @@ impl Metrics {
             );
             r.register(
                 "crl_fetches",
-                "CRLs obtained for the signing chain, by source (cache, download) or error",
+                "CRLs obtained for the signing chain, by source (cache, download, file)",
                 m.crl_fetches.clone(),
             );
             r.register(
@@ -268,6 +272,16 @@ impl Metrics {
                 m.latency.clone(),
             );
             r.register("danger", "1 for each danger_* switch that is on", m.danger.clone());
+            r.register(
+                "danger_clock_timestamp_seconds",
+                "danger_clock: the pinned instant every judgement is made at (0: the system clock)",
+                m.danger_clock.clone(),
+            );
+            r.register(
+                "crl_fetch_failures",
+                "CRLs of the signing chain that could not be obtained (download or mirror failed)",
+                m.crl_fetch_failures.clone(),
+            );
             r.register(
                 "policy_reload",
                 "[policy] reload attempts by outcome (success, unchanged, error)",
@@ -337,7 +351,17 @@ impl Metrics {
         self.next_refresh_at.set(at.unix_timestamp());
     }
 
-    /// `source`: `cache`, `download`, `file` or `error`.
+    /// Records the pinned `danger_clock`.
+    pub fn set_pinned_clock(&self, at: OffsetDateTime) {
+        self.danger_clock.set(at.unix_timestamp());
+    }
+
+    /// CRLs that could not be obtained (an outcome, so not a `source` of `crl_fetches`).
+    pub fn crl_failed(&self, n: usize) {
+        self.crl_fetch_failures.inc_by(n as u64);
+    }
+
+    /// `source`: `cache`, `download` or `file` (operator CRL files used for the chain).
     pub fn crl(&self, source: &str, n: usize) {
         self.crl_fetches.get_or_create(&vec![("source", source.to_string())]).inc_by(n as u64);
     }

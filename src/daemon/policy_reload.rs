@@ -13,7 +13,7 @@ use std::time::{Duration, SystemTime};
 use arc_swap::ArcSwapOption;
 use time::OffsetDateTime;
 
-use super::config::RawConfig;
+use super::config::{changed_settings, settings_table, RawConfig};
 use super::metrics::Metrics;
 use crate::policy::PolicySet;
 
@@ -61,6 +61,9 @@ pub struct PolicyHolder {
     status: Mutex<PolicyStatus>,
     config_file: Option<PathBuf>,
     metrics: Arc<Metrics>,
+    /// The file's settings other than `[policy]` as last seen: a change to them needs a
+    /// restart, and is logged as such when a reload sees it.
+    settings: Mutex<Option<toml::Table>>,
 }
 
 impl PolicyHolder {
@@ -73,7 +76,10 @@ impl PolicyHolder {
         // The digest of the file as it is now: close enough to the bytes read at start-up (a
         // change in between is caught by the next SIGHUP or poll only if the bytes differ again;
         // see docs/policy.md).
-        let digest = config_file.as_deref().and_then(|p| read_file(p).ok()).map(|b| sha256(&b));
+        let bytes = config_file.as_deref().and_then(|p| read_file(p).ok());
+        let digest = bytes.as_deref().map(sha256);
+        let settings =
+            bytes.as_deref().and_then(|b| std::str::from_utf8(b).ok()).and_then(settings_table);
         let status = PolicyStatus {
             sha256: if initial.is_some() { digest.map(hex::encode) } else { None },
             generation: u64::from(initial.is_some()),
@@ -87,7 +93,23 @@ impl PolicyHolder {
             status: Mutex::new(status),
             config_file,
             metrics,
+            settings: Mutex::new(settings),
         }
+    }
+
+    /// Logs each setting outside `[policy]` that changed since last seen: it is not applied
+    /// until a restart.
+    fn log_restart_needed(&self, path: &Path, text: &str) {
+        let Some(now) = settings_table(text) else { return };
+        let Ok(mut seen) = self.settings.lock() else { return };
+        if let Some(before) = seen.as_ref() {
+            for key in changed_settings(before, &now) {
+                tracing::warn!(%key, file = %path.display(),
+                    "setting changed in the config file; it takes effect only after a restart \
+                     (only [policy] is reloaded in place)");
+            }
+        }
+        *seen = Some(now);
     }
 
     /// The profiles in force (`None`: no `[policy]`).
@@ -144,6 +166,7 @@ impl PolicyHolder {
         }
         let text = std::str::from_utf8(bytes)
             .map_err(|_| vec![format!("config file {}: not UTF-8", path.display())])?;
+        self.log_restart_needed(path, text);
         let raw = RawConfig::from_toml_str(text)
             .map_err(|e| vec![format!("config file {}: {e}", path.display())])?;
         let Some(policy) = raw.policy else {
@@ -177,7 +200,8 @@ impl PolicyHolder {
                 status.sha256 = digest.map(hex::encode);
                 status.loaded_at = Some(now);
                 status.last_error = None;
-                tracing::info!(generation = status.generation, profiles = ?names,
+                let profiles = names.join(", ");
+                tracing::info!(generation = status.generation, %profiles,
                     sha256 = status.sha256.as_deref().unwrap_or(""), "passkey profiles reloaded");
                 ReloadOutcome::Reloaded { generation: status.generation }
             }

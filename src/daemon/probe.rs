@@ -41,7 +41,8 @@ pub async fn check(
         .map_err(|e| format!("health check: unknown status: {e}"))
 }
 
-async fn connect(
+/// Opens a channel to the daemon at `target` (TCP, optionally TLS/mTLS, or a Unix socket).
+pub async fn connect(
     target: &ListenAddr,
     tls: Option<&ProbeTls>,
     timeout: Duration,

@@ -360,13 +360,18 @@ impl Refresher {
         let mut named_crls: Vec<(String, Vec<u8>)> = Vec::new();
         let mut downloaded_crls: Vec<(String, Vec<u8>)> = Vec::new();
         if opts.revocation == RevocationMode::Require {
+            // Certificates whose issuer has a current operator CRL file need no distribution
+            // point fetch (offline and air-gapped sites: no fetch, no warning).
+            let (covered, to_fetch) =
+                super::advice::split_by_operator_crls(&chain, &self.config.crl_files, now);
+            self.shared.metrics.crl("file", covered);
             let crls = self
                 .fetcher
-                .fetch_crls(&chain, self.config.crl_mirror.as_ref(), self.state.as_ref(), now)
+                .fetch_crls(&to_fetch, self.config.crl_mirror.as_ref(), self.state.as_ref(), now)
                 .await;
             self.shared.metrics.crl("cache", crls.cache_hits);
             self.shared.metrics.crl("download", crls.crls.len().saturating_sub(crls.cache_hits));
-            self.shared.metrics.crl("error", crls.errors.len());
+            self.shared.metrics.crl_failed(crls.errors.len());
             for e in &crls.errors {
                 tracing::warn!(error = %e, "CRL fetch failed");
             }
@@ -472,9 +477,7 @@ impl Refresher {
         };
         self.floor = Some(verified.no);
         self.set_etag(index, etag.clone());
-        tracing::info!(no = verified.no, next_update = %verified.next_update,
-            entries = verified.store.entries().len(), quarantined = verified.quarantined.len(),
-            anchor = %verified.anchor.label, "BLOB accepted");
+        super::advice::log_accepted(&verified, self.shared.policy(), now);
         let loaded = Loaded {
             blob: verified,
             blob_sha256: digest,
@@ -494,17 +497,25 @@ impl Refresher {
         tokio::pin!(shutdown);
         let mut seed = initial_seed();
         let mut failures: u32 = 0;
+        // What started the round (logged with its outcome): the schedule or an operator request.
+        let mut trigger = "schedule";
+        let mut outcome_log;
         loop {
             self.poll_late_restore();
-            let now = OffsetDateTime::now_utc();
+            let now = self.shared.now();
+            if let Some(pinned) = self.shared.pinned_clock() {
+                super::advice::warn_pinned_clock(pinned);
+            }
             let outcome = match self.refresh_once(now).await {
                 Ok(outcome) => {
                     failures = 0;
                     let result =
                         if outcome == LastOutcome::Updated { "updated" } else { "unchanged" };
+                    outcome_log = super::advice::Outcome::Done(result);
                     self.shared.metrics.refresh(result, "", now);
                     self.shared.update_status(|s| {
                         s.last_error = None;
+                        s.advice = None;
                         s.last_refresh_at = Some(OffsetDateTime::now_utc());
                         s.consecutive_failures = 0;
                     });
@@ -512,12 +523,11 @@ impl Refresher {
                 }
                 Err(e) => {
                     failures = failures.saturating_add(1);
-                    let still_serving = self.shared.current().map(|c| c.blob.no);
-                    tracing::warn!(error = %e, step = %e.step(), consecutive = failures,
-                        ?still_serving, "refresh failed; keeping the current store");
+                    outcome_log = super::advice::Outcome::Failed(e.to_string(), e.step());
                     self.shared.metrics.refresh("failed", &e.step(), now);
                     self.shared.update_status(|s| {
                         s.last_error = Some(e.to_string());
+                        s.advice = Some(super::advice::what_to_do(&self.config.sources));
                         s.last_refresh_at = Some(OffsetDateTime::now_utc());
                         s.consecutive_failures = failures;
                     });
@@ -528,17 +538,20 @@ impl Refresher {
             self.shared.metrics.set_failures_in_a_row(failures);
             seed = splitmix64(seed);
             let next_update = self.shared.current().map(|c| c.blob.next_update);
-            let delay = next_refresh(
-                OffsetDateTime::now_utc(),
-                next_update,
-                outcome,
-                &self.config.refresh,
-                seed,
-            );
+            let delay =
+                next_refresh(self.shared.now(), next_update, outcome, &self.config.refresh, seed);
             let at = OffsetDateTime::now_utc() + delay;
             self.shared.metrics.set_next_refresh(at);
             self.shared.update_status(|s| s.next_refresh_at = Some(at));
-            tracing::debug!(delay_secs = delay.as_secs(), "next refresh scheduled");
+            super::advice::log_outcome(
+                &outcome_log,
+                trigger,
+                failures,
+                self.shared.current().map(|c| c.blob.no),
+                at,
+                &self.config,
+            );
+            trigger = "schedule";
             // An operator trigger (SIGHUP, POST /refresh) may cut the wait short, but never
             // below MIN_TRIGGER_SPACING after the last attempt nor before a server's Retry-After.
             let attempt_end = tokio::time::Instant::now();
@@ -558,6 +571,7 @@ impl Refresher {
                         } else {
                             tracing::info!("refresh requested");
                         }
+                        trigger = "request";
                         tokio::select! {
                             () = tokio::time::sleep_until(earliest) => {}
                             () = &mut shutdown => return,

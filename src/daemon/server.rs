@@ -8,7 +8,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use time::OffsetDateTime;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tonic::transport::{Certificate, Identity, Server, ServerTlsConfig};
@@ -19,7 +18,7 @@ use super::config::{Config, ListenAddr};
 use super::fetch::Fetcher;
 use super::grpc::{Service, SERVICE_NAME};
 use super::metrics::Metrics;
-use super::policy_reload::{watch_file, PolicyHolder, WATCH_INTERVAL};
+use super::policy_reload::{watch_file, PolicyHolder, ReloadOutcome, WATCH_INTERVAL};
 use super::refresh::{Refresher, RESTORE_WAIT};
 use super::snapshot_file::StateDir;
 use super::state::{Shared, StalePolicy};
@@ -74,10 +73,16 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         tracing::warn!(switch = danger, "DANGER: a danger_* switch is on");
         metrics.set_danger(danger);
     }
-    let shared = Arc::new(Shared::new(
-        StalePolicy { grace: config.stale_grace, serve_stale: config.danger.serve_stale },
-        metrics,
-    ));
+    if let Some(clock) = config.danger.clock {
+        metrics.set_pinned_clock(clock);
+    }
+    let shared = Arc::new(
+        Shared::new(
+            StalePolicy { grace: config.stale_grace, serve_stale: config.danger.serve_stale },
+            metrics,
+        )
+        .with_clock(config.danger.clock),
+    );
 
     let (state, removed) = StateDir::open_exclusive(&config.state_dir)
         .with_context(|| format!("state directory {}", config.state_dir.display()))?;
@@ -87,7 +92,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     let fetcher = Fetcher::new(&config.fetch).map_err(anyhow::Error::msg)?;
     let mut refresher = Refresher::new(config.clone(), shared.clone(), fetcher, Some(state));
     // Reading and verifying the snapshot starts now, beside the rest of the start-up.
-    let restoring = refresher.start_restore(OffsetDateTime::now_utc());
+    let restoring = refresher.start_restore(shared.now());
 
     let verifier = Arc::new(Verifier::new(VerifierOptions {
         extra_anchors: config.attestation_roots.clone(),
@@ -314,7 +319,14 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
                 running.shared.trigger_refresh();
                 let policy = running.policy.clone();
                 let outcome = tokio::task::spawn_blocking(move || policy.reload()).await;
-                tracing::info!(outcome = ?outcome, "SIGHUP policy reload done");
+                let outcome = match outcome {
+                    Ok(ReloadOutcome::Reloaded { generation }) => format!("reloaded (generation {generation})"),
+                    Ok(ReloadOutcome::Unchanged) => "unchanged".to_string(),
+                    Ok(ReloadOutcome::Failed(errors)) => format!("refused ({} error(s), logged above; the old profiles stay)", errors.len()),
+                    Ok(ReloadOutcome::NoFile) => "no config file to reload".to_string(),
+                    Err(e) => format!("the reload task failed: {e}"),
+                };
+                tracing::info!(%outcome, "SIGHUP policy reload done");
             }
         }
     }
@@ -332,7 +344,7 @@ async fn health_loop(
     let mut changes = shared.subscribe();
     let mut serving = false;
     loop {
-        let now_serving = shared.for_request(OffsetDateTime::now_utc()).is_ok();
+        let now_serving = shared.for_request(shared.now()).is_ok();
         if now_serving != serving {
             serving = now_serving;
             tracing::info!(serving, "health changed");

@@ -48,6 +48,8 @@ pub struct RefreshStatus {
     pub last_refresh_at: Option<OffsetDateTime>,
     pub next_refresh_at: Option<OffsetDateTime>,
     pub consecutive_failures: u32,
+    /// What the operator can do about the failures (readiness text); `None` after a success.
+    pub advice: Option<String>,
 }
 
 /// How long a stale BLOB may be served.
@@ -79,6 +81,8 @@ pub struct Shared {
     /// Status-change events for WatchStatusChanges, one per installed BLOB that replaced
     /// another.
     pub watch: WatchHub,
+    /// `danger_clock`: the pinned instant every judgement is made at; `None`: the system clock.
+    clock: Option<OffsetDateTime>,
 }
 
 impl Shared {
@@ -91,7 +95,24 @@ impl Shared {
             refresh_now: Notify::new(),
             metrics,
             watch: WatchHub::default(),
+            clock: None,
         }
+    }
+
+    /// Judges at `clock` instead of the system clock (`danger_clock`); `None` keeps the system
+    /// clock.
+    pub fn with_clock(self, clock: Option<OffsetDateTime>) -> Shared {
+        Shared { clock, ..self }
+    }
+
+    /// The time judgements are made at: the system clock, or the pinned `danger_clock`.
+    pub fn now(&self) -> OffsetDateTime {
+        self.clock.unwrap_or_else(OffsetDateTime::now_utc)
+    }
+
+    /// The pinned `danger_clock`, if any.
+    pub fn pinned_clock(&self) -> Option<OffsetDateTime> {
+        self.clock
     }
 
     /// As [`Shared::new`] with a watch hub of the given sizes (tests of lagging subscribers).

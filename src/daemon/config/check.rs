@@ -23,6 +23,12 @@ use crate::x509::{certs_from_pem_or_der, Crl};
 /// Most BLOB sources (`mds_url` entries) tried in one refresh.
 pub const MAX_SOURCES: usize = 8;
 
+/// An RFC 3339 instant (`2024-09-03T12:00:00Z`).
+fn parse_rfc3339(s: &str) -> Result<time::OffsetDateTime, String> {
+    time::OffsetDateTime::parse(s.trim(), &time::format_description::well_known::Rfc3339)
+        .map_err(|e| format!("{s:?} is not an RFC 3339 time like 2024-09-03T12:00:00Z ({e})"))
+}
+
 impl RawConfig {
     /// Checks every setting, reads the files named, and reports every problem at once.
     pub fn check(self) -> Result<Config, ConfigErrors> {
@@ -120,7 +126,7 @@ impl RawConfig {
             CrlMirror::parse(s).map_err(|e| errs.push(format!("crl_mirror: {e}"))).ok()
         });
 
-        let max_blob_bytes = match self.max_blob_bytes {
+        let max_blob_bytes = match self.max_blob_bytes.map(|b| b.0) {
             None => DEFAULT_MAX_BLOB_BYTES,
             Some(0) => {
                 errs.push("max_blob_bytes: must be greater than 0".to_string());
@@ -226,7 +232,7 @@ impl RawConfig {
             }
         });
 
-        let max_request_bytes = match self.max_request_bytes {
+        let max_request_bytes = match self.max_request_bytes.map(|b| b.0) {
             None => DEFAULT_MAX_REQUEST_BYTES,
             Some(n) if n < 1024 => {
                 errs.push(format!("max_request_bytes: {n} is less than 1024"));
@@ -251,6 +257,22 @@ impl RawConfig {
                 None
             }
         };
+
+        let danger_clock = self.danger_clock.as_deref().and_then(|s| {
+            parse_rfc3339(s).map_err(|e| errs.push(format!("danger_clock: {e}"))).ok()
+        });
+        if danger_clock.is_some() {
+            // Every source must be a local file: a pinned clock must never judge live metadata.
+            for source in &sources {
+                if let BlobSource::Url(url) = source {
+                    errs.push(format!(
+                        "danger_clock: only allowed when every BLOB source is a local file \
+                         (mds_url = a path or file:// URL), not {url}: a pinned clock must never \
+                         judge live metadata"
+                    ));
+                }
+            }
+        }
 
         match (listen, admin_listen, mirror_listen) {
             (Some(listen), Some(admin_listen), Some(mirror)) if errs.is_empty() => Ok(Config {
@@ -285,6 +307,7 @@ impl RawConfig {
                 danger: Danger {
                     skip_revocation: self.danger_skip_revocation.unwrap_or(false),
                     serve_stale: self.danger_serve_stale.unwrap_or(false),
+                    clock: danger_clock,
                 },
             }),
             _ => Err(ConfigErrors { errors: errs }),

@@ -64,6 +64,9 @@ impl Config {
         if self.danger.serve_stale {
             on.push("danger_serve_stale");
         }
+        if self.danger.clock.is_some() {
+            on.push("danger_clock");
+        }
         on
     }
 }
@@ -264,4 +267,7 @@ pub struct GrpcLimits {
 pub struct Danger {
     pub skip_revocation: bool,
     pub serve_stale: bool,
+    /// `danger_clock`: every judgement is made at this instant instead of the system clock
+    /// (only with a local-file BLOB source; WARN on every refresh).
+    pub clock: Option<time::OffsetDateTime>,
 }

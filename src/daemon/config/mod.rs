@@ -15,6 +15,8 @@ mod checked;
 mod duration;
 mod files;
 mod raw;
+mod restart;
+mod size;
 
 use std::fmt;
 
@@ -27,6 +29,8 @@ pub use checked::{
 pub use duration::{format_duration, parse_duration};
 pub(crate) use files::read_capped;
 pub use raw::RawConfig;
+pub use restart::{changed_settings, settings_table};
+pub use size::ByteSize;
 
 /// The official MDS3 BLOB URL (the default source).
 pub const DEFAULT_MDS_URL: &str = "https://mds.fidoalliance.org/";
@@ -41,12 +45,6 @@ pub const DEFAULT_STATE_DIR: &str = "/var/lib/mdsd";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigErrors {
     pub errors: Vec<String>,
-}
-
-impl ConfigErrors {
-    fn one(error: String) -> ConfigErrors {
-        ConfigErrors { errors: vec![error] }
-    }
 }
 
 impl fmt::Display for ConfigErrors {

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use super::files::{read_capped, MAX_CONFIG_FILE_BYTES};
+use super::size::ByteSize;
 use super::ConfigErrors;
 use crate::policy::PolicyConfig;
 
@@ -18,99 +19,145 @@ use crate::policy::PolicyConfig;
 pub struct RawConfig {
     /// gRPC listen address: `HOST:PORT` (TCP) or `unix:PATH` (Unix domain socket).
     /// Default 127.0.0.1:50051.
-    #[arg(long, env = "MDSD_LISTEN", value_name = "ADDR|unix:PATH")]
+    #[arg(long, allow_hyphen_values = true, env = "MDSD_LISTEN", value_name = "ADDR|unix:PATH")]
     pub listen: Option<String>,
     /// Admin HTTP listen address (/metrics, /livez, /readyz): `HOST:PORT`, or `off`.
     /// Default 127.0.0.1:9464.
-    #[arg(long, env = "MDSD_ADMIN_LISTEN", value_name = "ADDR|off")]
+    #[arg(long, allow_hyphen_values = true, env = "MDSD_ADMIN_LISTEN", value_name = "ADDR|off")]
     pub admin_listen: Option<String>,
     /// File holding the secret bearer token that enables the admin control endpoint
     /// (POST /refresh). Without it control is disabled (403); /metrics and the probes never
     /// need a token.
-    #[arg(long, env = "MDSD_ADMIN_TOKEN_FILE", value_name = "FILE")]
+    #[arg(long, allow_hyphen_values = true, env = "MDSD_ADMIN_TOKEN_FILE", value_name = "FILE")]
     pub admin_token_file: Option<PathBuf>,
     /// Shortest time between two accepted POST /refresh (earlier ones get 429 with
     /// Retry-After). Duration. Default 10s.
-    #[arg(long, env = "MDSD_ADMIN_REFRESH_MIN_INTERVAL", value_name = "DURATION")]
+    #[arg(
+        long,
+        allow_hyphen_values = true,
+        env = "MDSD_ADMIN_REFRESH_MIN_INTERVAL",
+        value_name = "DURATION"
+    )]
     pub admin_refresh_min_interval: Option<String>,
     /// TLS server certificate chain (PEM) for the gRPC listener; needs --tls-key.
-    #[arg(long, env = "MDSD_TLS_CERT", value_name = "FILE")]
+    #[arg(long, allow_hyphen_values = true, env = "MDSD_TLS_CERT", value_name = "FILE")]
     pub tls_cert: Option<PathBuf>,
     /// TLS private key (PEM) for --tls-cert.
-    #[arg(long, env = "MDSD_TLS_KEY", value_name = "FILE")]
+    #[arg(long, allow_hyphen_values = true, env = "MDSD_TLS_KEY", value_name = "FILE")]
     pub tls_key: Option<PathBuf>,
     /// CA bundle (PEM) client certificates must chain to (mTLS); needs --tls-cert.
-    #[arg(long, env = "MDSD_TLS_CLIENT_CA", value_name = "FILE")]
+    #[arg(long, allow_hyphen_values = true, env = "MDSD_TLS_CLIENT_CA", value_name = "FILE")]
     pub tls_client_ca: Option<PathBuf>,
     /// Directory for the persisted snapshot (last accepted BLOB, its CRLs, the CRL cache).
     /// Default /var/lib/mdsd.
-    #[arg(long, env = "MDSD_STATE_DIR", value_name = "DIR")]
+    #[arg(long, allow_hyphen_values = true, env = "MDSD_STATE_DIR", value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
     /// Where the BLOB comes from: an https:// or http:// URL, a file:// URL or a file path.
     /// Several sources are tried in order within each refresh (a mirror first, the MDS next):
     /// a TOML array, the flag repeated, or a comma-separated variable. Default
     /// https://mds.fidoalliance.org/.
-    #[arg(long = "mds-url", env = "MDSD_MDS_URL", value_name = "URL|FILE", value_delimiter = ',')]
+    #[arg(
+        long = "mds-url",
+        allow_hyphen_values = true,
+        env = "MDSD_MDS_URL",
+        value_name = "URL|FILE",
+        value_delimiter = ','
+    )]
     #[serde(deserialize_with = "one_or_many")]
     pub mds_url: Vec<String>,
     /// Mirror listener (plain HTTP): publishes the verified BLOB, its CRLs and an index for
     /// other mdsd instances and MDS clients. `HOST:PORT`, or `off`. Default off.
-    #[arg(long, env = "MDSD_MIRROR_LISTEN", value_name = "ADDR|off")]
+    #[arg(long, allow_hyphen_values = true, env = "MDSD_MIRROR_LISTEN", value_name = "ADDR|off")]
     pub mirror_listen: Option<String>,
     /// BLOB trust anchor (PEM or DER); repeatable. Replaces the built-in GlobalSign R3 and R46
     /// pins.
-    #[arg(long = "mds-root", env = "MDSD_MDS_ROOTS", value_name = "FILE", value_delimiter = ',')]
+    #[arg(
+        long = "mds-root",
+        alias = "root",
+        alias = "blob-root",
+        allow_hyphen_values = true,
+        env = "MDSD_MDS_ROOTS",
+        value_name = "FILE",
+        value_delimiter = ','
+    )]
     pub mds_roots: Vec<PathBuf>,
-    /// CRL file (PEM or DER) for the BLOB signing chain; repeatable. Used beside fetched CRLs.
-    #[arg(long = "crl-file", env = "MDSD_CRL_FILES", value_name = "FILE", value_delimiter = ',')]
+    /// CRL file (PEM or DER) for the BLOB signing chain; repeatable. A chain certificate whose
+    /// issuer has a current CRL here is not looked up at its distribution point.
+    #[arg(
+        long = "crl-file",
+        alias = "crl",
+        alias = "blob-crl",
+        allow_hyphen_values = true,
+        env = "MDSD_CRL_FILES",
+        value_name = "FILE",
+        value_delimiter = ','
+    )]
     pub crl_files: Vec<PathBuf>,
     /// CRL mirror: an http(s) URL prefix or a directory; each CRL distribution point is looked
     /// up there by its last path segment instead of at its own URL.
-    #[arg(long, env = "MDSD_CRL_MIRROR", value_name = "URL|DIR")]
+    #[arg(long, allow_hyphen_values = true, env = "MDSD_CRL_MIRROR", value_name = "URL|DIR")]
     pub crl_mirror: Option<String>,
-    /// Largest BLOB accepted, in bytes (downloads are cut off beyond it). Default 64 MiB.
-    #[arg(long, env = "MDSD_MAX_BLOB_BYTES", value_name = "BYTES")]
-    pub max_blob_bytes: Option<u64>,
+    /// Largest BLOB accepted (downloads are cut off beyond it). Size: bytes or `64MiB`,
+    /// `512KiB`, `1GiB`, `10MB`. Default 64MiB.
+    #[arg(long, allow_hyphen_values = true, env = "MDSD_MAX_BLOB_BYTES", value_name = "SIZE")]
+    pub max_blob_bytes: Option<ByteSize>,
     /// How long a BLOB past its nextUpdate keeps being served (flagged stale) before
     /// verification fails closed. Duration: `90s`, `30m`, `36h`, `7d`. Default 7d.
-    #[arg(long, env = "MDSD_STALE_GRACE", value_name = "DURATION")]
+    #[arg(long, allow_hyphen_values = true, env = "MDSD_STALE_GRACE", value_name = "DURATION")]
     pub stale_grace: Option<String>,
     /// Longest time between two refreshes while all is well (conditional GETs are cheap).
     /// Default 24h.
-    #[arg(long, env = "MDSD_REFRESH_INTERVAL", value_name = "DURATION")]
+    #[arg(
+        long,
+        allow_hyphen_values = true,
+        env = "MDSD_REFRESH_INTERVAL",
+        value_name = "DURATION"
+    )]
     pub refresh_interval: Option<String>,
     /// Refresh at the latest this long before nextUpdate. Default 2d.
-    #[arg(long, env = "MDSD_REFRESH_BEFORE_NEXT_UPDATE", value_name = "DURATION")]
+    #[arg(
+        long,
+        allow_hyphen_values = true,
+        env = "MDSD_REFRESH_BEFORE_NEXT_UPDATE",
+        value_name = "DURATION"
+    )]
     pub refresh_before_next_update: Option<String>,
     /// First retry delay after a failed refresh (doubles per failure). Default 1m.
-    #[arg(long, env = "MDSD_RETRY_MIN", value_name = "DURATION")]
+    #[arg(long, allow_hyphen_values = true, env = "MDSD_RETRY_MIN", value_name = "DURATION")]
     pub retry_min: Option<String>,
     /// Longest retry delay after failed refreshes. Default 6h.
-    #[arg(long, env = "MDSD_RETRY_MAX", value_name = "DURATION")]
+    #[arg(long, allow_hyphen_values = true, env = "MDSD_RETRY_MAX", value_name = "DURATION")]
     pub retry_max: Option<String>,
     /// Random spread added to each refresh delay, in percent of the delay (0-50). Default 10.
-    #[arg(long, env = "MDSD_REFRESH_JITTER_PERCENT", value_name = "PERCENT")]
+    #[arg(
+        long,
+        allow_hyphen_values = true,
+        env = "MDSD_REFRESH_JITTER_PERCENT",
+        value_name = "PERCENT"
+    )]
     pub refresh_jitter_percent: Option<u8>,
     /// Timeout for a whole download (BLOB or CRL). Default 60s.
-    #[arg(long, env = "MDSD_FETCH_TIMEOUT", value_name = "DURATION")]
+    #[arg(long, allow_hyphen_values = true, env = "MDSD_FETCH_TIMEOUT", value_name = "DURATION")]
     pub fetch_timeout: Option<String>,
     /// TCP/TLS connect timeout for downloads. Default 10s.
-    #[arg(long, env = "MDSD_CONNECT_TIMEOUT", value_name = "DURATION")]
+    #[arg(long, allow_hyphen_values = true, env = "MDSD_CONNECT_TIMEOUT", value_name = "DURATION")]
     pub connect_timeout: Option<String>,
     /// Extra CA bundle (PEM) for HTTPS downloads (a mirror behind a private CA). The built-in
     /// web PKI roots stay trusted. The BLOB's own signature is checked independently of TLS.
-    #[arg(long, env = "MDSD_FETCH_CA_FILE", value_name = "FILE")]
+    #[arg(long, allow_hyphen_values = true, env = "MDSD_FETCH_CA_FILE", value_name = "FILE")]
     pub fetch_ca_file: Option<PathBuf>,
     /// Deadline for one gRPC call. Default 10s.
-    #[arg(long, env = "MDSD_REQUEST_TIMEOUT", value_name = "DURATION")]
+    #[arg(long, allow_hyphen_values = true, env = "MDSD_REQUEST_TIMEOUT", value_name = "DURATION")]
     pub request_timeout: Option<String>,
-    /// Largest gRPC request message, in bytes. Default 1 MiB.
-    #[arg(long, env = "MDSD_MAX_REQUEST_BYTES", value_name = "BYTES")]
-    pub max_request_bytes: Option<u64>,
+    /// Largest gRPC request message. Size: bytes or `1MiB`, `512KiB`. Default 1MiB.
+    #[arg(long, allow_hyphen_values = true, env = "MDSD_MAX_REQUEST_BYTES", value_name = "SIZE")]
+    pub max_request_bytes: Option<ByteSize>,
     /// Extra attestation trust anchor (PEM or DER: Apple WebAuthn Root CA, Google hardware
     /// attestation roots, TPM vendor roots); repeatable.
     #[arg(
         long = "attestation-root",
+        alias = "extra-root",
+        allow_hyphen_values = true,
         env = "MDSD_ATTESTATION_ROOTS",
         value_name = "FILE",
         value_delimiter = ','
@@ -122,6 +169,12 @@ pub struct RawConfig {
     /// DANGER: keep serving a stale BLOB after the grace period instead of failing closed.
     #[arg(long, env = "MDSD_DANGER_SERVE_STALE", num_args = 0..=1, default_missing_value = "true")]
     pub danger_serve_stale: Option<bool>,
+    /// DANGER: judge everything (BLOB, CRLs, staleness, attestations) at this fixed RFC 3339
+    /// instant instead of the system clock: offline demos, incident replay, tests. Refused
+    /// unless the BLOB source (`mds_url`) is a local file; logged at WARN on every refresh and
+    /// shown in GetMetadataInfo and the metrics.
+    #[arg(long, allow_hyphen_values = true, env = "MDSD_DANGER_CLOCK", value_name = "RFC3339")]
+    pub danger_clock: Option<String>,
     /// Passkey profiles (TOML `[policy]` section only; see docs/policy.md). When set,
     /// VerifyRegistration also answers whether the passkey is allowed for the request's
     /// `user_groups`.
@@ -149,21 +202,71 @@ fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D:
 }
 
 impl RawConfig {
-    /// Reads a TOML config file (unknown keys are errors: a typo must not be silently ignored).
+    /// Reads a TOML config file (unknown keys are errors: a typo must not be silently ignored),
+    /// reporting every key in error at once.
     pub fn from_toml_file(path: &Path) -> Result<RawConfig, ConfigErrors> {
-        let text = read_capped(path, MAX_CONFIG_FILE_BYTES)
-            .map_err(|e| ConfigErrors::one(format!("config file {}: {e}", path.display())))?;
-        let text = String::from_utf8(text)
-            .map_err(|_| ConfigErrors::one(format!("config file {}: not UTF-8", path.display())))?;
-        let mut raw = RawConfig::from_toml_str(&text)
-            .map_err(|e| ConfigErrors::one(format!("config file {}: {e}", path.display())))?;
-        raw.config_file = Some(path.to_path_buf());
-        Ok(raw)
+        let (raw, errors) = RawConfig::from_toml_file_partial(path);
+        if errors.is_empty() {
+            Ok(raw)
+        } else {
+            Err(ConfigErrors { errors })
+        }
     }
 
-    /// Parses TOML text.
+    /// As [`RawConfig::from_toml_file`], but also returns what could be read when some keys are
+    /// in error (so the rest can still be checked, and every problem reported in one go). Each
+    /// error starts with `config file PATH: `.
+    pub fn from_toml_file_partial(path: &Path) -> (RawConfig, Vec<String>) {
+        let prefix = |e: String| format!("config file {}: {e}", path.display());
+        let text = match read_capped(path, MAX_CONFIG_FILE_BYTES) {
+            Ok(text) => text,
+            Err(e) => return (RawConfig::default(), vec![prefix(e.to_string())]),
+        };
+        let Ok(text) = String::from_utf8(text) else {
+            return (RawConfig::default(), vec![prefix("not UTF-8".to_string())]);
+        };
+        let (mut raw, errors) = RawConfig::from_toml_str_partial(&text);
+        raw.config_file = Some(path.to_path_buf());
+        (raw, errors.into_iter().map(prefix).collect())
+    }
+
+    /// Parses TOML text; the errors of every key, joined.
     pub fn from_toml_str(text: &str) -> Result<RawConfig, String> {
-        toml::from_str(text).map_err(|e| e.to_string())
+        match RawConfig::from_toml_str_partial(text) {
+            (raw, errors) if errors.is_empty() => Ok(raw),
+            (_, errors) => Err(errors.join("; ")),
+        }
+    }
+
+    /// Parses TOML text key by key, so that every key in error is reported (serde stops at
+    /// the first): a syntax error is one error; otherwise one error per unknown or ill-typed
+    /// key, each naming its key. Returns the keys that could be read beside the errors.
+    pub fn from_toml_str_partial(text: &str) -> (RawConfig, Vec<String>) {
+        let one_line = |e: String| e.trim_end().replace('\n', " ");
+        let table: toml::Table = match text.parse() {
+            Ok(table) => table,
+            Err(e) => {
+                let e: toml::de::Error = e;
+                return (RawConfig::default(), vec![one_line(e.to_string())]);
+            }
+        };
+        let mut raw = RawConfig::default();
+        let mut errors = Vec::new();
+        for (key, value) in table {
+            let mut one = toml::Table::new();
+            one.insert(key.clone(), value);
+            match toml::Value::Table(one).try_into::<RawConfig>() {
+                Ok(single) => raw = raw.overlay(single),
+                Err(e) => errors.push(key_error(&key, &one_line(e.to_string()))),
+            }
+        }
+        (raw, errors)
+    }
+
+    /// The key a [`RawConfig::from_toml_str_partial`] error is about (`None`: a syntax error).
+    pub fn error_key(error: &str) -> Option<&str> {
+        let rest = error.strip_prefix("key ")?;
+        rest.split(':').next()
     }
 
     /// Layers `over` (flags and environment) on top of `self` (the file): a value set in `over`
@@ -209,8 +312,29 @@ impl RawConfig {
             attestation_roots: list(self.attestation_roots, over.attestation_roots),
             danger_skip_revocation: over.danger_skip_revocation.or(self.danger_skip_revocation),
             danger_serve_stale: over.danger_serve_stale.or(self.danger_serve_stale),
+            danger_clock: over.danger_clock.or(self.danger_clock),
             policy: over.policy.or(self.policy),
             config_file: over.config_file.or(self.config_file),
         }
     }
+}
+
+/// One error for one key: `key KEY: MESSAGE`, an unknown key with the closest known one.
+fn key_error(key: &str, message: &str) -> String {
+    if message.starts_with("unknown field") {
+        // serde lists the known keys in backquotes after the unknown one.
+        let closest = message
+            .split('`')
+            .skip(3)
+            .step_by(2)
+            .map(|known| (strsim::jaro_winkler(key, known), known))
+            .filter(|(score, _)| *score > 0.8)
+            .max_by(|a, b| a.0.total_cmp(&b.0));
+        return match closest {
+            Some((_, known)) => format!("key {key}: unknown key (did you mean `{known}`?)"),
+            None => format!("key {key}: unknown key (every key is in docs/config.md)"),
+        };
+    }
+    let message = message.strip_suffix(&format!(" in `{key}`")).unwrap_or(message);
+    format!("key {key}: {message}")
 }

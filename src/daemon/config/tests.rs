@@ -37,7 +37,7 @@ fn every_error_is_reported_at_once() {
         refresh_jitter_percent: Some(80),
         tls_cert: Some("/nonexistent/cert.pem".into()),
         mds_roots: vec!["/nonexistent/root.pem".into()],
-        max_blob_bytes: Some(0),
+        max_blob_bytes: Some(ByteSize(0)),
         ..RawConfig::default()
     };
     let errors = raw.check().unwrap_err().errors;
@@ -397,4 +397,65 @@ fn policy_section_is_checked_with_everything_else() {
     assert!(errors.iter().any(|e| e.starts_with("listen:")), "{errors:?}");
     assert!(errors.iter().any(|e| e.starts_with("policy:")), "{errors:?}");
     assert!(RawConfig::from_toml_str("[policy]\nprofils = []").is_err());
+}
+
+#[test]
+fn every_toml_key_in_error_is_reported_at_once() {
+    let (_, errors) = RawConfig::from_toml_str_partial(
+        "max_blob_bytes = \"lots\"\nrefresh_jitter_percent = \"ten\"\nlisten_adress = \"x\"\n\
+         retry_min = \"2m\"\n",
+    );
+    assert_eq!(errors.len(), 3, "{errors:#?}");
+    assert!(errors.iter().any(|e| e.starts_with("key max_blob_bytes: ")), "{errors:#?}");
+    assert!(errors.iter().any(|e| e.starts_with("key refresh_jitter_percent: ")), "{errors:#?}");
+    assert!(
+        errors.iter().any(|e| e.contains("listen_adress") && e.contains("did you mean `listen`")),
+        "{errors:#?}"
+    );
+    assert!(errors.iter().all(|e| RawConfig::error_key(e).is_some()), "{errors:#?}");
+    // The keys that were fine are kept.
+    let (raw, _) = RawConfig::from_toml_str_partial("retry_min = \"2m\"\nmax_blob_bytes = []");
+    assert_eq!(raw.retry_min.as_deref(), Some("2m"));
+}
+
+#[test]
+fn sizes_take_units_in_the_file() {
+    let raw =
+        RawConfig::from_toml_str("max_blob_bytes = \"16MiB\"\nmax_request_bytes = 4096").unwrap();
+    let config = raw.check().unwrap();
+    assert_eq!(config.max_blob_bytes, 16 << 20);
+    assert_eq!(config.grpc.max_request_bytes, 4096);
+}
+
+#[test]
+fn danger_clock_needs_a_local_file_source() {
+    let blob = testdata("blobs/s1r-J_fido-mds3__2024-12-02__blob.jwt");
+    let with = |mds_url: Option<&str>, clock: &str| RawConfig {
+        mds_url: mds_url.map(str::to_string).into_iter().collect(),
+        danger_clock: Some(clock.to_string()),
+        ..RawConfig::default()
+    };
+    let config = with(Some(blob.to_str().unwrap()), "2024-09-03T12:00:00Z").check().unwrap();
+    assert_eq!(config.danger.clock, Some(time::macros::datetime!(2024-09-03 12:00 UTC)));
+    assert_eq!(config.dangers(), ["danger_clock"]);
+
+    for url in [None, Some("https://mds.example.org/")] {
+        let errors = with(url, "2024-09-03T12:00:00Z").check().unwrap_err().errors;
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.starts_with("danger_clock: only allowed when every BLOB source")),
+            "{errors:#?}"
+        );
+    }
+    // A local file listed beside a URL is not enough: every source must be local.
+    let mixed = RawConfig {
+        mds_url: vec![blob.to_str().unwrap().to_string(), "https://mds.example.org/".into()],
+        danger_clock: Some("2024-09-03T12:00:00Z".into()),
+        ..RawConfig::default()
+    };
+    let errors = mixed.check().unwrap_err().errors;
+    assert!(errors.iter().any(|e| e.contains("not https://mds.example.org/")), "{errors:#?}");
+    let errors = with(Some(blob.to_str().unwrap()), "yesterday").check().unwrap_err().errors;
+    assert!(errors[0].starts_with("danger_clock: \"yesterday\" is not an RFC 3339 time"));
 }

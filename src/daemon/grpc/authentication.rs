@@ -4,8 +4,6 @@
 //!
 //! [`PolicySet::decide_sign_in`]: crate::policy::PolicySet::decide_sign_in
 
-use time::OffsetDateTime;
-
 use super::super::proto::{EvaluateAuthenticationRequest, EvaluateAuthenticationResponse};
 use super::{convert, ApiError, Service};
 
@@ -13,7 +11,7 @@ pub(super) async fn handle(
     svc: &Service,
     mut req: EvaluateAuthenticationRequest,
 ) -> Result<EvaluateAuthenticationResponse, ApiError> {
-    let now = OffsetDateTime::now_utc();
+    let now = svc.shared.now();
     let groups = std::mem::take(&mut req.user_groups);
     let groups_count = groups.len();
     let (policy, choice) =

@@ -5,8 +5,6 @@
 //!
 //! [`Verifier::validate_chain_cached`]: crate::attestation::Verifier::validate_chain_cached
 
-use time::OffsetDateTime;
-
 use super::super::proto::{ValidateAttestationChainRequest, ValidateAttestationChainResponse};
 use super::{convert, ApiError, Service};
 
@@ -14,7 +12,7 @@ pub(super) async fn handle(
     svc: &Service,
     req: ValidateAttestationChainRequest,
 ) -> Result<ValidateAttestationChainResponse, ApiError> {
-    let now = OffsetDateTime::now_utc();
+    let now = svc.shared.now();
     let (key, chain) = convert::chain_request(&req)?;
     let (loaded, stale) = svc.metadata(now)?;
     let store = loaded.blob.store.clone();

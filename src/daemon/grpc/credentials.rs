@@ -14,7 +14,7 @@ pub(super) async fn handle(
     svc: &Service,
     mut req: CheckCredentialsRequest,
 ) -> Result<CheckCredentialsResponse, ApiError> {
-    let now = OffsetDateTime::now_utc();
+    let now = svc.shared.now();
     let req_len = req.credentials.len();
     convert::credentials(req_len)?;
     convert::user_groups(req.user_groups.len())?;

@@ -2,8 +2,6 @@
 //! of entries, filtered by description and status, tokens bound to the BLOB served): one call
 //! into the core's [`catalog`] each, at one `now`.
 
-use time::OffsetDateTime;
-
 use super::super::proto::{
     GetAuthenticatorRequest, GetAuthenticatorResponse, ListAuthenticatorsRequest,
     ListAuthenticatorsResponse,
@@ -19,7 +17,7 @@ pub(super) async fn get_authenticator(
     svc: &Service,
     req: GetAuthenticatorRequest,
 ) -> Result<GetAuthenticatorResponse, ApiError> {
-    let now = OffsetDateTime::now_utc();
+    let now = svc.shared.now();
     let key = convert::lookup_key(req)?;
     let (loaded, stale) = svc.metadata(now)?;
     let found = catalog::lookup(&loaded.blob.store, &key, now);
@@ -37,7 +35,7 @@ pub(super) async fn list_authenticators(
     svc: &Service,
     req: ListAuthenticatorsRequest,
 ) -> Result<ListAuthenticatorsResponse, ApiError> {
-    let now = OffsetDateTime::now_utc();
+    let now = svc.shared.now();
     let page_size = match req.page_size {
         0 => DEFAULT_PAGE_SIZE,
         n => (n as usize).min(MAX_PAGE_SIZE),

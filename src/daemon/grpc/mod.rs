@@ -137,9 +137,9 @@ impl Service {
             Err(e) => {
                 let status = to_status(&e);
                 if matches!(e, ApiError::Internal(_)) {
-                    tracing::error!(rpc, error = ?e, "internal error");
+                    tracing::error!(rpc, error = %status.message(), "internal error");
                 } else {
-                    tracing::debug!(rpc, error = ?e, "request failed");
+                    tracing::debug!(rpc, code = %status.code(), error = %status.message(), "request failed");
                 }
                 (status.code(), Err(status))
             }

@@ -3,8 +3,6 @@
 //! `now`) — on the worker when the core can answer at bounded cost, else finished on the slow
 //! path without decoding again — and the response converted.
 
-use time::OffsetDateTime;
-
 use super::super::proto::{VerifyRegistrationRequest, VerifyRegistrationResponse};
 use super::{convert, ApiError, Service};
 use crate::attestation::RegistrationInput;
@@ -14,7 +12,7 @@ pub(super) async fn handle(
     svc: &Service,
     mut req: VerifyRegistrationRequest,
 ) -> Result<VerifyRegistrationResponse, ApiError> {
-    let now = OffsetDateTime::now_utc();
+    let now = svc.shared.now();
     let expectations = convert::expectations(&req)?;
     convert::user_groups(req.user_groups.len())?;
     let policy = svc.profiles(&req.profile, std::mem::take(&mut req.user_groups))?;

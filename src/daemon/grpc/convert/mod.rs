@@ -111,7 +111,7 @@ fn status_name(status: Option<&AuthenticatorStatus>) -> String {
     status.map(|s| s.as_str().to_string()).unwrap_or_default()
 }
 
-fn timestamp(t: OffsetDateTime) -> prost_types::Timestamp {
+pub(super) fn timestamp(t: OffsetDateTime) -> prost_types::Timestamp {
     prost_types::Timestamp {
         seconds: t.unix_timestamp(),
         nanos: i32::try_from(t.nanosecond()).unwrap_or(0),
