@@ -15,6 +15,7 @@ COPY Cargo.toml Cargo.lock build.rs ./
 COPY proto ./proto
 COPY crates ./crates
 COPY src ./src
+COPY data ./data
 RUN cargo build --release --locked --bin mdsd \
  && install -D -m 0755 target/release/mdsd /out/usr/local/bin/mdsd \
  && install -d -m 0750 /out/var/lib/mdsd

@@ -8,6 +8,7 @@ pub mod fetch;
 pub mod files;
 pub mod grpc;
 pub mod metrics;
+pub mod passkey_providers;
 pub mod policy_reload;
 pub mod probe;
 pub mod proto;

@@ -48,6 +48,8 @@ pub struct Metrics {
     chain_cache_misses: Counter,
     chain_cache_entries: Gauge,
     verifier: Mutex<Option<Arc<Verifier>>>,
+    /// Passkey-provider names and the legal header (issue #15), registered together.
+    metadata_extras: MetadataExtras,
 }
 
 impl Default for Metrics {
@@ -89,6 +91,7 @@ impl Metrics {
             chain_cache_misses: Counter::default(),
             chain_cache_entries: Gauge::default(),
             verifier: Mutex::new(None),
+            metadata_extras: MetadataExtras::default(),
         };
         if let Ok(mut r) = m.registry.lock() {
             r.register("blob_no", "Serial number (no) of the BLOB being served", m.blob_no.clone());
@@ -203,6 +206,7 @@ impl Metrics {
                 "Validated attestation chains held in the cache",
                 m.chain_cache_entries.clone(),
             );
+            m.metadata_extras.register(&mut r);
         }
         m
     }
@@ -292,6 +296,15 @@ impl Metrics {
         }
     }
 
+    /// Records one passkey-provider reload (`outcome`: loaded, unchanged, empty, failed), the
+    /// names in force, and whether the configured source last answered an empty list.
+    pub fn passkey_providers(&self, outcome: &str, names: usize, source_empty: bool) {
+        let x = &self.metadata_extras;
+        x.provider_loads.get_or_create(&vec![("outcome", outcome.to_string())]).inc();
+        x.provider_names.set(i64::try_from(names).unwrap_or(i64::MAX));
+        x.providers_empty.set(i64::from(source_empty));
+    }
+
     /// Renders the text exposition at `now`, first updating the time-dependent gauges from
     /// `served`: the BLOB being served (if any) and when it was obtained.
     pub fn render(
@@ -324,5 +337,35 @@ impl Metrics {
             }
         }
         out
+    }
+}
+
+/// The metrics of the passkey-provider names and of the BLOB's legal header, kept together.
+#[derive(Debug, Default)]
+struct MetadataExtras {
+    provider_names: Gauge,
+    providers_empty: Gauge,
+    provider_loads: Family<Labels, Counter>,
+}
+
+impl MetadataExtras {
+    fn register(&self, r: &mut Registry) {
+        r.register(
+            "passkey_provider_names",
+            "Passkey-provider display names in force (bundled list or passkey_providers)",
+            self.provider_names.clone(),
+        );
+        r.register(
+            "passkey_providers_empty",
+            "1 when the configured passkey-provider list last read empty (retired upstream; not \
+             served, the previous list stays)",
+            self.providers_empty.clone(),
+        );
+        r.register(
+            "passkey_provider_loads",
+            "Reads of the configured passkey-provider list by outcome (loaded, unchanged, empty, \
+             failed)",
+            self.provider_loads.clone(),
+        );
     }
 }

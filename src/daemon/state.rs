@@ -10,6 +10,7 @@ use time::{OffsetDateTime, Time};
 use tokio::sync::{watch, Notify};
 
 use super::metrics::Metrics;
+use super::passkey_providers::PasskeyProviders;
 use super::watch::{ChangeEvent, WatchHub};
 use crate::changes::diff_status;
 use crate::mds::VerifiedBlob;
@@ -75,6 +76,8 @@ pub struct Shared {
     /// Status-change events for WatchStatusChanges, one per installed BLOB that replaced
     /// another.
     pub watch: WatchHub,
+    /// Passkey-provider display names (bundled, or reloaded from `passkey_providers`).
+    pub providers: PasskeyProviders,
 }
 
 impl Shared {
@@ -87,6 +90,7 @@ impl Shared {
             refresh_now: Notify::new(),
             metrics,
             watch: WatchHub::default(),
+            providers: PasskeyProviders::bundled(),
         }
     }
 

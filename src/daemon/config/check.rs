@@ -216,6 +216,10 @@ impl RawConfig {
             &mut errs,
         );
 
+        let passkey_providers = self.passkey_providers.as_deref().and_then(|s| {
+            BlobSource::parse(s).map_err(|e| errs.push(format!("passkey_providers: {e}"))).ok()
+        });
+
         let policy = match self.policy.as_ref().map(PolicyConfig::build) {
             None => None,
             Some(Ok(set)) => Some(Arc::new(set)),
@@ -252,6 +256,7 @@ impl RawConfig {
                 grpc: GrpcLimits { request_timeout, max_request_bytes },
                 attestation_roots,
                 anchor_sources,
+                passkey_providers,
                 policy,
                 config_file: self.config_file.clone(),
                 danger: Danger {

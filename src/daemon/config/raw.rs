@@ -115,6 +115,11 @@ pub struct RawConfig {
     /// DANGER: keep serving a stale BLOB after the grace period instead of failing closed.
     #[arg(long, env = "MDSD_DANGER_SERVE_STALE", num_args = 0..=1, default_missing_value = "true")]
     pub danger_serve_stale: Option<bool>,
+    /// Passkey-provider display names (the community AAGUID list's format): a file path, a
+    /// file:// or an https:// URL, read again on every refresh round. Default: the list bundled
+    /// with the binary. Names only, marked as claimed; never used for decisions.
+    #[arg(long, env = "MDSD_PASSKEY_PROVIDERS", value_name = "URL|FILE")]
+    pub passkey_providers: Option<String>,
     /// Passkey profiles (TOML `[policy]` section only; see docs/policy.md). When set,
     /// VerifyRegistration also answers whether the passkey is allowed for the request's
     /// `user_groups`.
@@ -187,6 +192,7 @@ impl RawConfig {
             attestation_roots: list(self.attestation_roots, over.attestation_roots),
             danger_skip_revocation: over.danger_skip_revocation.or(self.danger_skip_revocation),
             danger_serve_stale: over.danger_serve_stale.or(self.danger_serve_stale),
+            passkey_providers: over.passkey_providers.or(self.passkey_providers),
             policy: over.policy.or(self.policy),
             config_file: over.config_file.or(self.config_file),
         }

@@ -1,5 +1,5 @@
 //! GetMetadataInfo: what is served (the BLOB, its anchor, staleness, quarantine), how the last
-//! refresh went, and the passkey profiles in force.
+//! refresh went, the passkey profiles and the passkey-provider names in force.
 
 use time::OffsetDateTime;
 
@@ -13,5 +13,6 @@ pub(super) async fn handle(svc: &Service) -> Result<GetMetadataInfoResponse, Api
     let serve_until = current.as_ref().and_then(|l| svc.shared.serve_until(l, now));
     let mut info = convert::metadata_info(current.as_deref(), &status, serve_until, now);
     info.policy = convert::policy_info(&svc.policy);
+    info.passkey_providers = Some(convert::passkey_providers_info(&svc.shared.providers));
     Ok(info)
 }

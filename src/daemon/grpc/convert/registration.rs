@@ -106,6 +106,8 @@ pub fn registration_response(
         attestation_trust: v.trust.as_str().to_string(),
         provenance: Some(provenance(r)),
         notes: r.notes.iter().map(reason).collect(),
+        // Set by the handler, which holds the served passkey-provider list.
+        passkey_provider: None,
     }
 }
 
