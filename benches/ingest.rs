@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
+use criterion::{black_box, criterion_group, Criterion, Throughput};
 use mdsd::mds::{builtin_roots, verify_blob, BlobVerifyOptions};
 use mdsd::x509::{Cert, Crl, TrustAnchor};
 use mdsd_test_support::{big_blob, shared};
