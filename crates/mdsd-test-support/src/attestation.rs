@@ -397,6 +397,12 @@ impl<'a> EntrySpec<'a> {
             "description": self.description,
             "attestationTypes": self.attestation_types,
             "attestationRootCertificates": self.roots.iter().map(|r| b64_std(&r.der)).collect::<Vec<_>>(),
+            // A FIDO2 key with a PIN and discoverable credentials (what Entra's enforcement
+            // reads): userVerificationDetails and authenticatorGetInfo as in the real BLOBs.
+            "userVerificationDetails": [[{"userVerificationMethod": "passcode_external"}],
+                                        [{"userVerificationMethod": "presence_internal"}]],
+            "authenticatorGetInfo": {"versions": ["FIDO_2_0"],
+                                     "options": {"rk": true, "up": true, "clientPin": true}},
         });
         if !self.algorithms.is_empty() {
             statement["authenticationAlgorithms"] = self.algorithms.clone().into();
