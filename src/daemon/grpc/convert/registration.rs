@@ -108,6 +108,8 @@ pub fn registration_response(
         notes: r.notes.iter().map(reason).collect(),
         // Set by the handler, which holds the served passkey-provider list.
         passkey_provider: None,
+        // Set by the handler only when the request asked for enterprise attestation.
+        serial_number: Vec::new(),
     }
 }
 
