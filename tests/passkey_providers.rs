@@ -110,3 +110,15 @@ fn a_bad_passkey_providers_source_is_a_config_error() {
     assert_eq!(config.passkey_providers, Some(BlobSource::File("/etc/mdsd/aaguid.json".into())));
     assert_eq!(RawConfig::default().check().unwrap().passkey_providers, None);
 }
+
+#[test]
+fn accepted_legal_header_sha256_is_64_hex_digits() {
+    use mdsd::daemon::config::RawConfig;
+    let upper = "A".repeat(64);
+    let raw =
+        RawConfig::from_toml_str(&format!("accepted_legal_header_sha256 = \"{upper}\"")).unwrap();
+    assert_eq!(raw.check().unwrap().accepted_legal_header_sha256, Some("a".repeat(64)));
+    let raw = RawConfig::from_toml_str(r#"accepted_legal_header_sha256 = "abc""#).unwrap();
+    let errors = raw.check().unwrap_err().errors;
+    assert!(errors.iter().any(|e| e.starts_with("accepted_legal_header_sha256:")), "{errors:?}");
+}

@@ -305,6 +305,11 @@ impl Metrics {
         x.providers_empty.set(i64::from(source_empty));
     }
 
+    /// 1 when the served BLOB's legalHeader differs from `accepted_legal_header_sha256`.
+    pub fn set_legal_header_changed(&self, changed: bool) {
+        self.metadata_extras.legal_header_changed.set(i64::from(changed));
+    }
+
     /// Renders the text exposition at `now`, first updating the time-dependent gauges from
     /// `served`: the BLOB being served (if any) and when it was obtained.
     pub fn render(
@@ -346,6 +351,7 @@ struct MetadataExtras {
     provider_names: Gauge,
     providers_empty: Gauge,
     provider_loads: Family<Labels, Counter>,
+    legal_header_changed: Gauge,
 }
 
 impl MetadataExtras {
@@ -366,6 +372,12 @@ impl MetadataExtras {
             "Reads of the configured passkey-provider list by outcome (loaded, unchanged, empty, \
              failed)",
             self.provider_loads.clone(),
+        );
+        r.register(
+            "blob_legal_header_changed",
+            "1 when the served BLOB's legalHeader differs from accepted_legal_header_sha256 (0 \
+             when it matches; absent from the check when none is configured)",
+            self.legal_header_changed.clone(),
         );
     }
 }

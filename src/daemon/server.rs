@@ -76,6 +76,9 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         StalePolicy { grace: config.stale_grace, serve_stale: config.danger.serve_stale },
         metrics,
     ));
+    if let Some(accepted) = &config.accepted_legal_header_sha256 {
+        let _ = shared.accepted_legal_header.set(accepted.clone());
+    }
 
     let (state, removed) = StateDir::open(&config.state_dir)
         .with_context(|| format!("state directory {}", config.state_dir.display()))?;

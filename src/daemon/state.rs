@@ -30,6 +30,13 @@ pub struct Loaded {
     pub blob_sha256: [u8; 32],
 }
 
+/// SHA-256 (lowercase hex) of a BLOB's legalHeader as UTF-8 (of the empty string when it has
+/// none), as `accepted_legal_header_sha256` names the accepted one.
+pub fn legal_header_sha256(blob: &VerifiedBlob) -> String {
+    let text = blob.legal_header.as_deref().unwrap_or("");
+    hex::encode(ring::digest::digest(&ring::digest::SHA256, text.as_bytes()))
+}
+
 /// SHA-256 of BLOB bytes, as kept in [`Loaded::blob_sha256`].
 pub fn blob_digest(bytes: &[u8]) -> [u8; 32] {
     let mut out = [0u8; 32];
@@ -78,6 +85,9 @@ pub struct Shared {
     pub watch: WatchHub,
     /// Passkey-provider display names (bundled, or reloaded from `passkey_providers`).
     pub providers: PasskeyProviders,
+    /// `accepted_legal_header_sha256`, set once at start-up: each installed BLOB's legalHeader
+    /// is compared with it ([`legal_header_sha256`]).
+    pub accepted_legal_header: std::sync::OnceLock<String>,
 }
 
 impl Shared {
@@ -91,6 +101,7 @@ impl Shared {
             metrics,
             watch: WatchHub::default(),
             providers: PasskeyProviders::bundled(),
+            accepted_legal_header: std::sync::OnceLock::new(),
         }
     }
 
@@ -113,6 +124,17 @@ impl Shared {
     /// at `now` are published to [`Shared::watch`], stamped `now`.
     pub fn install(&self, loaded: Loaded, now: OffsetDateTime) {
         self.metrics.set_loaded(&loaded.blob, loaded.verified_at);
+        if let Some(changed) = self.legal_header_changed(&loaded.blob) {
+            self.metrics.set_legal_header_changed(changed);
+            if changed {
+                tracing::warn!(no = loaded.blob.no,
+                    sha256 = %legal_header_sha256(&loaded.blob),
+                    accepted = self.accepted_legal_header.get().map(String::as_str).unwrap_or(""),
+                    legal_header = loaded.blob.legal_header.as_deref().unwrap_or(""),
+                    "the BLOB's legalHeader differs from the one accepted \
+                     (accepted_legal_header_sha256): read it, then accept the new one");
+            }
+        }
         let loaded = Arc::new(loaded);
         let previous = self.current.swap(Some(loaded.clone()));
         if let Some(previous) = previous {
@@ -128,6 +150,13 @@ impl Shared {
             }
         }
         self.notify();
+    }
+
+    /// Whether `blob`'s legalHeader differs from the accepted one; `None` when none is
+    /// configured.
+    pub fn legal_header_changed(&self, blob: &VerifiedBlob) -> Option<bool> {
+        let accepted = self.accepted_legal_header.get()?;
+        Some(legal_header_sha256(blob) != *accepted)
     }
 
     /// The BLOB a request may use at `now`, with its stale flag, or why there is none.
@@ -222,7 +251,7 @@ pub(crate) fn loaded_for_tests(json: &str, at: OffsetDateTime) -> Loaded {
             alg: JwsAlg::Rs256,
             anchor,
             chain: Vec::new(),
-            legal_header: None,
+            legal_header: parsed.legal_header,
             store: Arc::new(parsed.store),
             quarantined: Vec::new(),
             unknown: Default::default(),

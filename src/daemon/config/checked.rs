@@ -46,6 +46,8 @@ pub struct Config {
     /// Where passkey-provider names are re-read on every refresh round; `None`: the bundled
     /// list only.
     pub passkey_providers: Option<BlobSource>,
+    /// SHA-256 (lowercase hex) of the legalHeader the operator accepted; `None`: not checked.
+    pub accepted_legal_header_sha256: Option<String>,
     /// Passkey profiles, checked; `None` when no `[policy]` section is configured.
     pub policy: Option<Arc<PolicySet>>,
     /// The config file read at start-up, if any: its `[policy]` section is reloaded on SIGHUP

@@ -120,6 +120,11 @@ pub struct RawConfig {
     /// with the binary. Names only, marked as claimed; never used for decisions.
     #[arg(long, env = "MDSD_PASSKEY_PROVIDERS", value_name = "URL|FILE")]
     pub passkey_providers: Option<String>,
+    /// Lowercase hex SHA-256 of the BLOB legalHeader the operator accepted (GetMetadataInfo
+    /// shows the served one's): a BLOB whose legalHeader differs is still served, and reported
+    /// (WARN, `mdsd_blob_legal_header_changed`, GetMetadataInfo).
+    #[arg(long, env = "MDSD_ACCEPTED_LEGAL_HEADER_SHA256", value_name = "HEX")]
+    pub accepted_legal_header_sha256: Option<String>,
     /// Passkey profiles (TOML `[policy]` section only; see docs/policy.md). When set,
     /// VerifyRegistration also answers whether the passkey is allowed for the request's
     /// `user_groups`.
@@ -193,6 +198,9 @@ impl RawConfig {
             danger_skip_revocation: over.danger_skip_revocation.or(self.danger_skip_revocation),
             danger_serve_stale: over.danger_serve_stale.or(self.danger_serve_stale),
             passkey_providers: over.passkey_providers.or(self.passkey_providers),
+            accepted_legal_header_sha256: over
+                .accepted_legal_header_sha256
+                .or(self.accepted_legal_header_sha256),
             policy: over.policy.or(self.policy),
             config_file: over.config_file.or(self.config_file),
         }

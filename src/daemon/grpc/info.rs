@@ -4,6 +4,7 @@
 use time::OffsetDateTime;
 
 use super::super::proto::GetMetadataInfoResponse;
+use super::super::state::legal_header_sha256;
 use super::{convert, ApiError, Service};
 
 pub(super) async fn handle(svc: &Service) -> Result<GetMetadataInfoResponse, ApiError> {
@@ -14,5 +15,11 @@ pub(super) async fn handle(svc: &Service) -> Result<GetMetadataInfoResponse, Api
     let mut info = convert::metadata_info(current.as_deref(), &status, serve_until, now);
     info.policy = convert::policy_info(&svc.policy);
     info.passkey_providers = Some(convert::passkey_providers_info(&svc.shared.providers));
+    if let Some(loaded) = &current {
+        info.legal_header_sha256 = legal_header_sha256(&loaded.blob);
+        info.legal_header_changed = svc.shared.legal_header_changed(&loaded.blob) == Some(true);
+    }
+    info.accepted_legal_header_sha256 =
+        svc.shared.accepted_legal_header.get().cloned().unwrap_or_default();
     Ok(info)
 }

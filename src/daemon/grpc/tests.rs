@@ -375,3 +375,53 @@ async fn metadata_info_describes_the_passkey_provider_list() {
     assert_eq!(p.names, 52);
     assert_eq!(p.configured, "https://example.org/aaguid.json");
 }
+
+/// Issue #15: a BLOB whose legalHeader differs from the accepted one is served and reported
+/// (GetMetadataInfo, metric); the accepted one is not.
+#[tokio::test]
+async fn a_changed_legal_header_is_reported() {
+    const V1: &str = "Retrieval and use of this BLOB indicates acceptance of the agreement v1.";
+    const V2: &str = "Retrieval and use of this BLOB indicates acceptance of the agreement v2.";
+    let sha = |s: &str| hex::encode(ring::digest::digest(&ring::digest::SHA256, s.as_bytes()));
+    let metrics = Arc::new(Metrics::new());
+    let shared = Arc::new(Shared::new(
+        StalePolicy { grace: Duration::from_secs(86_400), serve_stale: false },
+        metrics.clone(),
+    ));
+    shared.accepted_legal_header.set(sha(V1)).unwrap();
+    let policy = Arc::new(PolicyHolder::new(None, None, metrics));
+    let svc = Service::new(shared.clone(), Arc::new(Verifier::default()), policy);
+    let blob = |no: u64, header: &str| {
+        let json = serde_json::json!({"legalHeader": header, "no": no,
+            "nextUpdate": "2099-01-01", "entries": []});
+        loaded_for_tests(&json.to_string(), OffsetDateTime::now_utc())
+    };
+    let info = || async {
+        let r = svc.get_metadata_info(Request::new(proto::GetMetadataInfoRequest {})).await;
+        r.unwrap().into_inner()
+    };
+    let gauge = |shared: &Shared| {
+        let text = shared.render_metrics(OffsetDateTime::now_utc());
+        text.lines().find(|l| l.starts_with("mdsd_blob_legal_header_changed ")).unwrap().to_string()
+    };
+
+    shared.install(blob(1, V1), OffsetDateTime::now_utc());
+    let i = info().await;
+    assert_eq!((i.legal_header_sha256.as_str(), i.legal_header_changed), (sha(V1).as_str(), false));
+    assert_eq!(i.accepted_legal_header_sha256, sha(V1));
+    assert_eq!(gauge(&shared), "mdsd_blob_legal_header_changed 0");
+
+    shared.install(blob(2, V2), OffsetDateTime::now_utc());
+    let i = info().await;
+    assert!(i.loaded && i.legal_header_changed);
+    assert_eq!((i.no, i.legal_header.as_str()), (2, V2));
+    assert_eq!(i.legal_header_sha256, sha(V2));
+    assert_eq!(gauge(&shared), "mdsd_blob_legal_header_changed 1");
+
+    // Without an accepted header nothing is compared.
+    let i = service().get_metadata_info(Request::new(proto::GetMetadataInfoRequest {})).await;
+    let i = i.unwrap().into_inner();
+    assert!(!i.legal_header_changed);
+    assert!(i.accepted_legal_header_sha256.is_empty());
+    assert_eq!(i.legal_header_sha256.len(), 64);
+}
