@@ -349,6 +349,52 @@ mod tests {
     }
 
     #[test]
+    fn capabilities_are_read_from_the_statement() {
+        let caps = |json: &str| {
+            let raw = crate::trust_store::RawJson::owned(json);
+            let e = Entry::identified(Some(Uuid::from_u128(1)), None, Vec::new(), raw).unwrap();
+            MetadataCapabilities::from_entry(&e.build())
+        };
+        let (uv, rk) = (
+            MetadataCapabilities { user_verification: true, resident_key: false },
+            MetadataCapabilities { user_verification: false, resident_key: true },
+        );
+        let none = MetadataCapabilities::default();
+        // Presence and "none" are not user verification; a fingerprint or a PIN is.
+        let details = |m: &str| {
+            format!(
+                r#"{{"metadataStatement": {{"userVerificationDetails":
+                    [[{{"userVerificationMethod": "presence_internal"}}],
+                     [{{"userVerificationMethod": "none"}},
+                      {{"userVerificationMethod": "{m}"}}]]}}}}"#
+            )
+        };
+        assert_eq!(caps(&details("none")), none);
+        assert_eq!(caps(&details("fingerprint_internal")), uv);
+        assert_eq!(caps(&details("passcode_external")), uv);
+        // getInfo options: uv or clientPin present (either value) is UV; rk must be true.
+        let options = |o: &str| {
+            caps(&format!(
+                r#"{{"metadataStatement": {{"authenticatorGetInfo": {{"options": {o}}}}}}}"#
+            ))
+        };
+        assert_eq!(options(r#"{"clientPin": false}"#), uv);
+        assert_eq!(options(r#"{"uv": false}"#), uv);
+        assert_eq!(options(r#"{"rk": true, "up": true}"#), rk);
+        assert_eq!(options(r#"{"rk": false, "uv": "yes"}"#), none);
+        // Odd shapes read as nothing shown.
+        for odd in [
+            "{}",
+            "[]",
+            "not json",
+            r#"{"metadataStatement": 7}"#,
+            r#"{"metadataStatement": {"userVerificationDetails": "x", "authenticatorGetInfo": []}}"#,
+        ] {
+            assert_eq!(caps(odd), none, "{odd}");
+        }
+    }
+
+    #[test]
     fn certification_levels_are_ordered_and_named() {
         use AuthenticatorStatus as S;
         assert_eq!(
