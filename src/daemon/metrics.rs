@@ -301,8 +301,13 @@ impl Metrics {
     pub fn passkey_providers(&self, outcome: &str, names: usize, source_empty: bool) {
         let x = &self.metadata_extras;
         x.provider_loads.get_or_create(&vec![("outcome", outcome.to_string())]).inc();
-        x.provider_names.set(i64::try_from(names).unwrap_or(i64::MAX));
+        self.set_passkey_provider_names(names);
         x.providers_empty.set(i64::from(source_empty));
+    }
+
+    /// The passkey-provider names in force (the bundled list at start-up).
+    pub fn set_passkey_provider_names(&self, names: usize) {
+        self.metadata_extras.provider_names.set(i64::try_from(names).unwrap_or(i64::MAX));
     }
 
     /// 1 when the served BLOB's legalHeader differs from `accepted_legal_header_sha256`.

@@ -92,6 +92,8 @@ pub struct Shared {
 
 impl Shared {
     pub fn new(policy: StalePolicy, metrics: Arc<Metrics>) -> Shared {
+        let providers = PasskeyProviders::bundled();
+        metrics.set_passkey_provider_names(providers.current().list.len());
         Shared {
             current: ArcSwapOption::empty(),
             status: Mutex::new(RefreshStatus::default()),
@@ -100,7 +102,7 @@ impl Shared {
             refresh_now: Notify::new(),
             metrics,
             watch: WatchHub::default(),
-            providers: PasskeyProviders::bundled(),
+            providers,
             accepted_legal_header: std::sync::OnceLock::new(),
         }
     }

@@ -362,6 +362,8 @@ async fn metadata_info_describes_the_passkey_provider_list() {
     assert!(p.source.starts_with("bundled: "));
     assert_eq!((p.configured.as_str(), p.source_empty, p.skipped), ("", false, 0));
     assert_eq!(p.sha256.len(), 64);
+    let text = svc.shared.render_metrics(OffsetDateTime::now_utc());
+    assert!(text.contains("\nmdsd_passkey_provider_names 52\n"), "{text}");
     // A retired (empty) list read from the configured source is reported, not served.
     svc.shared.providers.apply(
         "https://example.org/aaguid.json",
