@@ -40,6 +40,7 @@ COPY build.rs ./
 COPY proto ./proto
 COPY crates/mdsd-core ./crates/mdsd-core
 COPY src ./src
+COPY data ./data
 RUN touch build.rs src/main.rs src/lib.rs crates/mdsd-core/src/lib.rs
 RUN cargo build --release --locked --bin mdsd
 

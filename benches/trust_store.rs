@@ -1,5 +1,7 @@
 //! Trust-store lookups on the store built from the real 2024-12 BLOB: by AAGUID and by
-//! attestation certificate key identifier (hits, a miss, and an uppercase key identifier).
+//! attestation certificate key identifier (hits, a miss, and an uppercase key identifier), and
+//! reading an entry's capabilities for Entra's certified-metadata rule (its JSON parsed again,
+//! once per registration decided by a policy; the entries in turn, icons included).
 //! Run: `cargo bench --bench trust_store`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
@@ -40,6 +42,14 @@ fn trust_store(c: &mut Criterion) {
         b.iter(|| {
             k = (k + 1) % upper.len();
             store.by_key_identifier(black_box(&upper[k])).is_some()
+        })
+    });
+    let entries = store.entries();
+    let mut m = 0usize;
+    group.bench_function("capabilities_from_entry", |b| {
+        b.iter(|| {
+            m = (m + 1) % entries.len();
+            mdsd::policy::MetadataCapabilities::from_entry(black_box(&entries[m]))
         })
     });
     group.finish();

@@ -10,6 +10,7 @@ pub mod files;
 pub mod grpc;
 pub mod metrics;
 pub mod mirror;
+pub mod passkey_providers;
 pub mod policy_reload;
 pub mod probe;
 pub mod proto;

@@ -9,8 +9,8 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing))]
 
 pub use mdsd_core::{
-    attestation, catalog, changes, credentials, crypto, limits, mds, policy, registration,
-    trust_store, x509,
+    attestation, catalog, changes, credentials, crypto, limits, mds, passkey_providers, policy,
+    registration, trust_store, x509,
 };
 
 pub mod daemon;

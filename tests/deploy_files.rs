@@ -37,7 +37,11 @@ fn mdsd_vars(text: &str) -> BTreeSet<String> {
     while let Some(pos) = text[i..].find("MDSD_") {
         let start = i + pos;
         let mut end = start + 5;
-        while end < bytes.len() && (bytes[end].is_ascii_uppercase() || bytes[end] == b'_') {
+        while end < bytes.len()
+            && (bytes[end].is_ascii_uppercase()
+                || bytes[end].is_ascii_digit()
+                || bytes[end] == b'_')
+        {
             end += 1;
         }
         out.insert(text[start..end].to_string());

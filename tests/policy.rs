@@ -12,7 +12,7 @@ use mdsd::attestation::{
 };
 use mdsd::policy::{
     AttestationTrust, AuthenticationFacts, CertificationLevel, ConfigError, Decision, FailureCode,
-    MetadataFacts, NoteCode, PolicyConfig, PolicySet, RegistrationFacts,
+    MetadataCapabilities, MetadataFacts, NoteCode, PolicyConfig, PolicySet, RegistrationFacts,
 };
 use mdsd::trust_store::{AuthenticatorStatus, TrustStore};
 use mdsd_test_support::attestation as gen;
@@ -550,6 +550,10 @@ fn good() -> RegistrationFacts {
             status_batch_scoped: false,
             certification: Some(CertificationLevel::L2),
             multi_device_credential_support: None,
+            capabilities: Some(MetadataCapabilities {
+                user_verification: true,
+                resident_key: true,
+            }),
         }),
         claimed: Vec::new(),
     }
@@ -576,13 +580,13 @@ const REQUIREMENTS: &[Requirement] = &[
     },
     Requirement {
         code: "ATTESTATION_REQUIRED",
-        profile: r#"passkey_types = ["device_bound", "synced"]
+        profile: r#"passkey_types = ["device_bound"]
 attestation_enforcement = "registration_only""#,
         violate: |f| f.trust = AttestationTrust::Untrusted,
     },
     Requirement {
         code: "ATTESTATION_REQUIRED",
-        profile: r#"passkey_types = ["device_bound", "synced"]
+        profile: r#"passkey_types = ["device_bound"]
 attestation_enforcement = "registration_only""#,
         violate: |f| f.trust = AttestationTrust::OperatorAnchor,
     },
@@ -680,7 +684,13 @@ fn each_registration_requirement_refuses_alone() {
         (req.violate)(&mut bad);
         let d = set.evaluate_registration(&bad, &g);
         assert!(!d.allowed, "row {i} {}: {d:#?}", req.code);
-        assert_eq!(codes(&d, "p"), set_of(req.code), "row {i}: {d:#?}");
+        // Enforcement admits device-bound passkeys only (Entra), and an attestation not
+        // trusted through MDS cannot vouch for their BE=0 claim either.
+        let mut expected = set_of(req.code);
+        if req.code == "ATTESTATION_REQUIRED" {
+            expected.insert("PASSKEY_TYPE_UNVERIFIED");
+        }
+        assert_eq!(codes(&d, "p"), expected, "row {i}: {d:#?}");
     }
 }
 
@@ -703,11 +713,14 @@ fn enforcement_makes_unverified_facts_unbelievable() {
     );
     assert!(lax.evaluate_registration(&facts, &g).allowed);
     let strict = one_profile(
-        "passkey_types = [\"device_bound\", \"synced\"]\nmin_certification = \"FIDO_CERTIFIED_L1\"\nattestation_enforcement = \"registration_only\"",
+        "passkey_types = [\"device_bound\"]\nmin_certification = \"FIDO_CERTIFIED_L1\"\nattestation_enforcement = \"registration_only\"",
     );
     let d = strict.evaluate_registration(&facts, &g);
-    assert_eq!(codes(&d, "p"), code_set(&["ATTESTATION_REQUIRED", "CERTIFICATION_TOO_LOW"]));
-    assert!(d.outcomes[0].failures[1].message.contains("verified"));
+    assert_eq!(
+        codes(&d, "p"),
+        code_set(&["ATTESTATION_REQUIRED", "PASSKEY_TYPE_UNVERIFIED", "CERTIFICATION_TOO_LOW"])
+    );
+    assert!(d.outcomes[0].failures[2].message.contains("verified"));
 
     // BE=0 from an untrusted attestation: unverified under enforcement (device-bound only),
     // believed without.
@@ -720,10 +733,13 @@ fn enforcement_makes_unverified_facts_unbelievable() {
     assert!(d.allowed);
     // A block list still refuses a claimed blocked AAGUID under enforcement.
     let block = one_profile(
-        "passkey_types = [\"device_bound\", \"synced\"]\nattestation_enforcement = \"registration_only\"\nkey_restrictions = { enforced = true, mode = \"block\", aaguids = [\"c1f9a0bc-1dd2-404a-b27f-8e29047a43fd\"] }",
+        "passkey_types = [\"device_bound\"]\nattestation_enforcement = \"registration_only\"\nkey_restrictions = { enforced = true, mode = \"block\", aaguids = [\"c1f9a0bc-1dd2-404a-b27f-8e29047a43fd\"] }",
     );
     let d = block.evaluate_registration(&facts, &g);
-    assert_eq!(codes(&d, "p"), code_set(&["ATTESTATION_REQUIRED", "AAGUID_BLOCKED"]));
+    assert_eq!(
+        codes(&d, "p"),
+        code_set(&["ATTESTATION_REQUIRED", "PASSKEY_TYPE_UNVERIFIED", "AAGUID_BLOCKED"])
+    );
 }
 
 #[test]
@@ -1119,6 +1135,7 @@ allowed_attestation_types = []
             | E::MissingPasskeyTypes { profile }
             | E::MissingKeyRestrictionMode { profile }
             | E::NotACertificationLevel { profile, .. }
+            | E::SyncedWithEnforcement { profile }
             | E::Unsatisfiable { profile, .. } => profile.clone(),
             E::DuplicateProfileName { name } => name.clone(),
             E::TooManyProfiles { .. } => String::new(),
@@ -1206,7 +1223,7 @@ allowed_attestation_types = []
         "enforced none/self types only",
     );
     has(
-        &|e| matches!(e, E::Unsatisfiable { profile, why } if profile == "synced-enforced" && why.contains("synced")),
+        &|e| matches!(e, E::SyncedWithEnforcement { profile } if profile == "synced-enforced"),
         "synced only with enforcement",
     );
     has(
@@ -1249,15 +1266,15 @@ fn unknown_keys_are_refused() {
 
 #[test]
 fn satisfiable_edge_configurations_build() {
-    // Enforcement with both types (synced ones simply fail at registration), a not-enforced
-    // allow list that is empty, a block list with the nil AAGUID, formats with a compatible type.
+    // Enforcement (device-bound only, as Entra requires), a not-enforced allow list that is
+    // empty, a block list with the nil AAGUID, formats with a compatible type.
     let set = policy(
         r#"
 [[profiles]]
 name = "both"
 include_groups = ["a"]
 attestation_enforcement = "registration_only"
-passkey_types = ["device_bound", "synced"]
+passkey_types = ["device_bound"]
 allowed_formats = ["none", "packed"]
 allowed_attestation_types = ["basic"]
 key_restrictions = { enforced = false, mode = "allow", aaguids = [] }
@@ -1343,10 +1360,12 @@ fn apple_anonymous_attestation_trusted_by_an_operator_anchor_does_not_satisfy_en
     assert_eq!(facts.trust, AttestationTrust::OperatorAnchor);
     assert_eq!(facts.format, Some(Format::Apple));
     let set = one_profile(
-        "passkey_types = [\"device_bound\", \"synced\"]\nattestation_enforcement = \"registration_only\"",
+        "passkey_types = [\"device_bound\"]\nattestation_enforcement = \"registration_only\"",
     );
     let d = set.evaluate_registration(&facts, &groups(&["g"]));
-    assert_eq!(codes(&d, "p"), set_of("ATTESTATION_REQUIRED"));
+    // (Enforcement admits device-bound passkeys only: the operator anchor cannot vouch for the
+    // BE=0 claim either.)
+    assert_eq!(codes(&d, "p"), code_set(&["ATTESTATION_REQUIRED", "PASSKEY_TYPE_UNVERIFIED"]));
     assert!(d.outcomes[0].failures[0].message.contains("operator anchor"));
     // Without enforcement it registers.
     let lax = one_profile("passkey_types = [\"device_bound\", \"synced\"]");
@@ -1366,13 +1385,19 @@ fn u2f_key_trusted_by_key_identifier_has_the_nil_aaguid() {
     assert_eq!(md.certification, Some(CertificationLevel::L1), "from the core's summary");
     let set = policy(SEED_CONFIG);
     let d = set.evaluate_registration(&facts, &groups(&["admins"]));
-    // UV is not set by U2F, and the nil AAGUID is not on the allow list.
+    // UV is not set by U2F, the nil AAGUID is not on the allow list, and (Entra, under
+    // enforcement) a U2F statement shows neither a UV method nor resident keys.
     assert_eq!(
         codes(&d, "privileged"),
-        code_set(&["AAGUID_NOT_ALLOWED", "USER_VERIFICATION_REQUIRED"])
+        code_set(&[
+            "AAGUID_NOT_ALLOWED",
+            "USER_VERIFICATION_REQUIRED",
+            "METADATA_NO_USER_VERIFICATION",
+            "METADATA_NO_RESIDENT_KEY",
+        ])
     );
     let set = one_profile(
-        "passkey_types = [\"device_bound\"]\nattestation_enforcement = \"registration_only\"\nmin_certification = \"FIDO_CERTIFIED_L1\"\nallowed_formats = [\"fido-u2f\"]",
+        "passkey_types = [\"device_bound\"]\nattestation_enforcement = \"registration_only\"\nmin_certification = \"FIDO_CERTIFIED_L1\"\nallowed_formats = [\"fido-u2f\"]\nrequire_certified_metadata = false",
     );
     assert!(set.evaluate_registration(&facts, &groups(&["g"])).allowed);
 }

@@ -213,6 +213,32 @@ fn seeds_are_accepted_before_mutation() {
     assert!(s.crls.iter().all(|c| Crl::from_pem_or_der(c).is_ok()));
 }
 
+/// The community passkey-provider list (../shared/testdata/passkey-providers).
+fn provider_list() -> Vec<u8> {
+    static L: OnceLock<Vec<u8>> = OnceLock::new();
+    L.get_or_init(|| {
+        std::fs::read(format!("{SHARED}/passkey-providers/aaguid-names.json")).unwrap()
+    })
+    .clone()
+}
+
+/// Parses or refuses; what it keeps is within the bounds it promises.
+fn check_provider_list(bytes: &[u8]) {
+    use mdsd::passkey_providers::{ProviderList, MAX_NAME_BYTES};
+    if let Ok(list) = ProviderList::parse(bytes) {
+        assert!(list.name(&uuid::Uuid::nil()).is_none());
+        let value: serde_json::Value = serde_json::from_slice(bytes).unwrap();
+        for key in value.as_object().unwrap().keys() {
+            if let Ok(aaguid) = uuid::Uuid::try_parse(key.trim()) {
+                if let Some(name) = list.name(&aaguid) {
+                    assert!(!name.is_empty() && name.len() <= MAX_NAME_BYTES);
+                    assert!(!name.chars().any(char::is_control));
+                }
+            }
+        }
+    }
+}
+
 proptest! {
     #![proptest_config(config())]
 
@@ -225,6 +251,12 @@ proptest! {
         check_crl(&bytes);
         let _ = parse_header(&bytes);
         let _ = parse_payload(&bytes, &PayloadLimits::default());
+        check_provider_list(&bytes);
+    }
+
+    #[test]
+    fn edited_passkey_provider_lists_never_panic(edits in proptest::collection::vec(edit(), 1..4)) {
+        check_provider_list(&apply(&provider_list(), &edits));
     }
 
     #[test]

@@ -56,6 +56,8 @@ pub struct Metrics {
     chain_cache_entries: Gauge,
     verifier: Mutex<Option<Arc<Verifier>>>,
     ops: OpsClocks,
+    /// Passkey-provider names and the legal header (issue #15), registered together.
+    metadata_extras: MetadataExtras,
 }
 
 /// `mdsd_build_info` and the seconds left before the served state can no longer be trusted.
@@ -179,6 +181,7 @@ impl Metrics {
             chain_cache_entries: Gauge::default(),
             verifier: Mutex::new(None),
             ops: OpsClocks::default(),
+            metadata_extras: MetadataExtras::default(),
         };
         if let Ok(mut r) = m.registry.lock() {
             r.register("blob_no", "Serial number (no) of the BLOB being served", m.blob_no.clone());
@@ -315,6 +318,7 @@ impl Metrics {
                 m.chain_cache_entries.clone(),
             );
             m.ops.register(&mut r);
+            m.metadata_extras.register(&mut r);
         }
         m
     }
@@ -435,6 +439,25 @@ impl Metrics {
         }
     }
 
+    /// Records one passkey-provider reload (`outcome`: loaded, unchanged, empty, failed), the
+    /// names in force, and whether the configured source last answered an empty list.
+    pub fn passkey_providers(&self, outcome: &str, names: usize, source_empty: bool) {
+        let x = &self.metadata_extras;
+        x.provider_loads.get_or_create(&vec![("outcome", outcome.to_string())]).inc();
+        self.set_passkey_provider_names(names);
+        x.providers_empty.set(i64::from(source_empty));
+    }
+
+    /// The passkey-provider names in force (the bundled list at start-up).
+    pub fn set_passkey_provider_names(&self, names: usize) {
+        self.metadata_extras.provider_names.set(i64::try_from(names).unwrap_or(i64::MAX));
+    }
+
+    /// 1 when the served BLOB's legalHeader differs from `accepted_legal_header_sha256`.
+    pub fn set_legal_header_changed(&self, changed: bool) {
+        self.metadata_extras.legal_header_changed.set(i64::from(changed));
+    }
+
     /// Renders the text exposition at `now`, first updating the time-dependent gauges from
     /// `served`: the BLOB being served (if any) and when it was obtained.
     pub fn render(
@@ -468,6 +491,43 @@ impl Metrics {
             }
         }
         out
+    }
+}
+
+/// The metrics of the passkey-provider names and of the BLOB's legal header, kept together.
+#[derive(Debug, Default)]
+struct MetadataExtras {
+    provider_names: Gauge,
+    providers_empty: Gauge,
+    provider_loads: Family<Labels, Counter>,
+    legal_header_changed: Gauge,
+}
+
+impl MetadataExtras {
+    fn register(&self, r: &mut Registry) {
+        r.register(
+            "passkey_provider_names",
+            "Passkey-provider display names in force (bundled list or passkey_providers)",
+            self.provider_names.clone(),
+        );
+        r.register(
+            "passkey_providers_empty",
+            "1 when the configured passkey-provider list last read empty (retired upstream; not \
+             served, the previous list stays)",
+            self.providers_empty.clone(),
+        );
+        r.register(
+            "passkey_provider_loads",
+            "Reads of the configured passkey-provider list by outcome (loaded, unchanged, empty, \
+             failed)",
+            self.provider_loads.clone(),
+        );
+        r.register(
+            "blob_legal_header_changed",
+            "1 when the served BLOB's legalHeader differs from accepted_legal_header_sha256 (0 \
+             when it matches; absent from the check when none is configured)",
+            self.legal_header_changed.clone(),
+        );
     }
 }
 

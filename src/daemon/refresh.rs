@@ -536,6 +536,10 @@ impl Refresher {
                 }
             };
             self.shared.metrics.set_failures_in_a_row(failures);
+            if let Some(source) = &self.config.passkey_providers {
+                let (providers, metrics) = (&self.shared.providers, &self.shared.metrics);
+                super::passkey_providers::reload(providers, source, &self.fetcher, metrics).await;
+            }
             seed = splitmix64(seed);
             let next_update = self.shared.current().map(|c| c.blob.next_update);
             let delay =

@@ -83,6 +83,9 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         )
         .with_clock(config.danger.clock),
     );
+    if let Some(accepted) = &config.accepted_legal_header_sha256 {
+        let _ = shared.accepted_legal_header.set(accepted.clone());
+    }
 
     let (state, removed) = StateDir::open_exclusive(&config.state_dir)
         .with_context(|| format!("state directory {}", config.state_dir.display()))?;

@@ -11,6 +11,7 @@ use tokio::sync::{watch, Notify};
 
 use super::metrics::Metrics;
 use super::mirror::Published;
+use super::passkey_providers::PasskeyProviders;
 use super::watch::{ChangeEvent, WatchHub};
 use crate::changes::diff_status;
 use crate::mds::VerifiedBlob;
@@ -31,6 +32,13 @@ pub struct Loaded {
     /// The BLOB bytes and CRLs the mirror listener publishes; kept only when `mirror_listen`
     /// is set (otherwise the bytes are dropped once persisted).
     pub published: Option<Arc<Published>>,
+}
+
+/// SHA-256 (lowercase hex) of a BLOB's legalHeader as UTF-8 (of the empty string when it has
+/// none), as `accepted_legal_header_sha256` names the accepted one.
+pub fn legal_header_sha256(blob: &VerifiedBlob) -> String {
+    let text = blob.legal_header.as_deref().unwrap_or("");
+    hex::encode(ring::digest::digest(&ring::digest::SHA256, text.as_bytes()))
 }
 
 /// SHA-256 of BLOB bytes, as kept in [`Loaded::blob_sha256`].
@@ -83,10 +91,17 @@ pub struct Shared {
     pub watch: WatchHub,
     /// `danger_clock`: the pinned instant every judgement is made at; `None`: the system clock.
     clock: Option<OffsetDateTime>,
+    /// Passkey-provider display names (bundled, or reloaded from `passkey_providers`).
+    pub providers: PasskeyProviders,
+    /// `accepted_legal_header_sha256`, set once at start-up: each installed BLOB's legalHeader
+    /// is compared with it ([`legal_header_sha256`]).
+    pub accepted_legal_header: std::sync::OnceLock<String>,
 }
 
 impl Shared {
     pub fn new(policy: StalePolicy, metrics: Arc<Metrics>) -> Shared {
+        let providers = PasskeyProviders::bundled();
+        metrics.set_passkey_provider_names(providers.current().list.len());
         Shared {
             current: ArcSwapOption::empty(),
             status: Mutex::new(RefreshStatus::default()),
@@ -96,6 +111,8 @@ impl Shared {
             metrics,
             watch: WatchHub::default(),
             clock: None,
+            providers,
+            accepted_legal_header: std::sync::OnceLock::new(),
         }
     }
 
@@ -134,6 +151,17 @@ impl Shared {
     /// at `now` are published to [`Shared::watch`], stamped `now`.
     pub fn install(&self, loaded: Loaded, now: OffsetDateTime) {
         self.metrics.set_loaded(&loaded.blob, loaded.verified_at);
+        if let Some(changed) = self.legal_header_changed(&loaded.blob) {
+            self.metrics.set_legal_header_changed(changed);
+            if changed {
+                tracing::warn!(no = loaded.blob.no,
+                    sha256 = %legal_header_sha256(&loaded.blob),
+                    accepted = self.accepted_legal_header.get().map(String::as_str).unwrap_or(""),
+                    legal_header = loaded.blob.legal_header.as_deref().unwrap_or(""),
+                    "the BLOB's legalHeader differs from the one accepted \
+                     (accepted_legal_header_sha256): read it, then accept the new one");
+            }
+        }
         let loaded = Arc::new(loaded);
         let previous = self.current.swap(Some(loaded.clone()));
         if let Some(previous) = previous {
@@ -149,6 +177,13 @@ impl Shared {
             }
         }
         self.notify();
+    }
+
+    /// Whether `blob`'s legalHeader differs from the accepted one; `None` when none is
+    /// configured.
+    pub fn legal_header_changed(&self, blob: &VerifiedBlob) -> Option<bool> {
+        let accepted = self.accepted_legal_header.get()?;
+        Some(legal_header_sha256(blob) != *accepted)
     }
 
     /// The BLOB a request may use at `now`, with its stale flag, or why there is none.
@@ -244,7 +279,7 @@ pub(crate) fn loaded_for_tests(json: &str, at: OffsetDateTime) -> Loaded {
             anchor,
             chain: Vec::new(),
             crls: Vec::new(),
-            legal_header: None,
+            legal_header: parsed.legal_header,
             store: Arc::new(parsed.store),
             quarantined: Vec::new(),
             unknown: Default::default(),

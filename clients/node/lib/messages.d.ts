@@ -82,6 +82,7 @@ export interface VerifyRegistrationRequest {
   topOrigins: string[];
   userGroups: string[];
   profile: string;
+  enterpriseAttestation: boolean;
 }
 
 export interface VerifyRegistrationResponse {
@@ -110,6 +111,15 @@ export interface VerifyRegistrationResponse {
   attestationTrust: string;
   provenance: Provenance | undefined;
   notes: Reason[];
+  passkeyProvider: PasskeyProvider | undefined;
+  serialNumber: Uint8Array;
+}
+
+export interface PasskeyProvider {
+  $typeName: "mdsd.v1.PasskeyProvider";
+  name: string;
+  provenance: string;
+  listSource: string;
 }
 
 export interface EvaluateAuthenticationRequest {
@@ -197,6 +207,7 @@ export interface GetAuthenticatorResponse {
   authenticator: Authenticator | undefined;
   metadataNo: bigint;
   metadataStale: boolean;
+  passkeyProvider: PasskeyProvider | undefined;
 }
 
 export interface ListAuthenticatorsRequest {
@@ -251,6 +262,24 @@ export interface GetMetadataInfoResponse {
   unknownFields: { [key: string]: number };
   unknownStatuses: { [key: string]: number };
   policy: PolicyInfo | undefined;
+  dangerClock: Timestamp | undefined;
+  passkeyProviders: PasskeyProvidersInfo | undefined;
+  legalHeaderSha256: string;
+  acceptedLegalHeaderSha256: string;
+  legalHeaderChanged: boolean;
+}
+
+export interface PasskeyProvidersInfo {
+  $typeName: "mdsd.v1.PasskeyProvidersInfo";
+  source: string;
+  names: number;
+  sha256: string;
+  loadedAt: Timestamp | undefined;
+  configured: string;
+  lastError: string;
+  lastAttemptAt: Timestamp | undefined;
+  sourceEmpty: boolean;
+  skipped: number;
 }
 
 export interface PolicyInfo {

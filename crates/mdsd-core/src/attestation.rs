@@ -54,7 +54,7 @@ use time::OffsetDateTime;
 pub use auth_data::{AttestedCredential, AuthenticatorData, Flags, MAX_CREDENTIAL_ID_LEN};
 pub use cache::{CacheStats, ChainCache};
 pub use client_data::{parse_client_data, CollectedClientData, Expectations};
-pub use common::{MAX_X5C, OID_FIDO_AAGUID};
+pub use common::{MAX_X5C, OID_FIDO_AAGUID, OID_FIDO_SERIAL_NUMBER};
 pub use cose::{alg_name, digest_for_alg, scheme_for_alg, CoseKey};
 pub use reason::{Reason, ReasonCode};
 pub use result::{
@@ -471,6 +471,12 @@ impl Verifier {
         };
         if let Some(path) = &judged.path {
             result.trust_path = path.chain.iter().map(|c| c.sha256_hex()).collect();
+            // Enterprise attestation: the serial number of the validated leaf (x5c[0]).
+            match path.chain.first().map(|leaf| common::certificate_serial_number(leaf)) {
+                Some(Ok(serial)) => result.serial_number = serial,
+                Some(Err(note)) => result.notes.push(note),
+                None => {}
+            }
             result.anchor =
                 Some((path.anchor.sha256_hex(), judged.anchor_label.clone().unwrap_or_default()));
         }

@@ -15,6 +15,7 @@
 //! - [`catalog`]: entries by key or filtered, with their status at `now`.
 //! - [`credentials`]: stored credentials re-judged under today's metadata.
 //! - [`changes`]: the status changes between two trust stores.
+//! - [`passkey_providers`]: display names of passkey providers by AAGUID (community list; names, never evidence).
 //! - [`limits`]: request bounds (sizes and counts a request may carry), in one place.
 //!
 //! # Using the core without the daemon
@@ -139,6 +140,7 @@ pub mod credentials;
 pub mod crypto;
 pub mod limits;
 pub mod mds;
+pub mod passkey_providers;
 pub mod policy;
 pub mod registration;
 pub mod trust_store;

@@ -23,9 +23,12 @@
 //! - A passkey passes when it fully satisfies at least one in-scope profile; order does not
 //!   matter (the first passing profile in configuration order is named).
 //! - Registration checks: statement validity, attestation enforcement, formats, attestation
-//!   types, passkey type, key restrictions, certification, UV, refused statuses. Sign-in checks
-//!   (Entra: attestation at registration only): passkey type, key restrictions, UV, refused
-//!   statuses.
+//!   types, passkey type, key restrictions, certification, certified metadata showing UV and
+//!   resident keys (Entra, under enforcement), backup state, UV, refused statuses. Sign-in
+//!   checks (Entra: attestation at registration only): passkey type, key restrictions, backup
+//!   state, UV, refused statuses.
+//! - Entra's rules at load time: attestation cannot be enforced for a profile that admits
+//!   synced passkeys; `preset = "entra_default"` is Entra's default passkey profile.
 //! - Under enforcement only attestations trusted through MDS count (a chain to the roots of
 //!   the metadata entry of the claimed AAGUID): an AAGUID or a BE=0 (device-bound) claim from
 //!   any other attestation is not believed. Without enforcement the AAGUID is taken as claimed
@@ -53,7 +56,9 @@ pub use config::{
 pub use decision::{
     Ceremony, Decision, Failure, FailureCode, Note, NoteCode, ProfileOutcome, MAX_USER_GROUPS,
 };
-pub use facts::{AttestationTrust, AuthenticationFacts, MetadataFacts, RegistrationFacts};
+pub use facts::{
+    AttestationTrust, AuthenticationFacts, MetadataCapabilities, MetadataFacts, RegistrationFacts,
+};
 
 /// Entra's `attestationEnforcement`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,6 +82,13 @@ impl AttestationEnforcement {
 pub struct PasskeyTypes {
     pub device_bound: bool,
     pub synced: bool,
+}
+
+/// Which backup states (the BS flag) a profile admits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BackupStates {
+    pub not_backed_up: bool,
+    pub backed_up: bool,
 }
 
 /// Allow list or block list.
@@ -160,6 +172,8 @@ pub struct Profile {
     pub(crate) key_restrictions: Option<KeyRestrictions>,
     pub(crate) min_certification: Option<CertificationLevel>,
     pub(crate) require_user_verification: bool,
+    pub(crate) require_certified_metadata: bool,
+    pub(crate) backup_states: Option<BackupStates>,
     pub(crate) allowed_attestation_types: Option<Vec<AttestationType>>,
     pub(crate) allowed_formats: Option<Vec<Format>>,
     pub(crate) refuse_statuses: Vec<AuthenticatorStatus>,
@@ -190,6 +204,15 @@ impl Profile {
     }
     pub fn require_user_verification(&self) -> bool {
         self.require_user_verification
+    }
+    /// Certified metadata showing UV and resident keys is required at registration (Entra,
+    /// under enforcement).
+    pub fn require_certified_metadata(&self) -> bool {
+        self.require_certified_metadata
+    }
+    /// `None`: any backup state.
+    pub fn backup_states(&self) -> Option<BackupStates> {
+        self.backup_states
     }
     /// `None`: any.
     pub fn allowed_attestation_types(&self) -> Option<&[AttestationType]> {

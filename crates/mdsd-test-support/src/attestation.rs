@@ -66,6 +66,9 @@ pub struct Opts {
     pub u2f_aaguid: Option<Uuid>,
     /// fido-u2f: the attestation certificate carries this AAGUID extension.
     pub u2f_cert_aaguid: Option<Uuid>,
+    /// packed: extra extensions of the attestation leaf (OID arcs, critical, extnValue DER),
+    /// e.g. the FIDO serial number of enterprise attestation.
+    pub leaf_extensions: Vec<(Vec<u64>, bool, Vec<u8>)>,
     /// clientDataJSON fields.
     pub client_type: String,
     pub origin: String,
@@ -91,6 +94,7 @@ impl Default for Opts {
             apple_other_key: false,
             u2f_aaguid: None,
             u2f_cert_aaguid: None,
+            leaf_extensions: Vec::new(),
             client_type: "webauthn.create".into(),
             origin: ORIGIN.into(),
             challenge: CHALLENGE.to_vec(),
@@ -225,6 +229,9 @@ pub fn packed_leaf_spec(cn: &str, opts: &Opts) -> Spec {
     if !opts.no_aaguid_extension {
         let aaguid = opts.cert_aaguid.unwrap_or(opts.aaguid);
         spec = spec.extension(OID_AAGUID, opts.aaguid_ext_critical, &aaguid_ext(&aaguid));
+    }
+    for (oid, critical, der) in &opts.leaf_extensions {
+        spec = spec.extension(oid, *critical, der);
     }
     spec
 }
@@ -397,6 +404,12 @@ impl<'a> EntrySpec<'a> {
             "description": self.description,
             "attestationTypes": self.attestation_types,
             "attestationRootCertificates": self.roots.iter().map(|r| b64_std(&r.der)).collect::<Vec<_>>(),
+            // A FIDO2 key with a PIN and discoverable credentials (what Entra's enforcement
+            // reads): userVerificationDetails and authenticatorGetInfo as in the real BLOBs.
+            "userVerificationDetails": [[{"userVerificationMethod": "passcode_external"}],
+                                        [{"userVerificationMethod": "presence_internal"}]],
+            "authenticatorGetInfo": {"versions": ["FIDO_2_0"],
+                                     "options": {"rk": true, "up": true, "clientPin": true}},
         });
         if !self.algorithms.is_empty() {
             statement["authenticationAlgorithms"] = self.algorithms.clone().into();

@@ -249,6 +249,21 @@ impl RawConfig {
             &mut errs,
         );
 
+        let passkey_providers = self.passkey_providers.as_deref().and_then(|s| {
+            BlobSource::parse(s).map_err(|e| errs.push(format!("passkey_providers: {e}"))).ok()
+        });
+
+        let accepted_legal_header_sha256 =
+            self.accepted_legal_header_sha256.as_deref().and_then(|s| {
+                let hex = s.trim().to_ascii_lowercase();
+                if hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    Some(hex)
+                } else {
+                    errs.push(format!("accepted_legal_header_sha256: {s:?} is not 64 hex digits"));
+                    None
+                }
+            });
+
         let policy = match self.policy.as_ref().map(PolicyConfig::build) {
             None => None,
             Some(Ok(set)) => Some(Arc::new(set)),
@@ -302,6 +317,8 @@ impl RawConfig {
                 grpc: GrpcLimits { request_timeout, max_request_bytes },
                 attestation_roots,
                 anchor_sources,
+                passkey_providers,
+                accepted_legal_header_sha256,
                 policy,
                 config_file: self.config_file.clone(),
                 danger: Danger {

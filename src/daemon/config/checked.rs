@@ -46,6 +46,11 @@ pub struct Config {
     /// Which file each operator anchor (`mds_roots`, `attestation_roots`) came from: for the
     /// start-up log only (the labels in answers never name files).
     pub anchor_sources: Vec<AnchorSource>,
+    /// Where passkey-provider names are re-read on every refresh round; `None`: the bundled
+    /// list only.
+    pub passkey_providers: Option<BlobSource>,
+    /// SHA-256 (lowercase hex) of the legalHeader the operator accepted; `None`: not checked.
+    pub accepted_legal_header_sha256: Option<String>,
     /// Passkey profiles, checked; `None` when no `[policy]` section is configured.
     pub policy: Option<Arc<PolicySet>>,
     /// The config file read at start-up, if any: its `[policy]` section is reloaded on SIGHUP

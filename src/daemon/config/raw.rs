@@ -175,6 +175,26 @@ pub struct RawConfig {
     /// shown in GetMetadataInfo and the metrics.
     #[arg(long, allow_hyphen_values = true, env = "MDSD_DANGER_CLOCK", value_name = "RFC3339")]
     pub danger_clock: Option<String>,
+    /// Passkey-provider display names (the community AAGUID list's format): a file path, a
+    /// file:// or an https:// URL, read again on every refresh round. Default: the list bundled
+    /// with the binary. Names only, marked as claimed; never used for decisions.
+    #[arg(
+        long,
+        allow_hyphen_values = true,
+        env = "MDSD_PASSKEY_PROVIDERS",
+        value_name = "URL|FILE"
+    )]
+    pub passkey_providers: Option<String>,
+    /// Lowercase hex SHA-256 of the BLOB legalHeader the operator accepted (GetMetadataInfo
+    /// shows the served one's): a BLOB whose legalHeader differs is still served, and reported
+    /// (WARN, `mdsd_blob_legal_header_changed`, GetMetadataInfo).
+    #[arg(
+        long,
+        allow_hyphen_values = true,
+        env = "MDSD_ACCEPTED_LEGAL_HEADER_SHA256",
+        value_name = "HEX"
+    )]
+    pub accepted_legal_header_sha256: Option<String>,
     /// Passkey profiles (TOML `[policy]` section only; see docs/policy.md). When set,
     /// VerifyRegistration also answers whether the passkey is allowed for the request's
     /// `user_groups`.
@@ -313,6 +333,10 @@ impl RawConfig {
             danger_skip_revocation: over.danger_skip_revocation.or(self.danger_skip_revocation),
             danger_serve_stale: over.danger_serve_stale.or(self.danger_serve_stale),
             danger_clock: over.danger_clock.or(self.danger_clock),
+            passkey_providers: over.passkey_providers.or(self.passkey_providers),
+            accepted_legal_header_sha256: over
+                .accepted_legal_header_sha256
+                .or(self.accepted_legal_header_sha256),
             policy: over.policy.or(self.policy),
             config_file: over.config_file.or(self.config_file),
         }

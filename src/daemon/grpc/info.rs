@@ -1,7 +1,8 @@
 //! GetMetadataInfo: what is served (the BLOB, its anchor, staleness, quarantine), how the last
-//! refresh went, and the passkey profiles in force.
+//! refresh went, the passkey profiles and the passkey-provider names in force.
 
 use super::super::proto::GetMetadataInfoResponse;
+use super::super::state::legal_header_sha256;
 use super::{convert, ApiError, Service};
 
 pub(super) async fn handle(svc: &Service) -> Result<GetMetadataInfoResponse, ApiError> {
@@ -12,5 +13,12 @@ pub(super) async fn handle(svc: &Service) -> Result<GetMetadataInfoResponse, Api
     let mut info = convert::metadata_info(current.as_deref(), &status, serve_until, now);
     info.policy = convert::policy_info(&svc.policy);
     info.danger_clock = svc.shared.pinned_clock().map(convert::timestamp);
+    info.passkey_providers = Some(convert::passkey_providers_info(&svc.shared.providers));
+    if let Some(loaded) = &current {
+        info.legal_header_sha256 = legal_header_sha256(&loaded.blob);
+        info.legal_header_changed = svc.shared.legal_header_changed(&loaded.blob) == Some(true);
+    }
+    info.accepted_legal_header_sha256 =
+        svc.shared.accepted_legal_header.get().cloned().unwrap_or_default();
     Ok(info)
 }

@@ -1,4 +1,4 @@
-//! GetAuthenticator (one entry by AAGUID, key identifier or AAID) and ListAuthenticators (pages
+//! GetAuthenticator (one entry by AAGUID, key identifier or AAID, or a passkey provider's name) and ListAuthenticators (pages
 //! of entries, filtered by description and status, tokens bound to the BLOB served): one call
 //! into the core's [`catalog`] each, at one `now`.
 
@@ -7,6 +7,7 @@ use super::super::proto::{
     ListAuthenticatorsResponse,
 };
 use super::{convert, ApiError, Service};
+use crate::attestation::EntryKey;
 use crate::catalog::{self, Filter};
 
 /// Default and largest ListAuthenticators page.
@@ -21,13 +22,22 @@ pub(super) async fn get_authenticator(
     let key = convert::lookup_key(req)?;
     let (loaded, stale) = svc.metadata(now)?;
     let found = catalog::lookup(&loaded.blob.store, &key, now);
-    let found = found.ok_or_else(|| ApiError::NotFound {
-        what: format!("no metadata entry for {key} in BLOB no {}", loaded.blob.no),
-    })?;
+    // A passkey provider's AAGUID (synced passkeys are mostly not in the MDS) is answered with
+    // its name, marked claimed, instead of NOT_FOUND.
+    let provider = match &key {
+        EntryKey::Aaguid(aaguid) => convert::passkey_provider(&svc.shared.providers, Some(aaguid)),
+        _ => None,
+    };
+    if found.is_none() && provider.is_none() {
+        return Err(ApiError::NotFound {
+            what: format!("no metadata entry for {key} in BLOB no {}", loaded.blob.no),
+        });
+    }
     Ok(GetAuthenticatorResponse {
-        authenticator: Some(convert::authenticator(&found, true)),
+        authenticator: found.map(|found| convert::authenticator(&found, true)),
         metadata_no: loaded.blob.no,
         metadata_stale: stale,
+        passkey_provider: provider,
     })
 }
 

@@ -34,8 +34,13 @@ pub(super) async fn handle(
             svc.offload.run("verification", move || deferred.finish(&verifier)).await?
         }
     };
-    let response =
+    let mut response =
         convert::registration_response(&verdict, loaded.blob.no, stale, expectations.is_some());
+    response.passkey_provider =
+        convert::passkey_provider(&svc.shared.providers, verdict.result.aaguid.as_ref());
+    if req.enterprise_attestation {
+        response.serial_number = verdict.result.serial_number.clone().unwrap_or_default();
+    }
     // Only registered format names become label values: `fmt` is attacker-chosen and
     // free-form, and every distinct label value is a new time series.
     let result = &verdict.result;

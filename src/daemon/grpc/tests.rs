@@ -291,3 +291,139 @@ async fn check_credentials_sends_only_large_batches_to_the_pool() {
     assert_eq!(large.into_inner().results.len(), INLINE_CREDENTIALS + 1);
     assert_eq!(counts(&svc), (1, 1));
 }
+
+const ICLOUD_KEYCHAIN: &str = "fbfc3007-154e-4ecc-8c0b-6e020557d7bd";
+const GOOGLE_PASSWORD_MANAGER: &str = "ea9b8d66-4d01-1d21-3ce4-b6b48cb575d4";
+
+fn get(aaguid: &str) -> Request<proto::GetAuthenticatorRequest> {
+    Request::new(proto::GetAuthenticatorRequest {
+        key: Some(proto::get_authenticator_request::Key::Aaguid(aaguid.into())),
+    })
+}
+
+/// Issue #15: a passkey provider that is not in the MDS is named, marked claimed, instead of
+/// NOT_FOUND; an MDS entry keeps its answer; an unlisted AAGUID is still NOT_FOUND.
+#[tokio::test]
+async fn get_authenticator_names_a_passkey_provider_as_claimed() {
+    let svc = service();
+    let r = svc.get_authenticator(get(ICLOUD_KEYCHAIN)).await.unwrap().into_inner();
+    assert!(r.authenticator.is_none());
+    let p = r.passkey_provider.unwrap();
+    assert_eq!(p.name, "Apple Passwords"); // iCloud Keychain, as Apple now names it
+    assert_eq!(p.provenance, "claimed");
+    assert!(p.list_source.starts_with("bundled: "), "{}", p.list_source);
+    assert_eq!(r.metadata_no, 3);
+
+    let yubikey = vector(YUBIKEY)["aaguid"].as_str().unwrap().to_string();
+    let r = svc.get_authenticator(get(&yubikey)).await.unwrap().into_inner();
+    assert_eq!(r.authenticator.unwrap().description, "YubiKey 5 NFC");
+    assert_eq!(r.passkey_provider, None);
+
+    let unknown = svc.get_authenticator(get("00000000-0000-0000-0000-0000000000aa")).await;
+    assert_eq!(unknown.unwrap_err().code(), tonic::Code::NotFound);
+}
+
+/// Issue #15: a synced passkey (`none` attestation, BE=1, BS=1) carrying Google Password
+/// Manager's AAGUID gets the provider's name, marked claimed, and stays untrusted; a model
+/// the list does not name gets none.
+#[tokio::test]
+async fn verify_registration_names_the_claimed_passkey_provider() {
+    use mdsd_test_support::attestation::{make, Fmt, Opts, FLAGS_DEFAULT};
+    let svc = service();
+    let opts = Opts {
+        aaguid: uuid::Uuid::parse_str(GOOGLE_PASSWORD_MANAGER).unwrap(),
+        flags: FLAGS_DEFAULT | 0x08 | 0x10,
+        ..Opts::default()
+    };
+    let made = make(Fmt::None, &opts, None);
+    let req = proto::VerifyRegistrationRequest {
+        attestation_object: made.attestation_object,
+        client_data_json: made.client_data_json,
+        ..Default::default()
+    };
+    let r = svc.verify_registration(Request::new(req)).await.unwrap().into_inner();
+    assert_eq!(r.verdict, proto::Verdict::Rejected as i32);
+    assert!(r.statement_valid);
+    assert_eq!(r.credential_kind, proto::CredentialKind::Synced as i32);
+    let p = r.passkey_provider.unwrap();
+    assert_eq!((p.name.as_str(), p.provenance.as_str()), ("Google Password Manager", "claimed"));
+    assert!(r.provenance.unwrap().claimed.iter().any(|c| c == "aaguid"));
+
+    let r = svc.verify_registration(Request::new(registration(YUBIKEY))).await.unwrap();
+    assert_eq!(r.into_inner().passkey_provider, None);
+}
+
+#[tokio::test]
+async fn metadata_info_describes_the_passkey_provider_list() {
+    let svc = service();
+    let info = svc.get_metadata_info(Request::new(proto::GetMetadataInfoRequest {})).await;
+    let p = info.unwrap().into_inner().passkey_providers.unwrap();
+    assert_eq!(p.names, 52);
+    assert!(p.source.starts_with("bundled: "));
+    assert_eq!((p.configured.as_str(), p.source_empty, p.skipped), ("", false, 0));
+    assert_eq!(p.sha256.len(), 64);
+    let text = svc.shared.render_metrics(OffsetDateTime::now_utc());
+    assert!(text.contains("\nmdsd_passkey_provider_names 52\n"), "{text}");
+    // A retired (empty) list read from the configured source is reported, not served.
+    svc.shared.providers.apply(
+        "https://example.org/aaguid.json",
+        Ok(b"{}".to_vec()),
+        &svc.shared.metrics,
+        OffsetDateTime::now_utc(),
+    );
+    let info = svc.get_metadata_info(Request::new(proto::GetMetadataInfoRequest {})).await;
+    let p = info.unwrap().into_inner().passkey_providers.unwrap();
+    assert!(p.source_empty);
+    assert_eq!(p.names, 52);
+    assert_eq!(p.configured, "https://example.org/aaguid.json");
+}
+
+/// Issue #15: a BLOB whose legalHeader differs from the accepted one is served and reported
+/// (GetMetadataInfo, metric); the accepted one is not.
+#[tokio::test]
+async fn a_changed_legal_header_is_reported() {
+    const V1: &str = "Retrieval and use of this BLOB indicates acceptance of the agreement v1.";
+    const V2: &str = "Retrieval and use of this BLOB indicates acceptance of the agreement v2.";
+    let sha = |s: &str| hex::encode(ring::digest::digest(&ring::digest::SHA256, s.as_bytes()));
+    let metrics = Arc::new(Metrics::new());
+    let shared = Arc::new(Shared::new(
+        StalePolicy { grace: Duration::from_secs(86_400), serve_stale: false },
+        metrics.clone(),
+    ));
+    shared.accepted_legal_header.set(sha(V1)).unwrap();
+    let policy = Arc::new(PolicyHolder::new(None, None, metrics));
+    let svc = Service::new(shared.clone(), Arc::new(Verifier::default()), policy);
+    let blob = |no: u64, header: &str| {
+        let json = serde_json::json!({"legalHeader": header, "no": no,
+            "nextUpdate": "2099-01-01", "entries": []});
+        loaded_for_tests(&json.to_string(), OffsetDateTime::now_utc())
+    };
+    let info = || async {
+        let r = svc.get_metadata_info(Request::new(proto::GetMetadataInfoRequest {})).await;
+        r.unwrap().into_inner()
+    };
+    let gauge = |shared: &Shared| {
+        let text = shared.render_metrics(OffsetDateTime::now_utc());
+        text.lines().find(|l| l.starts_with("mdsd_blob_legal_header_changed ")).unwrap().to_string()
+    };
+
+    shared.install(blob(1, V1), OffsetDateTime::now_utc());
+    let i = info().await;
+    assert_eq!((i.legal_header_sha256.as_str(), i.legal_header_changed), (sha(V1).as_str(), false));
+    assert_eq!(i.accepted_legal_header_sha256, sha(V1));
+    assert_eq!(gauge(&shared), "mdsd_blob_legal_header_changed 0");
+
+    shared.install(blob(2, V2), OffsetDateTime::now_utc());
+    let i = info().await;
+    assert!(i.loaded && i.legal_header_changed);
+    assert_eq!((i.no, i.legal_header.as_str()), (2, V2));
+    assert_eq!(i.legal_header_sha256, sha(V2));
+    assert_eq!(gauge(&shared), "mdsd_blob_legal_header_changed 1");
+
+    // Without an accepted header nothing is compared.
+    let i = service().get_metadata_info(Request::new(proto::GetMetadataInfoRequest {})).await;
+    let i = i.unwrap().into_inner();
+    assert!(!i.legal_header_changed);
+    assert!(i.accepted_legal_header_sha256.is_empty());
+    assert_eq!(i.legal_header_sha256.len(), 64);
+}

@@ -17,6 +17,9 @@ pub const MAX_X5C: usize = crate::limits::X5C_CERTIFICATES.max;
 
 /// id-fido-gen-ce-aaguid (FIDO Authenticator Metadata / WebAuthn L3 §8.2.1).
 pub const OID_FIDO_AAGUID: &str = "1.3.6.1.4.1.45724.1.1.4";
+/// id-fido-gen-ce-sernum: the authenticator's serial number, in attestation certificates of
+/// enterprise attestation (WebAuthn L3 §8.2.2).
+pub const OID_FIDO_SERIAL_NUMBER: &str = "1.3.6.1.4.1.45724.1.1.2";
 
 /// The attStmt as map entries; anything else is MALFORMED_STATEMENT.
 pub(crate) fn stmt_map<'a>(att_stmt: &'a Value, fmt: &str) -> Result<&'a [(Value, Value)], Reason> {
@@ -125,6 +128,30 @@ pub(crate) fn check_aaguid_extension(cert: &Cert, aaguid: &Uuid) -> Result<(), R
             ),
         )),
         _ => Ok(()),
+    }
+}
+
+/// The serial number in the certificate's id-fido-gen-ce-sernum extension
+/// (1.3.6.1.4.1.45724.1.1.2, WebAuthn L3 §8.2.2: enterprise attestation), `None` without the
+/// extension. Its extnValue is an OCTET STRING; a value that is not one of 1–127 bytes
+/// (short-form DER length, nothing after it) is refused with the bytes seen as evidence.
+pub(crate) fn certificate_serial_number(cert: &Cert) -> Result<Option<Vec<u8>>, Reason> {
+    let Some(ext) = cert.extension(OID_FIDO_SERIAL_NUMBER) else { return Ok(None) };
+    match ext.value.as_slice() {
+        [0x04, len, serial @ ..]
+            if *len > 0 && *len < 0x80 && serial.len() == usize::from(*len) =>
+        {
+            Ok(Some(serial.to_vec()))
+        }
+        other => Err(Reason::new(
+            ReasonCode::SerialNumberMalformed,
+            format!(
+                "the serial-number extension {OID_FIDO_SERIAL_NUMBER} is not an OCTET STRING of \
+                 1-127 bytes ({}{})",
+                hex::encode(other.get(..32).unwrap_or(other)),
+                if other.len() > 32 { "…" } else { "" }
+            ),
+        )),
     }
 }
 

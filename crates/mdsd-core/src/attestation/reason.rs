@@ -68,6 +68,10 @@ pub enum ReasonCode {
     /// The credential key's algorithm is not one the metadata entry lists in
     /// `authenticationAlgorithms` (a note: the metadata is incomplete, see `trust`).
     AlgorithmNotInMetadata,
+    /// The validated attestation certificate carries the FIDO serial-number extension
+    /// (1.3.6.1.4.1.45724.1.1.2, enterprise attestation) but not as a DER OCTET STRING of
+    /// 1–127 bytes (a note: the serial is not returned).
+    SerialNumberMalformed,
 }
 
 impl ReasonCode {
@@ -99,6 +103,7 @@ impl ReasonCode {
             ReasonCode::EntryMismatch => "ENTRY_MISMATCH",
             ReasonCode::AttestationTypeMismatch => "ATTESTATION_TYPE_MISMATCH",
             ReasonCode::AlgorithmNotInMetadata => "ALGORITHM_NOT_IN_METADATA",
+            ReasonCode::SerialNumberMalformed => "SERIAL_NUMBER_MALFORMED",
         }
     }
 }

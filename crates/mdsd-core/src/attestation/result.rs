@@ -248,6 +248,12 @@ pub struct AttestationResult {
     /// Where each fact comes from: what the signature covers, how the entry was selected, and
     /// which reported facts are only the client's claim.
     pub provenance: Provenance,
+    /// The authenticator's serial number from the FIDO serial-number extension
+    /// (1.3.6.1.4.1.45724.1.1.2) of the validated attestation certificate: present in
+    /// enterprise attestation (WebAuthn L3 §8.2.2). Read only from a certificate whose chain
+    /// validated to an anchor; vouched for by that anchor when `trusted`. Uniquely identifies
+    /// the device: hand it on only when the relying party asked for enterprise attestation.
+    pub serial_number: Option<Vec<u8>>,
 }
 
 impl AttestationResult {
@@ -275,6 +281,7 @@ impl AttestationResult {
             notes: Vec::new(),
             entry: None,
             provenance: Provenance { claimed: Fact::ALL.to_vec(), ..Provenance::default() },
+            serial_number: None,
         }
     }
 

@@ -14,8 +14,8 @@ use crate::attestation::{AttestationType, Format};
 use crate::trust_store::{AuthenticatorStatus, StatusPolicy};
 
 use super::{
-    AttestationEnforcement, CertificationLevel, DefaultScope, KeyRestrictionMode, KeyRestrictions,
-    PasskeyTypes, PolicySet, Profile,
+    AttestationEnforcement, BackupStates, CertificationLevel, DefaultScope, KeyRestrictionMode,
+    KeyRestrictions, PasskeyTypes, PolicySet, Profile,
 };
 
 /// Most profiles a configuration may define (besides the default profile).
@@ -29,6 +29,11 @@ pub const MAX_NAME_LEN: usize = 256;
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PolicyConfig {
+    /// A ready-made default profile. `"entra_default"`: Entra ID's default passkey profile —
+    /// all users, attestation enforced (with its certified-metadata requirement), device-bound
+    /// passkeys only. It is the default profile: `default_profile` may not be given with it.
+    #[serde(default)]
+    pub preset: Option<String>,
     /// The profile for everyone (see [`DefaultScope`]); absent: users no profile targets are
     /// refused with NO_PROFILE_IN_SCOPE.
     #[serde(default)]
@@ -65,6 +70,14 @@ pub struct ProfileConfig {
     pub allowed_attestation_types: Option<Vec<String>>,
     /// Absent: any. Values: the WebAuthn format identifiers (`packed`, `tpm`, …).
     pub allowed_formats: Option<Vec<String>>,
+    /// Under attestation enforcement (Entra): the verified metadata must show FIDO
+    /// certification, user verification and resident-key support. Absent: on exactly when
+    /// `attestation_enforcement = "registration_only"`; without enforcement, when set, it reads
+    /// the claimed model's metadata.
+    pub require_certified_metadata: Option<bool>,
+    /// Absent: any. Values: `not_backed_up` (BS=0), `backed_up` (BS=1), checked at
+    /// registration and sign-in.
+    pub backup_states: Option<Vec<String>>,
     /// MDS statuses that refuse the authenticator. Absent: REVOKED, ATTESTATION_KEY_COMPROMISE,
     /// USER_VERIFICATION_BYPASS, USER_KEY_REMOTE_COMPROMISE, USER_KEY_PHYSICAL_COMPROMISE.
     pub refuse_statuses: Option<Vec<String>>,
@@ -129,6 +142,18 @@ pub enum ConfigError {
     MissingKeyRestrictionMode { profile: String },
     #[error("profile {profile}: `min_certification` = {value:?} is not a FIDO certification level (FIDO_CERTIFIED, FIDO_CERTIFIED_L1 … FIDO_CERTIFIED_L3plus)")]
     NotACertificationLevel { profile: String, value: String },
+    #[error("`preset` = {value:?} is not one of entra_default")]
+    UnknownPreset { value: String },
+    #[error("`preset` = {preset:?} defines the default profile; remove `default_profile` (or the preset)")]
+    PresetWithDefaultProfile { preset: String },
+    /// Entra: attestation cannot be enforced for synced passkeys (they send `none`).
+    #[error(
+        "profile {profile}: attestation is enforced and synced passkeys are allowed, but synced \
+         passkeys send `none` attestation and are not in the MDS, so (as in Entra) enforcement \
+         is only for device-bound profiles: put synced passkeys in a profile without \
+         enforcement (a user in both profiles may register either)"
+    )]
+    SyncedWithEnforcement { profile: String },
     /// The profile is well-formed but no passkey can ever satisfy it.
     #[error("profile {profile}: can never be satisfied: {why}")]
     Unsatisfiable { profile: String, why: String },
@@ -150,7 +175,18 @@ impl PolicyConfig {
         if self.profiles.len() > MAX_PROFILES {
             errors.push(ConfigError::TooManyProfiles { count: self.profiles.len() });
         }
-        let default = self.default_profile.as_ref().map(|raw| {
+        let preset = match self.preset.as_deref() {
+            None => None,
+            Some("entra_default") => Some(entra_default()),
+            Some(other) => {
+                errors.push(ConfigError::UnknownPreset { value: other.to_string() });
+                None
+            }
+        };
+        if let (Some(name), Some(_), Some(_)) = (&self.preset, &preset, &self.default_profile) {
+            errors.push(ConfigError::PresetWithDefaultProfile { preset: name.clone() });
+        }
+        let default = self.default_profile.as_ref().or(preset.as_ref()).map(|raw| {
             let label = raw.name.clone().unwrap_or_else(|| "default".to_string());
             let scope = match raw.scope.as_deref() {
                 None | Some("fallback") => DefaultScope::Fallback,
@@ -207,6 +243,18 @@ impl PolicyConfig {
             None => (None, DefaultScope::Fallback),
         };
         Ok(PolicySet { profiles, default, default_scope })
+    }
+}
+
+/// Entra ID's default passkey profile: all users, attestation enforced (and so certified
+/// metadata with UV and resident keys), device-bound passkeys only, no key restrictions.
+fn entra_default() -> ProfileConfig {
+    ProfileConfig {
+        name: Some("default".to_string()),
+        scope: Some("all_users".to_string()),
+        attestation_enforcement: Some("registration_only".to_string()),
+        passkey_types: Some(vec!["device_bound".to_string()]),
+        ..ProfileConfig::default()
     }
 }
 
@@ -339,6 +387,26 @@ fn check_profile(raw: &ProfileConfig, label: String, errors: &mut Vec<ConfigErro
         }
     };
 
+    let backup_states = raw.backup_states.as_ref().map(|list| {
+        let mut states = BackupStates { not_backed_up: false, backed_up: false };
+        for value in checked_list(p, "backup_states", list, errors) {
+            match value {
+                "not_backed_up" => states.not_backed_up = true,
+                "backed_up" => states.backed_up = true,
+                other => {
+                    errors.push(unknown(p, "backup_states", other, "not_backed_up, backed_up"))
+                }
+            }
+        }
+        if list.is_empty() {
+            errors.push(unsatisfiable(p, "`backup_states` is empty"));
+        }
+        states
+    });
+    if attestation == AttestationEnforcement::RegistrationOnly && passkey_types.synced {
+        errors.push(ConfigError::SyncedWithEnforcement { profile: p.to_string() });
+    }
+
     let profile = Profile {
         name: label.clone(),
         include,
@@ -348,6 +416,10 @@ fn check_profile(raw: &ProfileConfig, label: String, errors: &mut Vec<ConfigErro
         key_restrictions,
         min_certification,
         require_user_verification: raw.require_user_verification,
+        require_certified_metadata: raw
+            .require_certified_metadata
+            .unwrap_or(attestation == AttestationEnforcement::RegistrationOnly),
+        backup_states,
         allowed_attestation_types,
         allowed_formats,
         refuse_statuses,
@@ -363,16 +435,15 @@ fn check_profile(raw: &ProfileConfig, label: String, errors: &mut Vec<ConfigErro
 fn unsatisfiable_reasons(profile: &Profile) -> Vec<String> {
     let mut out = Vec::new();
     let enforced = profile.attestation == AttestationEnforcement::RegistrationOnly;
-    if enforced && profile.passkey_types.synced && !profile.passkey_types.device_bound {
-        // Synced passkey providers (iCloud Keychain, Google Password Manager, password
-        // managers) return `none` attestation, and no MDS entry vouches for a synced provider,
-        // so nothing can register under this profile. Entra refuses the same combination.
-        out.push(
-            "attestation is enforced but only synced passkeys are allowed: synced passkey \
-             providers send `none` attestation and are not in the MDS, so no registration can \
-             be trusted (disable enforcement or allow device_bound)"
-                .to_string(),
-        );
+    if let Some(states) = &profile.backup_states {
+        // BS=1 needs BE=1 (WebAuthn L3 §6.1: BS without BE is invalid).
+        if states.backed_up && !states.not_backed_up && !profile.passkey_types.synced {
+            out.push(
+                "only backed-up passkeys (BS=1) are allowed but only device-bound ones (BE=0), \
+                 which are never backed up"
+                    .to_string(),
+            );
+        }
     }
     if enforced {
         if let Some(formats) = &profile.allowed_formats {

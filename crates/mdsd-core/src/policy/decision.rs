@@ -64,6 +64,15 @@ pub enum FailureCode {
     UserVerificationRequired,
     /// The authenticator's current MDS status is in `refuse_statuses`.
     StatusRefused,
+    /// `require_certified_metadata`: no FIDO certification (FIDO_CERTIFIED*) in force.
+    MetadataNotCertified,
+    /// `require_certified_metadata`: the metadata shows no user verification method.
+    MetadataNoUserVerification,
+    /// `require_certified_metadata`: the metadata does not show resident-key support.
+    MetadataNoResidentKey,
+    /// The backup state (BS flag) is not in `backup_states`, or under enforcement a BS=0
+    /// claim is not believed.
+    BackupStateNotAllowed,
 }
 
 impl FailureCode {
@@ -82,6 +91,10 @@ impl FailureCode {
             FailureCode::CertificationTooLow => "CERTIFICATION_TOO_LOW",
             FailureCode::UserVerificationRequired => "USER_VERIFICATION_REQUIRED",
             FailureCode::StatusRefused => "STATUS_REFUSED",
+            FailureCode::MetadataNotCertified => "METADATA_NOT_CERTIFIED",
+            FailureCode::MetadataNoUserVerification => "METADATA_NO_USER_VERIFICATION",
+            FailureCode::MetadataNoResidentKey => "METADATA_NO_RESIDENT_KEY",
+            FailureCode::BackupStateNotAllowed => "BACKUP_STATE_NOT_ALLOWED",
         }
     }
 }
@@ -400,6 +413,40 @@ pub(crate) fn check_registration(
         }
     }
 
+    // Entra under enforcement: certified metadata that shows UV and resident keys. Under
+    // enforcement without a trusted attestation there is no verified metadata to read, and
+    // ATTESTATION_REQUIRED already refuses.
+    if p.require_certified_metadata && (trusted || !enforced) {
+        let metadata = facts.metadata.as_ref().filter(|m| m.verified || !enforced);
+        check_certified_metadata(p, metadata, &mut out);
+    }
+
+    // Backup state (BS); under enforcement a BS=0 claim needs the signature to cover it.
+    if let Some(states) = p.backup_states {
+        match facts.flags {
+            None if !(states.backed_up && states.not_backed_up) => out.push(fail(
+                FailureCode::BackupStateNotAllowed,
+                "no authenticator flags: the backup state is unknown".to_string(),
+            )),
+            None => {}
+            Some(flags) => {
+                check_backup_state(p, flags, &mut out);
+                if !flags.backed_up()
+                    && enforced
+                    && !states.backed_up
+                    && !facts.verified(Fact::BackedUp)
+                {
+                    out.push(fail(
+                        FailureCode::BackupStateNotAllowed,
+                        "BS=0 (not backed up) is claimed by an attestation that does not vouch \
+                         for it; under enforcement the claim is not believed"
+                            .to_string(),
+                    ));
+                }
+            }
+        }
+    }
+
     // User verification: under enforcement the UV flag must be covered by the signature.
     let uv = facts.flags.is_some_and(|f| f.user_verified());
     if p.require_user_verification && uv && enforced && !facts.verified(Fact::UserVerified) {
@@ -430,8 +477,67 @@ pub(crate) fn check_authentication(
     let trusted = facts.registration_trust == Some(AttestationTrust::Metadata);
     check_key_restrictions(p, facts.aaguid, false, trusted, notes, &mut out);
     check_user_verification(p, facts.flags.user_verified(), &mut out);
+    if p.backup_states.is_some() {
+        check_backup_state(p, facts.flags, &mut out);
+    }
     check_status(p, facts.metadata.as_ref(), notes, &mut out);
     out
+}
+
+/// Entra's certified-metadata requirement: FIDO certification in force, a user verification
+/// method and resident-key support shown by the metadata statement.
+fn check_certified_metadata(p: &Profile, metadata: Option<&MetadataFacts>, out: &mut Vec<Failure>) {
+    let Some(m) = metadata else {
+        out.push(fail(
+            FailureCode::MetadataNotCertified,
+            format!("profile {} requires certified metadata and none is known", p.name),
+        ));
+        return;
+    };
+    if m.certification.is_none() {
+        out.push(fail(
+            FailureCode::MetadataNotCertified,
+            format!(
+                "profile {} requires FIDO-certified metadata; no FIDO_CERTIFIED status is in force \
+                 (current status: {})",
+                p.name,
+                m.status.as_ref().map_or("none", |s| s.as_str())
+            ),
+        ));
+    }
+    let caps = m.capabilities.unwrap_or_default();
+    if !caps.user_verification {
+        out.push(fail(
+            FailureCode::MetadataNoUserVerification,
+            "the metadata statement shows no user verification method (userVerificationDetails \
+             beyond presence, or authenticatorGetInfo uv/clientPin)"
+                .to_string(),
+        ));
+    }
+    if !caps.resident_key {
+        out.push(fail(
+            FailureCode::MetadataNoResidentKey,
+            "the metadata statement does not show resident-key support \
+             (authenticatorGetInfo.options.rk)"
+                .to_string(),
+        ));
+    }
+}
+
+fn check_backup_state(p: &Profile, flags: crate::attestation::Flags, out: &mut Vec<Failure>) {
+    let Some(states) = p.backup_states else { return };
+    let backed_up = flags.backed_up();
+    let allowed = if backed_up { states.backed_up } else { states.not_backed_up };
+    if !allowed {
+        out.push(fail(
+            FailureCode::BackupStateNotAllowed,
+            format!(
+                "{} passkeys are not allowed by profile {}",
+                if backed_up { "backed-up (BS=1)" } else { "not backed-up (BS=0)" },
+                p.name
+            ),
+        ));
+    }
 }
 
 fn check_kind(

@@ -52,6 +52,67 @@ pub struct MetadataFacts {
     pub certification: Option<CertificationLevel>,
     /// `multiDeviceCredentialSupport` (MDS3 v3.1): unsupported | explicit | implicit.
     pub multi_device_credential_support: Option<String>,
+    /// What the metadata statement says the model can do; `None` when not read (sign-in
+    /// facts: the capabilities are a registration requirement).
+    pub capabilities: Option<MetadataCapabilities>,
+}
+
+/// Capabilities a metadata statement shows (MDS3 MetadataStatement), as Entra reads them under
+/// attestation enforcement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct MetadataCapabilities {
+    /// User verification: `userVerificationDetails` lists a method other than
+    /// `presence_internal` and `none` (a PIN, `passcode_external`, counts), or
+    /// `authenticatorGetInfo.options` has `uv` or `clientPin` (CTAP2.1 §6.4: present, true or
+    /// false, means the authenticator is capable).
+    pub user_verification: bool,
+    /// Resident (discoverable) keys: `authenticatorGetInfo.options.rk` is true (CTAP2.1 §6.4;
+    /// absent means false).
+    pub resident_key: bool,
+}
+
+impl MetadataCapabilities {
+    /// Reads them from an entry's JSON (the MDS entry, with its `metadataStatement`). Odd
+    /// shapes read as "not shown", never as an error.
+    pub fn from_entry(entry: &Entry) -> MetadataCapabilities {
+        #[derive(serde::Deserialize)]
+        struct RawEntry {
+            #[serde(rename = "metadataStatement")]
+            statement: Option<RawStatement>,
+        }
+        #[derive(serde::Deserialize)]
+        struct RawStatement {
+            #[serde(rename = "userVerificationDetails", default)]
+            uv_details: Option<serde_json::Value>,
+            #[serde(rename = "authenticatorGetInfo", default)]
+            get_info: Option<serde_json::Value>,
+        }
+        let Ok(RawEntry { statement: Some(statement) }) = serde_json::from_str(entry.raw_json())
+        else {
+            return MetadataCapabilities::default();
+        };
+        let methods = statement
+            .uv_details
+            .as_ref()
+            .and_then(serde_json::Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(serde_json::Value::as_array)
+            .flatten()
+            .filter_map(|d| d.get("userVerificationMethod").and_then(serde_json::Value::as_str));
+        let mut uv = false;
+        for method in methods {
+            uv |= !matches!(method, "presence_internal" | "none");
+        }
+        let options = statement.get_info.as_ref().and_then(|g| g.get("options"));
+        let option = |name: &str| options.and_then(|o| o.get(name));
+        uv |= option("uv").is_some_and(serde_json::Value::is_boolean)
+            || option("clientPin").is_some_and(serde_json::Value::is_boolean);
+        MetadataCapabilities {
+            user_verification: uv,
+            resident_key: option("rk").and_then(serde_json::Value::as_bool) == Some(true),
+        }
+    }
 }
 
 impl MetadataFacts {
@@ -69,6 +130,7 @@ impl MetadataFacts {
             multi_device_credential_support: entry
                 .multi_device_credential_support()
                 .map(str::to_string),
+            capabilities: None,
         }
     }
 
@@ -127,10 +189,10 @@ impl RegistrationFacts {
             (true, false) => AttestationTrust::OperatorAnchor,
             (false, _) => AttestationTrust::Untrusted,
         };
-        let metadata = result
-            .entry
-            .as_ref()
-            .map(|entry| MetadataFacts::from_entry(entry, verified_entry, now));
+        let metadata = result.entry.as_ref().map(|entry| MetadataFacts {
+            capabilities: Some(MetadataCapabilities::from_entry(entry)),
+            ..MetadataFacts::from_entry(entry, verified_entry, now)
+        });
         RegistrationFacts {
             statement_valid: result.statement_valid,
             trust,
@@ -284,6 +346,52 @@ mod tests {
         akc.certificate = None;
         let facts = MetadataFacts::from_entry(&entry(vec![akc], None), true, NOW);
         assert!(!facts.status_batch_scoped);
+    }
+
+    #[test]
+    fn capabilities_are_read_from_the_statement() {
+        let caps = |json: &str| {
+            let raw = crate::trust_store::RawJson::owned(json);
+            let e = Entry::identified(Some(Uuid::from_u128(1)), None, Vec::new(), raw).unwrap();
+            MetadataCapabilities::from_entry(&e.build())
+        };
+        let (uv, rk) = (
+            MetadataCapabilities { user_verification: true, resident_key: false },
+            MetadataCapabilities { user_verification: false, resident_key: true },
+        );
+        let none = MetadataCapabilities::default();
+        // Presence and "none" are not user verification; a fingerprint or a PIN is.
+        let details = |m: &str| {
+            format!(
+                r#"{{"metadataStatement": {{"userVerificationDetails":
+                    [[{{"userVerificationMethod": "presence_internal"}}],
+                     [{{"userVerificationMethod": "none"}},
+                      {{"userVerificationMethod": "{m}"}}]]}}}}"#
+            )
+        };
+        assert_eq!(caps(&details("none")), none);
+        assert_eq!(caps(&details("fingerprint_internal")), uv);
+        assert_eq!(caps(&details("passcode_external")), uv);
+        // getInfo options: uv or clientPin present (either value) is UV; rk must be true.
+        let options = |o: &str| {
+            caps(&format!(
+                r#"{{"metadataStatement": {{"authenticatorGetInfo": {{"options": {o}}}}}}}"#
+            ))
+        };
+        assert_eq!(options(r#"{"clientPin": false}"#), uv);
+        assert_eq!(options(r#"{"uv": false}"#), uv);
+        assert_eq!(options(r#"{"rk": true, "up": true}"#), rk);
+        assert_eq!(options(r#"{"rk": false, "uv": "yes"}"#), none);
+        // Odd shapes read as nothing shown.
+        for odd in [
+            "{}",
+            "[]",
+            "not json",
+            r#"{"metadataStatement": 7}"#,
+            r#"{"metadataStatement": {"userVerificationDetails": "x", "authenticatorGetInfo": []}}"#,
+        ] {
+            assert_eq!(caps(odd), none, "{odd}");
+        }
     }
 
     #[test]

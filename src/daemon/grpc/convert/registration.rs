@@ -106,6 +106,10 @@ pub fn registration_response(
         attestation_trust: v.trust.as_str().to_string(),
         provenance: Some(provenance(r)),
         notes: r.notes.iter().map(reason).collect(),
+        // Set by the handler, which holds the served passkey-provider list.
+        passkey_provider: None,
+        // Set by the handler only when the request asked for enterprise attestation.
+        serial_number: Vec::new(),
     }
 }
 

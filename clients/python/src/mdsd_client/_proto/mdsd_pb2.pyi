@@ -102,7 +102,7 @@ class Provenance(_message.Message):
     def __init__(self, coverage: _Optional[str] = ..., entry_selected_by: _Optional[str] = ..., aaguid: _Optional[str] = ..., key_identifier: _Optional[str] = ..., claimed: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class VerifyRegistrationRequest(_message.Message):
-    __slots__ = ("attestation_object", "client_data_json", "rp_id", "origins", "challenge", "require_user_verification", "require_user_presence", "top_origins", "user_groups", "profile")
+    __slots__ = ("attestation_object", "client_data_json", "rp_id", "origins", "challenge", "require_user_verification", "require_user_presence", "top_origins", "user_groups", "profile", "enterprise_attestation")
     ATTESTATION_OBJECT_FIELD_NUMBER: _ClassVar[int]
     CLIENT_DATA_JSON_FIELD_NUMBER: _ClassVar[int]
     RP_ID_FIELD_NUMBER: _ClassVar[int]
@@ -113,6 +113,7 @@ class VerifyRegistrationRequest(_message.Message):
     TOP_ORIGINS_FIELD_NUMBER: _ClassVar[int]
     USER_GROUPS_FIELD_NUMBER: _ClassVar[int]
     PROFILE_FIELD_NUMBER: _ClassVar[int]
+    ENTERPRISE_ATTESTATION_FIELD_NUMBER: _ClassVar[int]
     attestation_object: bytes
     client_data_json: bytes
     rp_id: str
@@ -123,10 +124,11 @@ class VerifyRegistrationRequest(_message.Message):
     top_origins: _containers.RepeatedScalarFieldContainer[str]
     user_groups: _containers.RepeatedScalarFieldContainer[str]
     profile: str
-    def __init__(self, attestation_object: _Optional[bytes] = ..., client_data_json: _Optional[bytes] = ..., rp_id: _Optional[str] = ..., origins: _Optional[_Iterable[str]] = ..., challenge: _Optional[bytes] = ..., require_user_verification: _Optional[bool] = ..., require_user_presence: _Optional[bool] = ..., top_origins: _Optional[_Iterable[str]] = ..., user_groups: _Optional[_Iterable[str]] = ..., profile: _Optional[str] = ...) -> None: ...
+    enterprise_attestation: bool
+    def __init__(self, attestation_object: _Optional[bytes] = ..., client_data_json: _Optional[bytes] = ..., rp_id: _Optional[str] = ..., origins: _Optional[_Iterable[str]] = ..., challenge: _Optional[bytes] = ..., require_user_verification: _Optional[bool] = ..., require_user_presence: _Optional[bool] = ..., top_origins: _Optional[_Iterable[str]] = ..., user_groups: _Optional[_Iterable[str]] = ..., profile: _Optional[str] = ..., enterprise_attestation: _Optional[bool] = ...) -> None: ...
 
 class VerifyRegistrationResponse(_message.Message):
-    __slots__ = ("verdict", "trusted", "format", "attestation_type", "aaguid", "credential_kind", "reasons", "metadata_no", "metadata_stale", "statement_valid", "authenticator", "trust_path", "anchor", "credential_id", "credential_public_key", "credential_alg", "sign_count", "flags", "kind_conflict", "ceremony_checked", "policy", "attestation_trust", "provenance", "notes")
+    __slots__ = ("verdict", "trusted", "format", "attestation_type", "aaguid", "credential_kind", "reasons", "metadata_no", "metadata_stale", "statement_valid", "authenticator", "trust_path", "anchor", "credential_id", "credential_public_key", "credential_alg", "sign_count", "flags", "kind_conflict", "ceremony_checked", "policy", "attestation_trust", "provenance", "notes", "passkey_provider", "serial_number")
     VERDICT_FIELD_NUMBER: _ClassVar[int]
     TRUSTED_FIELD_NUMBER: _ClassVar[int]
     FORMAT_FIELD_NUMBER: _ClassVar[int]
@@ -151,6 +153,8 @@ class VerifyRegistrationResponse(_message.Message):
     ATTESTATION_TRUST_FIELD_NUMBER: _ClassVar[int]
     PROVENANCE_FIELD_NUMBER: _ClassVar[int]
     NOTES_FIELD_NUMBER: _ClassVar[int]
+    PASSKEY_PROVIDER_FIELD_NUMBER: _ClassVar[int]
+    SERIAL_NUMBER_FIELD_NUMBER: _ClassVar[int]
     verdict: Verdict
     trusted: bool
     format: str
@@ -175,7 +179,19 @@ class VerifyRegistrationResponse(_message.Message):
     attestation_trust: str
     provenance: Provenance
     notes: _containers.RepeatedCompositeFieldContainer[Reason]
-    def __init__(self, verdict: _Optional[_Union[Verdict, str]] = ..., trusted: _Optional[bool] = ..., format: _Optional[str] = ..., attestation_type: _Optional[str] = ..., aaguid: _Optional[str] = ..., credential_kind: _Optional[_Union[CredentialKind, str]] = ..., reasons: _Optional[_Iterable[_Union[Reason, _Mapping]]] = ..., metadata_no: _Optional[int] = ..., metadata_stale: _Optional[bool] = ..., statement_valid: _Optional[bool] = ..., authenticator: _Optional[_Union[AuthenticatorSummary, _Mapping]] = ..., trust_path: _Optional[_Iterable[str]] = ..., anchor: _Optional[_Union[TrustAnchor, _Mapping]] = ..., credential_id: _Optional[bytes] = ..., credential_public_key: _Optional[bytes] = ..., credential_alg: _Optional[int] = ..., sign_count: _Optional[int] = ..., flags: _Optional[_Union[AuthenticatorFlags, _Mapping]] = ..., kind_conflict: _Optional[str] = ..., ceremony_checked: _Optional[bool] = ..., policy: _Optional[_Union[PolicyDecision, _Mapping]] = ..., attestation_trust: _Optional[str] = ..., provenance: _Optional[_Union[Provenance, _Mapping]] = ..., notes: _Optional[_Iterable[_Union[Reason, _Mapping]]] = ...) -> None: ...
+    passkey_provider: PasskeyProvider
+    serial_number: bytes
+    def __init__(self, verdict: _Optional[_Union[Verdict, str]] = ..., trusted: _Optional[bool] = ..., format: _Optional[str] = ..., attestation_type: _Optional[str] = ..., aaguid: _Optional[str] = ..., credential_kind: _Optional[_Union[CredentialKind, str]] = ..., reasons: _Optional[_Iterable[_Union[Reason, _Mapping]]] = ..., metadata_no: _Optional[int] = ..., metadata_stale: _Optional[bool] = ..., statement_valid: _Optional[bool] = ..., authenticator: _Optional[_Union[AuthenticatorSummary, _Mapping]] = ..., trust_path: _Optional[_Iterable[str]] = ..., anchor: _Optional[_Union[TrustAnchor, _Mapping]] = ..., credential_id: _Optional[bytes] = ..., credential_public_key: _Optional[bytes] = ..., credential_alg: _Optional[int] = ..., sign_count: _Optional[int] = ..., flags: _Optional[_Union[AuthenticatorFlags, _Mapping]] = ..., kind_conflict: _Optional[str] = ..., ceremony_checked: _Optional[bool] = ..., policy: _Optional[_Union[PolicyDecision, _Mapping]] = ..., attestation_trust: _Optional[str] = ..., provenance: _Optional[_Union[Provenance, _Mapping]] = ..., notes: _Optional[_Iterable[_Union[Reason, _Mapping]]] = ..., passkey_provider: _Optional[_Union[PasskeyProvider, _Mapping]] = ..., serial_number: _Optional[bytes] = ...) -> None: ...
+
+class PasskeyProvider(_message.Message):
+    __slots__ = ("name", "provenance", "list_source")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    PROVENANCE_FIELD_NUMBER: _ClassVar[int]
+    LIST_SOURCE_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    provenance: str
+    list_source: str
+    def __init__(self, name: _Optional[str] = ..., provenance: _Optional[str] = ..., list_source: _Optional[str] = ...) -> None: ...
 
 class EvaluateAuthenticationRequest(_message.Message):
     __slots__ = ("aaguid", "flags", "registration_trust", "user_groups", "profile")
@@ -308,14 +324,16 @@ class GetAuthenticatorRequest(_message.Message):
     def __init__(self, aaguid: _Optional[str] = ..., key_identifier: _Optional[str] = ..., aaid: _Optional[str] = ...) -> None: ...
 
 class GetAuthenticatorResponse(_message.Message):
-    __slots__ = ("authenticator", "metadata_no", "metadata_stale")
+    __slots__ = ("authenticator", "metadata_no", "metadata_stale", "passkey_provider")
     AUTHENTICATOR_FIELD_NUMBER: _ClassVar[int]
     METADATA_NO_FIELD_NUMBER: _ClassVar[int]
     METADATA_STALE_FIELD_NUMBER: _ClassVar[int]
+    PASSKEY_PROVIDER_FIELD_NUMBER: _ClassVar[int]
     authenticator: Authenticator
     metadata_no: int
     metadata_stale: bool
-    def __init__(self, authenticator: _Optional[_Union[Authenticator, _Mapping]] = ..., metadata_no: _Optional[int] = ..., metadata_stale: _Optional[bool] = ...) -> None: ...
+    passkey_provider: PasskeyProvider
+    def __init__(self, authenticator: _Optional[_Union[Authenticator, _Mapping]] = ..., metadata_no: _Optional[int] = ..., metadata_stale: _Optional[bool] = ..., passkey_provider: _Optional[_Union[PasskeyProvider, _Mapping]] = ...) -> None: ...
 
 class ListAuthenticatorsRequest(_message.Message):
     __slots__ = ("page_size", "page_token", "description_contains", "statuses", "include_entry_json")
@@ -360,7 +378,7 @@ class QuarantinedEntry(_message.Message):
     def __init__(self, index: _Optional[int] = ..., id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class GetMetadataInfoResponse(_message.Message):
-    __slots__ = ("loaded", "no", "next_update", "source", "fetched_at", "verified_at", "anchor", "entry_count", "quarantined", "stale", "serve_until", "last_error", "last_refresh_at", "next_refresh_at", "jws_alg", "revocation_checked", "legal_header", "entry_warnings", "unknown_fields", "unknown_statuses", "policy")
+    __slots__ = ("loaded", "no", "next_update", "source", "fetched_at", "verified_at", "anchor", "entry_count", "quarantined", "stale", "serve_until", "last_error", "last_refresh_at", "next_refresh_at", "jws_alg", "revocation_checked", "legal_header", "entry_warnings", "unknown_fields", "unknown_statuses", "policy", "danger_clock", "passkey_providers", "legal_header_sha256", "accepted_legal_header_sha256", "legal_header_changed")
     class UnknownFieldsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -396,6 +414,11 @@ class GetMetadataInfoResponse(_message.Message):
     UNKNOWN_FIELDS_FIELD_NUMBER: _ClassVar[int]
     UNKNOWN_STATUSES_FIELD_NUMBER: _ClassVar[int]
     POLICY_FIELD_NUMBER: _ClassVar[int]
+    DANGER_CLOCK_FIELD_NUMBER: _ClassVar[int]
+    PASSKEY_PROVIDERS_FIELD_NUMBER: _ClassVar[int]
+    LEGAL_HEADER_SHA256_FIELD_NUMBER: _ClassVar[int]
+    ACCEPTED_LEGAL_HEADER_SHA256_FIELD_NUMBER: _ClassVar[int]
+    LEGAL_HEADER_CHANGED_FIELD_NUMBER: _ClassVar[int]
     loaded: bool
     no: int
     next_update: str
@@ -417,7 +440,34 @@ class GetMetadataInfoResponse(_message.Message):
     unknown_fields: _containers.ScalarMap[str, int]
     unknown_statuses: _containers.ScalarMap[str, int]
     policy: PolicyInfo
-    def __init__(self, loaded: _Optional[bool] = ..., no: _Optional[int] = ..., next_update: _Optional[str] = ..., source: _Optional[str] = ..., fetched_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., verified_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., anchor: _Optional[_Union[TrustAnchor, _Mapping]] = ..., entry_count: _Optional[int] = ..., quarantined: _Optional[_Iterable[_Union[QuarantinedEntry, _Mapping]]] = ..., stale: _Optional[bool] = ..., serve_until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_error: _Optional[str] = ..., last_refresh_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., next_refresh_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., jws_alg: _Optional[str] = ..., revocation_checked: _Optional[bool] = ..., legal_header: _Optional[str] = ..., entry_warnings: _Optional[_Iterable[_Union[EntryWarning, _Mapping]]] = ..., unknown_fields: _Optional[_Mapping[str, int]] = ..., unknown_statuses: _Optional[_Mapping[str, int]] = ..., policy: _Optional[_Union[PolicyInfo, _Mapping]] = ...) -> None: ...
+    danger_clock: _timestamp_pb2.Timestamp
+    passkey_providers: PasskeyProvidersInfo
+    legal_header_sha256: str
+    accepted_legal_header_sha256: str
+    legal_header_changed: bool
+    def __init__(self, loaded: _Optional[bool] = ..., no: _Optional[int] = ..., next_update: _Optional[str] = ..., source: _Optional[str] = ..., fetched_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., verified_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., anchor: _Optional[_Union[TrustAnchor, _Mapping]] = ..., entry_count: _Optional[int] = ..., quarantined: _Optional[_Iterable[_Union[QuarantinedEntry, _Mapping]]] = ..., stale: _Optional[bool] = ..., serve_until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_error: _Optional[str] = ..., last_refresh_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., next_refresh_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., jws_alg: _Optional[str] = ..., revocation_checked: _Optional[bool] = ..., legal_header: _Optional[str] = ..., entry_warnings: _Optional[_Iterable[_Union[EntryWarning, _Mapping]]] = ..., unknown_fields: _Optional[_Mapping[str, int]] = ..., unknown_statuses: _Optional[_Mapping[str, int]] = ..., policy: _Optional[_Union[PolicyInfo, _Mapping]] = ..., danger_clock: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., passkey_providers: _Optional[_Union[PasskeyProvidersInfo, _Mapping]] = ..., legal_header_sha256: _Optional[str] = ..., accepted_legal_header_sha256: _Optional[str] = ..., legal_header_changed: _Optional[bool] = ...) -> None: ...
+
+class PasskeyProvidersInfo(_message.Message):
+    __slots__ = ("source", "names", "sha256", "loaded_at", "configured", "last_error", "last_attempt_at", "source_empty", "skipped")
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    NAMES_FIELD_NUMBER: _ClassVar[int]
+    SHA256_FIELD_NUMBER: _ClassVar[int]
+    LOADED_AT_FIELD_NUMBER: _ClassVar[int]
+    CONFIGURED_FIELD_NUMBER: _ClassVar[int]
+    LAST_ERROR_FIELD_NUMBER: _ClassVar[int]
+    LAST_ATTEMPT_AT_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_EMPTY_FIELD_NUMBER: _ClassVar[int]
+    SKIPPED_FIELD_NUMBER: _ClassVar[int]
+    source: str
+    names: int
+    sha256: str
+    loaded_at: _timestamp_pb2.Timestamp
+    configured: str
+    last_error: str
+    last_attempt_at: _timestamp_pb2.Timestamp
+    source_empty: bool
+    skipped: int
+    def __init__(self, source: _Optional[str] = ..., names: _Optional[int] = ..., sha256: _Optional[str] = ..., loaded_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., configured: _Optional[str] = ..., last_error: _Optional[str] = ..., last_attempt_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., source_empty: _Optional[bool] = ..., skipped: _Optional[int] = ...) -> None: ...
 
 class PolicyInfo(_message.Message):
     __slots__ = ("sha256", "generation", "loaded_at", "profiles", "last_reload_error", "last_reload_at", "config_file")
