@@ -77,6 +77,13 @@ fn verify_registration_response(r: &VerifyRegistrationResponse) -> Value {
         o.insert("provenance".into(), provenance(p));
     }
     o.insert("notes".into(), reasons(&r.notes));
+    if let Some(p) = &r.passkey_provider {
+        o.insert(
+            "passkeyProvider".into(),
+            json!({ "name": p.name, "provenance": p.provenance, "listSource": p.list_source }),
+        );
+    }
+    o.insert("serialNumber".into(), b64(&r.serial_number));
     Value::Object(o)
 }
 
@@ -138,6 +145,7 @@ mod tests {
             credential_alg: Some(-7),
             flags: Some(AuthenticatorFlags::default()),
             provenance: Some(Provenance::default()),
+            passkey_provider: Some(mdsd::daemon::proto::PasskeyProvider::default()),
             policy: None,
             ..Default::default()
         };
