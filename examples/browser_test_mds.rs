@@ -83,6 +83,10 @@ fn entry(aaguid: &str, description: &str, root_der: &[u8]) -> Value {
     e["metadataStatement"]["attestationTypes"] = json!(["basic_full", "self"]);
     e["metadataStatement"]["attestationRootCertificates"] = json!([STANDARD.encode(root_der)]);
     e["metadataStatement"]["authenticationAlgorithms"] = json!(["secp256r1_ecdsa_sha256_raw"]);
+    // What Chromium's virtual CTAP2 authenticator offers (internal UV, resident keys), as an
+    // enforcing profile reads it from certified metadata.
+    e["metadataStatement"]["userVerificationDetails"] = json!([[{"userVerificationMethod": "presence_internal"}], [{"userVerificationMethod": "passcode_internal"}]]);
+    e["metadataStatement"]["authenticatorGetInfo"] = json!({"versions": ["FIDO_2_0", "FIDO_2_1"], "options": {"rk": true, "up": true, "uv": true}});
     e
 }
 
