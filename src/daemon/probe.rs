@@ -70,7 +70,7 @@ pub async fn connect(
             // The URI is required by the API but unused by the Unix connector.
             Endpoint::from_static("http://localhost")
                 .timeout(timeout)
-                .connect_with_connector(UnixConnector { path })
+                .connect_with_connector(unix_connector(path))
                 .await
                 .map_err(|e| format!("connect to {target}: {e}"))
         }
@@ -78,30 +78,16 @@ pub async fn connect(
 }
 
 /// A connector that ignores the URI and dials the Unix socket at `path`.
-#[derive(Clone)]
-struct UnixConnector {
+fn unix_connector(
     path: std::path::PathBuf,
-}
-
-impl tower_service::Service<Uri> for UnixConnector {
-    type Response = hyper_util::rt::TokioIo<tokio::net::UnixStream>;
-    type Error = std::io::Error;
-    type Future = std::pin::Pin<
-        Box<dyn std::future::Future<Output = Result<Self::Response, Self::Error>> + Send>,
-    >;
-
-    fn poll_ready(
-        &mut self,
-        _cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Result<(), Self::Error>> {
-        std::task::Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, _uri: Uri) -> Self::Future {
-        let path = self.path.clone();
-        Box::pin(async move {
-            let stream = tokio::net::UnixStream::connect(path).await?;
-            Ok(hyper_util::rt::TokioIo::new(stream))
-        })
-    }
+) -> impl tower::Service<
+    Uri,
+    Response = hyper_util::rt::TokioIo<tokio::net::UnixStream>,
+    Error = std::io::Error,
+    Future = impl Send,
+> + Clone {
+    tower::service_fn(move |_: Uri| {
+        let path = path.clone();
+        async move { Ok(hyper_util::rt::TokioIo::new(tokio::net::UnixStream::connect(path).await?)) }
+    })
 }
