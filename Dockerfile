@@ -18,15 +18,18 @@ FROM docker.io/library/rust:1.89-slim-bookworm AS build
 WORKDIR /src
 
 # 1. Dependencies. Only the manifests, with stand-in sources for every target cargo must find:
-#    the workspace crates' libraries, the build script, and each [[bench]]/[[example]]/[[test]]
-#    declared in Cargo.toml. This layer is rebuilt only when a manifest or Cargo.lock changes.
+#    the workspace crates' libraries (every member's manifest must be there, even those the
+#    binary does not use: test support, the Rust client), the build script, and each
+#    [[bench]]/[[example]]/[[test]] declared in Cargo.toml. This layer is rebuilt only when a manifest or Cargo.lock changes.
 COPY Cargo.toml Cargo.lock ./
 COPY crates/mdsd-core/Cargo.toml crates/mdsd-core/
 COPY crates/mdsd-test-support/Cargo.toml crates/mdsd-test-support/
-RUN mkdir -p src crates/mdsd-core/src crates/mdsd-test-support/src \
+COPY crates/mdsd-client/Cargo.toml crates/mdsd-client/
+RUN mkdir -p src crates/mdsd-core/src crates/mdsd-test-support/src crates/mdsd-client/src \
  && echo 'fn main() {}' > build.rs \
  && echo 'fn main() {}' > src/main.rs \
  && touch src/lib.rs crates/mdsd-core/src/lib.rs crates/mdsd-test-support/src/lib.rs \
+      crates/mdsd-client/src/lib.rs \
  && for target in $(awk -F'"' '/^\[\[(bench|example|test)\]\]/ { kind = $0 } /^\[[a-z]/ { kind = "" } \
         kind != "" && /^name *=/ { dir = kind ~ /bench/ ? "benches" : kind ~ /example/ ? "examples" : "tests"; \
         print dir "/" $2 ".rs" }' Cargo.toml); do \
