@@ -294,8 +294,8 @@ impl Refresher {
         match outcome {
             Ok(Some(no)) => tracing::info!(
                 no,
-                ?serving,
-                floor = ?self.floor,
+                serving = %serving.map_or_else(|| "nothing".to_string(), |n| n.to_string()),
+                floor = %self.floor.map_or_else(|| "none".to_string(), |n| n.to_string()),
                 "late snapshot restore finished: rollback floor set (its BLOB served unless a \
                  newer one is)"
             ),

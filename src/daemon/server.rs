@@ -302,7 +302,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     }
     tasks.push(tokio::spawn(refresher.run(stopped(shutdown_rx.clone()))));
     let sources: Vec<String> = config.sources.iter().map(ToString::to_string).collect();
-    tracing::info!(sources = ?sources, roots = config.roots.len(),
+    tracing::info!(sources = %sources.join(", "), roots = config.roots.len(),
         builtin_roots = config.roots_builtin, state_dir = %config.state_dir.display(), "mdsd started");
     Ok(Running { grpc_addr, admin_addr, mirror_addr, shared, policy, shutdown: shutdown_tx, tasks })
 }
