@@ -8,8 +8,8 @@ use base64::Engine;
 use mdsd::attestation::AttestationResult;
 use mdsd::daemon::grpc::convert::registration_response;
 use mdsd::daemon::proto::{
-    AuthenticatorFlags, AuthenticatorSummary, CredentialKind, Provenance, Reason, TrustAnchor,
-    Verdict, VerifyRegistrationResponse,
+    AuthenticatorFlags, AuthenticatorSummary, CredentialKind, OriginKind, Provenance, Reason,
+    TrustAnchor, Verdict, VerifyRegistrationResponse,
 };
 use mdsd::policy::RegistrationFacts;
 use mdsd::registration::RegistrationVerdict;
@@ -88,13 +88,18 @@ fn verify_registration_response(r: &VerifyRegistrationResponse) -> Value {
 }
 
 fn summary(a: &AuthenticatorSummary) -> Value {
-    json!({
+    let mut out = json!({
         "description": a.description,
         "status": a.status,
         "keyScope": a.key_scope,
         "multiDeviceCredentialSupport": a.multi_device_credential_support,
         "verified": a.verified,
-    })
+    });
+    if let (Some(origin), Value::Object(o)) = (&a.origin, &mut out) {
+        let kind = OriginKind::try_from(origin.kind).unwrap_or(OriginKind::Unspecified);
+        o.insert("origin".into(), json!({ "kind": kind.as_str_name(), "source": origin.source }));
+    }
+    out
 }
 
 fn anchor(a: &TrustAnchor) -> Value {

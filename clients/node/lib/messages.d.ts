@@ -16,6 +16,14 @@ export declare const CredentialKind: {
 };
 export type CredentialKind = 0 | 1 | 2;
 
+export declare const OriginKind: {
+  readonly ORIGIN_KIND_UNSPECIFIED: 0;
+  readonly FIDO_MDS: 1;
+  readonly BLOB_SOURCE: 2;
+  readonly OPERATOR_STATEMENT: 3;
+};
+export type OriginKind = 0 | 1 | 2 | 3;
+
 export declare const ChangeKind: {
   readonly CHANGE_KIND_UNSPECIFIED: 0;
   readonly STATUS_CHANGED: 1;
@@ -60,6 +68,13 @@ export interface AuthenticatorSummary {
   keyScope: string;
   multiDeviceCredentialSupport: string;
   verified: boolean;
+  origin: MetadataOrigin | undefined;
+}
+
+export interface MetadataOrigin {
+  $typeName: "mdsd.v1.MetadataOrigin";
+  kind: OriginKind;
+  source: string;
 }
 
 export interface Provenance {
@@ -195,6 +210,7 @@ export interface Authenticator {
   statusReports: StatusReport[];
   attestationRootSha256: string[];
   entryJson: string;
+  origin: MetadataOrigin | undefined;
 }
 
 export interface GetAuthenticatorRequest {

@@ -8,9 +8,13 @@
 //!   its invariants; the attestation roots and the raw JSON it shares with its BLOB.
 //! - `status`: [`AuthenticatorStatus`], [`StatusReport`], [`StatusPolicy`] and the rules
 //!   ([`Entry::current_status`], [`Entry::evaluate`]).
-//! - here: [`TrustStore`], its indexes and [`DuplicateKey`].
+//! - `origin`: [`Origin`], where an entry comes from (the MDS, a further BLOB source, an
+//!   operator's metadata statement).
+//! - here: [`TrustStore`], its indexes, [`DuplicateKey`], and [`TrustStore::with_extra`], which
+//!   serves entries of other sources beside a BLOB's own.
 
 mod entry;
+mod origin;
 mod status;
 
 use std::collections::hash_map::Entry as Slot;
@@ -22,6 +26,7 @@ use uuid::Uuid;
 
 pub use entry::{Entry, EntryBuildError};
 pub(crate) use entry::{LazyCert, RawJson, Roots};
+pub use origin::Origin;
 pub use status::{AuthenticatorStatus, StatusPolicy, StatusReport, StatusVerdict};
 
 /// Two entries claim the same lookup key. The first entry keeps the key (first wins); the
@@ -36,12 +41,16 @@ pub struct DuplicateKey {
     pub shadowed: usize,
 }
 
-/// An immutable, indexed snapshot of one verified BLOB.
+/// An immutable, indexed snapshot of one verified BLOB, possibly with entries of other sources
+/// served beside it ([`TrustStore::with_extra`]).
 #[derive(Debug)]
 pub struct TrustStore {
     no: u64,
     next_update: Date,
     entries: Vec<Arc<Entry>>,
+    /// How many of `entries` (the first ones) the BLOB itself holds; the rest came from
+    /// [`TrustStore::with_extra`].
+    own: usize,
     by_aaguid: HashMap<Uuid, usize>,
     by_key_identifier: HashMap<String, usize>,
     by_aaid: HashMap<String, usize>,
@@ -53,10 +62,28 @@ impl TrustStore {
     /// entries stays with the first one; the others are listed in [`TrustStore::duplicates`]
     /// (real BLOBs repeat U2F key identifiers across entries).
     pub(crate) fn from_entries(no: u64, next_update: Date, entries: Vec<Entry>) -> TrustStore {
+        let own = entries.len();
+        TrustStore::index(no, next_update, entries.into_iter().map(Arc::new).collect(), own)
+    }
+
+    /// This BLOB's own entries followed by `extra` (entries of other sources, in the order
+    /// given), indexed anew; entries added by an earlier call are left out. The BLOB's entries
+    /// keep every key they claim: an extra entry that claims the same AAGUID, key identifier or
+    /// AAID as an earlier entry is listed in [`TrustStore::duplicates`] and is not reachable by
+    /// that key (so an operator's statement never overrides what a signed BLOB says about the
+    /// same model, and the BLOB's status reports keep applying).
+    pub fn with_extra(&self, extra: impl IntoIterator<Item = Arc<Entry>>) -> TrustStore {
+        let mut entries = self.blob_entries().to_vec();
+        entries.extend(extra);
+        TrustStore::index(self.no, self.next_update, entries, self.own)
+    }
+
+    fn index(no: u64, next_update: Date, entries: Vec<Arc<Entry>>, own: usize) -> TrustStore {
         let mut by_aaguid = HashMap::with_capacity(entries.len());
         let mut by_key_identifier = HashMap::new();
         let mut by_aaid = HashMap::new();
         let mut duplicates = Vec::new();
+        let entries_len = entries.len();
         fn claim<K: std::hash::Hash + Eq>(
             map: &mut HashMap<K, usize>,
             key: K,
@@ -108,7 +135,8 @@ impl TrustStore {
         TrustStore {
             no,
             next_update,
-            entries: entries.into_iter().map(Arc::new).collect(),
+            entries,
+            own: own.min(entries_len),
             by_aaguid,
             by_key_identifier,
             by_aaid,
@@ -127,8 +155,13 @@ impl TrustStore {
     pub fn next_update(&self) -> Date {
         self.next_update
     }
+    /// Every entry served: the BLOB's own, then those of other sources.
     pub fn entries(&self) -> &[Arc<Entry>] {
         &self.entries
+    }
+    /// The entries the BLOB itself holds (without those [`TrustStore::with_extra`] added).
+    pub fn blob_entries(&self) -> &[Arc<Entry>] {
+        self.entries.get(..self.own).unwrap_or(&self.entries)
     }
     pub fn by_aaguid(&self, aaguid: &Uuid) -> Option<&Arc<Entry>> {
         self.by_aaguid.get(aaguid).and_then(|&i| self.entries.get(i))

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::reason::Reason;
 use super::{AttestationType, Flags, Format, TrustOutcome};
-use crate::trust_store::{AuthenticatorStatus, Entry, StatusVerdict};
+use crate::trust_store::{AuthenticatorStatus, Entry, Origin, StatusVerdict};
 
 /// What an attestation statement's signature covers, and so which facts of a registration it
 /// vouches for (WebAuthn L3 §8; the table in SECURITY.md, "What each signature covers").
@@ -180,6 +180,8 @@ pub struct AuthenticatorSummary {
     /// True when the metadata entry was reached through a verified attestation chain; false
     /// when it was only looked up by the (unverified, spoofable) AAGUID.
     pub verified: bool,
+    /// Where the entry comes from (the MDS, a further BLOB source, an operator's statement).
+    pub origin: Origin,
 }
 
 impl AuthenticatorSummary {
@@ -203,6 +205,7 @@ impl AuthenticatorSummary {
                 .multi_device_credential_support()
                 .map(str::to_string),
             verified,
+            origin: entry.origin().clone(),
         }
     }
 }

@@ -12,6 +12,7 @@ use thiserror::Error;
 use time::Date;
 use uuid::Uuid;
 
+use super::origin::Origin;
 use super::status::StatusReport;
 use crate::x509::Cert;
 
@@ -33,6 +34,8 @@ pub struct Entry {
     pub(super) authentication_algorithms: Vec<String>,
     /// The entry's original JSON (metadataStatement and all), for clients that want everything.
     pub(super) raw_json: RawJson,
+    /// Where the entry comes from ([`Origin::Mds`] unless set by [`Entry::with_origin`]).
+    pub(super) origin: Origin,
 }
 
 /// An attestation root kept as DER and parsed into a [`Cert`] on first use, once: one instance
@@ -220,6 +223,15 @@ impl Entry {
     pub fn raw_json(&self) -> &str {
         self.raw_json.get()
     }
+    /// Where the entry comes from: the MDS, a further BLOB source, or an operator's file.
+    pub fn origin(&self) -> &Origin {
+        &self.origin
+    }
+    /// This entry marked as coming from `origin` (the loaders make entries as [`Origin::Mds`]).
+    #[must_use]
+    pub fn with_origin(self, origin: Origin) -> Entry {
+        Entry { origin, ..self }
+    }
 }
 
 impl fmt::Debug for Entry {
@@ -238,6 +250,7 @@ impl fmt::Debug for Entry {
             .field("attestation_types", &self.attestation_types)
             .field("authentication_algorithms", &self.authentication_algorithms)
             .field("raw_json", &self.raw_json)
+            .field("origin", &self.origin)
             .finish()
     }
 }
@@ -299,6 +312,7 @@ impl Entry {
                 attestation_types: Vec::new(),
                 authentication_algorithms: Vec::new(),
                 raw_json,
+                origin: Origin::Mds,
             },
         })
     }

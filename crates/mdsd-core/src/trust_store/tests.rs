@@ -36,6 +36,7 @@ fn entry(reports: Vec<StatusReport>) -> Entry {
         attestation_types: Vec::new(),
         authentication_algorithms: Vec::new(),
         raw_json: RawJson::owned("{}"),
+        origin: Origin::Mds,
     }
 }
 
@@ -304,4 +305,40 @@ fn store_indexes_and_first_wins_on_duplicates() {
             },
         ]
     );
+}
+
+/// Entries of other sources are served after the BLOB's own and never take a key the BLOB's
+/// entries claim; a second `with_extra` replaces the first one's entries instead of adding.
+#[test]
+fn extra_entries_never_shadow_the_blob_and_are_replaced_whole() {
+    let mut listed = entry(vec![report("FIDO_CERTIFIED_L1", None)]);
+    listed.aaguid = Some(Uuid::from_u128(1));
+    let store = TrustStore::from_entries(7, date!(2024 - 07 - 01), vec![listed]);
+    let file: Arc<str> = Arc::from("private.json");
+    let mut same_model = entry(vec![]);
+    same_model.aaguid = Some(Uuid::from_u128(1));
+    let same_model = same_model.with_origin(Origin::Operator { file: file.clone() });
+    let mut private = entry(vec![]);
+    private.aaguid = Some(Uuid::from_u128(2));
+    private.key_identifiers = vec!["ab".repeat(20)];
+    let private = private.with_origin(Origin::Operator { file });
+
+    let merged = store.with_extra([Arc::new(same_model), Arc::new(private)]);
+    assert_eq!((merged.no(), merged.next_update()), (7, date!(2024 - 07 - 01)));
+    assert_eq!(merged.entries().len(), 3);
+    assert_eq!(merged.blob_entries().len(), 1);
+    // The BLOB keeps its model; the statement for it is reported, not served.
+    assert_eq!(merged.by_aaguid(&Uuid::from_u128(1)).map(|e| e.origin()), Some(&Origin::Mds));
+    assert_eq!(
+        merged.duplicates(),
+        [DuplicateKey { key: format!("aaguid:{}", Uuid::from_u128(1)), kept: 0, shadowed: 1 }]
+    );
+    let found = merged.by_aaguid(&Uuid::from_u128(2)).map(|e| e.origin().to_string());
+    assert_eq!(found.as_deref(), Some("operator:private.json"));
+    assert!(merged.by_key_identifier(&"AB".repeat(20)).is_some());
+
+    let again = merged.with_extra(Vec::new());
+    assert_eq!(again.entries().len(), 1);
+    assert!(again.by_aaguid(&Uuid::from_u128(2)).is_none());
+    assert!(again.duplicates().is_empty());
 }

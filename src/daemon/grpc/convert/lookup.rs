@@ -58,6 +58,7 @@ pub fn authenticator(listing: &Listing<'_>, with_json: bool) -> proto::Authentic
             .collect(),
         attestation_root_sha256: e.attestation_roots().iter().map(|c| c.sha256_hex()).collect(),
         entry_json: if with_json { e.raw_json().to_string() } else { String::new() },
+        origin: Some(super::origin(e.origin())),
     }
 }
 

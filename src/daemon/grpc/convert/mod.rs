@@ -16,7 +16,7 @@ use super::super::proto;
 use super::ApiError;
 use crate::attestation::{AuthenticatorSummary, EntryKey, Reason};
 use crate::limits::{self, Limit};
-use crate::trust_store::AuthenticatorStatus;
+use crate::trust_store::{AuthenticatorStatus, Origin};
 
 pub use chain::{chain_request, chain_response};
 pub use credentials::{authentication_request, credential_check, credentials, stored_credential};
@@ -94,6 +94,22 @@ pub fn summary(a: &AuthenticatorSummary) -> proto::AuthenticatorSummary {
             .clone()
             .unwrap_or_default(),
         verified: a.verified,
+        origin: Some(origin(&a.origin)),
+    }
+}
+
+/// Where an entry comes from.
+pub fn origin(origin: &Origin) -> proto::MetadataOrigin {
+    let kind = match origin {
+        Origin::Blob { .. } => proto::OriginKind::BlobSource,
+        Origin::Operator { .. } => proto::OriginKind::OperatorStatement,
+        // `Origin` is non-exhaustive: a kind this daemon does not know is never called MDS.
+        Origin::Mds => proto::OriginKind::FidoMds,
+        _ => proto::OriginKind::Unspecified,
+    };
+    proto::MetadataOrigin {
+        kind: kind as i32,
+        source: origin.source().unwrap_or_default().to_string(),
     }
 }
 

@@ -22,6 +22,13 @@ class CredentialKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     DEVICE_BOUND: _ClassVar[CredentialKind]
     SYNCED: _ClassVar[CredentialKind]
 
+class OriginKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    ORIGIN_KIND_UNSPECIFIED: _ClassVar[OriginKind]
+    FIDO_MDS: _ClassVar[OriginKind]
+    BLOB_SOURCE: _ClassVar[OriginKind]
+    OPERATOR_STATEMENT: _ClassVar[OriginKind]
+
 class ChangeKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     CHANGE_KIND_UNSPECIFIED: _ClassVar[ChangeKind]
@@ -34,6 +41,10 @@ REJECTED: Verdict
 CREDENTIAL_KIND_UNSPECIFIED: CredentialKind
 DEVICE_BOUND: CredentialKind
 SYNCED: CredentialKind
+ORIGIN_KIND_UNSPECIFIED: OriginKind
+FIDO_MDS: OriginKind
+BLOB_SOURCE: OriginKind
+OPERATOR_STATEMENT: OriginKind
 CHANGE_KIND_UNSPECIFIED: ChangeKind
 STATUS_CHANGED: ChangeKind
 ADDED: ChangeKind
@@ -74,18 +85,28 @@ class AuthenticatorFlags(_message.Message):
     def __init__(self, raw: _Optional[int] = ..., user_present: _Optional[bool] = ..., user_verified: _Optional[bool] = ..., backup_eligible: _Optional[bool] = ..., backed_up: _Optional[bool] = ..., attested_credential_data: _Optional[bool] = ..., extension_data: _Optional[bool] = ...) -> None: ...
 
 class AuthenticatorSummary(_message.Message):
-    __slots__ = ("description", "status", "key_scope", "multi_device_credential_support", "verified")
+    __slots__ = ("description", "status", "key_scope", "multi_device_credential_support", "verified", "origin")
     DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     KEY_SCOPE_FIELD_NUMBER: _ClassVar[int]
     MULTI_DEVICE_CREDENTIAL_SUPPORT_FIELD_NUMBER: _ClassVar[int]
     VERIFIED_FIELD_NUMBER: _ClassVar[int]
+    ORIGIN_FIELD_NUMBER: _ClassVar[int]
     description: str
     status: str
     key_scope: str
     multi_device_credential_support: str
     verified: bool
-    def __init__(self, description: _Optional[str] = ..., status: _Optional[str] = ..., key_scope: _Optional[str] = ..., multi_device_credential_support: _Optional[str] = ..., verified: _Optional[bool] = ...) -> None: ...
+    origin: MetadataOrigin
+    def __init__(self, description: _Optional[str] = ..., status: _Optional[str] = ..., key_scope: _Optional[str] = ..., multi_device_credential_support: _Optional[str] = ..., verified: _Optional[bool] = ..., origin: _Optional[_Union[MetadataOrigin, _Mapping]] = ...) -> None: ...
+
+class MetadataOrigin(_message.Message):
+    __slots__ = ("kind", "source")
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    kind: OriginKind
+    source: str
+    def __init__(self, kind: _Optional[_Union[OriginKind, str]] = ..., source: _Optional[str] = ...) -> None: ...
 
 class Provenance(_message.Message):
     __slots__ = ("coverage", "entry_selected_by", "aaguid", "key_identifier", "claimed")
@@ -286,7 +307,7 @@ class StatusReport(_message.Message):
     def __init__(self, status: _Optional[str] = ..., effective_date: _Optional[str] = ..., authenticator_version: _Optional[int] = ..., certificate: _Optional[bytes] = ..., url: _Optional[str] = ..., certification_descriptor: _Optional[str] = ...) -> None: ...
 
 class Authenticator(_message.Message):
-    __slots__ = ("aaguid", "aaid", "key_identifiers", "description", "authenticator_version", "attestation_types", "key_scope", "multi_device_credential_support", "current_status", "status_reports", "attestation_root_sha256", "entry_json")
+    __slots__ = ("aaguid", "aaid", "key_identifiers", "description", "authenticator_version", "attestation_types", "key_scope", "multi_device_credential_support", "current_status", "status_reports", "attestation_root_sha256", "entry_json", "origin")
     AAGUID_FIELD_NUMBER: _ClassVar[int]
     AAID_FIELD_NUMBER: _ClassVar[int]
     KEY_IDENTIFIERS_FIELD_NUMBER: _ClassVar[int]
@@ -299,6 +320,7 @@ class Authenticator(_message.Message):
     STATUS_REPORTS_FIELD_NUMBER: _ClassVar[int]
     ATTESTATION_ROOT_SHA256_FIELD_NUMBER: _ClassVar[int]
     ENTRY_JSON_FIELD_NUMBER: _ClassVar[int]
+    ORIGIN_FIELD_NUMBER: _ClassVar[int]
     aaguid: str
     aaid: str
     key_identifiers: _containers.RepeatedScalarFieldContainer[str]
@@ -311,7 +333,8 @@ class Authenticator(_message.Message):
     status_reports: _containers.RepeatedCompositeFieldContainer[StatusReport]
     attestation_root_sha256: _containers.RepeatedScalarFieldContainer[str]
     entry_json: str
-    def __init__(self, aaguid: _Optional[str] = ..., aaid: _Optional[str] = ..., key_identifiers: _Optional[_Iterable[str]] = ..., description: _Optional[str] = ..., authenticator_version: _Optional[int] = ..., attestation_types: _Optional[_Iterable[str]] = ..., key_scope: _Optional[str] = ..., multi_device_credential_support: _Optional[str] = ..., current_status: _Optional[str] = ..., status_reports: _Optional[_Iterable[_Union[StatusReport, _Mapping]]] = ..., attestation_root_sha256: _Optional[_Iterable[str]] = ..., entry_json: _Optional[str] = ...) -> None: ...
+    origin: MetadataOrigin
+    def __init__(self, aaguid: _Optional[str] = ..., aaid: _Optional[str] = ..., key_identifiers: _Optional[_Iterable[str]] = ..., description: _Optional[str] = ..., authenticator_version: _Optional[int] = ..., attestation_types: _Optional[_Iterable[str]] = ..., key_scope: _Optional[str] = ..., multi_device_credential_support: _Optional[str] = ..., current_status: _Optional[str] = ..., status_reports: _Optional[_Iterable[_Union[StatusReport, _Mapping]]] = ..., attestation_root_sha256: _Optional[_Iterable[str]] = ..., entry_json: _Optional[str] = ..., origin: _Optional[_Union[MetadataOrigin, _Mapping]] = ...) -> None: ...
 
 class GetAuthenticatorRequest(_message.Message):
     __slots__ = ("aaguid", "key_identifier", "aaid")
