@@ -2,6 +2,7 @@
 //! BLOB being served (swapped atomically, never mutated), the refresh status, and the stale
 //! policy that decides whether requests may be answered.
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -15,9 +16,10 @@ use super::passkey_providers::PasskeyProviders;
 use super::watch::{ChangeEvent, WatchHub};
 use crate::changes::diff_status;
 use crate::mds::VerifiedBlob;
+use crate::trust_store::Entry;
 
 /// A verified BLOB and where it came from.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Loaded {
     pub blob: VerifiedBlob,
     /// URL or path it was obtained from.
@@ -96,6 +98,18 @@ pub struct Shared {
     /// `accepted_legal_header_sha256`, set once at start-up: each installed BLOB's legalHeader
     /// is compared with it ([`legal_header_sha256`]).
     pub accepted_legal_header: std::sync::OnceLock<String>,
+    /// Entries of sources other than the MDS BLOB (further BLOB sources, operator statements),
+    /// served after the BLOB's own in slot order ([`Shared::set_extra_entries`]).
+    extra: Mutex<BTreeMap<ExtraSlot, Arc<[Arc<Entry>]>>>,
+}
+
+/// Where a set of extra entries is served among the others: lower `order` first (its entries
+/// win a key another extra source also claims; the MDS BLOB's own entries always win), then
+/// by name.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ExtraSlot {
+    pub order: u32,
+    pub name: String,
 }
 
 impl Shared {
@@ -113,7 +127,30 @@ impl Shared {
             clock: None,
             providers,
             accepted_legal_header: std::sync::OnceLock::new(),
+            extra: Mutex::new(BTreeMap::new()),
         }
+    }
+
+    /// Serves `entries` in `slot` from now on, replacing what that slot held (empty: the slot
+    /// is removed). The BLOB being served is re-indexed with every slot's entries at once; the
+    /// BLOB's own entries are unchanged and keep every key they claim
+    /// ([`TrustStore::with_extra`](crate::trust_store::TrustStore::with_extra)).
+    pub fn set_extra_entries(&self, slot: ExtraSlot, entries: Vec<Arc<Entry>>) {
+        if let Ok(mut extra) = self.extra.lock() {
+            if entries.is_empty() {
+                extra.remove(&slot);
+            } else {
+                extra.insert(slot, entries.into());
+            }
+            // Re-indexed under the lock, so that two sources updating at once both end up
+            // served.
+            if let Some(current) = self.current() {
+                let mut loaded = (*current).clone();
+                loaded.blob.store = Arc::new(loaded.blob.store.with_extra(flatten(&extra)));
+                self.current.store(Some(Arc::new(loaded)));
+            }
+        }
+        self.notify();
     }
 
     /// Judges at `clock` instead of the system clock (`danger_clock`); `None` keeps the system
@@ -149,7 +186,7 @@ impl Shared {
     /// Replaces the served BLOB whole at `now` (readers holding the old `Arc` keep it until
     /// done). When it replaces another BLOB, the entries whose status changed between the two
     /// at `now` are published to [`Shared::watch`], stamped `now`.
-    pub fn install(&self, loaded: Loaded, now: OffsetDateTime) {
+    pub fn install(&self, mut loaded: Loaded, now: OffsetDateTime) {
         self.metrics.set_loaded(&loaded.blob, loaded.verified_at);
         if let Some(changed) = self.legal_header_changed(&loaded.blob) {
             self.metrics.set_legal_header_changed(changed);
@@ -162,8 +199,19 @@ impl Shared {
                      (accepted_legal_header_sha256): read it, then accept the new one");
             }
         }
-        let loaded = Arc::new(loaded);
-        let previous = self.current.swap(Some(loaded.clone()));
+        // Merged and swapped under the extra-entries lock, so that a source updating its
+        // entries meanwhile is not lost (`set_extra_entries` re-indexes under the same lock).
+        let previous = {
+            let extra = self.extra.lock();
+            if let Ok(extra) = &extra {
+                if !extra.is_empty() {
+                    loaded.blob.store = Arc::new(loaded.blob.store.with_extra(flatten(extra)));
+                }
+            }
+            let loaded = Arc::new(loaded);
+            (self.current.swap(Some(loaded.clone())), loaded)
+        };
+        let (previous, loaded) = previous;
         if let Some(previous) = previous {
             let changes = diff_status(&previous.blob.store, &loaded.blob.store, now);
             // The same BLOB verified again (restart after downtime) is no event.
@@ -261,6 +309,10 @@ impl Shared {
     }
 }
 
+fn flatten(extra: &BTreeMap<ExtraSlot, Arc<[Arc<Entry>]>>) -> Vec<Arc<Entry>> {
+    extra.values().flat_map(|entries| entries.iter().cloned()).collect()
+}
+
 /// A served BLOB built from an unverified payload, for the daemon's own unit tests only (the
 /// daemon itself installs nothing that `verify_blob` did not return).
 #[cfg(test)]
@@ -351,6 +403,37 @@ mod tests {
         s.install(loaded("2026-01-10"), datetime!(2026-01-01 00:00 UTC));
         assert_eq!(s.serve_until(&s.current().unwrap(), datetime!(2030-01-01 00:00 UTC)), None);
         assert!(s.for_request(datetime!(2030-01-01 00:00 UTC)).unwrap().1);
+    }
+
+    /// Extra entries are served beside the BLOB's own, survive the install of a newer BLOB,
+    /// and go when their slot is emptied.
+    #[test]
+    fn extra_entries_are_served_beside_each_blob_installed() {
+        let private = r#"{"no": 1, "nextUpdate": "2026-02-01", "entries": [{"aaguid":
+            "cb69481e-8ff7-4039-93ec-0a2729a154a8", "metadataStatement": {"description": "p",
+            "schema": 3, "protocolFamily": "fido2", "attestationTypes": ["basic_full"],
+            "attestationRootCertificates": []}, "statusReports": []}]}"#;
+        let entries: Vec<Arc<Entry>> = loaded_for_tests(private, datetime!(2026-01-01 00:00 UTC))
+            .blob
+            .store
+            .entries()
+            .to_vec();
+        let aaguid = entries[0].aaguid().unwrap();
+        let s = shared(7, false);
+        let slot = ExtraSlot { order: 1, name: "statements".into() };
+        // Set before any BLOB: kept for the first install.
+        s.set_extra_entries(slot.clone(), entries.clone());
+        s.install(loaded("2026-01-10"), datetime!(2026-01-01 00:00 UTC));
+        let served = |s: &Shared| s.current().unwrap().blob.store.by_aaguid(&aaguid).is_some();
+        assert!(served(&s));
+        let mut newer = loaded("2026-02-10");
+        newer.blob.no = 10;
+        s.install(newer, datetime!(2026-01-02 00:00 UTC));
+        assert!(served(&s));
+        assert_eq!(s.current().unwrap().blob.store.blob_entries().len(), 0);
+        s.set_extra_entries(slot, Vec::new());
+        assert!(!served(&s));
+        assert_eq!(s.current().unwrap().blob.no, 10);
     }
 
     #[test]
