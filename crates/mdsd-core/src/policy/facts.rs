@@ -72,9 +72,17 @@ pub struct MetadataCapabilities {
 }
 
 impl MetadataCapabilities {
-    /// Reads them from an entry's JSON (the MDS entry, with its `metadataStatement`). Odd
-    /// shapes read as "not shown", never as an error.
+    /// Reads them from an entry's JSON (the MDS entry, with its `metadataStatement`), on the
+    /// entry's first call only (the answer is kept with the entry: a statement is several KB
+    /// of JSON, often with an icon, and reading it per registration cost about a fifth of a
+    /// packed VerifyRegistration). Odd shapes read as "not shown", never as an error.
     pub fn from_entry(entry: &Entry) -> MetadataCapabilities {
+        *entry.capabilities.get_or_init(|| MetadataCapabilities::read(entry))
+    }
+
+    /// As [`MetadataCapabilities::from_entry`], read from the JSON every time (the cost of a
+    /// first read, for benchmarks).
+    pub fn read(entry: &Entry) -> MetadataCapabilities {
         #[derive(serde::Deserialize)]
         struct RawEntry {
             #[serde(rename = "metadataStatement")]

@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 use super::origin::Origin;
 use super::status::StatusReport;
+use crate::policy::MetadataCapabilities;
 use crate::x509::Cert;
 
 /// A metadata entry, checked and indexed.
@@ -36,6 +37,10 @@ pub struct Entry {
     pub(super) raw_json: RawJson,
     /// Where the entry comes from ([`Origin::Mds`] unless set by [`Entry::with_origin`]).
     pub(super) origin: Origin,
+    /// What the statement shows the model can do, read from `raw_json` on first use (a
+    /// registration under Entra's certified-metadata check), once per entry rather than once
+    /// per request.
+    pub(crate) capabilities: OnceLock<MetadataCapabilities>,
 }
 
 /// An attestation root kept as DER and parsed into a [`Cert`] on first use, once: one instance
@@ -313,6 +318,7 @@ impl Entry {
                 authentication_algorithms: Vec::new(),
                 raw_json,
                 origin: Origin::Mds,
+                capabilities: OnceLock::new(),
             },
         })
     }

@@ -37,6 +37,7 @@ fn entry(reports: Vec<StatusReport>) -> Entry {
         authentication_algorithms: Vec::new(),
         raw_json: RawJson::owned("{}"),
         origin: Origin::Mds,
+        capabilities: std::sync::OnceLock::new(),
     }
 }
 
