@@ -150,7 +150,11 @@ async fn an_effective_date_becomes_an_event_and_survives_restarts() {
     let certified = json!([{"status": "FIDO_CERTIFIED_L1", "effectiveDate": "2020-01-01"}]);
     std::fs::write(
         &path,
-        env.blob(20, in_days(30), vec![entry(MODEL_A, certified.clone()), entry(MODEL_B, certified)]),
+        env.blob(
+            20,
+            in_days(30),
+            vec![entry(MODEL_A, certified.clone()), entry(MODEL_B, certified)],
+        ),
     )
     .unwrap();
     let raw = config(&env, &path, t0);
@@ -162,7 +166,11 @@ async fn an_effective_date_becomes_an_event_and_survives_restarts() {
     // BLOB 21 announces both revocations: a NEW_BLOB event with no change yet.
     std::fs::write(
         &path,
-        env.blob(21, in_days(30), vec![entry(MODEL_A, revoked_on(d)), entry(MODEL_B, revoked_on(d2))]),
+        env.blob(
+            21,
+            in_days(30),
+            vec![entry(MODEL_A, revoked_on(d)), entry(MODEL_B, revoked_on(d2))],
+        ),
     )
     .unwrap();
     running.shared.trigger_refresh();
@@ -204,9 +212,10 @@ async fn an_effective_date_becomes_an_event_and_survives_restarts() {
 
     // Restart at D + 1 h: the restored BLOB 21 is no event, D is not published again, and the
     // history replays with its sequences.
-    let running = start(config(&env, &path, midnight(d) + time::Duration::hours(1)).check().unwrap())
-        .await
-        .unwrap();
+    let running =
+        start(config(&env, &path, midnight(d) + time::Duration::hours(1)).check().unwrap())
+            .await
+            .unwrap();
     let mut api = client(&running).await;
     wait_for_no(&mut api, 21).await;
     let mut replay = watch(&mut api, None, Some(0)).await;
@@ -218,7 +227,10 @@ async fn an_effective_date_becomes_an_event_and_survives_restarts() {
     assert_eq!(second.installed_at.as_ref().unwrap().seconds, midnight(d).unix_timestamp());
     no_event(&mut replay).await;
     let mut by_no = watch(&mut api, Some(20), None).await;
-    assert_eq!(summary(&next_event(&mut by_no).await), (1, ChangeCause::NewBlob as i32, 20, 21, true));
+    assert_eq!(
+        summary(&next_event(&mut by_no).await),
+        (1, ChangeCause::NewBlob as i32, 20, 21, true)
+    );
     assert_eq!(
         summary(&next_event(&mut by_no).await),
         (2, ChangeCause::EffectiveDate as i32, 21, 21, true)
@@ -246,7 +258,10 @@ async fn an_effective_date_becomes_an_event_and_survives_restarts() {
     let e = next_event(&mut resumed).await;
     assert_eq!((e.sequence, e.cause, e.metadata_no), (3, ChangeCause::EffectiveDate as i32, 21));
     assert_eq!(e.changes.len(), 1, "{:?}", e.changes);
-    assert_eq!((e.changes[0].aaguid.as_str(), e.changes[0].new_status.as_str()), (MODEL_B, "REVOKED"));
+    assert_eq!(
+        (e.changes[0].aaguid.as_str(), e.changes[0].new_status.as_str()),
+        (MODEL_B, "REVOKED")
+    );
     no_event(&mut resumed).await;
     assert_eq!(running.shared.watch.state().1.sequence, 3);
     let b = check(&mut api, MODEL_B).await;

@@ -212,8 +212,14 @@ impl Shared {
     fn published(&self, events: &[Arc<ChangeEvent>]) {
         for e in events {
             self.metrics.watch_event(e.cause.as_str());
-            tracing::info!(sequence = e.sequence, cause = e.cause.as_str(), no = e.no,
-                previous_no = e.previous_no, changes = e.changes.len(), "status-change event");
+            tracing::info!(
+                sequence = e.sequence,
+                cause = e.cause.as_str(),
+                no = e.no,
+                previous_no = e.previous_no,
+                changes = e.changes.len(),
+                "status-change event"
+            );
         }
     }
 

@@ -172,7 +172,8 @@ impl WatchHub {
                 out.extend(self.catch_up(&mut inner, &old, old_no, now));
                 let changes = diff_status(&old, new.0, now);
                 if new.1 != old_no || !changes.is_empty() {
-                    let e = self.publish(&mut inner, ChangeCause::NewBlob, new.1, old_no, changes, now);
+                    let e =
+                        self.publish(&mut inner, ChangeCause::NewBlob, new.1, old_no, changes, now);
                     out.push(e);
                     // The new store's statuses at `now` are what subscribers know now.
                     advance(&mut inner, now);
@@ -234,10 +235,10 @@ impl WatchHub {
         since: Since,
         current_no: Option<u64>,
     ) -> Result<Subscription, SubscribeError> {
-        let h = self.inner.lock().map_err(|_| SubscribeError::NotRetained {
-            since_no: 0,
-            oldest: None,
-        })?;
+        let h = self
+            .inner
+            .lock()
+            .map_err(|_| SubscribeError::NotRetained { since_no: 0, oldest: None })?;
         let rx = self.sender.subscribe();
         match since {
             Since::Live => Ok((Vec::new(), rx)),
@@ -275,10 +276,9 @@ impl WatchHub {
                 // Every event from since + 1 on must be held (sequences are consecutive).
                 let oldest = h.events.front().map(|e| e.sequence);
                 match oldest {
-                    Some(first) if first <= since.saturating_add(1) => Ok((
-                        h.events.iter().filter(|e| e.sequence > since).cloned().collect(),
-                        rx,
-                    )),
+                    Some(first) if first <= since.saturating_add(1) => {
+                        Ok((h.events.iter().filter(|e| e.sequence > since).cloned().collect(), rx))
+                    }
                     _ => Err(SubscribeError::SequenceNotRetained { since_sequence: since, oldest }),
                 }
             }

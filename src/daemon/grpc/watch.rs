@@ -171,7 +171,12 @@ mod tests {
             (proto_cause(ChangeCause::NewBlob), proto_cause(ChangeCause::EffectiveDate));
         assert_eq!(
             got,
-            [(1, new, 2, 1, true), (2, new, 3, 2, true), (3, date, 3, 3, false), (4, new, 4, 3, false)]
+            [
+                (1, new, 2, 1, true),
+                (2, new, 3, 2, true),
+                (3, date, 3, 3, false),
+                (4, new, 4, 3, false)
+            ]
         );
         stop_tx.send(true).unwrap();
         assert!(stream.next().await.is_none());

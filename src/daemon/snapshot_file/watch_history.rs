@@ -100,8 +100,7 @@ pub fn encode_history(state: &HistoryState, max: usize) -> (Vec<u8>, usize) {
 /// Reads a history file back, checked: magic, version, trailer, then every event (known
 /// cause and kind, consecutive sequences ending at most at the counter).
 pub fn decode_history(bytes: &[u8], path: &Path) -> Result<HistoryState, SnapshotError> {
-    let corrupt =
-        |reason: String| SnapshotError::Corrupt { path: path.to_path_buf(), reason };
+    let corrupt = |reason: String| SnapshotError::Corrupt { path: path.to_path_buf(), reason };
     let Some(split) = bytes.len().checked_sub(32) else {
         return Err(corrupt(format!("{} bytes: shorter than any history file", bytes.len())));
     };
@@ -138,11 +137,7 @@ pub fn decode_history(bytes: &[u8], path: &Path) -> Result<HistoryState, Snapsho
             body.sequence
         )));
     }
-    Ok(HistoryState {
-        sequence: body.sequence,
-        effective_through: body.effective_through,
-        events,
-    })
+    Ok(HistoryState { sequence: body.sequence, effective_through: body.effective_through, events })
 }
 
 #[derive(Serialize)]
@@ -287,7 +282,11 @@ mod tests {
         };
         Arc::new(ChangeEvent {
             sequence,
-            cause: if sequence % 2 == 0 { ChangeCause::EffectiveDate } else { ChangeCause::NewBlob },
+            cause: if sequence.is_multiple_of(2) {
+                ChangeCause::EffectiveDate
+            } else {
+                ChangeCause::NewBlob
+            },
             no: 10 + sequence,
             previous_no: 9 + sequence,
             changes: vec![change; changes],

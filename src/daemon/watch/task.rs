@@ -30,11 +30,7 @@ const FINAL_WRITE_WAIT: Duration = Duration::from_secs(5);
 /// Runs until `stop`: the effective-date check at every wake (boundary, BLOB installed, clock
 /// moved), then the history write when it changed. `state`: where the history is kept
 /// (`None`: not kept). The last write is waited for (at most [`FINAL_WRITE_WAIT`]) at stop.
-pub async fn run(
-    shared: Arc<Shared>,
-    state: Option<StateDir>,
-    stop: impl Future<Output = ()>,
-) {
+pub async fn run(shared: Arc<Shared>, state: Option<StateDir>, stop: impl Future<Output = ()>) {
     tokio::pin!(stop);
     let mut changes = shared.subscribe();
     let mut writer = state.map(Writer::new);
@@ -54,9 +50,11 @@ pub async fn run(
     }
     if let Some(w) = writer.as_mut() {
         if tokio::time::timeout(FINAL_WRITE_WAIT, w.finish(&shared)).await.is_err() {
-            tracing::warn!(wait_secs = FINAL_WRITE_WAIT.as_secs(),
+            tracing::warn!(
+                wait_secs = FINAL_WRITE_WAIT.as_secs(),
                 "the watch history was not written before shutdown (state directory stuck); \
-                 the next start replays from the last one written");
+                 the next start replays from the last one written"
+            );
         }
     }
 }

@@ -57,10 +57,7 @@ fn replay_since_a_retained_no_and_refusal_beyond_history() {
     assert_eq!(sub(3).unwrap().0.iter().map(|e| e.no).collect::<Vec<_>>(), [4]);
     assert!(sub(4).unwrap().0.is_empty());
     assert_eq!(sub(1).unwrap_err(), SubscribeError::NotRetained { since_no: 1, oldest: Some(2) });
-    assert_eq!(
-        sub(9).unwrap_err(),
-        SubscribeError::FromTheFuture { since_no: 9, current_no: 4 }
-    );
+    assert_eq!(sub(9).unwrap_err(), SubscribeError::FromTheFuture { since_no: 9, current_no: 4 });
     assert!(hub.subscribe(Since::Live, Some(4)).unwrap().0.is_empty());
 }
 
