@@ -296,3 +296,43 @@ async fn a_damaged_history_file_starts_an_empty_history() {
     assert!(written.starts_with(b"MDSD-WATCH-HISTORY\n"));
     assert!(String::from_utf8_lossy(&written).contains("\"effective_date\""));
 }
+
+/// A history restored with its counter at 5 and no event held: numbering goes on at 6;
+/// replay after 3 is refused as not retained (FAILED_PRECONDITION DIFF_NOT_RETAINED naming the
+/// sequence), after 5 is nothing, after 6 is from the future; both resume points at once are
+/// refused.
+#[tokio::test]
+async fn since_sequence_errors_and_numbering_after_a_restored_counter() {
+    use mdsd::daemon::snapshot_file::watch_history::encode_history;
+    use mdsd::daemon::watch::HistoryState;
+    use tonic_types::StatusExt;
+
+    let env = MdsEnv::start("watch-dates-counter").await;
+    let path = env.dir.join("mds.jwt");
+    let t0 = OffsetDateTime::now_utc().replace_nanosecond(0).unwrap();
+    let d = in_days(2);
+    std::fs::write(&path, env.blob(40, in_days(30), vec![entry(MODEL_A, revoked_on(d))])).unwrap();
+    std::fs::create_dir_all(env.state_dir()).unwrap();
+    let state = HistoryState { sequence: 5, effective_through: Some(t0), events: Vec::new() };
+    std::fs::write(env.state_dir().join("watch-history.v1"), encode_history(&state, 1 << 20).0)
+        .unwrap();
+    let running = start(config(&env, &path, t0).check().unwrap()).await.unwrap();
+    let mut api = client(&running).await;
+    wait_for_no(&mut api, 40).await;
+    let request = |since_no, since_sequence| WatchStatusChangesRequest { since_no, since_sequence };
+    let err = api.watch_status_changes(request(None, Some(3))).await.unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition, "{err:?}");
+    let info = err.get_error_details().error_info().unwrap().clone();
+    assert_eq!(info.reason, "DIFF_NOT_RETAINED");
+    assert_eq!(info.metadata["since_sequence"], "3");
+    let mut none_yet = api.watch_status_changes(request(None, Some(5))).await.unwrap().into_inner();
+    let err = api.watch_status_changes(request(None, Some(6))).await.unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument, "{err:?}");
+    let err = api.watch_status_changes(request(Some(40), Some(5))).await.unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument, "{err:?}");
+    running.shared.set_pinned_clock(midnight(d));
+    let e = next_event(&mut none_yet).await;
+    assert_eq!(summary(&e), (6, ChangeCause::EffectiveDate as i32, 40, 40, false));
+    drop(none_yet);
+    running.shutdown().await;
+}

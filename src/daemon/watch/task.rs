@@ -146,3 +146,67 @@ async fn write_done(writer: &mut Option<Writer>) {
 fn store(dir: &StateDir, state: &HistoryState) -> Result<usize, SnapshotError> {
     dir.store_watch_history(state)
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use time::macros::datetime;
+
+    use super::*;
+    use crate::daemon::metrics::Metrics;
+    use crate::daemon::state::{loaded_for_tests, StalePolicy};
+
+    fn shared(clock: Option<OffsetDateTime>) -> Shared {
+        let policy = StalePolicy { grace: Duration::from_secs(86_400), serve_stale: false };
+        Shared::new(policy, Arc::new(Metrics::new())).with_clock(clock)
+    }
+
+    fn install(s: &Shared, at: OffsetDateTime) {
+        let json = r#"{"no": 3, "nextUpdate": "2030-01-01", "entries": [{
+            "aaguid": "cb69481e-8ff7-4039-93ec-0a2729a154a8",
+            "metadataStatement": {"aaguid": "cb69481e-8ff7-4039-93ec-0a2729a154a8",
+                "description": "m", "authenticatorVersion": 2, "protocolFamily": "fido2",
+                "schema": 3, "attestationTypes": ["basic_full"], "attestationRootCertificates": []},
+            "statusReports": [{"status": "FIDO_CERTIFIED_L1", "effectiveDate": "2020-01-01"},
+                              {"status": "REVOKED", "effectiveDate": "2027-01-01"}],
+            "timeOfLastStatusChange": "2020-01-01"}]}"#;
+        s.install(loaded_for_tests(json, at), at);
+    }
+
+    /// System clock: sleep until the boundary, at most MAX_SLEEP, at least MIN_SLEEP; nothing
+    /// served or no boundary ahead: no timer.
+    #[test]
+    fn the_timer_aims_at_the_next_boundary_within_bounds() {
+        let s = shared(None);
+        let boundary = datetime!(2027-01-01 00:00 UTC);
+        assert_eq!(next_wait(&s, boundary - time::Duration::seconds(2)), None, "nothing served");
+        install(&s, datetime!(2026-12-01 00:00 UTC));
+        assert_eq!(
+            next_wait(&s, boundary - time::Duration::seconds(2)),
+            Some(Duration::from_secs(2))
+        );
+        assert_eq!(next_wait(&s, datetime!(2026-12-01 00:00 UTC)), Some(MAX_SLEEP));
+        assert_eq!(next_wait(&s, boundary - time::Duration::nanoseconds(1)), Some(MIN_SLEEP));
+        assert_eq!(next_wait(&s, boundary), None, "no later report");
+    }
+
+    /// Pinned clock: no timer (it waits for the clock to be moved), and moving it wakes the
+    /// subscribers; the system clock is never overridden.
+    #[test]
+    fn a_pinned_clock_moves_only_when_told() {
+        let pinned = datetime!(2026-12-31 23:59:59 UTC);
+        let s = shared(Some(pinned));
+        install(&s, pinned);
+        assert_eq!(next_wait(&s, pinned), None);
+        let mut rx = s.subscribe();
+        rx.borrow_and_update();
+        assert!(s.set_pinned_clock(datetime!(2027-01-01 00:00 UTC)));
+        assert!(rx.has_changed().unwrap());
+        assert_eq!(s.now(), datetime!(2027-01-01 00:00 UTC));
+        let e = s.publish_effective_dates(s.now()).unwrap();
+        assert_eq!((e.sequence, e.no, e.previous_no), (1, 3, 3));
+        let system = shared(None);
+        assert!(!system.set_pinned_clock(pinned));
+        assert_eq!(system.pinned_clock(), None);
+    }
+}
