@@ -149,8 +149,7 @@ impl Shared {
         true
     }
 
-    /// As [`Shared::new`] with the given watch hub (tests of lagging subscribers; the daemon's
-    /// start-up, with the history read back from the state directory).
+    /// As [`Shared::new`] with the given watch hub (tests of lagging subscribers).
     pub fn with_watch(policy: StalePolicy, metrics: Arc<Metrics>, watch: WatchHub) -> Shared {
         Shared { watch, ..Shared::new(policy, metrics) }
     }

@@ -17,7 +17,7 @@
 pub mod task;
 
 use std::collections::VecDeque;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use time::OffsetDateTime;
 use tokio::sync::broadcast;
@@ -164,7 +164,8 @@ impl WatchHub {
         now: OffsetDateTime,
         swap: impl FnOnce() -> Option<(Arc<TrustStore>, u64)>,
     ) -> Vec<Arc<ChangeEvent>> {
-        let Ok(mut inner) = self.inner.lock() else { return Vec::new() };
+        // A poisoned lock is taken over: the BLOB must be installed whatever happened here.
+        let mut inner = self.lock();
         let previous = swap();
         let mut out = Vec::new();
         match previous {
@@ -197,7 +198,7 @@ impl WatchHub {
         now: OffsetDateTime,
         current: impl FnOnce() -> Option<(Arc<TrustStore>, u64)>,
     ) -> Option<Arc<ChangeEvent>> {
-        let mut inner = self.inner.lock().ok()?;
+        let mut inner = self.lock();
         let (store, no) = current()?;
         self.catch_up(&mut inner, &store, no, now)
     }
@@ -205,27 +206,25 @@ impl WatchHub {
     /// The instant up to which effective-date changes were published (`None`: no BLOB served
     /// yet, ever).
     pub fn effective_through(&self) -> Option<OffsetDateTime> {
-        self.lock().ok()?.effective_through
+        self.lock().effective_through
     }
 
     /// What the history file should hold, with the generation it reflects.
     pub fn state(&self) -> (u64, HistoryState) {
-        match self.lock() {
-            Ok(inner) => (
-                inner.generation,
-                HistoryState {
-                    sequence: inner.sequence,
-                    effective_through: inner.effective_through,
-                    events: inner.events.iter().cloned().collect(),
-                },
-            ),
-            Err(()) => (0, HistoryState::default()),
-        }
+        let inner = self.lock();
+        (
+            inner.generation,
+            HistoryState {
+                sequence: inner.sequence,
+                effective_through: inner.effective_through,
+                events: inner.events.iter().cloned().collect(),
+            },
+        )
     }
 
     /// Changes with every event published and every move of the effective-date instant.
     pub fn generation(&self) -> u64 {
-        self.lock().map(|i| i.generation).unwrap_or(0)
+        self.lock().generation
     }
 
     /// A live receiver plus the retained events after `since`, taken atomically.
@@ -235,10 +234,7 @@ impl WatchHub {
         since: Since,
         current_no: Option<u64>,
     ) -> Result<Subscription, SubscribeError> {
-        let h = self
-            .inner
-            .lock()
-            .map_err(|_| SubscribeError::NotRetained { since_no: 0, oldest: None })?;
+        let h = self.lock();
         let rx = self.sender.subscribe();
         match since {
             Since::Live => Ok((Vec::new(), rx)),
@@ -293,13 +289,15 @@ impl WatchHub {
         no: u64,
         previous_no: u64,
     ) -> Arc<ChangeEvent> {
-        let mut inner = self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut inner = self.lock();
         let at = time::macros::datetime!(2026-01-01 00:00 UTC);
         self.publish(&mut inner, cause, no, previous_no, Vec::new(), at)
     }
 
-    fn lock(&self) -> Result<MutexGuard<'_, Inner>, ()> {
-        self.inner.lock().map_err(|_| ())
+    /// The hub's state; a lock poisoned by a panic elsewhere is taken over (every change
+    /// under it is a few assignments that leave it consistent).
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Publishes the changes of `store` (BLOB `no`) from the instant last published to `now`

@@ -194,3 +194,25 @@ fn restored_history_is_trimmed_and_changes_move_the_generation() {
     assert_ne!(hub.generation(), generation);
     assert_eq!(hub.state().1.events.last().unwrap().sequence, 4);
 }
+
+/// A hub whose lock was poisoned by a panic elsewhere still installs (the swap runs) and
+/// publishes: a failure here must never leave an old BLOB served.
+#[test]
+fn a_poisoned_hub_still_installs() {
+    let hub = Arc::new(WatchHub::new(8, 8));
+    let h = hub.clone();
+    let _ = std::thread::spawn(move || {
+        let _guard = h.inner.lock().unwrap();
+        panic!("poison the hub");
+    })
+    .join();
+    assert!(hub.inner.is_poisoned());
+    let (old, new) = (store(7, "2027-01-01"), store(8, "2027-01-01"));
+    let mut swapped = false;
+    let events = hub.install((&new, 8), datetime!(2026-12-01 00:00 UTC), || {
+        swapped = true;
+        Some((old.clone(), 7))
+    });
+    assert!(swapped);
+    assert_eq!(causes(&events), [(1, ChangeCause::NewBlob, 7, 8)]);
+}
