@@ -58,8 +58,12 @@ fn reports() -> impl Strategy<Value = Vec<(usize, Option<i64>)>> {
     prop::collection::vec((0..STATUSES.len(), prop::option::weighted(0.9, -5i64..40)), 1..5)
 }
 
+fn config() -> ProptestConfig {
+    ProptestConfig { cases: 512, failure_persistence: None, ..ProptestConfig::default() }
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 512, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(config())]
 
     #[test]
     fn no_status_changes_before_the_next_status_change(

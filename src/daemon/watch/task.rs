@@ -1,7 +1,8 @@
 //! The watch task: wakes when a status report of the BLOB served becomes effective (00:00 UTC
-//! of its date, [`next_status_change`]) and publishes the changes ([`Shared::publish_effective_dates`]),
-//! and writes the watch history to the state directory whenever it changed (an event, a new
-//! effective-date instant), off the loop so that a hung disk never holds up the events.
+//! of its date, [`next_status_change`]) and publishes the changes
+//! ([`Shared::publish_effective_dates`]), and writes the watch history to the state directory
+//! whenever it changed (an event, a new effective-date instant), off the loop so that a hung
+//! disk never holds up the events.
 //!
 //! Time is the daemon's ([`Shared::now`]): with a pinned `danger_clock` the task waits for the
 //! clock to be moved ([`Shared::set_pinned_clock`]) or a BLOB to be installed, never on the
