@@ -157,7 +157,7 @@ async fn revocation_reaches_check_credentials_and_the_watch_stream() {
 
     // Subscribe, then the MDS revokes the model and the daemon refreshes.
     let mut stream = api
-        .watch_status_changes(WatchStatusChangesRequest { since_no: None })
+        .watch_status_changes(WatchStatusChangesRequest { since_no: None, since_sequence: None })
         .await
         .unwrap()
         .into_inner();
@@ -214,20 +214,26 @@ async fn revocation_reaches_check_credentials_and_the_watch_stream() {
 
     // Replay for a client that processed no 10; none for no 11; not retained for no 3.
     let mut replay = api
-        .watch_status_changes(WatchStatusChangesRequest { since_no: Some(10) })
+        .watch_status_changes(WatchStatusChangesRequest {
+            since_no: Some(10),
+            since_sequence: None,
+        })
         .await
         .unwrap()
         .into_inner();
     let e = replay.message().await.unwrap().unwrap();
     assert_eq!((e.metadata_no, e.replayed, e.changes.len()), (11, true, 1));
     let err = api
-        .watch_status_changes(WatchStatusChangesRequest { since_no: Some(3) })
+        .watch_status_changes(WatchStatusChangesRequest { since_no: Some(3), since_sequence: None })
         .await
         .unwrap_err();
     assert_eq!(err.code(), Code::FailedPrecondition);
     assert_eq!(err.get_error_details().error_info().unwrap().reason, "DIFF_NOT_RETAINED");
     let err = api
-        .watch_status_changes(WatchStatusChangesRequest { since_no: Some(12) })
+        .watch_status_changes(WatchStatusChangesRequest {
+            since_no: Some(12),
+            since_sequence: None,
+        })
         .await
         .unwrap_err();
     assert_eq!(err.code(), Code::InvalidArgument);
@@ -517,7 +523,7 @@ async fn watch_outlives_request_timeout_and_check_credentials_decides_per_groups
     assert_eq!(field, "credentials[0].registration_trust");
 
     let mut stream = api
-        .watch_status_changes(WatchStatusChangesRequest { since_no: Some(1) })
+        .watch_status_changes(WatchStatusChangesRequest { since_no: Some(1), since_sequence: None })
         .await
         .unwrap()
         .into_inner();

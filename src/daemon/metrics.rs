@@ -56,7 +56,8 @@ pub struct Metrics {
     chain_cache_entries: Gauge,
     verifier: Mutex<Option<Arc<Verifier>>>,
     ops: OpsClocks,
-    /// Passkey-provider names and the legal header (issue #15), registered together.
+    /// Passkey-provider names, the legal header and the watch events (issue #15), registered
+    /// together.
     metadata_extras: MetadataExtras,
 }
 
@@ -423,6 +424,12 @@ impl Metrics {
             .inc();
     }
 
+    /// Records one WatchStatusChanges event published: `cause` is `new_blob` or
+    /// `effective_date`.
+    pub fn watch_event(&self, cause: &str) {
+        self.metadata_extras.watch_events.get_or_create(&vec![("cause", cause.to_string())]).inc();
+    }
+
     /// Records one accepted BLOB whose snapshot could not be written (disk full, read-only).
     pub fn snapshot_write_failed(&self) {
         self.snapshot_write_failures.inc();
@@ -494,13 +501,15 @@ impl Metrics {
     }
 }
 
-/// The metrics of the passkey-provider names and of the BLOB's legal header, kept together.
+/// The metrics of the passkey-provider names, of the BLOB's legal header and of the watch events,
+/// kept together.
 #[derive(Debug, Default)]
 struct MetadataExtras {
     provider_names: Gauge,
     providers_empty: Gauge,
     provider_loads: Family<Labels, Counter>,
     legal_header_changed: Gauge,
+    watch_events: Family<Labels, Counter>,
 }
 
 impl MetadataExtras {
@@ -527,6 +536,12 @@ impl MetadataExtras {
             "1 when the served BLOB's legalHeader differs from accepted_legal_header_sha256 (0 \
              when it matches; absent from the check when none is configured)",
             self.legal_header_changed.clone(),
+        );
+        r.register(
+            "watch_events",
+            "WatchStatusChanges events published, by cause (new_blob: a BLOB installed in place \
+             of another; effective_date: status reports of the BLOB served became effective)",
+            self.watch_events.clone(),
         );
     }
 }

@@ -22,6 +22,7 @@ use super::policy_reload::{watch_file, PolicyHolder, ReloadOutcome, WATCH_INTERV
 use super::refresh::{Refresher, RESTORE_WAIT};
 use super::snapshot_file::StateDir;
 use super::state::{Shared, StalePolicy};
+use super::watch::{HistoryState, WatchHub, BUFFER, HISTORY};
 use crate::attestation::{Verifier, VerifierOptions};
 
 /// In-flight requests per connection (beyond it, requests queue).
@@ -76,22 +77,26 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     if let Some(clock) = config.danger.clock {
         metrics.set_pinned_clock(clock);
     }
-    let shared = Arc::new(
-        Shared::new(
-            StalePolicy { grace: config.stale_grace, serve_stale: config.danger.serve_stale },
-            metrics,
-        )
-        .with_clock(config.danger.clock),
-    );
-    if let Some(accepted) = &config.accepted_legal_header_sha256 {
-        let _ = shared.accepted_legal_header.set(accepted.clone());
-    }
-
     let (state, removed) = StateDir::open_exclusive(&config.state_dir)
         .with_context(|| format!("state directory {}", config.state_dir.display()))?;
     if removed > 0 {
         tracing::info!(removed, "removed temporary files left by an earlier crash");
     }
+    // The watch history goes in before any BLOB is installed: the restored BLOB is then
+    // compared with the instant recorded before the restart, not published again.
+    let history = load_watch_history(&state).await;
+    let shared = Arc::new(
+        Shared::new(
+            StalePolicy { grace: config.stale_grace, serve_stale: config.danger.serve_stale },
+            metrics,
+        )
+        .with_clock(config.danger.clock)
+        .with_watch_hub(WatchHub::restored(BUFFER, HISTORY, history)),
+    );
+    if let Some(accepted) = &config.accepted_legal_header_sha256 {
+        let _ = shared.accepted_legal_header.set(accepted.clone());
+    }
+    let watch_state = state.clone();
     let fetcher = Fetcher::new(&config.fetch).map_err(anyhow::Error::msg)?;
     let mut refresher = Refresher::new(config.clone(), shared.clone(), fetcher, Some(state));
     // Reading and verifying the snapshot starts now, beside the rest of the start-up.
@@ -301,6 +306,13 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         Err(e) => e.log(),
     }
     tasks.push(tokio::spawn(refresher.run(stopped(shutdown_rx.clone()))));
+    // Effective dates and the history file; started after the restore so that a date passed
+    // while mdsd was down is published against the restored BLOB at once.
+    tasks.push(tokio::spawn(super::watch::task::run(
+        shared.clone(),
+        Some(watch_state),
+        stopped(shutdown_rx.clone()),
+    )));
     let sources: Vec<String> = config.sources.iter().map(ToString::to_string).collect();
     tracing::info!(sources = %sources.join(", "), roots = config.roots.len(),
         builtin_roots = config.roots_builtin, state_dir = %config.state_dir.display(), "mdsd started");
@@ -336,6 +348,39 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     running.shutdown().await;
     tracing::info!("mdsd stopped");
     Ok(())
+}
+
+/// The watch history kept in the state directory, or an empty one (never a reason not to
+/// start): none yet, damaged (WARN), or not read within [`RESTORE_WAIT`] (WARN).
+async fn load_watch_history(state: &StateDir) -> HistoryState {
+    let dir = state.clone();
+    let read = tokio::task::spawn_blocking(move || dir.load_watch_history());
+    let path = state.watch_history_path();
+    match tokio::time::timeout(RESTORE_WAIT, read).await {
+        Ok(Ok(Ok(Some(history)))) => {
+            tracing::info!(events = history.events.len(), sequence = history.sequence,
+                path = %path.display(), "watch history restored");
+            history
+        }
+        Ok(Ok(Ok(None))) => HistoryState::default(),
+        Ok(Ok(Err(e))) => {
+            tracing::warn!(error = %e, "the watch history could not be read; starting with an \
+                empty one (WatchStatusChanges replay from before this start is refused, \
+                sequences start again at 1)");
+            HistoryState::default()
+        }
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "the watch history read task failed; starting with an \
+                empty one");
+            HistoryState::default()
+        }
+        Err(_) => {
+            tracing::warn!(path = %path.display(), wait_secs = RESTORE_WAIT.as_secs(),
+                "the watch history was not read in time (state directory stuck); starting with \
+                 an empty one");
+            HistoryState::default()
+        }
+    }
 }
 
 async fn health_loop(

@@ -1,5 +1,6 @@
 //! The on-disk state: the last accepted BLOB with its `no` and the CRLs it was verified with
-//! (`snapshot.v1`), and the CRL cache (`crl-cache/`). The only module that knows these formats.
+//! (`snapshot.v1`), the CRL cache (`crl-cache/`), and the WatchStatusChanges history
+//! (`watch-history.v1`, [`watch_history`]). The only module that knows these formats.
 //!
 //! Crash safety: every file is written to a temporary name in the same directory, fsynced,
 //! renamed over the old one, and the directory is fsynced; a crash leaves either the old or the
@@ -45,6 +46,8 @@ use crate::mds::{
     inspect, BlobError, BlobVerifyOptions, InspectLimits, InspectedBlob, VerifiedBlob,
 };
 use crate::x509::{Cert, Crl};
+
+pub mod watch_history;
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 

@@ -14,7 +14,6 @@ use super::metrics::Metrics;
 use super::mirror::Published;
 use super::passkey_providers::PasskeyProviders;
 use super::watch::{ChangeEvent, WatchHub};
-use crate::changes::diff_status;
 use crate::mds::VerifiedBlob;
 use crate::trust_store::Entry;
 
@@ -88,11 +87,12 @@ pub struct Shared {
     changed: watch::Sender<u64>,
     refresh_now: Notify,
     pub metrics: Arc<Metrics>,
-    /// Status-change events for WatchStatusChanges, one per installed BLOB that replaced
-    /// another.
+    /// Status-change events for WatchStatusChanges: one per installed BLOB that replaced
+    /// another, one per effective date that changed a status of the BLOB served.
     pub watch: WatchHub,
     /// `danger_clock`: the pinned instant every judgement is made at; `None`: the system clock.
-    clock: Option<OffsetDateTime>,
+    /// Behind a lock only so that tests can move it ([`Shared::set_pinned_clock`]).
+    clock: Option<Mutex<OffsetDateTime>>,
     /// Passkey-provider display names (bundled, or reloaded from `passkey_providers`).
     pub providers: PasskeyProviders,
     /// `accepted_legal_header_sha256`, set once at start-up: each installed BLOB's legalHeader
@@ -156,22 +156,45 @@ impl Shared {
     /// Judges at `clock` instead of the system clock (`danger_clock`); `None` keeps the system
     /// clock.
     pub fn with_clock(self, clock: Option<OffsetDateTime>) -> Shared {
-        Shared { clock, ..self }
+        Shared { clock: clock.map(Mutex::new), ..self }
     }
 
     /// The time judgements are made at: the system clock, or the pinned `danger_clock`.
     pub fn now(&self) -> OffsetDateTime {
-        self.clock.unwrap_or_else(OffsetDateTime::now_utc)
+        self.pinned_clock().unwrap_or_else(OffsetDateTime::now_utc)
     }
 
     /// The pinned `danger_clock`, if any.
     pub fn pinned_clock(&self) -> Option<OffsetDateTime> {
-        self.clock
+        let pin = self.clock.as_ref()?;
+        Some(pin.lock().map_or_else(|p| *p.into_inner(), |p| *p))
     }
 
-    /// As [`Shared::new`] with a watch hub of the given sizes (tests of lagging subscribers).
+    /// Moves the pinned `danger_clock` to `at` and wakes what depends on time (the
+    /// effective-date check, health): how tests make a date arrive without waiting for it.
+    /// Returns false, changing nothing, when the clock is not pinned (the system clock is
+    /// never overridden here).
+    #[doc(hidden)]
+    pub fn set_pinned_clock(&self, at: OffsetDateTime) -> bool {
+        let Some(pin) = &self.clock else { return false };
+        match pin.lock() {
+            Ok(mut p) => *p = at,
+            Err(p) => *p.into_inner() = at,
+        }
+        self.metrics.set_pinned_clock(at);
+        self.notify();
+        true
+    }
+
+    /// As [`Shared::new`] with the given watch hub (tests of lagging subscribers).
     pub fn with_watch(policy: StalePolicy, metrics: Arc<Metrics>, watch: WatchHub) -> Shared {
         Shared { watch, ..Shared::new(policy, metrics) }
+    }
+
+    /// Replaces the watch hub (start-up: the history read back from the state directory,
+    /// before any BLOB is installed).
+    pub fn with_watch_hub(self, watch: WatchHub) -> Shared {
+        Shared { watch, ..self }
     }
 
     pub fn policy(&self) -> StalePolicy {
@@ -185,7 +208,10 @@ impl Shared {
 
     /// Replaces the served BLOB whole at `now` (readers holding the old `Arc` keep it until
     /// done). When it replaces another BLOB, the entries whose status changed between the two
-    /// at `now` are published to [`Shared::watch`], stamped `now`.
+    /// at `now` are published to [`Shared::watch`], stamped `now` — after the statuses of the
+    /// replaced BLOB that became effective by date since the last check
+    /// ([`WatchHub::install`]; at start-up those of the BLOB installed, since before the
+    /// restart). The entries of other sources ([`Shared::set_extra_entries`]) are served with it.
     pub fn install(&self, mut loaded: Loaded, now: OffsetDateTime) {
         self.metrics.set_loaded(&loaded.blob, loaded.verified_at);
         if let Some(changed) = self.legal_header_changed(&loaded.blob) {
@@ -201,30 +227,46 @@ impl Shared {
         }
         // Merged and swapped under the extra-entries lock, so that a source updating its
         // entries meanwhile is not lost (`set_extra_entries` re-indexes under the same lock).
-        let previous = {
-            let extra = self.extra.lock();
-            if let Ok(extra) = &extra {
-                if !extra.is_empty() {
-                    loaded.blob.store = Arc::new(loaded.blob.store.with_extra(flatten(extra)));
-                }
-            }
-            let loaded = Arc::new(loaded);
-            (self.current.swap(Some(loaded.clone())), loaded)
-        };
-        let (previous, loaded) = previous;
-        if let Some(previous) = previous {
-            let changes = diff_status(&previous.blob.store, &loaded.blob.store, now);
-            // The same BLOB verified again (restart after downtime) is no event.
-            if loaded.blob.no != previous.blob.no || !changes.is_empty() {
-                self.watch.publish(ChangeEvent {
-                    no: loaded.blob.no,
-                    previous_no: previous.blob.no,
-                    changes,
-                    installed_at: now,
-                });
+        // Lock order: extra entries, then the watch hub (nothing takes them the other way).
+        let extra = self.extra.lock();
+        if let Ok(extra) = &extra {
+            if !extra.is_empty() {
+                loaded.blob.store = Arc::new(loaded.blob.store.with_extra(flatten(extra)));
             }
         }
+        let loaded = Arc::new(loaded);
+        let published = self.watch.install((&loaded.blob.store, loaded.blob.no), now, || {
+            self.current
+                .swap(Some(loaded.clone()))
+                .map(|previous| (previous.blob.store.clone(), previous.blob.no))
+        });
+        drop(extra);
+        self.published(&published);
         self.notify();
+    }
+
+    /// The effective-date check at `now` ([`WatchHub::tick`]) against the BLOB served: the
+    /// event published, if a status changed by date since the last check.
+    pub fn publish_effective_dates(&self, now: OffsetDateTime) -> Option<Arc<ChangeEvent>> {
+        let event = self.watch.tick(now, || {
+            self.current().map(|loaded| (loaded.blob.store.clone(), loaded.blob.no))
+        })?;
+        self.published(std::slice::from_ref(&event));
+        Some(event)
+    }
+
+    fn published(&self, events: &[Arc<ChangeEvent>]) {
+        for e in events {
+            self.metrics.watch_event(e.cause.as_str());
+            tracing::info!(
+                sequence = e.sequence,
+                cause = e.cause.as_str(),
+                no = e.no,
+                previous_no = e.previous_no,
+                changes = e.changes.len(),
+                "status-change event"
+            );
+        }
     }
 
     /// Whether `blob`'s legalHeader differs from the accepted one; `None` when none is
@@ -450,7 +492,7 @@ mod tests {
         assert_eq!(held.blob.no, 9);
         assert_eq!(s.current().unwrap().blob.no, 10);
         // The replacement is published, stamped with the caller's `now` (no clock read here).
-        let (replay, _) = s.watch.subscribe(Some(9), Some(10)).unwrap();
+        let (replay, _) = s.watch.subscribe(super::super::watch::Since::No(9), Some(10)).unwrap();
         assert_eq!(replay.len(), 1);
         assert_eq!((replay[0].previous_no, replay[0].no), (9, 10));
         assert_eq!(replay[0].installed_at, datetime!(2026-01-02 00:00 UTC));

@@ -119,6 +119,7 @@ export declare class Client {
   checkCredentials(credentials: Array<M.RegisteredCredential | RegisteredCredentialJson>,
     options?: { userGroups?: string[]; profile?: string } & CallOptions
   ): Promise<M.CheckCredentialsResponse>;
-  watchStatusChanges(options?: { sinceNo?: number | bigint; timeout?: number }
+  watchStatusChanges(options?: { sinceNo?: number | bigint; sinceSequence?: number | bigint;
+    timeout?: number }
   ): AsyncGenerator<M.StatusChangeEvent, void, undefined>;
 }

@@ -208,10 +208,13 @@ class Client {
   }
 
   /** WatchStatusChanges as an async iterator of events; `timeout` (seconds) bounds the whole
-   * stream (default: none). */
-  async *watchStatusChanges({ sinceNo, timeout } = {}) {
+   * stream (default: none). Resume with `sinceSequence` (the last event's `sequence`) or
+   * `sinceNo` (the last `metadataNo`), not both. */
+  async *watchStatusChanges({ sinceNo, sinceSequence, timeout } = {}) {
     const m = service.methods.find((x) => x.localName === 'watchStatusChanges');
-    const init = sinceNo === undefined ? {} : { sinceNo: BigInt(sinceNo) };
+    const init = {};
+    if (sinceNo !== undefined) init.sinceNo = BigInt(sinceNo);
+    if (sinceSequence !== undefined) init.sinceSequence = BigInt(sinceSequence);
     const options = timeout === undefined ? {} : { deadline: Date.now() + timeout * 1000 };
     const call = this.stub.watchStatusChanges(create(m.input, init), options);
     try {

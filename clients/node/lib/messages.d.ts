@@ -24,6 +24,13 @@ export declare const OriginKind: {
 };
 export type OriginKind = 0 | 1 | 2 | 3;
 
+export declare const ChangeCause: {
+  readonly CHANGE_CAUSE_UNSPECIFIED: 0;
+  readonly NEW_BLOB: 1;
+  readonly EFFECTIVE_DATE: 2;
+};
+export type ChangeCause = 0 | 1 | 2;
+
 export declare const ChangeKind: {
   readonly CHANGE_KIND_UNSPECIFIED: 0;
   readonly STATUS_CHANGED: 1;
@@ -349,6 +356,7 @@ export interface CheckCredentialsResponse {
 export interface WatchStatusChangesRequest {
   $typeName: "mdsd.v1.WatchStatusChangesRequest";
   sinceNo?: bigint;
+  sinceSequence?: bigint;
 }
 
 export interface StatusChange {
@@ -370,6 +378,8 @@ export interface StatusChangeEvent {
   changes: StatusChange[];
   replayed: boolean;
   installedAt: Timestamp | undefined;
+  sequence: bigint;
+  cause: ChangeCause;
 }
 
 export interface EntryWarning {

@@ -169,6 +169,14 @@ test('WatchStatusChanges: stream errors are MdsdErrors', async () => {
     assert.equal(err.codeName, 'FAILED_PRECONDITION');
     assert.equal(err.reason, 'DIFF_NOT_RETAINED');
     assert.equal(err.metadata.since_no, '1');
+    // sinceSequence reaches the daemon: with sinceNo too it is refused by name.
+    const both = async () => {
+      // eslint-disable-next-line no-unused-vars
+      for await (const _ of c.watchStatusChanges({ sinceNo: 1, sinceSequence: 0, timeout: 5 }));
+    };
+    const refused = await both().then(() => null, (e) => e);
+    assert.equal(refused.codeName, 'INVALID_ARGUMENT');
+    assert.equal(refused.fieldViolations[0].field, 'since_sequence');
     const live = async () => {
       // eslint-disable-next-line no-unused-vars
       for await (const _ of c.watchStatusChanges({ timeout: 0.5 }));

@@ -178,6 +178,11 @@ def test_watch_status_changes_streams_errors_as_mdsd_errors(daemon, facts):
         assert caught.value.code_name == "FAILED_PRECONDITION"
         assert caught.value.reason == "DIFF_NOT_RETAINED"
         assert caught.value.metadata["since_no"] == "1"
+        # since_sequence reaches the daemon: with since_no too it is refused by name.
+        with pytest.raises(MdsdError) as caught:
+            list(mdsd.watch_status_changes(since_no=1, since_sequence=0, timeout=5))
+        assert caught.value.code_name == "INVALID_ARGUMENT"
+        assert caught.value.field_violations[0][0] == "since_sequence"
         with pytest.raises(MdsdError) as caught:
             list(mdsd.watch_status_changes(timeout=0.5))
         assert caught.value.code_name == "DEADLINE_EXCEEDED"

@@ -264,12 +264,24 @@ impl Client {
         Ok(self.inner.check_credentials(r).await?.into_inner())
     }
 
-    /// WatchStatusChanges: the stream of events (no deadline: it runs until dropped).
+    /// WatchStatusChanges: the stream of events (no deadline: it runs until dropped), the
+    /// retained ones of BLOBs newer than `since_no` first.
     pub async fn watch_status_changes(
         &mut self,
         since_no: Option<u64>,
     ) -> Result<tonic::Streaming<proto::StatusChangeEvent>, MdsdError> {
-        let request = proto::WatchStatusChangesRequest { since_no };
+        let request = proto::WatchStatusChangesRequest { since_no, since_sequence: None };
+        Ok(self.inner.watch_status_changes(request).await?.into_inner())
+    }
+
+    /// WatchStatusChanges resumed after the event with `sequence` (the last one processed):
+    /// the retained events after it first, then live ones.
+    pub async fn watch_status_changes_since_sequence(
+        &mut self,
+        sequence: u64,
+    ) -> Result<tonic::Streaming<proto::StatusChangeEvent>, MdsdError> {
+        let request =
+            proto::WatchStatusChangesRequest { since_no: None, since_sequence: Some(sequence) };
         Ok(self.inner.watch_status_changes(request).await?.into_inner())
     }
 }

@@ -74,6 +74,12 @@ async fn answers_and_errors_over_tcp() {
     let missing = Key::Aaguid("00000000-0000-4000-8000-00000000beef".into());
     let e = c.get_authenticator(missing).await.unwrap_err();
     assert_eq!((e.code_name, e.reason.as_str()), ("NOT_FOUND", "NOT_FOUND"));
+
+    // Resuming by sequence: nothing was published yet, so 0 is "all" and 1 is from the future.
+    assert!(c.watch_status_changes_since_sequence(0).await.is_ok());
+    let e = c.watch_status_changes_since_sequence(1).await.unwrap_err();
+    assert_eq!(e.code_name, "INVALID_ARGUMENT");
+    assert_eq!(e.field_violations[0].0, "since_sequence");
     running.shutdown().await;
 
     // Nothing listening: UNAVAILABLE, no reason.

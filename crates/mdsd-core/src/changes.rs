@@ -1,11 +1,13 @@
 //! What changed between two trust stores: the entries whose current status differs, and the
-//! entries added and removed ([`diff_status`]). Pure: both stores are read at the caller's
-//! `now`. The daemon publishes the result to WatchStatusChanges subscribers.
+//! entries added and removed ([`diff_status`]); and what changes in one trust store with time
+//! alone, as status reports dated in the future become effective ([`diff_status_over`],
+//! [`next_status_change`]). Pure: the instants are the caller's. The daemon publishes the
+//! results to WatchStatusChanges subscribers.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use time::{Date, OffsetDateTime};
+use time::{Date, OffsetDateTime, Time, UtcOffset};
 
 use crate::trust_store::{AuthenticatorStatus, Entry, TrustStore};
 
@@ -64,6 +66,45 @@ pub fn diff_status(old: &TrustStore, new: &TrustStore, now: OffsetDateTime) -> V
         }
     }
     out
+}
+
+/// The entries of `store` whose current status at `to` differs from their current status at
+/// `from` (kind [`ChangeKind::StatusChanged`], in the store's order): the changes that status
+/// reports dated between the two instants bring without a new BLOB. `old_status` is the status
+/// at `from`, `new_status` and `effective_date` those at `to`. Only the two end points are
+/// compared: a status that changed and changed back in between is no change.
+pub fn diff_status_over(
+    store: &TrustStore,
+    from: OffsetDateTime,
+    to: OffsetDateTime,
+) -> Vec<StatusChange> {
+    let status = |e: &Entry, at| e.current_status(at).map(|r| (r.status.clone(), r.effective_date));
+    let mut out = Vec::new();
+    for entry in store.entries() {
+        let (old, new) = (status(entry, from), status(entry, to));
+        if old.as_ref().map(|s| &s.0) != new.as_ref().map(|s| &s.0) {
+            out.push(change(ChangeKind::StatusChanged, entry, old, new));
+        }
+    }
+    out
+}
+
+/// The first instant after `now` at which the current status of an entry of `store` can change
+/// with no new BLOB: 00:00 UTC of the earliest status report `effectiveDate` later than `now`'s
+/// UTC date. A report dated D counts from D 00:00:00 UTC on
+/// ([`Entry::current_status`] compares dates: effective when D ≤ today), so at
+/// D − 1 23:59:59.999999999 the answer is D 00:00, and at D 00:00 it is the next later date.
+/// `None` when no report is dated after today. Not every such date changes a status (a
+/// REVOKED already effective stays current): the caller compares with [`diff_status_over`].
+pub fn next_status_change(store: &TrustStore, now: OffsetDateTime) -> Option<OffsetDateTime> {
+    let today = now.to_offset(UtcOffset::UTC).date();
+    store
+        .entries()
+        .iter()
+        .flat_map(|e| e.status_reports().iter().filter_map(|r| r.effective_date))
+        .filter(|d| *d > today)
+        .min()
+        .map(|d| d.with_time(Time::MIDNIGHT).assume_utc())
 }
 
 fn identity(e: &Entry) -> Option<String> {
@@ -161,5 +202,70 @@ mod tests {
         ]);
         assert!(diff_status(&old, &store(4, vec![fido2(A, future), fido2(B, certified())]), now)
             .is_empty());
+    }
+
+    fn revoked_on(date: &str) -> serde_json::Value {
+        json!([
+            {"status": "FIDO_CERTIFIED_L1", "effectiveDate": "2020-01-01"},
+            {"status": "REVOKED", "effectiveDate": date},
+        ])
+    }
+
+    /// A report dated D counts from D 00:00:00 UTC: the last nanosecond of D − 1 still has the
+    /// old status, D 00:00 the new one, on both sides of the boundary.
+    #[test]
+    fn diff_over_time_changes_exactly_at_midnight_utc_of_the_effective_date() {
+        let s = store(7, vec![fido2(A, revoked_on("2027-01-01")), fido2(B, certified())]);
+        let before = datetime!(2026-12-31 23:59:59.999_999_999 UTC);
+        let at = datetime!(2027-01-01 00:00 UTC);
+        assert!(diff_status_over(&s, datetime!(2026-12-31 00:00 UTC), before).is_empty());
+        let d = diff_status_over(&s, before, at);
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!(d[0].kind, ChangeKind::StatusChanged);
+        assert_eq!(d[0].aaguid.unwrap().to_string(), A);
+        assert_eq!(d[0].old_status, Some(AuthenticatorStatus::FidoCertifiedL1));
+        assert_eq!(d[0].new_status, Some(AuthenticatorStatus::Revoked));
+        assert_eq!(d[0].effective_date, Some(time::macros::date!(2027 - 01 - 01)));
+        assert_eq!(d[0].description.as_deref(), Some(format!("model {A}").as_str()));
+        // Past the boundary nothing changes any more; a window spanning it sees it once.
+        assert!(diff_status_over(&s, at, datetime!(2030-01-01 00:00 UTC)).is_empty());
+        assert_eq!(diff_status_over(&s, datetime!(2026-06-01 12:00 UTC), at).len(), 1);
+        // Instants in another offset are read in UTC: 01:00 +02:00 on Jan 1st is still Dec 31st.
+        let east = datetime!(2027-01-01 01:00 +02:00);
+        assert!(diff_status_over(&s, datetime!(2026-12-01 00:00 UTC), east).is_empty());
+    }
+
+    #[test]
+    fn next_status_change_is_midnight_utc_of_the_next_later_effective_date() {
+        let s = store(
+            7,
+            vec![
+                fido2(A, revoked_on("2027-01-01")),
+                fido2(B, revoked_on("2027-03-15")),
+                fido2(C, certified()),
+            ],
+        );
+        let next = |t| next_status_change(&s, t);
+        assert_eq!(next(datetime!(2026-06-01 12:00 UTC)), Some(datetime!(2027-01-01 00:00 UTC)));
+        assert_eq!(
+            next(datetime!(2026-12-31 23:59:59.999_999_999 UTC)),
+            Some(datetime!(2027-01-01 00:00 UTC))
+        );
+        // At the boundary itself that date is effective: the next one is later.
+        assert_eq!(next(datetime!(2027-01-01 00:00 UTC)), Some(datetime!(2027-03-15 00:00 UTC)));
+        assert_eq!(next(datetime!(2027-01-01 01:00 +02:00)), Some(datetime!(2027-01-01 00:00 UTC)));
+        assert_eq!(next(datetime!(2027-03-15 00:00 UTC)), None);
+        assert_eq!(
+            next_status_change(
+                &store(8, vec![fido2(C, certified())]),
+                datetime!(2026-01-01 00:00 UTC)
+            ),
+            None
+        );
+        // What it names is where diff_status_over first sees a change.
+        let boundary = datetime!(2027-03-15 00:00 UTC);
+        let from = datetime!(2027-01-01 00:00 UTC);
+        assert!(diff_status_over(&s, from, boundary - time::Duration::nanoseconds(1)).is_empty());
+        assert_eq!(diff_status_over(&s, from, boundary).len(), 1);
     }
 }

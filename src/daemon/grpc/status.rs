@@ -28,9 +28,13 @@ pub enum ApiError {
     PolicyNotConfigured,
     /// WatchStatusChanges: the diffs since `since_no` are not held any more.
     DiffNotRetained { since_no: u64, oldest: Option<u64> },
+    /// WatchStatusChanges: an event after `since_sequence` is not held any more; `oldest`: the
+    /// oldest sequence held.
+    SequenceNotRetained { since_sequence: u64, oldest: Option<u64> },
     /// WatchStatusChanges: the subscriber fell more than the buffer behind; `missed` events
-    /// were not delivered.
-    WatchLagged { missed: u64, last_delivered: Option<u64> },
+    /// were not delivered; the last one delivered had `no` `last_delivered` and sequence
+    /// `last_sequence`.
+    WatchLagged { missed: u64, last_delivered: Option<u64>, last_sequence: Option<u64> },
     /// A fault on mdsd's side.
     Internal(String),
 }
@@ -149,15 +153,38 @@ pub fn to_status(err: &ApiError) -> Status {
                 details,
             )
         }
-        ApiError::WatchLagged { missed, last_delivered } => {
+        ApiError::SequenceNotRetained { since_sequence, oldest } => {
+            let mut meta = vec![("since_sequence", since_sequence.to_string())];
+            if let Some(o) = oldest {
+                meta.push(("oldest_retained_sequence", o.to_string()));
+            }
+            info(&mut details, "DIFF_NOT_RETAINED", meta);
+            let held = match oldest {
+                Some(o) => format!("events are held from sequence {o} on"),
+                None => "no events are held".to_string(),
+            };
+            Status::with_error_details(
+                Code::FailedPrecondition,
+                format!(
+                    "the status changes after sequence {since_sequence} are not retained \
+                     ({held}): re-check every credential (CheckCredentials) and subscribe \
+                     without since_sequence"
+                ),
+                details,
+            )
+        }
+        ApiError::WatchLagged { missed, last_delivered, last_sequence } => {
             let mut meta = vec![("missed", missed.to_string())];
             if let Some(n) = last_delivered {
                 meta.push(("last_delivered_no", n.to_string()));
             }
+            if let Some(s) = last_sequence {
+                meta.push(("last_delivered_sequence", s.to_string()));
+            }
             info(&mut details, "WATCH_LAGGED", meta);
-            let resume = match last_delivered {
-                Some(n) => format!("resubscribe with since_no = {n}"),
-                None => "resubscribe with since_no = the last metadata_no you processed".into(),
+            let resume = match last_sequence {
+                Some(s) => format!("resubscribe with since_sequence = {s}"),
+                None => "resubscribe with since_sequence = the last sequence you processed".into(),
             };
             Status::with_error_details(
                 Code::Aborted,

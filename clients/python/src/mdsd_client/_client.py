@@ -201,12 +201,16 @@ class Client(_Base):
         return self._call(self.stub.CheckCredentials, request, timeout)
 
     def watch_status_changes(self, *, since_no: Optional[int] = None,
+                             since_sequence: Optional[int] = None,
                              timeout: Optional[float] = None) -> Iterator[pb.StatusChangeEvent]:
         """WatchStatusChanges as an iterator of events; `timeout` bounds the whole stream
-        (None: no deadline, unlike unary calls)."""
+        (None: no deadline, unlike unary calls). Resume with `since_sequence` (the last
+        event's `sequence`) or `since_no` (the last `metadata_no`), not both."""
         request = pb.WatchStatusChangesRequest()
         if since_no is not None:
             request.since_no = since_no
+        if since_sequence is not None:
+            request.since_sequence = since_sequence
         try:
             for event in self.stub.WatchStatusChanges(request, timeout=timeout):
                 yield event
@@ -300,11 +304,14 @@ class AsyncClient(_Base):
         return await self._call(self.stub.CheckCredentials, request, timeout)
 
     async def watch_status_changes(self, *, since_no: Optional[int] = None,
+                                   since_sequence: Optional[int] = None,
                                    timeout: Optional[float] = None
                                    ) -> AsyncIterator[pb.StatusChangeEvent]:
         request = pb.WatchStatusChangesRequest()
         if since_no is not None:
             request.since_no = since_no
+        if since_sequence is not None:
+            request.since_sequence = since_sequence
         try:
             async for event in self.stub.WatchStatusChanges(request, timeout=timeout):
                 yield event

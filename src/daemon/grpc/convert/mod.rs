@@ -24,7 +24,7 @@ pub use lookup::{authenticator, lookup_key, page_token, parse_page_token};
 pub use metadata::{metadata_info, policy_info, public_source};
 pub use providers::{passkey_provider, passkey_providers_info};
 pub use registration::{expectations, provenance, registration_response};
-pub use watch::change_event;
+pub use watch::{change_cause, change_event};
 
 /// A passkey-profile decision.
 pub fn policy_decision(d: &crate::policy::Decision) -> proto::PolicyDecision {

@@ -1,7 +1,16 @@
-//! WatchStatusChanges: one event.
+//! WatchStatusChanges: one event, and its cause.
 
 use super::super::super::proto;
 use super::{status_name, timestamp};
+
+/// The proto form of an event's cause.
+pub fn change_cause(c: crate::daemon::watch::ChangeCause) -> proto::ChangeCause {
+    use crate::daemon::watch::ChangeCause;
+    match c {
+        ChangeCause::NewBlob => proto::ChangeCause::NewBlob,
+        ChangeCause::EffectiveDate => proto::ChangeCause::EffectiveDate,
+    }
+}
 
 /// One WatchStatusChanges event.
 pub fn change_event(
@@ -32,5 +41,7 @@ pub fn change_event(
             .collect(),
         replayed,
         installed_at: Some(timestamp(e.installed_at)),
+        sequence: e.sequence,
+        cause: change_cause(e.cause) as i32,
     }
 }

@@ -29,6 +29,12 @@ class OriginKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     BLOB_SOURCE: _ClassVar[OriginKind]
     OPERATOR_STATEMENT: _ClassVar[OriginKind]
 
+class ChangeCause(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    CHANGE_CAUSE_UNSPECIFIED: _ClassVar[ChangeCause]
+    NEW_BLOB: _ClassVar[ChangeCause]
+    EFFECTIVE_DATE: _ClassVar[ChangeCause]
+
 class ChangeKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     CHANGE_KIND_UNSPECIFIED: _ClassVar[ChangeKind]
@@ -45,6 +51,9 @@ ORIGIN_KIND_UNSPECIFIED: OriginKind
 FIDO_MDS: OriginKind
 BLOB_SOURCE: OriginKind
 OPERATOR_STATEMENT: OriginKind
+CHANGE_CAUSE_UNSPECIFIED: ChangeCause
+NEW_BLOB: ChangeCause
+EFFECTIVE_DATE: ChangeCause
 CHANGE_KIND_UNSPECIFIED: ChangeKind
 STATUS_CHANGED: ChangeKind
 ADDED: ChangeKind
@@ -571,10 +580,12 @@ class CheckCredentialsResponse(_message.Message):
     def __init__(self, results: _Optional[_Iterable[_Union[CredentialCheck, _Mapping]]] = ..., metadata_no: _Optional[int] = ..., metadata_stale: _Optional[bool] = ...) -> None: ...
 
 class WatchStatusChangesRequest(_message.Message):
-    __slots__ = ("since_no",)
+    __slots__ = ("since_no", "since_sequence")
     SINCE_NO_FIELD_NUMBER: _ClassVar[int]
+    SINCE_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     since_no: int
-    def __init__(self, since_no: _Optional[int] = ...) -> None: ...
+    since_sequence: int
+    def __init__(self, since_no: _Optional[int] = ..., since_sequence: _Optional[int] = ...) -> None: ...
 
 class StatusChange(_message.Message):
     __slots__ = ("kind", "aaguid", "key_identifiers", "aaid", "description", "old_status", "new_status", "effective_date")
@@ -597,18 +608,22 @@ class StatusChange(_message.Message):
     def __init__(self, kind: _Optional[_Union[ChangeKind, str]] = ..., aaguid: _Optional[str] = ..., key_identifiers: _Optional[_Iterable[str]] = ..., aaid: _Optional[str] = ..., description: _Optional[str] = ..., old_status: _Optional[str] = ..., new_status: _Optional[str] = ..., effective_date: _Optional[str] = ...) -> None: ...
 
 class StatusChangeEvent(_message.Message):
-    __slots__ = ("metadata_no", "previous_no", "changes", "replayed", "installed_at")
+    __slots__ = ("metadata_no", "previous_no", "changes", "replayed", "installed_at", "sequence", "cause")
     METADATA_NO_FIELD_NUMBER: _ClassVar[int]
     PREVIOUS_NO_FIELD_NUMBER: _ClassVar[int]
     CHANGES_FIELD_NUMBER: _ClassVar[int]
     REPLAYED_FIELD_NUMBER: _ClassVar[int]
     INSTALLED_AT_FIELD_NUMBER: _ClassVar[int]
+    SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    CAUSE_FIELD_NUMBER: _ClassVar[int]
     metadata_no: int
     previous_no: int
     changes: _containers.RepeatedCompositeFieldContainer[StatusChange]
     replayed: bool
     installed_at: _timestamp_pb2.Timestamp
-    def __init__(self, metadata_no: _Optional[int] = ..., previous_no: _Optional[int] = ..., changes: _Optional[_Iterable[_Union[StatusChange, _Mapping]]] = ..., replayed: _Optional[bool] = ..., installed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    sequence: int
+    cause: ChangeCause
+    def __init__(self, metadata_no: _Optional[int] = ..., previous_no: _Optional[int] = ..., changes: _Optional[_Iterable[_Union[StatusChange, _Mapping]]] = ..., replayed: _Optional[bool] = ..., installed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., sequence: _Optional[int] = ..., cause: _Optional[_Union[ChangeCause, str]] = ...) -> None: ...
 
 class EntryWarning(_message.Message):
     __slots__ = ("index", "id", "note")

@@ -143,9 +143,12 @@ class AttestationServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def WatchStatusChanges(self, request, context):
-        """A server stream: one event after each refresh that installs a new BLOB, listing the
-        entries whose status changed. A subscriber that falls behind gets ABORTED (ErrorInfo
-        WATCH_LAGGED) and resubscribes with `since_no`; events are never dropped silently.
+        """A server stream: one event after each refresh that installs a new BLOB (cause NEW_BLOB),
+        and one when a status report's effectiveDate arrives and changes the current status of
+        entries of the BLOB served (cause EFFECTIVE_DATE, at 00:00 UTC of that date), listing the
+        entries whose status changed. Every event has a sequence number, kept across restarts with
+        the last 64 events. A subscriber that falls behind gets ABORTED (ErrorInfo WATCH_LAGGED)
+        and resubscribes with `since_sequence` (or `since_no`); events are never dropped silently.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

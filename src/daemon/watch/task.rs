@@ -1,0 +1,213 @@
+//! The watch task: wakes when a status report of the BLOB served becomes effective (00:00 UTC
+//! of its date, [`next_status_change`]) and publishes the changes
+//! ([`Shared::publish_effective_dates`]), and writes the watch history to the state directory
+//! whenever it changed (an event, a new effective-date instant), off the loop so that a hung
+//! disk never holds up the events.
+//!
+//! Time is the daemon's ([`Shared::now`]): with a pinned `danger_clock` the task waits for the
+//! clock to be moved ([`Shared::set_pinned_clock`]) or a BLOB to be installed, never on the
+//! system clock.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use time::OffsetDateTime;
+use tokio::task::JoinHandle;
+
+use super::super::snapshot_file::{SnapshotError, StateDir};
+use super::super::state::Shared;
+use super::HistoryState;
+use crate::changes::next_status_change;
+
+/// The longest sleep towards a boundary: the system clock may be set or jump meanwhile (the
+/// sleep itself runs on the monotonic clock).
+pub const MAX_SLEEP: Duration = Duration::from_secs(300);
+/// The shortest sleep (a wake a hair before the boundary sleeps again this long at least).
+const MIN_SLEEP: Duration = Duration::from_millis(10);
+/// How long shutdown waits for the last history write.
+const FINAL_WRITE_WAIT: Duration = Duration::from_secs(5);
+
+/// Runs until `stop`: the effective-date check at every wake (boundary, BLOB installed, clock
+/// moved), then the history write when it changed. `state`: where the history is kept
+/// (`None`: not kept). The last write is waited for (at most [`FINAL_WRITE_WAIT`]) at stop.
+pub async fn run(shared: Arc<Shared>, state: Option<StateDir>, stop: impl Future<Output = ()>) {
+    tokio::pin!(stop);
+    let mut changes = shared.subscribe();
+    let mut writer = state.map(Writer::new);
+    loop {
+        let now = shared.now();
+        shared.publish_effective_dates(now);
+        if let Some(w) = writer.as_mut() {
+            w.start(&shared);
+        }
+        let wait = next_wait(&shared, now);
+        tokio::select! {
+            r = changes.changed() => if r.is_err() { break },
+            () = sleep_or_pending(wait) => {}
+            () = write_done(&mut writer) => {}
+            () = &mut stop => break,
+        }
+    }
+    if let Some(w) = writer.as_mut() {
+        if tokio::time::timeout(FINAL_WRITE_WAIT, w.finish(&shared)).await.is_err() {
+            tracing::warn!(
+                wait_secs = FINAL_WRITE_WAIT.as_secs(),
+                "the watch history was not written before shutdown (state directory stuck); \
+                 the next start replays from the last one written"
+            );
+        }
+    }
+}
+
+/// How long to sleep before the next boundary of the BLOB served (`None`: no boundary ahead,
+/// or a pinned clock, which only moves when told).
+pub fn next_wait(shared: &Shared, now: OffsetDateTime) -> Option<Duration> {
+    let loaded = shared.current()?;
+    let next = next_status_change(&loaded.blob.store, now)?;
+    if shared.pinned_clock().is_some() {
+        return None;
+    }
+    let until = Duration::try_from(next - now).unwrap_or(Duration::ZERO);
+    Some(until.clamp(MIN_SLEEP, MAX_SLEEP))
+}
+
+async fn sleep_or_pending(wait: Option<Duration>) {
+    match wait {
+        Some(d) => tokio::time::sleep(d).await,
+        None => std::future::pending().await,
+    }
+}
+
+type Write = JoinHandle<Result<usize, SnapshotError>>;
+
+/// Writes the history when its generation moved, one write at a time, on the blocking pool.
+struct Writer {
+    dir: StateDir,
+    /// The generation on disk (0: what was read at start-up, or nothing).
+    written: u64,
+    in_flight: Option<(u64, usize, Write)>,
+}
+
+impl Writer {
+    fn new(dir: StateDir) -> Writer {
+        Writer { dir, written: 0, in_flight: None }
+    }
+
+    /// Starts a write of the current history unless one is running or nothing changed.
+    fn start(&mut self, shared: &Shared) {
+        if self.in_flight.is_some() || shared.watch.generation() == self.written {
+            return;
+        }
+        let (generation, state) = shared.watch.state();
+        let held = state.events.len();
+        let dir = self.dir.clone();
+        let handle = tokio::task::spawn_blocking(move || store(&dir, &state));
+        self.in_flight = Some((generation, held, handle));
+    }
+
+    /// Waits for the running write (at once without one) and records its outcome.
+    async fn done(&mut self) {
+        let Some((generation, held, handle)) = self.in_flight.as_mut() else { return };
+        let (generation, held) = (*generation, *held);
+        let result = handle.await;
+        self.in_flight = None;
+        match result {
+            Ok(Ok(written)) => {
+                self.written = generation;
+                if written < held {
+                    tracing::warn!(held, written, path = %self.dir.watch_history_path().display(),
+                        "the watch history is larger than the file may be: the oldest events \
+                         were left out of it (replay after a restart starts later)");
+                }
+            }
+            Ok(Err(e)) => tracing::warn!(error = %e,
+                "the watch history could not be written (kept in memory; retried at the next \
+                 change)"),
+            Err(e) => tracing::warn!(error = %e, "the watch history write task failed"),
+        }
+    }
+
+    /// Waits for the running write, then writes what changed since.
+    async fn finish(&mut self, shared: &Shared) {
+        self.done().await;
+        self.start(shared);
+        self.done().await;
+    }
+}
+
+/// Completes when the running write ends; never when none runs.
+async fn write_done(writer: &mut Option<Writer>) {
+    match writer.as_mut() {
+        Some(w) if w.in_flight.is_some() => w.done().await,
+        _ => std::future::pending().await,
+    }
+}
+
+fn store(dir: &StateDir, state: &HistoryState) -> Result<usize, SnapshotError> {
+    dir.store_watch_history(state)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use time::macros::datetime;
+
+    use super::*;
+    use crate::daemon::metrics::Metrics;
+    use crate::daemon::state::{loaded_for_tests, StalePolicy};
+
+    fn shared(clock: Option<OffsetDateTime>) -> Shared {
+        let policy = StalePolicy { grace: Duration::from_secs(86_400), serve_stale: false };
+        Shared::new(policy, Arc::new(Metrics::new())).with_clock(clock)
+    }
+
+    fn install(s: &Shared, at: OffsetDateTime) {
+        let json = r#"{"no": 3, "nextUpdate": "2030-01-01", "entries": [{
+            "aaguid": "cb69481e-8ff7-4039-93ec-0a2729a154a8",
+            "metadataStatement": {"aaguid": "cb69481e-8ff7-4039-93ec-0a2729a154a8",
+                "description": "m", "authenticatorVersion": 2, "protocolFamily": "fido2",
+                "schema": 3, "attestationTypes": ["basic_full"], "attestationRootCertificates": []},
+            "statusReports": [{"status": "FIDO_CERTIFIED_L1", "effectiveDate": "2020-01-01"},
+                              {"status": "REVOKED", "effectiveDate": "2027-01-01"}],
+            "timeOfLastStatusChange": "2020-01-01"}]}"#;
+        s.install(loaded_for_tests(json, at), at);
+    }
+
+    /// System clock: sleep until the boundary, at most MAX_SLEEP, at least MIN_SLEEP; nothing
+    /// served or no boundary ahead: no timer.
+    #[test]
+    fn the_timer_aims_at_the_next_boundary_within_bounds() {
+        let s = shared(None);
+        let boundary = datetime!(2027-01-01 00:00 UTC);
+        assert_eq!(next_wait(&s, boundary - time::Duration::seconds(2)), None, "nothing served");
+        install(&s, datetime!(2026-12-01 00:00 UTC));
+        assert_eq!(
+            next_wait(&s, boundary - time::Duration::seconds(2)),
+            Some(Duration::from_secs(2))
+        );
+        assert_eq!(next_wait(&s, datetime!(2026-12-01 00:00 UTC)), Some(MAX_SLEEP));
+        assert_eq!(next_wait(&s, boundary - time::Duration::nanoseconds(1)), Some(MIN_SLEEP));
+        assert_eq!(next_wait(&s, boundary), None, "no later report");
+    }
+
+    /// Pinned clock: no timer (it waits for the clock to be moved), and moving it wakes the
+    /// subscribers; the system clock is never overridden.
+    #[test]
+    fn a_pinned_clock_moves_only_when_told() {
+        let pinned = datetime!(2026-12-31 23:59:59 UTC);
+        let s = shared(Some(pinned));
+        install(&s, pinned);
+        assert_eq!(next_wait(&s, pinned), None);
+        let mut rx = s.subscribe();
+        rx.borrow_and_update();
+        assert!(s.set_pinned_clock(datetime!(2027-01-01 00:00 UTC)));
+        assert!(rx.has_changed().unwrap());
+        assert_eq!(s.now(), datetime!(2027-01-01 00:00 UTC));
+        let e = s.publish_effective_dates(s.now()).unwrap();
+        assert_eq!((e.sequence, e.no, e.previous_no), (1, 3, 3));
+        let system = shared(None);
+        assert!(!system.set_pinned_clock(pinned));
+        assert_eq!(system.pinned_clock(), None);
+    }
+}
