@@ -270,8 +270,10 @@ async fn an_effective_date_becomes_an_event_and_survives_restarts() {
     running.shutdown().await;
 }
 
-/// A damaged history file: WARN and an empty history, never a refusal to start; the next event
-/// starts the sequences again and is written over it.
+/// A damaged history file: WARN and an empty history, never a refusal to start; the sequences
+/// go on from the wall clock's Unix milliseconds (above any number given out before, so a
+/// client resuming from one is refused, not handed unrelated events), and the next event is
+/// written over the file.
 #[tokio::test]
 async fn a_damaged_history_file_starts_an_empty_history() {
     let env = MdsEnv::start("watch-dates-corrupt").await;
@@ -285,11 +287,19 @@ async fn a_damaged_history_file_starts_an_empty_history() {
     let running = start(config(&env, &path, t0).check().unwrap()).await.unwrap();
     let mut api = client(&running).await;
     wait_for_no(&mut api, 30).await;
-    assert_eq!(running.shared.watch.state().1.sequence, 0);
+    let floor = running.shared.watch.state().1.sequence;
+    let millis = |t: OffsetDateTime| u64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap();
+    assert!(floor >= millis(t0) && floor <= millis(OffsetDateTime::now_utc()), "{floor}");
+    // A client that had seen event 1 of the lost history is refused, not replayed to.
+    let refused = api
+        .watch_status_changes(WatchStatusChangesRequest { since_no: None, since_sequence: Some(1) })
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::FailedPrecondition, "{refused:?}");
     let mut live = watch(&mut api, None, None).await;
     running.shared.set_pinned_clock(midnight(d));
     let e = next_event(&mut live).await;
-    assert_eq!(summary(&e), (1, ChangeCause::EffectiveDate as i32, 30, 30, false));
+    assert_eq!(summary(&e), (floor + 1, ChangeCause::EffectiveDate as i32, 30, 30, false));
     drop(live);
     running.shutdown().await;
     let written = std::fs::read(&history).unwrap();

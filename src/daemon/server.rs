@@ -365,20 +365,20 @@ async fn load_watch_history(state: &StateDir) -> HistoryState {
         Ok(Ok(Ok(None))) => HistoryState::default(),
         Ok(Ok(Err(e))) => {
             tracing::warn!(error = %e, "the watch history could not be read; starting with an \
-                empty one (WatchStatusChanges replay from before this start is refused, \
-                sequences start again at 1)");
-            HistoryState::default()
+                empty one (WatchStatusChanges replay from before this start is refused; \
+                sequences go on from the current Unix time in milliseconds)");
+            HistoryState::lost(time::OffsetDateTime::now_utc())
         }
         Ok(Err(e)) => {
             tracing::warn!(error = %e, "the watch history read task failed; starting with an \
                 empty one");
-            HistoryState::default()
+            HistoryState::lost(time::OffsetDateTime::now_utc())
         }
         Err(_) => {
             tracing::warn!(path = %path.display(), wait_secs = RESTORE_WAIT.as_secs(),
                 "the watch history was not read in time (state directory stuck); starting with \
                  an empty one");
-            HistoryState::default()
+            HistoryState::lost(time::OffsetDateTime::now_utc())
         }
     }
 }

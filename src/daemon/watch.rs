@@ -73,6 +73,21 @@ pub struct HistoryState {
     pub events: Vec<Arc<ChangeEvent>>,
 }
 
+impl HistoryState {
+    /// The history to start with when the one written before could not be read back (a
+    /// damaged file, a stuck state directory): no event held, and the sequence counter moved
+    /// to the wall clock's Unix time in milliseconds, so that the numbers given out from now
+    /// on are above every number given out before (at fewer than 1,000 events a second since
+    /// 1970, which is all of them). A client resuming from a number of the lost history is
+    /// then told that its events are not retained (re-read everything), never handed the
+    /// unrelated events that would have reused its number. `wall`: the system clock (not
+    /// `danger_clock`: this is about numbering across process lifetimes, not about judging).
+    pub fn lost(wall: OffsetDateTime) -> HistoryState {
+        let millis = wall.unix_timestamp_nanos() / 1_000_000;
+        HistoryState { sequence: u64::try_from(millis).unwrap_or(0), ..HistoryState::default() }
+    }
+}
+
 /// The retained events to replay first, and the live receiver.
 pub type Subscription = (Vec<Arc<ChangeEvent>>, broadcast::Receiver<Arc<ChangeEvent>>);
 
