@@ -134,8 +134,7 @@ const ENTRY_ONLY: &[&str] =
 
 /// Reads one statement file (`json`, named `file` in errors and in the entry's origin).
 pub fn parse_metadata_statement(json: &[u8], file: &str) -> Result<LocalStatement, StatementError> {
-    parse(json, file)
-        .map_err(|problem| StatementError::Invalid { file: file.to_string(), problem })
+    parse(json, file).map_err(|problem| StatementError::Invalid { file: file.to_string(), problem })
 }
 
 /// Reads every statement file (name, bytes) into entries: each checked by
@@ -197,8 +196,8 @@ fn parse(json: &[u8], file: &str) -> Result<LocalStatement, StatementProblem> {
     let text = std::str::from_utf8(json).map_err(P::NotUtf8)?;
     // The statement alone first: an object, and no member of an entry. Only then is it
     // wrapped, so nothing in the file can add members beside `metadataStatement`.
-    let members: Members<'_> = serde_json::from_str(text)
-        .map_err(|e| P::NotAnObject { reason: e.to_string() })?;
+    let members: Members<'_> =
+        serde_json::from_str(text).map_err(|e| P::NotAnObject { reason: e.to_string() })?;
     if let Some(field) = ENTRY_ONLY.iter().find(|f| members.contains_key(**f)) {
         return Err(P::BlobEntry { field: (*field).to_string() });
     }

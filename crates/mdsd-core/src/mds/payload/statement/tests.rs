@@ -55,7 +55,8 @@ fn problem(json: &[u8]) -> StatementProblem {
 
 #[test]
 fn a_statement_becomes_an_operator_entry_read_as_a_blob_entry() {
-    let s = parse_metadata_statement(&statement(serde_json::json!({})), "dir/private.json").unwrap();
+    let s =
+        parse_metadata_statement(&statement(serde_json::json!({})), "dir/private.json").unwrap();
     let e = &s.entry;
     assert_eq!(e.aaguid(), Some(Uuid::parse_str(AAGUID).unwrap()));
     assert_eq!(e.origin(), &Origin::Operator { file: Arc::from("dir/private.json") });
@@ -125,8 +126,16 @@ fn each_defect_is_refused_with_its_field() {
         (json!({"description": null}), Some("description"), "missing"),
         (json!({"protocolFamily": 2}), Some("protocolFamily"), "expected a string"),
         (json!({"attestationTypes": []}), Some("attestationTypes"), "empty"),
-        (json!({"attestationRootCertificates": null}), Some("attestationRootCertificates"), "missing"),
-        (json!({"attestationRootCertificates": []}), Some("attestationRootCertificates"), "its roots only"),
+        (
+            json!({"attestationRootCertificates": null}),
+            Some("attestationRootCertificates"),
+            "missing",
+        ),
+        (
+            json!({"attestationRootCertificates": []}),
+            Some("attestationRootCertificates"),
+            "its roots only",
+        ),
         (
             json!({"attestationRootCertificates": [root_b64(), 5]}),
             Some("attestationRootCertificates[1]"),
