@@ -55,10 +55,15 @@ pub fn read_statement_files(paths: &[PathBuf]) -> Result<Vec<LocalStatement>, Ve
             Err(e) => errors.push(format!("{}: {e}", file.display())),
         }
     }
-    if !errors.is_empty() {
-        return Err(errors);
+    // The files that could be read are checked too: every error at once.
+    match parse_metadata_statements(&read) {
+        Ok(statements) if errors.is_empty() => Ok(statements),
+        Ok(_) => Err(errors),
+        Err(e) => {
+            errors.extend(e.iter().map(ToString::to_string));
+            Err(errors)
+        }
     }
-    parse_metadata_statements(&read).map_err(|e| e.iter().map(ToString::to_string).collect())
 }
 
 /// The `*.json` regular files (or links to them) of a directory, sorted by name.
