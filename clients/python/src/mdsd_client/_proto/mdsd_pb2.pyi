@@ -401,7 +401,7 @@ class QuarantinedEntry(_message.Message):
     def __init__(self, index: _Optional[int] = ..., id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class GetMetadataInfoResponse(_message.Message):
-    __slots__ = ("loaded", "no", "next_update", "source", "fetched_at", "verified_at", "anchor", "entry_count", "quarantined", "stale", "serve_until", "last_error", "last_refresh_at", "next_refresh_at", "jws_alg", "revocation_checked", "legal_header", "entry_warnings", "unknown_fields", "unknown_statuses", "policy", "danger_clock", "passkey_providers", "legal_header_sha256", "accepted_legal_header_sha256", "legal_header_changed")
+    __slots__ = ("loaded", "no", "next_update", "source", "fetched_at", "verified_at", "anchor", "entry_count", "quarantined", "stale", "serve_until", "last_error", "last_refresh_at", "next_refresh_at", "jws_alg", "revocation_checked", "legal_header", "entry_warnings", "unknown_fields", "unknown_statuses", "policy", "danger_clock", "passkey_providers", "legal_header_sha256", "accepted_legal_header_sha256", "legal_header_changed", "operator_statements")
     class UnknownFieldsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -442,6 +442,7 @@ class GetMetadataInfoResponse(_message.Message):
     LEGAL_HEADER_SHA256_FIELD_NUMBER: _ClassVar[int]
     ACCEPTED_LEGAL_HEADER_SHA256_FIELD_NUMBER: _ClassVar[int]
     LEGAL_HEADER_CHANGED_FIELD_NUMBER: _ClassVar[int]
+    OPERATOR_STATEMENTS_FIELD_NUMBER: _ClassVar[int]
     loaded: bool
     no: int
     next_update: str
@@ -468,7 +469,34 @@ class GetMetadataInfoResponse(_message.Message):
     legal_header_sha256: str
     accepted_legal_header_sha256: str
     legal_header_changed: bool
-    def __init__(self, loaded: _Optional[bool] = ..., no: _Optional[int] = ..., next_update: _Optional[str] = ..., source: _Optional[str] = ..., fetched_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., verified_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., anchor: _Optional[_Union[TrustAnchor, _Mapping]] = ..., entry_count: _Optional[int] = ..., quarantined: _Optional[_Iterable[_Union[QuarantinedEntry, _Mapping]]] = ..., stale: _Optional[bool] = ..., serve_until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_error: _Optional[str] = ..., last_refresh_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., next_refresh_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., jws_alg: _Optional[str] = ..., revocation_checked: _Optional[bool] = ..., legal_header: _Optional[str] = ..., entry_warnings: _Optional[_Iterable[_Union[EntryWarning, _Mapping]]] = ..., unknown_fields: _Optional[_Mapping[str, int]] = ..., unknown_statuses: _Optional[_Mapping[str, int]] = ..., policy: _Optional[_Union[PolicyInfo, _Mapping]] = ..., danger_clock: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., passkey_providers: _Optional[_Union[PasskeyProvidersInfo, _Mapping]] = ..., legal_header_sha256: _Optional[str] = ..., accepted_legal_header_sha256: _Optional[str] = ..., legal_header_changed: _Optional[bool] = ...) -> None: ...
+    operator_statements: OperatorStatementsInfo
+    def __init__(self, loaded: _Optional[bool] = ..., no: _Optional[int] = ..., next_update: _Optional[str] = ..., source: _Optional[str] = ..., fetched_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., verified_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., anchor: _Optional[_Union[TrustAnchor, _Mapping]] = ..., entry_count: _Optional[int] = ..., quarantined: _Optional[_Iterable[_Union[QuarantinedEntry, _Mapping]]] = ..., stale: _Optional[bool] = ..., serve_until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_error: _Optional[str] = ..., last_refresh_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., next_refresh_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., jws_alg: _Optional[str] = ..., revocation_checked: _Optional[bool] = ..., legal_header: _Optional[str] = ..., entry_warnings: _Optional[_Iterable[_Union[EntryWarning, _Mapping]]] = ..., unknown_fields: _Optional[_Mapping[str, int]] = ..., unknown_statuses: _Optional[_Mapping[str, int]] = ..., policy: _Optional[_Union[PolicyInfo, _Mapping]] = ..., danger_clock: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., passkey_providers: _Optional[_Union[PasskeyProvidersInfo, _Mapping]] = ..., legal_header_sha256: _Optional[str] = ..., accepted_legal_header_sha256: _Optional[str] = ..., legal_header_changed: _Optional[bool] = ..., operator_statements: _Optional[_Union[OperatorStatementsInfo, _Mapping]] = ...) -> None: ...
+
+class OperatorStatementsInfo(_message.Message):
+    __slots__ = ("statements", "last_reload_error", "loaded_at", "last_reload_at")
+    STATEMENTS_FIELD_NUMBER: _ClassVar[int]
+    LAST_RELOAD_ERROR_FIELD_NUMBER: _ClassVar[int]
+    LOADED_AT_FIELD_NUMBER: _ClassVar[int]
+    LAST_RELOAD_AT_FIELD_NUMBER: _ClassVar[int]
+    statements: _containers.RepeatedCompositeFieldContainer[OperatorStatement]
+    last_reload_error: str
+    loaded_at: _timestamp_pb2.Timestamp
+    last_reload_at: _timestamp_pb2.Timestamp
+    def __init__(self, statements: _Optional[_Iterable[_Union[OperatorStatement, _Mapping]]] = ..., last_reload_error: _Optional[str] = ..., loaded_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_reload_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class OperatorStatement(_message.Message):
+    __slots__ = ("file", "keys", "description", "shadowed", "shadowed_keys")
+    FILE_FIELD_NUMBER: _ClassVar[int]
+    KEYS_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    SHADOWED_FIELD_NUMBER: _ClassVar[int]
+    SHADOWED_KEYS_FIELD_NUMBER: _ClassVar[int]
+    file: str
+    keys: _containers.RepeatedScalarFieldContainer[str]
+    description: str
+    shadowed: bool
+    shadowed_keys: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, file: _Optional[str] = ..., keys: _Optional[_Iterable[str]] = ..., description: _Optional[str] = ..., shadowed: _Optional[bool] = ..., shadowed_keys: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class PasskeyProvidersInfo(_message.Message):
     __slots__ = ("source", "names", "sha256", "loaded_at", "configured", "last_error", "last_attempt_at", "source_empty", "skipped")
