@@ -13,8 +13,9 @@ use mdsd::daemon::config::RawConfig;
 use mdsd::daemon::proto::attestation_service_client::AttestationServiceClient;
 use mdsd::daemon::proto::get_authenticator_request::Key;
 use mdsd::daemon::proto::{
-    GetAuthenticatorRequest, GetMetadataInfoRequest, OriginKind, Verdict,
-    VerifyRegistrationRequest, VerifyRegistrationResponse,
+    registered_credential, CheckCredentialsRequest, GetAuthenticatorRequest,
+    GetMetadataInfoRequest, OriginKind, RegisteredCredential, Verdict, VerifyRegistrationRequest,
+    VerifyRegistrationResponse,
 };
 use mdsd::daemon::server::{start, Running};
 use mdsd::daemon::statements::Statements;
@@ -202,6 +203,22 @@ async fn a_private_model_is_trusted_through_its_own_roots_and_only_them() {
     assert_eq!(found.current_status, "", "a statement has no status reports");
     let entry_json: Value = serde_json::from_str(&found.entry_json).unwrap();
     assert_eq!(entry_json["metadataStatement"]["aaguid"], PRIVATE);
+    let checked = api
+        .check_credentials(CheckCredentialsRequest {
+            credentials: vec![RegisteredCredential {
+                authenticator: Some(registered_credential::Authenticator::Aaguid(PRIVATE.into())),
+                ..Default::default()
+            }],
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let origin = checked.results[0].origin.clone().unwrap();
+    assert_eq!(
+        (origin.kind(), origin.source.as_str()),
+        (OriginKind::OperatorStatement, "private.json")
+    );
 
     // (c) The same AAGUID chained to another CA: not trusted (its own roots only).
     let r = api.verify_registration(request(elsewhere, &[])).await.unwrap().into_inner();
@@ -284,10 +301,12 @@ async fn a_bad_statement_refuses_start_with_its_file_and_field() {
     write_json(&good, &statement(PRIVATE, "Example Corp key", &pki.private.root));
     let mut raw = env.raw_config();
     raw.metadata_statements = vec![bad, env.dir.join("missing.json")];
+    // Every error at once: the file that cannot be read, and the one that is wrong.
     let errors = raw.check().unwrap_err().errors;
-    assert_eq!(errors.len(), 1, "{errors:?}");
-    assert!(errors[0].starts_with("metadata_statements: "), "{errors:?}");
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    assert!(errors.iter().all(|e| e.starts_with("metadata_statements: ")), "{errors:?}");
     assert!(errors[0].contains("missing.json"), "{errors:?}");
+    assert!(errors[1].contains("bad.json"), "{errors:?}");
     let mut raw = env.raw_config();
     raw.metadata_statements = vec![env.dir.join("bad.json")];
     let errors = raw.check().unwrap_err().errors;

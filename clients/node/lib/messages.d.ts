@@ -355,6 +355,7 @@ export interface CredentialCheck {
   changedSinceRegistration: boolean;
   description: string;
   policy: PolicyDecision | undefined;
+  origin: MetadataOrigin | undefined;
 }
 
 export interface CheckCredentialsResponse {

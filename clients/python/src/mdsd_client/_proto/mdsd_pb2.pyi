@@ -567,7 +567,7 @@ class RegisteredCredential(_message.Message):
     def __init__(self, aaguid: _Optional[str] = ..., key_identifier: _Optional[str] = ..., attestation_sha256: _Optional[_Iterable[str]] = ..., registered_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., credential_id: _Optional[bytes] = ..., flags: _Optional[int] = ..., registration_trust: _Optional[str] = ...) -> None: ...
 
 class CredentialCheck(_message.Message):
-    __slots__ = ("index", "credential_id", "trusted", "reasons", "current_status", "status_effective_date", "changed_since_registration", "description", "policy")
+    __slots__ = ("index", "credential_id", "trusted", "reasons", "current_status", "status_effective_date", "changed_since_registration", "description", "policy", "origin")
     INDEX_FIELD_NUMBER: _ClassVar[int]
     CREDENTIAL_ID_FIELD_NUMBER: _ClassVar[int]
     TRUSTED_FIELD_NUMBER: _ClassVar[int]
@@ -577,6 +577,7 @@ class CredentialCheck(_message.Message):
     CHANGED_SINCE_REGISTRATION_FIELD_NUMBER: _ClassVar[int]
     DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
     POLICY_FIELD_NUMBER: _ClassVar[int]
+    ORIGIN_FIELD_NUMBER: _ClassVar[int]
     index: int
     credential_id: bytes
     trusted: bool
@@ -586,7 +587,8 @@ class CredentialCheck(_message.Message):
     changed_since_registration: bool
     description: str
     policy: PolicyDecision
-    def __init__(self, index: _Optional[int] = ..., credential_id: _Optional[bytes] = ..., trusted: _Optional[bool] = ..., reasons: _Optional[_Iterable[_Union[Reason, _Mapping]]] = ..., current_status: _Optional[str] = ..., status_effective_date: _Optional[str] = ..., changed_since_registration: _Optional[bool] = ..., description: _Optional[str] = ..., policy: _Optional[_Union[PolicyDecision, _Mapping]] = ...) -> None: ...
+    origin: MetadataOrigin
+    def __init__(self, index: _Optional[int] = ..., credential_id: _Optional[bytes] = ..., trusted: _Optional[bool] = ..., reasons: _Optional[_Iterable[_Union[Reason, _Mapping]]] = ..., current_status: _Optional[str] = ..., status_effective_date: _Optional[str] = ..., changed_since_registration: _Optional[bool] = ..., description: _Optional[str] = ..., policy: _Optional[_Union[PolicyDecision, _Mapping]] = ..., origin: _Optional[_Union[MetadataOrigin, _Mapping]] = ...) -> None: ...
 
 class CheckCredentialsResponse(_message.Message):
     __slots__ = ("results", "metadata_no", "metadata_stale")
