@@ -253,6 +253,27 @@ async fn a_private_model_is_trusted_through_its_own_roots_and_only_them() {
     );
     assert_eq!(statements.statements[0].keys, [format!("aaguid:{PRIVATE}")]);
     assert_eq!(statements.last_reload_error, "");
+    // The operator commands show the same: `mdsd info` and `mdsd lookup`.
+    let target = running.grpc_addr.unwrap().to_string();
+    let info = tokio::task::spawn_blocking({
+        let target = target.clone();
+        move || mdsd(&["info", "--json", "--target", &target])
+    })
+    .await
+    .unwrap();
+    assert_eq!(info.0, 0, "{}", info.1);
+    assert_eq!(info.1["operator_statements"]["statements"][1]["shadowed"], true, "{}", info.1);
+    let (code, lookup) = tokio::task::spawn_blocking(move || {
+        mdsd(&["lookup", PRIVATE, "--json", "--target", &target])
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, 0, "{lookup}");
+    assert_eq!(
+        lookup["origin"],
+        json!({"kind": "OPERATOR_STATEMENT", "source": "private.json"}),
+        "{lookup}"
+    );
     let metrics = http_get(running.admin_addr.unwrap(), "/metrics").await;
     assert!(metrics.contains("\nmdsd_operator_statements 2\n"), "{metrics}");
 
@@ -331,9 +352,16 @@ async fn a_bad_statement_refuses_start_with_its_file_and_field() {
 }
 
 fn mdsd(args: &[&str]) -> (i32, Value) {
+    let (code, json, _) = mdsd_stderr(args);
+    (code, json)
+}
+
+/// The exit code, stdout as JSON, and stderr.
+fn mdsd_stderr(args: &[&str]) -> (i32, Value, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_mdsd")).args(args).output().unwrap();
     let json = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
-    (out.status.code().unwrap_or(-1), json)
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    (out.status.code().unwrap_or(-1), json, stderr)
 }
 
 /// The same through `mdsd attestation verify --metadata-statement`: the loader and merge of
@@ -371,7 +399,7 @@ async fn the_cli_reads_statements_as_the_daemon_does() {
             args.push(s.display().to_string());
         }
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        mdsd(&args)
+        mdsd_stderr(&args)
     };
     let codes = |v: &Value| -> Vec<String> {
         v["reasons"]
@@ -383,31 +411,37 @@ async fn the_cli_reads_statements_as_the_daemon_does() {
     };
     let private = &pki.private;
 
-    let (code, v) = verify(private, &[]);
+    let (code, v, _) = verify(private, &[]);
     assert_eq!(code, 0, "{v}");
     assert_eq!(v["verdict"], "REJECTED");
     assert!(codes(&v).contains(&"METADATA_NOT_FOUND".to_string()), "{v}");
 
-    let (code, v) = verify(private, &[&statement_file, &listed_file]);
+    let (code, v, stderr) = verify(private, &[&statement_file, &listed_file]);
     assert_eq!(code, 0, "{v}");
     assert_eq!(v["verdict"], "ACCEPTED", "{v}");
     assert_eq!(
         v["authenticator"]["origin"],
         json!({"kind": "OPERATOR_STATEMENT", "source": "private.json"})
     );
+    assert!(
+        stderr.contains(&format!(
+            "warning: --metadata-statement listed.json: aaguid:{LISTED} is listed by mds"
+        )),
+        "{stderr}"
+    );
 
-    let (_, v) = verify(&pki.elsewhere, &[&statement_file]);
+    let (_, v, _) = verify(&pki.elsewhere, &[&statement_file]);
     assert_eq!(v["verdict"], "REJECTED", "{v}");
     assert!(codes(&v).contains(&"UNTRUSTED_CHAIN".to_string()), "{v}");
 
-    let (_, v) = verify(&pki.listed_own, &[&listed_file]);
+    let (_, v, _) = verify(&pki.listed_own, &[&listed_file]);
     assert_eq!(v["verdict"], "REJECTED", "{v}");
     assert_eq!(v["authenticator"]["origin"]["kind"], "FIDO_MDS", "{v}");
     assert_eq!(v["authenticator"]["status"], "REVOKED", "{v}");
 
     // A bad statement is an input error (exit 2) naming the file and the field.
     std::fs::write(&statement_file, b"{\"aaguid\": 5}").unwrap();
-    let (code, v) = verify(private, &[&statement_file]);
+    let (code, v, _) = verify(private, &[&statement_file]);
     assert_eq!(code, 2, "{v}");
     let message = v["error"]["message"].as_str().unwrap();
     assert!(message.contains("private.json") && message.contains("`description`"), "{message}");
