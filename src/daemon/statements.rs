@@ -48,8 +48,8 @@ pub fn read_statement_files(paths: &[PathBuf]) -> Result<Vec<LocalStatement>, Ve
     }
     let mut read = Vec::with_capacity(files.len());
     for file in &files {
-        // One byte more than allowed: the core reports the size with the file's name.
-        let cap = u64::try_from(METADATA_STATEMENT_BYTES.max).unwrap_or(u64::MAX) + 1;
+        // The core's bound, so that no more is ever read ("larger than 1048576 bytes").
+        let cap = u64::try_from(METADATA_STATEMENT_BYTES.max).unwrap_or(u64::MAX);
         match read_capped(file, cap) {
             Ok(bytes) => read.push((display_name(file), bytes)),
             Err(e) => errors.push(format!("{}: {e}", file.display())),
