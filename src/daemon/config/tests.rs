@@ -363,6 +363,12 @@ fn metadata_statements_are_read_and_checked_at_start() {
     assert!(errors[1].contains("no *.json file"), "{errors:#?}");
     assert!(errors[2].contains("none.json"), "{errors:#?}");
     assert!(errors[3].ends_with("bad.json: `description` is missing"), "{errors:#?}");
+    // Never more than the core's bound is read.
+    let big = dir.join("big.json");
+    std::fs::write(&big, vec![b' '; crate::limits::METADATA_STATEMENT_BYTES.max + 1]).unwrap();
+    let flags = RawConfig { metadata_statements: vec![big], ..RawConfig::default() };
+    let errors = flags.check().unwrap_err().errors;
+    assert!(errors[0].contains("big.json") && errors[0].contains("larger than 1048576 bytes"));
     let flags =
         RawConfig { metadata_statements: vec![dir.join("bad.json")], ..RawConfig::default() };
     let errors = flags.check().unwrap_err().errors;
