@@ -7,7 +7,7 @@
 set -u
 SECONDS_EACH=${1:-300}
 shift || true
-TARGETS=${*:-"attestation_object jws_blob x509_path crl auth_data cose_key att_stmt tpm_structs android_key_cert safetynet_jws passkey_providers"}
+TARGETS=${*:-"attestation_object jws_blob x509_path crl auth_data cose_key att_stmt tpm_structs android_key_cert safetynet_jws passkey_providers metadata_statement"}
 BIN=target/x86_64-unknown-linux-gnu/release
 mkdir -p logs artifacts
 [ -n "${NOBUILD:-}" ] || cargo +nightly fuzz build || exit 1

@@ -190,6 +190,12 @@ pub struct AttestationVerifyArgs {
         value_name = "FILE"
     )]
     pub extra_roots: Vec<PathBuf>,
+    /// Operator metadata statement (FIDO Metadata Statement JSON) for a model the BLOB does not
+    /// list, served after the BLOB's entries (a model the BLOB lists keeps its MDS entry);
+    /// repeatable; needs --blob. Trusted through its own roots only; answers mark it
+    /// OPERATOR_STATEMENT.
+    #[arg(long = "metadata-statement", allow_hyphen_values = true, value_name = "FILE|DIR")]
+    pub metadata_statements: Vec<PathBuf>,
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,

@@ -19,4 +19,5 @@ pub mod server;
 pub mod snapshot_file;
 pub mod state;
 pub mod state_lock;
+pub mod statements;
 pub mod watch;

@@ -14,7 +14,7 @@ use mdsd::policy::{
     AttestationTrust, AuthenticationFacts, CertificationLevel, ConfigError, Decision, FailureCode,
     MetadataCapabilities, MetadataFacts, NoteCode, PolicyConfig, PolicySet, RegistrationFacts,
 };
-use mdsd::trust_store::{AuthenticatorStatus, TrustStore};
+use mdsd::trust_store::{AuthenticatorStatus, Origin, TrustStore};
 use mdsd_test_support::attestation as gen;
 use mdsd_test_support::shared::{self, BLOB_2024_12};
 use mdsd_test_support::vectors::vectors;
@@ -554,6 +554,7 @@ fn good() -> RegistrationFacts {
                 user_verification: true,
                 resident_key: true,
             }),
+            origin: Origin::Mds,
         }),
         claimed: Vec::new(),
     }
@@ -589,6 +590,21 @@ attestation_enforcement = "registration_only""#,
         profile: r#"passkey_types = ["device_bound"]
 attestation_enforcement = "registration_only""#,
         violate: |f| f.trust = AttestationTrust::OperatorAnchor,
+    },
+    Requirement {
+        code: "METADATA_ORIGIN_NOT_ALLOWED",
+        profile: r#"passkey_types = ["device_bound"]
+attestation_enforcement = "registration_only""#,
+        violate: |f| {
+            f.metadata.as_mut().unwrap().origin = Origin::Operator { file: "private.json".into() }
+        },
+    },
+    Requirement {
+        code: "METADATA_ORIGIN_NOT_ALLOWED",
+        profile: r#"passkey_types = ["device_bound"]
+attestation_enforcement = "registration_only"
+metadata_origins = ["mds"]"#,
+        violate: |f| f.metadata.as_mut().unwrap().origin = Origin::Blob { source: "conf".into() },
     },
     Requirement {
         code: "FORMAT_NOT_ALLOWED",

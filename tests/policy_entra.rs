@@ -12,7 +12,7 @@ use mdsd::policy::{
     AttestationTrust, AuthenticationFacts, ConfigError, Decision, DefaultScope,
     MetadataCapabilities, PolicyConfig, PolicySet, RegistrationFacts,
 };
-use mdsd::trust_store::TrustStore;
+use mdsd::trust_store::{Origin, TrustStore};
 use mdsd_test_support::shared::{self, BLOB_2024_12};
 use mdsd_test_support::vectors::vectors;
 use mdsd_test_support::{at as time, b64};
@@ -239,6 +239,78 @@ fn under_enforcement_the_metadata_must_be_certified_and_show_uv_and_resident_key
     let signin = AuthenticationFacts::new(good.aaguid, Flags(0x01 | 0x04))
         .with_metadata_from(store(), time("2024-12-15T00:00:00Z"));
     assert!(set.evaluate_authentication(&signin, &admin).allowed);
+}
+
+/// Issue #15, local metadata statements: an entry from an operator's statement never vouches
+/// under enforcement unless the profile lists "operator" in `metadata_origins`; then the
+/// FIDO-certification part of the certified-metadata check is waived for it (a statement is
+/// never certified) while its UV and resident-key support are still read.
+#[test]
+fn operator_statements_vouch_under_enforcement_only_when_the_profile_allows_them() {
+    let admin = groups(&["admins"]);
+    // The YubiKey's registration as if its model were described by an operator's statement:
+    // same chain and capabilities, no status reports (so no certification).
+    let mut operator = facts(YUBIKEY);
+    let m = operator.metadata.as_mut().unwrap();
+    m.origin = Origin::Operator { file: "yubikey.json".into() };
+    (m.certification, m.status) = (None, None);
+
+    let d = policy(SEED).evaluate_registration(&operator, &admin);
+    assert_eq!(
+        codes(&d, "privileged"),
+        expect(&["METADATA_ORIGIN_NOT_ALLOWED", "METADATA_NOT_CERTIFIED"])
+    );
+    let failure = &d.outcomes[0].failures[0];
+    assert!(failure.message.contains("operator:yubikey.json"), "{}", failure.message);
+    assert!(failure.message.contains("(mds, blob)"), "{}", failure.message);
+    assert!(d.outcomes[0].failures[1].message.contains("never FIDO-certified"));
+
+    let allowing = SEED.replace(
+        "passkey_types = [\"device_bound\"]\n\n",
+        "passkey_types = [\"device_bound\"]\nmetadata_origins = [\"mds\", \"operator\"]\n\n",
+    );
+    assert_ne!(allowing, SEED);
+    let set = policy(&allowing);
+    assert_eq!(set.profiles()[0].metadata_origins().names(), ["mds", "operator"]);
+    assert!(set.evaluate_registration(&operator, &admin).allowed);
+    // Only the certification is waived: the statement must still show UV and resident keys.
+    operator.metadata.as_mut().unwrap().capabilities =
+        Some(MetadataCapabilities { user_verification: false, resident_key: true });
+    let d = set.evaluate_registration(&operator, &admin);
+    assert_eq!(codes(&d, "privileged"), expect(&["METADATA_NO_USER_VERIFICATION"]));
+    // The MDS entry itself is unaffected by listing "operator", and a profile that drops
+    // "mds" refuses it.
+    assert!(set.evaluate_registration(&facts(YUBIKEY), &admin).allowed);
+    let operator_only = SEED.replace(
+        "passkey_types = [\"device_bound\"]\n\n",
+        "passkey_types = [\"device_bound\"]\nmetadata_origins = [\"operator\"]\n\n",
+    );
+    let d = policy(&operator_only).evaluate_registration(&facts(YUBIKEY), &admin);
+    assert_eq!(codes(&d, "privileged"), expect(&["METADATA_ORIGIN_NOT_ALLOWED"]));
+    // Without enforcement the origin is not judged (nothing vouches there).
+    let d = policy(SEED).evaluate_registration(&operator, &groups(&["frontline"]));
+    assert!(!codes(&d, "task-workers").contains("METADATA_ORIGIN_NOT_ALLOWED"));
+
+    // Configuration errors: an unknown kind, a duplicate, an empty list under enforcement.
+    let bad = |list: &str| {
+        errors(&format!(
+            "[[profiles]]\nname = \"p\"\ninclude_groups = [\"g\"]\n\
+             attestation_enforcement = \"registration_only\"\npasskey_types = [\"device_bound\"]\n\
+             metadata_origins = {list}"
+        ))
+        .iter()
+        .map(|e| e.to_string())
+        .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        bad(r#"["mds", "local"]"#),
+        ["profile p: `metadata_origins` = \"local\" is not one of mds, blob, operator"]
+    );
+    assert_eq!(
+        bad(r#"["mds", "mds"]"#),
+        ["profile p: `metadata_origins` lists \"mds\" more than once"]
+    );
+    assert!(bad("[]")[0].contains("`metadata_origins` is empty"), "{:?}", bad("[]"));
 }
 
 #[test]

@@ -6,6 +6,8 @@
 
 use std::sync::{Arc, OnceLock};
 
+use base64::Engine as _;
+
 use mdsd::attestation::{AuthenticatorData, CoseKey, RegistrationInput, Verifier};
 use mdsd::mds::{parse_header, parse_payload, PayloadLimits};
 use mdsd::x509::{certs_from_pem_or_der, check_revocation, Cert, Crl, RevocationMode};
@@ -222,6 +224,40 @@ fn provider_list() -> Vec<u8> {
     .clone()
 }
 
+/// An operator metadata statement (issue #15) with a real root: the seed of the edits.
+fn metadata_statement() -> Vec<u8> {
+    let root = mdsd::mds::builtin_roots()[0].cert.der().to_vec();
+    serde_json::to_vec(&serde_json::json!({
+        "aaguid": "5e0a1c1d-2f3b-4c6d-8e9f-a0b1c2d3e4f5",
+        "description": "private",
+        "protocolFamily": "fido2",
+        "attestationTypes": ["basic_full"],
+        "attestationRootCertificates": [base64::engine::general_purpose::STANDARD.encode(root)],
+        "userVerificationDetails": [[{"userVerificationMethod": "passcode_external"}]],
+        "authenticatorGetInfo": {"options": {"rk": true}},
+    }))
+    .unwrap()
+}
+
+#[test]
+fn the_metadata_statement_seed_is_accepted() {
+    mdsd::mds::parse_metadata_statement(&metadata_statement(), "p.json").unwrap();
+}
+
+/// A statement is accepted (an operator entry with a key, a root, no status report) or
+/// refused with its file named; never a panic.
+fn check_statement(bytes: &[u8]) {
+    match mdsd::mds::parse_metadata_statement(bytes, "p.json") {
+        Ok(s) => {
+            let e = &s.entry;
+            assert_eq!(e.origin().to_string(), "operator:p.json");
+            assert!(e.aaguid().is_some() || e.aaid().is_some() || !e.key_identifiers().is_empty());
+            assert!(!e.attestation_roots().is_empty() && e.status_reports().is_empty());
+        }
+        Err(e) => assert!(e.to_string().contains("p.json"), "{e}"),
+    }
+}
+
 /// Parses or refuses; what it keeps is within the bounds it promises.
 fn check_provider_list(bytes: &[u8]) {
     use mdsd::passkey_providers::{ProviderList, MAX_NAME_BYTES};
@@ -252,6 +288,12 @@ proptest! {
         let _ = parse_header(&bytes);
         let _ = parse_payload(&bytes, &PayloadLimits::default());
         check_provider_list(&bytes);
+        check_statement(&bytes);
+    }
+
+    #[test]
+    fn edited_metadata_statements_never_panic(edits in proptest::collection::vec(edit(), 1..4)) {
+        check_statement(&apply(&metadata_statement(), &edits));
     }
 
     #[test]

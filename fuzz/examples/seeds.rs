@@ -114,6 +114,14 @@ fn main() {
                 .nth(1)
                 .and_then(|p| URL_SAFE_NO_PAD.decode(p.trim_ascii()).ok());
             if let Some(payload) = payload {
+                // metadata_statement: every 8th entry's metadataStatement, as an operator's file.
+                if let Ok(top) = serde_json::from_slice::<serde_json::Value>(&payload) {
+                    let entries = top["entries"].as_array().cloned().unwrap_or_default();
+                    for (i, entry) in entries.into_iter().enumerate().step_by(8) {
+                        let statement = entry["metadataStatement"].to_string().into_bytes();
+                        add("metadata_statement", format!("{name}-{i}"), statement);
+                    }
+                }
                 if payload.len() <= 64 * 1024 {
                     add("blob_payload", name.clone(), payload);
                 } else if let Ok(mut top) = serde_json::from_slice::<serde_json::Value>(&payload) {

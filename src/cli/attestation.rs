@@ -1,7 +1,8 @@
 //! `mdsd attestation verify`: verifies one registration attestation offline.
 //!
 //! The trust store comes from `--blob`, verified as `mdsd blob verify` does at `--blob-at`; the
-//! attestation is judged at `--at`. Exit codes: 0 the statement is valid (trusted or not), 1 it
+//! attestation is judged at `--at`. `--metadata-statement` files are read and merged as the
+//! daemon's `metadata_statements` are (after the BLOB's entries, never over them). Exit codes: 0 the statement is valid (trusted or not), 1 it
 //! is invalid, 2 the input could not be read (bad base64, unreadable file, BLOB refused).
 
 use std::path::PathBuf;
@@ -12,6 +13,7 @@ use base64::Engine;
 use mdsd::attestation::{
     AttestationResult, Expectations, RegistrationInput, Verifier, VerifierOptions,
 };
+use mdsd::daemon::statements::{read_statement_files, shadowed};
 use mdsd::trust_store::TrustStore;
 use mdsd::x509::{certs_from_pem_or_der, TrustAnchor};
 use serde_json::json;
@@ -87,6 +89,7 @@ fn run(args: &AttestationVerifyArgs) -> Result<AttestationResult, InputError> {
 
     let blob_flags_without_blob = !args.blob_roots.is_empty()
         || !args.blob_crls.is_empty()
+        || !args.metadata_statements.is_empty()
         || args.blob_at.is_some()
         || args.danger_skip_revocation;
     let store: Option<Arc<TrustStore>> = match &args.blob {
@@ -102,11 +105,37 @@ fn run(args: &AttestationVerifyArgs) -> Result<AttestationResult, InputError> {
                 step: e.step(),
                 message: format!("--blob {}: {e}", blob.display()),
             })?;
-            Some(verified.store)
+            if args.metadata_statements.is_empty() {
+                Some(verified.store)
+            } else {
+                // The daemon's loader and merge: the BLOB's entries keep their keys.
+                let statements =
+                    read_statement_files(&args.metadata_statements).map_err(|errors| {
+                        InputError {
+                            step: "metadata-statement",
+                            message: format!("--metadata-statement: {}", errors.join("; ")),
+                        }
+                    })?;
+                let extra = statements.into_iter().map(|s| Arc::new(s.entry));
+                let store = verified.store.with_extra(extra);
+                for s in shadowed(&store) {
+                    use std::io::Write as _;
+                    let _ = writeln!(
+                        std::io::stderr().lock(),
+                        "warning: --metadata-statement {}: {} is listed by {}, whose entry \
+                         answers (the statement is shadowed)",
+                        s.file,
+                        s.key,
+                        s.by
+                    );
+                }
+                Some(Arc::new(store))
+            }
         }
         None if blob_flags_without_blob => {
             return Err(input(
-                "--blob-root, --blob-crl, --blob-at and --danger-skip-revocation need --blob"
+                "--blob-root, --blob-crl, --blob-at, --metadata-statement and \
+                 --danger-skip-revocation need --blob"
                     .into(),
             ))
         }
@@ -172,6 +201,12 @@ fn print_text(r: &AttestationResult) {
             a.status.as_ref().map_or("-", |s| s.as_str()),
             if a.verified { "" } else { "; NOT verified by a chain" }
         );
+        if let Some(entry) = &r.entry {
+            let origin = entry.origin();
+            if !matches!(origin, mdsd::trust_store::Origin::Mds) {
+                out!("metadata origin:  {origin} (not FIDO MDS metadata, never FIDO-certified)");
+            }
+        }
         if let Some(m) = &a.multi_device_credential_support {
             out!("metadata mdcs:    {m}");
         }

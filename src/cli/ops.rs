@@ -10,8 +10,8 @@ use clap::Args;
 use mdsd::daemon::proto::attestation_service_client::AttestationServiceClient;
 use mdsd::daemon::proto::{
     get_authenticator_request::Key, Authenticator, GetAuthenticatorRequest, GetMetadataInfoRequest,
-    GetMetadataInfoResponse, ListAuthenticatorsRequest, VerifyRegistrationRequest,
-    VerifyRegistrationResponse,
+    GetMetadataInfoResponse, ListAuthenticatorsRequest, MetadataOrigin, OriginKind,
+    VerifyRegistrationRequest, VerifyRegistrationResponse,
 };
 use serde_json::{json, Value};
 use time::format_description::well_known::Rfc3339;
@@ -165,6 +165,18 @@ fn info_json(i: &GetMetadataInfoResponse) -> Value {
         "jws_alg": i.jws_alg,
         "revocation_checked": i.revocation_checked,
         "danger_clock": ts(i.danger_clock.as_ref()),
+        "operator_statements": i.operator_statements.as_ref().map(|o| json!({
+            "statements": o.statements.iter().map(|s| json!({
+                "file": s.file,
+                "keys": s.keys,
+                "description": s.description,
+                "shadowed": s.shadowed,
+                "shadowed_keys": s.shadowed_keys,
+            })).collect::<Vec<_>>(),
+            "last_reload_error": o.last_reload_error,
+            "loaded_at": ts(o.loaded_at.as_ref()),
+            "last_reload_at": ts(o.last_reload_at.as_ref()),
+        })),
     })
 }
 
@@ -200,6 +212,20 @@ fn info_text(i: &GetMetadataInfoResponse) -> String {
         opt(i.last_refresh_at.as_ref()),
         opt(i.next_refresh_at.as_ref())
     ));
+    if let Some(o) = &i.operator_statements {
+        out.push(format!("operator metadata statements: {}", o.statements.len()));
+        for s in &o.statements {
+            let shadowed = if s.shadowed {
+                format!(" (SHADOWED: {})", s.shadowed_keys.join(", "))
+            } else {
+                String::new()
+            };
+            out.push(format!("  {}: {}  {}{shadowed}", s.file, s.keys.join(", "), s.description));
+        }
+        if !o.last_reload_error.is_empty() {
+            out.push(format!("  last reload refused: {}", o.last_reload_error));
+        }
+    }
     if let Some(clock) = ts(i.danger_clock.as_ref()) {
         out.push(format!("DANGER: danger_clock: everything is judged at {clock}, not now"));
     }
@@ -262,7 +288,14 @@ fn authenticator_json(a: &Authenticator) -> Value {
         "multi_device_credential_support": a.multi_device_credential_support,
         "attestation_types": a.attestation_types,
         "attestation_root_sha256": a.attestation_root_sha256,
+        "origin": a.origin.as_ref().map(origin_json),
     })
+}
+
+/// A MetadataOrigin as `{"kind": "FIDO_MDS" | "BLOB_SOURCE" | "OPERATOR_STATEMENT", "source"}`.
+fn origin_json(o: &MetadataOrigin) -> Value {
+    let kind = OriginKind::try_from(o.kind).unwrap_or(OriginKind::Unspecified);
+    json!({"kind": kind.as_str_name(), "source": o.source})
 }
 
 fn authenticator_text(a: &Authenticator) -> String {
@@ -275,6 +308,10 @@ fn authenticator_text(a: &Authenticator) -> String {
         out.push(format!("attestation types: {}", a.attestation_types.join(", ")));
     }
     out.push(format!("attestation roots: {}", a.attestation_root_sha256.len()));
+    if let Some(o) = a.origin.as_ref().filter(|o| o.kind != OriginKind::FidoMds as i32) {
+        let kind = OriginKind::try_from(o.kind).unwrap_or(OriginKind::Unspecified);
+        out.push(format!("origin: {} {} (not FIDO MDS metadata)", kind.as_str_name(), o.source));
+    }
     out.join("\n")
 }
 

@@ -460,6 +460,18 @@ impl Metrics {
         self.metadata_extras.provider_names.set(i64::try_from(names).unwrap_or(i64::MAX));
     }
 
+    /// The operator metadata statements in force (`metadata_statements`).
+    pub fn set_operator_statements(&self, count: usize) {
+        self.metadata_extras.operator_statements.set(i64::try_from(count).unwrap_or(i64::MAX));
+    }
+
+    /// Records one reload of the operator metadata statements (SIGHUP): loaded or refused.
+    pub fn operator_statement_reload(&self, ok: bool) {
+        let outcome = if ok { "loaded" } else { "refused" };
+        let x = &self.metadata_extras;
+        x.operator_statement_reloads.get_or_create(&vec![("outcome", outcome.to_string())]).inc();
+    }
+
     /// 1 when the served BLOB's legalHeader differs from `accepted_legal_header_sha256`.
     pub fn set_legal_header_changed(&self, changed: bool) {
         self.metadata_extras.legal_header_changed.set(i64::from(changed));
@@ -510,6 +522,8 @@ struct MetadataExtras {
     provider_loads: Family<Labels, Counter>,
     legal_header_changed: Gauge,
     watch_events: Family<Labels, Counter>,
+    operator_statements: Gauge,
+    operator_statement_reloads: Family<Labels, Counter>,
 }
 
 impl MetadataExtras {
@@ -542,6 +556,17 @@ impl MetadataExtras {
             "WatchStatusChanges events published, by cause (new_blob: a BLOB installed in place \
              of another; effective_date: status reports of the BLOB served became effective)",
             self.watch_events.clone(),
+        );
+        r.register(
+            "operator_statements",
+            "Operator metadata statements in force (metadata_statements; served unless the \
+             signed metadata lists the same model)",
+            self.operator_statements.clone(),
+        );
+        r.register(
+            "operator_statement_reloads",
+            "Reloads of the operator metadata statements (SIGHUP) by outcome (loaded, refused)",
+            self.operator_statement_reloads.clone(),
         );
     }
 }

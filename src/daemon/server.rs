@@ -1,7 +1,7 @@
 //! Starting and stopping the daemon: state directory, restore from the snapshot, the refresh
 //! loop, the gRPC server (service, health, reflection; TCP or Unix socket; optional TLS/mTLS),
 //! the admin endpoint, the `[policy]` file watch, and graceful shutdown on SIGTERM/SIGINT
-//! (SIGHUP: refresh now and reload `[policy]`).
+//! (SIGHUP: refresh now, reload `[policy]` and the operator metadata statements).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -22,6 +22,7 @@ use super::policy_reload::{watch_file, PolicyHolder, ReloadOutcome, WATCH_INTERV
 use super::refresh::{Refresher, RESTORE_WAIT};
 use super::snapshot_file::StateDir;
 use super::state::{Shared, StalePolicy};
+use super::statements::Statements;
 use super::watch::{HistoryState, WatchHub, BUFFER, HISTORY};
 use crate::attestation::{Verifier, VerifierOptions};
 
@@ -96,6 +97,14 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     if let Some(accepted) = &config.accepted_legal_header_sha256 {
         let _ = shared.accepted_legal_header.set(accepted.clone());
     }
+
+    // Operator metadata statements, checked with the config: served beside every BLOB.
+    Statements::install(
+        &shared,
+        &config.metadata_statements,
+        config.statements.clone(),
+        shared.now(),
+    );
     let watch_state = state.clone();
     let fetcher = Fetcher::new(&config.fetch).map_err(anyhow::Error::msg)?;
     let mut refresher = Refresher::new(config.clone(), shared.clone(), fetcher, Some(state));
@@ -342,6 +351,14 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
                     Err(e) => format!("the reload task failed: {e}"),
                 };
                 tracing::info!(%outcome, "SIGHUP policy reload done");
+                let shared = running.shared.clone();
+                let now = shared.now();
+                match tokio::task::spawn_blocking(move || Statements::reload(&shared, now)).await {
+                    Ok(Ok(count)) => tracing::info!(count, "SIGHUP metadata statements reloaded"),
+                    Ok(Err(errors)) => tracing::info!(errors = errors.len(),
+                        "SIGHUP metadata statements refused (logged above); those in force stay"),
+                    Err(e) => tracing::error!(error = %e, "the statement reload task failed"),
+                }
             }
         }
     }

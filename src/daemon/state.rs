@@ -101,6 +101,9 @@ pub struct Shared {
     /// Entries of sources other than the MDS BLOB (further BLOB sources, operator statements),
     /// served after the BLOB's own in slot order ([`Shared::set_extra_entries`]).
     extra: Mutex<BTreeMap<ExtraSlot, Arc<[Arc<Entry>]>>>,
+    /// The operator's metadata statements in force (`metadata_statements`), served in their
+    /// extra-entries slot.
+    pub statements: super::statements::Statements,
 }
 
 /// Where a set of extra entries is served among the others: lower `order` first (its entries
@@ -128,6 +131,7 @@ impl Shared {
             providers,
             accepted_legal_header: std::sync::OnceLock::new(),
             extra: Mutex::new(BTreeMap::new()),
+            statements: super::statements::Statements::default(),
         }
     }
 
@@ -232,6 +236,7 @@ impl Shared {
         if let Ok(extra) = &extra {
             if !extra.is_empty() {
                 loaded.blob.store = Arc::new(loaded.blob.store.with_extra(flatten(extra)));
+                super::statements::warn_shadowed(&loaded.blob.store);
             }
         }
         let loaded = Arc::new(loaded);

@@ -290,6 +290,24 @@ export interface GetMetadataInfoResponse {
   legalHeaderSha256: string;
   acceptedLegalHeaderSha256: string;
   legalHeaderChanged: boolean;
+  operatorStatements: OperatorStatementsInfo | undefined;
+}
+
+export interface OperatorStatementsInfo {
+  $typeName: "mdsd.v1.OperatorStatementsInfo";
+  statements: OperatorStatement[];
+  lastReloadError: string;
+  loadedAt: Timestamp | undefined;
+  lastReloadAt: Timestamp | undefined;
+}
+
+export interface OperatorStatement {
+  $typeName: "mdsd.v1.OperatorStatement";
+  file: string;
+  keys: string[];
+  description: string;
+  shadowed: boolean;
+  shadowedKeys: string[];
 }
 
 export interface PasskeyProvidersInfo {
@@ -344,6 +362,7 @@ export interface CredentialCheck {
   changedSinceRegistration: boolean;
   description: string;
   policy: PolicyDecision | undefined;
+  origin: MetadataOrigin | undefined;
 }
 
 export interface CheckCredentialsResponse {

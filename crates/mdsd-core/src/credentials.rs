@@ -13,7 +13,7 @@ use time::{Date, OffsetDateTime};
 
 use crate::attestation::EntryKey;
 use crate::policy::{AuthenticationFacts, Decision, PolicySet, ProfileChoice};
-use crate::trust_store::{AuthenticatorStatus, Entry, StatusPolicy, TrustStore};
+use crate::trust_store::{AuthenticatorStatus, Entry, Origin, StatusPolicy, TrustStore};
 
 /// Most credentials per CheckCredentials call.
 pub const MAX_CREDENTIALS: usize = crate::limits::CREDENTIALS_PER_BATCH.max;
@@ -89,6 +89,9 @@ pub struct CredentialVerdict {
     /// The current status became effective after the registration date.
     pub changed_since_registration: bool,
     pub description: Option<String>,
+    /// Where the entry comes from (an operator's statement is never FIDO-certified); `None`
+    /// when there is no entry.
+    pub origin: Option<Origin>,
 }
 
 /// Judges one stored credential against `store` at `now` under `policy` (the statuses the
@@ -110,6 +113,7 @@ pub fn check_credential(
             status_effective_date: None,
             changed_since_registration: false,
             description: None,
+            origin: None,
         };
     };
     let current = entry.current_status(now);
@@ -146,6 +150,7 @@ pub fn check_credential(
         status_effective_date: effective,
         changed_since_registration: matches!((registered, effective), (Some(r), Some(e)) if e > r),
         description: entry.description().map(str::to_string),
+        origin: Some(entry.origin().clone()),
     }
 }
 

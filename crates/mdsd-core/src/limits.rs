@@ -3,6 +3,9 @@
 //! user groups) and a shell checks the rest before calling in — with these same values, so a
 //! bound is written once.
 //!
+//! Operator metadata statements are bounded here too ([`METADATA_STATEMENT_BYTES`],
+//! [`METADATA_STATEMENT_FILES`]): the core reads them, a shell reads the files.
+//!
 //! Bounds on the work a *BLOB* may cause (its size, entries, chain) live with the BLOB in
 //! [`crate::mds`]; the attestationObject's size and CBOR depth are operator options
 //! ([`crate::attestation::Limits`]).
@@ -51,6 +54,11 @@ pub const CREDENTIALS_PER_BATCH: Limit = Limit::new(10_000, "credentials");
 pub const FINGERPRINTS_PER_CREDENTIAL: Limit = Limit::new(X5C_CERTIFICATES.max, "fingerprints");
 /// Most bytes of a credential ID sent back beside its verdict.
 pub const ECHOED_CREDENTIAL_ID_BYTES: Limit = Limit::new(1024, "bytes");
+/// Most bytes of one operator metadata statement file (real statements are a few KiB; the
+/// largest in the 2024 BLOBs, icon included, is under 100 KiB).
+pub const METADATA_STATEMENT_BYTES: Limit = Limit::new(1024 * 1024, "bytes");
+/// Most operator metadata statement files loaded at once.
+pub const METADATA_STATEMENT_FILES: Limit = Limit::new(1024, "files");
 
 #[cfg(test)]
 mod tests {

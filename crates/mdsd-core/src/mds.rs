@@ -54,9 +54,10 @@ pub use error::{BlobError, HeaderError, JwsError, JwsPart, UrlError, X5uOriginEr
 pub use inspect::{inspect, InspectLimits, InspectedBlob};
 pub use jws::{check_x5u_origin, parse_header, JwsAlg, JwsHeader, Origin};
 pub use payload::{
-    parse_payload, CertBudgetExceeded, DateError, EntryError, EntryNote, EntryWarning, MemberError,
-    ParsedPayload, PayloadError, PayloadLimits, Quarantined, ReportCertificateError, RootNote,
-    StatusReportError, UnknownCounts,
+    parse_metadata_statement, parse_metadata_statements, parse_payload, CertBudgetExceeded,
+    DateError, EntryError, EntryNote, EntryWarning, LocalStatement, MemberError, ParsedPayload,
+    PayloadError, PayloadLimits, Quarantined, ReportCertificateError, RootNote, StatementError,
+    StatementProblem, StatusReportError, UnknownCounts,
 };
 pub use roots::{builtin_roots, GLOBALSIGN_ROOT_R3_SHA256, GLOBALSIGN_ROOT_R46_SHA256};
 

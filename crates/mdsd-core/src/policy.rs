@@ -46,7 +46,7 @@ use std::collections::{BTreeSet, HashSet};
 use uuid::Uuid;
 
 use crate::attestation::{AttestationType, Format};
-use crate::trust_store::AuthenticatorStatus;
+use crate::trust_store::{AuthenticatorStatus, Origin};
 
 pub use choice::{ProfileChoice, UnknownProfile};
 pub use config::{
@@ -82,6 +82,45 @@ impl AttestationEnforcement {
 pub struct PasskeyTypes {
     pub device_bound: bool,
     pub synced: bool,
+}
+
+/// `metadata_origins`: the kinds of metadata source whose entries may vouch for an
+/// attestation under enforcement. Default: the MDS and configured BLOB sources (signed
+/// metadata), not operator statements.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MetadataOrigins {
+    /// `"mds"`: the FIDO MDS BLOB.
+    pub mds: bool,
+    /// `"blob"`: a further BLOB source the operator configured.
+    pub blob: bool,
+    /// `"operator"`: an operator's metadata statement file (signed by no one, never
+    /// FIDO-certified; allowing it also waives the FIDO-certification part of
+    /// `require_certified_metadata` for those entries).
+    pub operator: bool,
+}
+
+impl Default for MetadataOrigins {
+    fn default() -> Self {
+        MetadataOrigins { mds: true, blob: true, operator: false }
+    }
+}
+
+impl MetadataOrigins {
+    /// True when entries of `origin` may vouch under enforcement.
+    pub fn allows(&self, origin: &Origin) -> bool {
+        match origin {
+            Origin::Mds => self.mds,
+            Origin::Blob { .. } => self.blob,
+            Origin::Operator { .. } => self.operator,
+        }
+    }
+    /// The allowed kinds as configured (`mds`, `blob`, `operator`).
+    pub fn names(&self) -> Vec<&'static str> {
+        [(self.mds, "mds"), (self.blob, "blob"), (self.operator, "operator")]
+            .into_iter()
+            .filter_map(|(on, name)| on.then_some(name))
+            .collect()
+    }
 }
 
 /// Which backup states (the BS flag) a profile admits.
@@ -173,6 +212,7 @@ pub struct Profile {
     pub(crate) min_certification: Option<CertificationLevel>,
     pub(crate) require_user_verification: bool,
     pub(crate) require_certified_metadata: bool,
+    pub(crate) metadata_origins: MetadataOrigins,
     pub(crate) backup_states: Option<BackupStates>,
     pub(crate) allowed_attestation_types: Option<Vec<AttestationType>>,
     pub(crate) allowed_formats: Option<Vec<Format>>,
@@ -209,6 +249,10 @@ impl Profile {
     /// under enforcement).
     pub fn require_certified_metadata(&self) -> bool {
         self.require_certified_metadata
+    }
+    /// The metadata sources whose entries may vouch under enforcement.
+    pub fn metadata_origins(&self) -> MetadataOrigins {
+        self.metadata_origins
     }
     /// `None`: any backup state.
     pub fn backup_states(&self) -> Option<BackupStates> {

@@ -249,6 +249,15 @@ impl RawConfig {
             &mut errs,
         );
 
+        let statements =
+            match super::super::statements::read_statement_files(&self.metadata_statements) {
+                Ok(statements) => statements,
+                Err(errors) => {
+                    errs.extend(errors.into_iter().map(|e| format!("metadata_statements: {e}")));
+                    Vec::new()
+                }
+            };
+
         let passkey_providers = self.passkey_providers.as_deref().and_then(|s| {
             BlobSource::parse(s).map_err(|e| errs.push(format!("passkey_providers: {e}"))).ok()
         });
@@ -317,6 +326,8 @@ impl RawConfig {
                 grpc: GrpcLimits { request_timeout, max_request_bytes },
                 attestation_roots,
                 anchor_sources,
+                metadata_statements: self.metadata_statements.clone(),
+                statements,
                 passkey_providers,
                 accepted_legal_header_sha256,
                 policy,

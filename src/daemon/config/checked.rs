@@ -46,6 +46,10 @@ pub struct Config {
     /// Which file each operator anchor (`mds_roots`, `attestation_roots`) came from: for the
     /// start-up log only (the labels in answers never name files).
     pub anchor_sources: Vec<AnchorSource>,
+    /// The configured `metadata_statements` paths (re-read on SIGHUP).
+    pub metadata_statements: Vec<PathBuf>,
+    /// The statements read from them at start-up, checked.
+    pub statements: Vec<crate::mds::LocalStatement>,
     /// Where passkey-provider names are re-read on every refresh round; `None`: the bundled
     /// list only.
     pub passkey_providers: Option<BlobSource>,

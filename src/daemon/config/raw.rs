@@ -163,6 +163,18 @@ pub struct RawConfig {
         value_delimiter = ','
     )]
     pub attestation_roots: Vec<PathBuf>,
+    /// Operator metadata statement (FIDO Metadata Statement JSON, the schema of an MDS entry's
+    /// `metadataStatement`) for a model the MDS does not list, or a directory of `*.json`
+    /// statements; repeatable. Trusted through its own roots only, marked operator-provided,
+    /// never FIDO-certified; re-read on SIGHUP. See docs/config.md.
+    #[arg(
+        long = "metadata-statement",
+        allow_hyphen_values = true,
+        env = "MDSD_METADATA_STATEMENTS",
+        value_name = "FILE|DIR",
+        value_delimiter = ','
+    )]
+    pub metadata_statements: Vec<PathBuf>,
     /// DANGER: accept the BLOB signing chain without any revocation checking.
     #[arg(long, env = "MDSD_DANGER_SKIP_REVOCATION", num_args = 0..=1, default_missing_value = "true")]
     pub danger_skip_revocation: Option<bool>,
@@ -330,6 +342,7 @@ impl RawConfig {
             request_timeout: over.request_timeout.or(self.request_timeout),
             max_request_bytes: over.max_request_bytes.or(self.max_request_bytes),
             attestation_roots: list(self.attestation_roots, over.attestation_roots),
+            metadata_statements: list(self.metadata_statements, over.metadata_statements),
             danger_skip_revocation: over.danger_skip_revocation.or(self.danger_skip_revocation),
             danger_serve_stale: over.danger_serve_stale.or(self.danger_serve_stale),
             danger_clock: over.danger_clock.or(self.danger_clock),

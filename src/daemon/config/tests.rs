@@ -282,6 +282,7 @@ fn fifo_operator_files_are_refused_at_once() {
         mds_roots: vec![fifo.clone()],
         crl_files: vec![fifo.clone()],
         attestation_roots: vec![fifo.clone()],
+        metadata_statements: vec![fifo.clone()],
         tls_cert: Some(fifo.clone()),
         tls_key: Some(fifo.clone()),
         fetch_ca_file: Some(fifo.clone()),
@@ -293,6 +294,7 @@ fn fifo_operator_files_are_refused_at_once() {
         "mds_roots:",
         "crl_files:",
         "attestation_roots:",
+        "metadata_statements:",
         "tls_cert:",
         "tls_key:",
         "fetch_ca_file:",
@@ -308,6 +310,72 @@ fn fifo_operator_files_are_refused_at_once() {
     let path = fifo.clone();
     let err = within_10s(move || RawConfig::from_toml_file(&path)).unwrap_err();
     assert!(err.errors[0].contains("is a FIFO (named pipe)"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// `metadata_statements`: files and directories (their `*.json` in name order), from the file
+/// and the flag; checked with everything else, each error naming the file (and the field).
+#[test]
+fn metadata_statements_are_read_and_checked_at_start() {
+    use base64::Engine as _;
+    let dir = std::env::temp_dir().join(format!("mdsd-config-statements-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("more")).unwrap();
+    std::fs::create_dir_all(dir.join("empty")).unwrap();
+    let root = crate::mds::builtin_roots()[0].cert.der().to_vec();
+    let statement = |aaguid: &str| {
+        serde_json::json!({
+            "aaguid": aaguid, "description": "private", "protocolFamily": "fido2",
+            "attestationTypes": ["basic_full"],
+            "attestationRootCertificates": [base64::engine::general_purpose::STANDARD.encode(&root)],
+        })
+        .to_string()
+    };
+    std::fs::write(dir.join("a.json"), statement("00000000-0000-4000-8000-00000000000a")).unwrap();
+    std::fs::write(dir.join("more/c.json"), statement("00000000-0000-4000-8000-00000000000c"))
+        .unwrap();
+    std::fs::write(dir.join("more/b.json"), statement("00000000-0000-4000-8000-00000000000b"))
+        .unwrap();
+    std::fs::write(dir.join("more/notes.txt"), "ignored").unwrap();
+    let toml = format!(
+        "metadata_statements = [{:?}, {:?}]\n",
+        dir.join("a.json").display().to_string(),
+        dir.join("more").display().to_string()
+    );
+    let config = RawConfig::from_toml_str(&toml).unwrap().check().unwrap();
+    let files: Vec<String> =
+        config.statements.iter().map(|s| s.entry.origin().to_string()).collect();
+    assert_eq!(files, ["operator:a.json", "operator:b.json", "operator:c.json"]);
+    assert_eq!(config.metadata_statements.len(), 2);
+
+    // Every error at once, each naming its file; the flag replaces the file's list.
+    std::fs::write(dir.join("bad.json"), r#"{"aaguid": "zz"}"#).unwrap();
+    let flags = RawConfig {
+        metadata_statements: vec![dir.join("bad.json"), dir.join("empty"), dir.join("none.json")],
+        listen: Some("nowhere".into()),
+        ..RawConfig::default()
+    };
+    let errors =
+        RawConfig::from_toml_str(&toml).unwrap().overlay(flags).check().unwrap_err().errors;
+    assert_eq!(errors.len(), 4, "{errors:#?}");
+    assert!(errors[0].starts_with("listen:"), "{errors:#?}");
+    assert!(errors[1].starts_with("metadata_statements: ") && errors[1].contains("empty"));
+    assert!(errors[1].contains("no *.json file"), "{errors:#?}");
+    assert!(errors[2].contains("none.json"), "{errors:#?}");
+    assert!(errors[3].ends_with("bad.json: `description` is missing"), "{errors:#?}");
+    // Never more than the core's bound is read.
+    let big = dir.join("big.json");
+    std::fs::write(&big, vec![b' '; crate::limits::METADATA_STATEMENT_BYTES.max + 1]).unwrap();
+    let flags = RawConfig { metadata_statements: vec![big], ..RawConfig::default() };
+    let errors = flags.check().unwrap_err().errors;
+    assert!(errors[0].contains("big.json") && errors[0].contains("larger than 1048576 bytes"));
+    let flags =
+        RawConfig { metadata_statements: vec![dir.join("bad.json")], ..RawConfig::default() };
+    let errors = flags.check().unwrap_err().errors;
+    assert_eq!(
+        errors,
+        ["metadata_statements: metadata statement bad.json: `description` is missing"]
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

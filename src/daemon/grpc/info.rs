@@ -18,6 +18,10 @@ pub(super) async fn handle(svc: &Service) -> Result<GetMetadataInfoResponse, Api
         info.legal_header_sha256 = legal_header_sha256(&loaded.blob);
         info.legal_header_changed = svc.shared.legal_header_changed(&loaded.blob) == Some(true);
     }
+    info.operator_statements = convert::operator_statements_info(
+        &svc.shared.statements.status(),
+        current.as_ref().map(|l| &*l.blob.store),
+    );
     info.accepted_legal_header_sha256 =
         svc.shared.accepted_legal_header.get().cloned().unwrap_or_default();
     Ok(info)

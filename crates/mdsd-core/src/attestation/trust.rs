@@ -599,8 +599,13 @@ fn judge(
     // the claimed AAGUID to the model); the operator's extra anchors otherwise.
     let mut anchors: Vec<TrustAnchor> = Vec::new();
     if let Some(entry) = &entry {
+        // An operator's statement is never called MDS metadata, not even in a label.
+        let source = match entry.origin() {
+            crate::trust_store::Origin::Operator { .. } => "operator statement",
+            _ => "MDS",
+        };
         let label = format!(
-            "MDS attestation root of {}",
+            "{source} attestation root of {}",
             entry.description().unwrap_or("(no description)")
         );
         anchors.extend(

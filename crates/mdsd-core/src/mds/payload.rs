@@ -15,7 +15,8 @@
 //! - the general path (here and in `entry`): objects read as maps, with the exact errors.
 //!
 //! What an entry means is `entry` (with `status` for its status reports and `roots` for its
-//! attestation roots); `members` reads typed values out of raw members.
+//! attestation roots); `members` reads typed values out of raw members. `statement` reads an
+//! operator's metadata statement file into an entry with the same interpretation, strictly.
 
 #[macro_use]
 mod members;
@@ -24,6 +25,7 @@ mod error;
 mod fields;
 mod roots;
 mod scan;
+mod statement;
 mod status;
 mod two_pass;
 
@@ -39,6 +41,11 @@ use crate::trust_store::{RawJson, TrustStore};
 pub use error::{
     CertBudgetExceeded, DateError, EntryError, EntryNote, MemberError, PayloadError,
     ReportCertificateError, RootNote, StatusReportError,
+};
+
+pub use statement::{
+    parse_metadata_statement, parse_metadata_statements, LocalStatement, StatementError,
+    StatementProblem,
 };
 
 use entry::{parse_entry_read, EntryRead, Refused};

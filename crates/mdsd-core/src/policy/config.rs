@@ -15,7 +15,7 @@ use crate::trust_store::{AuthenticatorStatus, StatusPolicy};
 
 use super::{
     AttestationEnforcement, BackupStates, CertificationLevel, DefaultScope, KeyRestrictionMode,
-    KeyRestrictions, PasskeyTypes, PolicySet, Profile,
+    KeyRestrictions, MetadataOrigins, PasskeyTypes, PolicySet, Profile,
 };
 
 /// Most profiles a configuration may define (besides the default profile).
@@ -75,6 +75,12 @@ pub struct ProfileConfig {
     /// `attestation_enforcement = "registration_only"`; without enforcement, when set, it reads
     /// the claimed model's metadata.
     pub require_certified_metadata: Option<bool>,
+    /// Under attestation enforcement: the kinds of metadata source whose entries may vouch
+    /// (`mds`, `blob`: a configured further BLOB source, `operator`: an operator's metadata
+    /// statement file). Absent: `["mds", "blob"]`. Allowing `operator` also waives the
+    /// FIDO-certification part of `require_certified_metadata` for operator entries (they are
+    /// never certified); their UV and resident-key support are still read.
+    pub metadata_origins: Option<Vec<String>>,
     /// Absent: any. Values: `not_backed_up` (BS=0), `backed_up` (BS=1), checked at
     /// registration and sign-in.
     pub backup_states: Option<Vec<String>>,
@@ -403,6 +409,30 @@ fn check_profile(raw: &ProfileConfig, label: String, errors: &mut Vec<ConfigErro
         }
         states
     });
+    let metadata_origins = match &raw.metadata_origins {
+        None => MetadataOrigins::default(),
+        Some(list) => {
+            let mut origins = MetadataOrigins { mds: false, blob: false, operator: false };
+            for value in checked_list(p, "metadata_origins", list, errors) {
+                match value {
+                    "mds" => origins.mds = true,
+                    "blob" => origins.blob = true,
+                    "operator" => origins.operator = true,
+                    other => {
+                        errors.push(unknown(p, "metadata_origins", other, "mds, blob, operator"))
+                    }
+                }
+            }
+            if list.is_empty() && attestation == AttestationEnforcement::RegistrationOnly {
+                errors.push(unsatisfiable(
+                    p,
+                    "attestation is enforced and `metadata_origins` is empty: no metadata may \
+                     vouch for an attestation",
+                ));
+            }
+            origins
+        }
+    };
     if attestation == AttestationEnforcement::RegistrationOnly && passkey_types.synced {
         errors.push(ConfigError::SyncedWithEnforcement { profile: p.to_string() });
     }
@@ -419,6 +449,7 @@ fn check_profile(raw: &ProfileConfig, label: String, errors: &mut Vec<ConfigErro
         require_certified_metadata: raw
             .require_certified_metadata
             .unwrap_or(attestation == AttestationEnforcement::RegistrationOnly),
+        metadata_origins,
         backup_states,
         allowed_attestation_types,
         allowed_formats,

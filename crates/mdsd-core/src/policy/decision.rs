@@ -9,6 +9,7 @@ use std::fmt;
 use uuid::Uuid;
 
 use crate::attestation::{CredentialKind, Fact};
+use crate::trust_store::Origin;
 
 use super::facts::{AttestationTrust, AuthenticationFacts, MetadataFacts, RegistrationFacts};
 use super::{AttestationEnforcement, KeyRestrictionMode, PolicySet, Profile};
@@ -73,6 +74,9 @@ pub enum FailureCode {
     /// The backup state (BS flag) is not in `backup_states`, or under enforcement a BS=0
     /// claim is not believed.
     BackupStateNotAllowed,
+    /// Attestation is enforced and the metadata entry that vouches comes from a source the
+    /// profile's `metadata_origins` does not list (an operator's statement by default).
+    MetadataOriginNotAllowed,
 }
 
 impl FailureCode {
@@ -95,6 +99,7 @@ impl FailureCode {
             FailureCode::MetadataNoUserVerification => "METADATA_NO_USER_VERIFICATION",
             FailureCode::MetadataNoResidentKey => "METADATA_NO_RESIDENT_KEY",
             FailureCode::BackupStateNotAllowed => "BACKUP_STATE_NOT_ALLOWED",
+            FailureCode::MetadataOriginNotAllowed => "METADATA_ORIGIN_NOT_ALLOWED",
         }
     }
 }
@@ -318,6 +323,24 @@ pub(crate) fn check_registration(
         ));
     }
 
+    // Attestation enforcement: the metadata that vouches must come from an allowed source
+    // (operator statements are signed by no one; they count only when the profile says so).
+    if enforced && trusted {
+        if let Some(m) = facts.metadata.as_ref().filter(|m| !p.metadata_origins.allows(&m.origin)) {
+            out.push(fail(
+                FailureCode::MetadataOriginNotAllowed,
+                format!(
+                    "profile {} enforces attestation and the attestation is trusted through \
+                     metadata from {} ({}), which its metadata_origins ({}) does not allow",
+                    p.name,
+                    describe_origin(&m.origin),
+                    m.origin,
+                    p.metadata_origins.names().join(", ")
+                ),
+            ));
+        }
+    }
+
     // Formats and attestation types.
     if let Some(allowed) = &p.allowed_formats {
         if !facts.format.is_some_and(|f| allowed.contains(&f)) {
@@ -494,14 +517,24 @@ fn check_certified_metadata(p: &Profile, metadata: Option<&MetadataFacts>, out: 
         ));
         return;
     };
-    if m.certification.is_none() {
+    // Operator statements are never FIDO-certified: a profile that allows them as metadata
+    // (`metadata_origins` lists "operator") waives the certification for them, not the rest.
+    let waived = matches!(m.origin, Origin::Operator { .. }) && p.metadata_origins.operator;
+    if m.certification.is_none() && !waived {
+        let operator = matches!(m.origin, Origin::Operator { .. });
         out.push(fail(
             FailureCode::MetadataNotCertified,
             format!(
                 "profile {} requires FIDO-certified metadata; no FIDO_CERTIFIED status is in force \
-                 (current status: {})",
+                 (current status: {}){}",
                 p.name,
-                m.status.as_ref().map_or("none", |s| s.as_str())
+                m.status.as_ref().map_or("none", |s| s.as_str()),
+                if operator {
+                    "; the entry is an operator's metadata statement, never FIDO-certified \
+                     (metadata_origins does not list \"operator\")"
+                } else {
+                    ""
+                }
             ),
         ));
     }
@@ -521,6 +554,14 @@ fn check_certified_metadata(p: &Profile, metadata: Option<&MetadataFacts>, out: 
              (authenticatorGetInfo.options.rk)"
                 .to_string(),
         ));
+    }
+}
+
+fn describe_origin(origin: &Origin) -> &'static str {
+    match origin {
+        Origin::Mds => "the FIDO MDS",
+        Origin::Blob { .. } => "a configured BLOB source",
+        Origin::Operator { .. } => "an operator's metadata statement",
     }
 }
 

@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::attestation::{AttestationResult, AttestationType, CredentialKind, Fact, Flags, Format};
-use crate::trust_store::{AuthenticatorStatus, Entry, TrustStore};
+use crate::trust_store::{AuthenticatorStatus, Entry, Origin, TrustStore};
 
 use super::CertificationLevel;
 
@@ -55,6 +55,9 @@ pub struct MetadataFacts {
     /// What the metadata statement says the model can do; `None` when not read (sign-in
     /// facts: the capabilities are a registration requirement).
     pub capabilities: Option<MetadataCapabilities>,
+    /// Where the entry comes from (the MDS, a further BLOB source, an operator's statement):
+    /// under enforcement the profile's `metadata_origins` must allow it.
+    pub origin: Origin,
 }
 
 /// Capabilities a metadata statement shows (MDS3 MetadataStatement), as Entra reads them under
@@ -139,6 +142,7 @@ impl MetadataFacts {
                 .multi_device_credential_support()
                 .map(str::to_string),
             capabilities: None,
+            origin: entry.origin().clone(),
         }
     }
 

@@ -140,5 +140,6 @@ pub fn credential_check(
         changed_since_registration: v.changed_since_registration,
         description: v.description.clone().unwrap_or_default(),
         policy: decision.map(policy_decision),
+        origin: v.origin.as_ref().map(super::origin),
     }
 }

@@ -106,3 +106,41 @@ pub fn policy_info(
         config_file: holder.config_file().map(|p| p.display().to_string()).unwrap_or_default(),
     })
 }
+
+/// GetMetadataInfo.operator_statements: the statements in force, each with the keys signed
+/// metadata in `store` answers for instead; `None` when none are configured.
+pub fn operator_statements_info(
+    status: &crate::daemon::statements::StatementsStatus,
+    store: Option<&crate::trust_store::TrustStore>,
+) -> Option<proto::OperatorStatementsInfo> {
+    use crate::daemon::statements::{keys, origin_file, shadowed};
+    if status.configured.is_empty() {
+        return None;
+    }
+    let shadowed = store.map(shadowed).unwrap_or_default();
+    let statements = status
+        .entries
+        .iter()
+        .map(|entry| {
+            let file = origin_file(entry).to_string();
+            let shadowed_keys: Vec<String> = shadowed
+                .iter()
+                .filter(|s| s.file == file)
+                .map(|s| format!("{} by {}", s.key, s.by))
+                .collect();
+            proto::OperatorStatement {
+                keys: keys(entry),
+                description: entry.description().unwrap_or_default().to_string(),
+                shadowed: !shadowed_keys.is_empty(),
+                shadowed_keys,
+                file,
+            }
+        })
+        .collect();
+    Some(proto::OperatorStatementsInfo {
+        statements,
+        last_reload_error: status.last_error.clone().unwrap_or_default(),
+        loaded_at: status.loaded_at.map(timestamp),
+        last_reload_at: status.last_reload_at.map(timestamp),
+    })
+}

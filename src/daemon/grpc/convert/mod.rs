@@ -21,7 +21,7 @@ use crate::trust_store::{AuthenticatorStatus, Origin};
 pub use chain::{chain_request, chain_response};
 pub use credentials::{authentication_request, credential_check, credentials, stored_credential};
 pub use lookup::{authenticator, lookup_key, page_token, parse_page_token};
-pub use metadata::{metadata_info, policy_info, public_source};
+pub use metadata::{metadata_info, operator_statements_info, policy_info, public_source};
 pub use providers::{passkey_provider, passkey_providers_info};
 pub use registration::{expectations, provenance, registration_response};
 pub use watch::{change_cause, change_event};

@@ -410,7 +410,7 @@ class QuarantinedEntry(_message.Message):
     def __init__(self, index: _Optional[int] = ..., id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class GetMetadataInfoResponse(_message.Message):
-    __slots__ = ("loaded", "no", "next_update", "source", "fetched_at", "verified_at", "anchor", "entry_count", "quarantined", "stale", "serve_until", "last_error", "last_refresh_at", "next_refresh_at", "jws_alg", "revocation_checked", "legal_header", "entry_warnings", "unknown_fields", "unknown_statuses", "policy", "danger_clock", "passkey_providers", "legal_header_sha256", "accepted_legal_header_sha256", "legal_header_changed")
+    __slots__ = ("loaded", "no", "next_update", "source", "fetched_at", "verified_at", "anchor", "entry_count", "quarantined", "stale", "serve_until", "last_error", "last_refresh_at", "next_refresh_at", "jws_alg", "revocation_checked", "legal_header", "entry_warnings", "unknown_fields", "unknown_statuses", "policy", "danger_clock", "passkey_providers", "legal_header_sha256", "accepted_legal_header_sha256", "legal_header_changed", "operator_statements")
     class UnknownFieldsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -451,6 +451,7 @@ class GetMetadataInfoResponse(_message.Message):
     LEGAL_HEADER_SHA256_FIELD_NUMBER: _ClassVar[int]
     ACCEPTED_LEGAL_HEADER_SHA256_FIELD_NUMBER: _ClassVar[int]
     LEGAL_HEADER_CHANGED_FIELD_NUMBER: _ClassVar[int]
+    OPERATOR_STATEMENTS_FIELD_NUMBER: _ClassVar[int]
     loaded: bool
     no: int
     next_update: str
@@ -477,7 +478,34 @@ class GetMetadataInfoResponse(_message.Message):
     legal_header_sha256: str
     accepted_legal_header_sha256: str
     legal_header_changed: bool
-    def __init__(self, loaded: _Optional[bool] = ..., no: _Optional[int] = ..., next_update: _Optional[str] = ..., source: _Optional[str] = ..., fetched_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., verified_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., anchor: _Optional[_Union[TrustAnchor, _Mapping]] = ..., entry_count: _Optional[int] = ..., quarantined: _Optional[_Iterable[_Union[QuarantinedEntry, _Mapping]]] = ..., stale: _Optional[bool] = ..., serve_until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_error: _Optional[str] = ..., last_refresh_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., next_refresh_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., jws_alg: _Optional[str] = ..., revocation_checked: _Optional[bool] = ..., legal_header: _Optional[str] = ..., entry_warnings: _Optional[_Iterable[_Union[EntryWarning, _Mapping]]] = ..., unknown_fields: _Optional[_Mapping[str, int]] = ..., unknown_statuses: _Optional[_Mapping[str, int]] = ..., policy: _Optional[_Union[PolicyInfo, _Mapping]] = ..., danger_clock: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., passkey_providers: _Optional[_Union[PasskeyProvidersInfo, _Mapping]] = ..., legal_header_sha256: _Optional[str] = ..., accepted_legal_header_sha256: _Optional[str] = ..., legal_header_changed: _Optional[bool] = ...) -> None: ...
+    operator_statements: OperatorStatementsInfo
+    def __init__(self, loaded: _Optional[bool] = ..., no: _Optional[int] = ..., next_update: _Optional[str] = ..., source: _Optional[str] = ..., fetched_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., verified_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., anchor: _Optional[_Union[TrustAnchor, _Mapping]] = ..., entry_count: _Optional[int] = ..., quarantined: _Optional[_Iterable[_Union[QuarantinedEntry, _Mapping]]] = ..., stale: _Optional[bool] = ..., serve_until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_error: _Optional[str] = ..., last_refresh_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., next_refresh_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., jws_alg: _Optional[str] = ..., revocation_checked: _Optional[bool] = ..., legal_header: _Optional[str] = ..., entry_warnings: _Optional[_Iterable[_Union[EntryWarning, _Mapping]]] = ..., unknown_fields: _Optional[_Mapping[str, int]] = ..., unknown_statuses: _Optional[_Mapping[str, int]] = ..., policy: _Optional[_Union[PolicyInfo, _Mapping]] = ..., danger_clock: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., passkey_providers: _Optional[_Union[PasskeyProvidersInfo, _Mapping]] = ..., legal_header_sha256: _Optional[str] = ..., accepted_legal_header_sha256: _Optional[str] = ..., legal_header_changed: _Optional[bool] = ..., operator_statements: _Optional[_Union[OperatorStatementsInfo, _Mapping]] = ...) -> None: ...
+
+class OperatorStatementsInfo(_message.Message):
+    __slots__ = ("statements", "last_reload_error", "loaded_at", "last_reload_at")
+    STATEMENTS_FIELD_NUMBER: _ClassVar[int]
+    LAST_RELOAD_ERROR_FIELD_NUMBER: _ClassVar[int]
+    LOADED_AT_FIELD_NUMBER: _ClassVar[int]
+    LAST_RELOAD_AT_FIELD_NUMBER: _ClassVar[int]
+    statements: _containers.RepeatedCompositeFieldContainer[OperatorStatement]
+    last_reload_error: str
+    loaded_at: _timestamp_pb2.Timestamp
+    last_reload_at: _timestamp_pb2.Timestamp
+    def __init__(self, statements: _Optional[_Iterable[_Union[OperatorStatement, _Mapping]]] = ..., last_reload_error: _Optional[str] = ..., loaded_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_reload_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class OperatorStatement(_message.Message):
+    __slots__ = ("file", "keys", "description", "shadowed", "shadowed_keys")
+    FILE_FIELD_NUMBER: _ClassVar[int]
+    KEYS_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    SHADOWED_FIELD_NUMBER: _ClassVar[int]
+    SHADOWED_KEYS_FIELD_NUMBER: _ClassVar[int]
+    file: str
+    keys: _containers.RepeatedScalarFieldContainer[str]
+    description: str
+    shadowed: bool
+    shadowed_keys: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, file: _Optional[str] = ..., keys: _Optional[_Iterable[str]] = ..., description: _Optional[str] = ..., shadowed: _Optional[bool] = ..., shadowed_keys: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class PasskeyProvidersInfo(_message.Message):
     __slots__ = ("source", "names", "sha256", "loaded_at", "configured", "last_error", "last_attempt_at", "source_empty", "skipped")
@@ -548,7 +576,7 @@ class RegisteredCredential(_message.Message):
     def __init__(self, aaguid: _Optional[str] = ..., key_identifier: _Optional[str] = ..., attestation_sha256: _Optional[_Iterable[str]] = ..., registered_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., credential_id: _Optional[bytes] = ..., flags: _Optional[int] = ..., registration_trust: _Optional[str] = ...) -> None: ...
 
 class CredentialCheck(_message.Message):
-    __slots__ = ("index", "credential_id", "trusted", "reasons", "current_status", "status_effective_date", "changed_since_registration", "description", "policy")
+    __slots__ = ("index", "credential_id", "trusted", "reasons", "current_status", "status_effective_date", "changed_since_registration", "description", "policy", "origin")
     INDEX_FIELD_NUMBER: _ClassVar[int]
     CREDENTIAL_ID_FIELD_NUMBER: _ClassVar[int]
     TRUSTED_FIELD_NUMBER: _ClassVar[int]
@@ -558,6 +586,7 @@ class CredentialCheck(_message.Message):
     CHANGED_SINCE_REGISTRATION_FIELD_NUMBER: _ClassVar[int]
     DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
     POLICY_FIELD_NUMBER: _ClassVar[int]
+    ORIGIN_FIELD_NUMBER: _ClassVar[int]
     index: int
     credential_id: bytes
     trusted: bool
@@ -567,7 +596,8 @@ class CredentialCheck(_message.Message):
     changed_since_registration: bool
     description: str
     policy: PolicyDecision
-    def __init__(self, index: _Optional[int] = ..., credential_id: _Optional[bytes] = ..., trusted: _Optional[bool] = ..., reasons: _Optional[_Iterable[_Union[Reason, _Mapping]]] = ..., current_status: _Optional[str] = ..., status_effective_date: _Optional[str] = ..., changed_since_registration: _Optional[bool] = ..., description: _Optional[str] = ..., policy: _Optional[_Union[PolicyDecision, _Mapping]] = ...) -> None: ...
+    origin: MetadataOrigin
+    def __init__(self, index: _Optional[int] = ..., credential_id: _Optional[bytes] = ..., trusted: _Optional[bool] = ..., reasons: _Optional[_Iterable[_Union[Reason, _Mapping]]] = ..., current_status: _Optional[str] = ..., status_effective_date: _Optional[str] = ..., changed_since_registration: _Optional[bool] = ..., description: _Optional[str] = ..., policy: _Optional[_Union[PolicyDecision, _Mapping]] = ..., origin: _Optional[_Union[MetadataOrigin, _Mapping]] = ...) -> None: ...
 
 class CheckCredentialsResponse(_message.Message):
     __slots__ = ("results", "metadata_no", "metadata_stale")
