@@ -51,6 +51,9 @@ pub struct Config {
     pub passkey_providers: Option<BlobSource>,
     /// SHA-256 (lowercase hex) of the legalHeader the operator accepted; `None`: not checked.
     pub accepted_legal_header_sha256: Option<String>,
+    /// Further BLOB sources (`[[blob_source]]`), in configuration order: each verified on its
+    /// own against its own roots; their entries are served after the MDS BLOB's own.
+    pub blob_sources: Vec<super::ExtraBlobSource>,
     /// Passkey profiles, checked; `None` when no `[policy]` section is configured.
     pub policy: Option<Arc<PolicySet>>,
     /// The config file read at start-up, if any: its `[policy]` section is reloaded on SIGHUP
