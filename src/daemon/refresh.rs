@@ -9,14 +9,15 @@ use std::time::{Duration, Instant};
 use thiserror::Error;
 use time::{Date, OffsetDateTime, Time};
 
-use super::config::{BlobSource, Config, RefreshConfig};
+use super::config::{BlobSource, Config, CrlMirror, RefreshConfig};
 use super::fetch::{BlobFetch, FetchError, Fetcher, MAX_AUX_BYTES};
 use super::mirror::{crls_for_chain, Published};
 use super::snapshot_file::{Snapshot, SnapshotError, SnapshotVerifyError, StateDir};
 use super::state::{blob_digest, Loaded, Shared};
 use crate::mds::{check_x5u_origin, inspect, BlobError, BlobVerifyOptions, VerifiedBlob};
-use crate::x509::{certs_from_pem_or_der, Cert, Crl, RevocationMode};
+use crate::x509::{certs_from_pem_or_der, Cert, Crl, RevocationMode, TrustAnchor};
 
+mod extra;
 mod sources;
 
 use sources::SourceFailures;
@@ -137,17 +138,43 @@ impl RefreshError {
     }
 }
 
-/// The refresh loop's own state: the rollback floor and the last ETag of each source.
+/// What a refresher fetches and verifies against: the MDS BLOB's settings (`mds_url`,
+/// `mds_roots`, ...) or those of one further BLOB source (`[[blob_source]]`).
+#[derive(Debug, Clone)]
+struct SourceParams {
+    /// Mirrors of the one BLOB, tried in order within a round (never empty).
+    urls: Vec<BlobSource>,
+    roots: Vec<TrustAnchor>,
+    crl_files: Vec<Arc<Crl>>,
+    crl_mirror: Option<CrlMirror>,
+    max_blob_bytes: usize,
+}
+
+/// Where an accepted BLOB goes.
+#[derive(Debug)]
+enum Target {
+    /// The MDS BLOB: installed whole as the served BLOB ([`Shared::install`]).
+    Primary,
+    /// A further BLOB source: its entries served beside the MDS BLOB's, in its own slot
+    /// ([`Shared::set_extra_entries`]).
+    Extra(extra::ExtraTarget),
+}
+
+/// The refresh loop's own state: the rollback floor and the last ETag of each source. One per
+/// BLOB: the MDS BLOB's ([`Refresher::new`]) and one per further BLOB source
+/// ([`Refresher::for_blob_source`]), each with its own floor, state directory and schedule.
 #[derive(Debug)]
 pub struct Refresher {
     config: Arc<Config>,
+    params: Arc<SourceParams>,
+    target: Target,
     shared: Arc<Shared>,
     fetcher: Fetcher,
     state: Option<StateDir>,
     /// `no` of the last accepted BLOB (from the snapshot at start-up): nothing older or equal
     /// is accepted (MDS3 §3.2 step 6).
     floor: Option<u64>,
-    /// The last ETag seen from each source (`config.sources`, same order): conditional GETs
+    /// The last ETag seen from each source (`params.urls`, same order): conditional GETs
     /// are per source, a mirror's tag means nothing to the MDS.
     etags: Vec<Option<String>>,
     /// A snapshot restore that outlived [`RESTORE_WAIT`]: installed by [`Refresher::run`] when
@@ -162,8 +189,53 @@ impl Refresher {
         fetcher: Fetcher,
         state: Option<StateDir>,
     ) -> Refresher {
-        let etags = vec![None; config.sources.len()];
-        Refresher { config, shared, fetcher, state, floor: None, etags, late_restore: None }
+        let params = Arc::new(SourceParams {
+            urls: config.sources.clone(),
+            roots: config.roots.clone(),
+            crl_files: config.crl_files.clone(),
+            crl_mirror: config.crl_mirror.clone(),
+            max_blob_bytes: config.max_blob_bytes,
+        });
+        Refresher::with_target(config, params, Target::Primary, shared, fetcher, state)
+    }
+
+    fn with_target(
+        config: Arc<Config>,
+        params: Arc<SourceParams>,
+        target: Target,
+        shared: Arc<Shared>,
+        fetcher: Fetcher,
+        state: Option<StateDir>,
+    ) -> Refresher {
+        let etags = vec![None; params.urls.len()];
+        Refresher {
+            config,
+            params,
+            target,
+            shared,
+            fetcher,
+            state,
+            floor: None,
+            etags,
+            late_restore: None,
+        }
+    }
+
+    /// The BLOB this refresher last accepted and still holds: the served MDS BLOB, or a
+    /// further source's last good BLOB (kept while it fails, even once past its grace).
+    fn held(&self) -> Option<Arc<Loaded>> {
+        match &self.target {
+            Target::Primary => self.shared.current(),
+            Target::Extra(extra) => extra.held.clone(),
+        }
+    }
+
+    /// Serves an accepted BLOB at `now`.
+    fn accept(&mut self, loaded: Loaded, now: OffsetDateTime) {
+        match &self.target {
+            Target::Primary => self.shared.install(loaded, now),
+            Target::Extra(_) => self.accept_extra(loaded, now),
+        }
     }
 
     /// The rollback floor currently enforced.
@@ -188,7 +260,7 @@ impl Refresher {
     /// result.
     pub fn start_restore(&self, now: OffsetDateTime) -> PendingRestore {
         let Some(state) = self.state.clone() else { return PendingRestore(None) };
-        let max = self.config.max_blob_bytes;
+        let max = self.params.max_blob_bytes;
         let opts = self.verify_options();
         let publish = self.publishing();
         let (done, task) = tokio::sync::oneshot::channel();
@@ -249,11 +321,11 @@ impl Refresher {
         self.floor = self.floor.max(Some(restored.no));
         let verified = restored.verified?;
         let no = verified.no;
-        if self.shared.current().is_some_and(|current| current.blob.no >= no) {
+        if self.held().is_some_and(|current| current.blob.no >= no) {
             return Ok(Some(no));
         }
         // The stored ETag belongs to the source the BLOB came from.
-        if let Some(i) = self.config.sources.iter().position(|s| s.to_string() == restored.source) {
+        if let Some(i) = self.params.urls.iter().position(|s| s.to_string() == restored.source) {
             if let Some(slot) = self.etags.get_mut(i) {
                 slot.clone_from(&restored.etag);
             }
@@ -268,7 +340,7 @@ impl Refresher {
             etag: restored.etag,
             published: restored.published.map(Arc::new),
         };
-        self.shared.install(loaded, now);
+        self.accept(loaded, now);
         Ok(Some(no))
     }
 
@@ -290,7 +362,7 @@ impl Refresher {
         let outcome = joined
             .map_err(|e| RestoreError::Task(e.to_string()))
             .and_then(|restored| self.apply_restored(restored, now));
-        let serving = self.shared.current().map(|c| c.blob.no);
+        let serving = self.held().map(|c| c.blob.no);
         match outcome {
             Ok(Some(no)) => tracing::info!(
                 no,
@@ -304,18 +376,18 @@ impl Refresher {
         }
     }
 
-    /// Fetches and verifies the BLOB from one source (`index` in `config.sources`).
+    /// Fetches and verifies the BLOB from one source (`index` in `params.urls`).
     pub(super) async fn refresh_from(
         &mut self,
         index: usize,
         source: &BlobSource,
         now: OffsetDateTime,
     ) -> Result<LastOutcome, RefreshError> {
-        let served = self.shared.current().is_some();
+        let served = self.held().is_some();
         let etag = if served { self.etags.get(index).and_then(|e| e.as_deref()) } else { None };
         let fetched = self
             .fetcher
-            .fetch_blob(source, etag, self.config.max_blob_bytes)
+            .fetch_blob(source, etag, self.params.max_blob_bytes)
             .await
             .map_err(RefreshError::Fetch)?;
         let (bytes, etag, fetched_at) = match fetched {
@@ -324,7 +396,7 @@ impl Refresher {
         };
         // Same bytes as served: nothing to do (file sources, servers without ETag).
         let digest = blob_digest(&bytes);
-        if self.shared.current().is_some_and(|current| current.blob_sha256 == digest) {
+        if self.held().is_some_and(|current| current.blob_sha256 == digest) {
             self.set_etag(index, etag);
             return Ok(LastOutcome::Unchanged);
         }
@@ -363,11 +435,11 @@ impl Refresher {
             // Certificates whose issuer has a current operator CRL file need no distribution
             // point fetch (offline and air-gapped sites: no fetch, no warning).
             let (covered, to_fetch) =
-                super::advice::split_by_operator_crls(&chain, &self.config.crl_files, now);
+                super::advice::split_by_operator_crls(&chain, &self.params.crl_files, now);
             self.shared.metrics.crl("file", covered);
             let crls = self
                 .fetcher
-                .fetch_crls(&to_fetch, self.config.crl_mirror.as_ref(), self.state.as_ref(), now)
+                .fetch_crls(&to_fetch, self.params.crl_mirror.as_ref(), self.state.as_ref(), now)
                 .await;
             self.shared.metrics.crl("cache", crls.cache_hits);
             self.shared.metrics.crl("download", crls.crls.len().saturating_sub(crls.cache_hits));
@@ -388,7 +460,7 @@ impl Refresher {
         // MDS3 §3.2 step 6 and the rest: the core decides. The floor refuses anything older
         // than the last accepted BLOB; when that BLOB is not being served (its snapshot no
         // longer verified, e.g. stale CRLs after downtime), the same `no` is welcome again.
-        let serving_no = self.shared.current().map(|c| c.blob.no);
+        let serving_no = self.held().map(|c| c.blob.no);
         opts.last_accepted_no = rollback_reference(self.floor, serving_no);
         // Phase 2. The bytes go to the verifier and come back (no copy of the BLOB).
         let (bytes, verified): (Vec<u8>, Result<VerifiedBlob, BlobError>) =
@@ -477,7 +549,9 @@ impl Refresher {
         };
         self.floor = Some(verified.no);
         self.set_etag(index, etag.clone());
-        super::advice::log_accepted(&verified, self.shared.policy(), now);
+        if let Target::Primary = self.target {
+            super::advice::log_accepted(&verified, self.shared.policy(), now);
+        }
         let loaded = Loaded {
             blob: verified,
             blob_sha256: digest,
@@ -488,13 +562,17 @@ impl Refresher {
             etag,
             published,
         };
-        self.shared.install(loaded, now);
+        self.accept(loaded, now);
         Ok(LastOutcome::Updated)
     }
 
     /// Runs refresh rounds until `shutdown` completes. The first round starts at once.
     pub async fn run(mut self, shutdown: impl std::future::Future<Output = ()>) {
+        if let Target::Extra(_) = self.target {
+            return self.run_extra(shutdown).await;
+        }
         tokio::pin!(shutdown);
+        let mut requests = self.shared.refresh_requests();
         let mut seed = initial_seed();
         let mut failures: u32 = 0;
         // What started the round (logged with its outcome): the schedule or an operator request.
@@ -555,54 +633,68 @@ impl Refresher {
                 at,
                 &self.config,
             );
-            trigger = "schedule";
-            // An operator trigger (SIGHUP, POST /refresh) may cut the wait short, but never
-            // below MIN_TRIGGER_SPACING after the last attempt nor before a server's Retry-After.
-            let attempt_end = tokio::time::Instant::now();
-            let floor = match outcome {
-                LastOutcome::Failed { retry_after: Some(ra), .. } => ra.max(MIN_TRIGGER_SPACING),
-                _ => MIN_TRIGGER_SPACING,
-            };
-            let wake = tokio::time::Instant::now() + delay;
-            loop {
-                tokio::select! {
-                    () = tokio::time::sleep_until(wake) => break,
-                    () = self.shared.refresh_requested() => {
-                        let earliest = attempt_end + floor.min(delay);
-                        if tokio::time::Instant::now() < earliest {
-                            tracing::info!(wait_secs = (earliest - tokio::time::Instant::now()).as_secs(),
-                                "refresh requested; waiting for the minimum spacing / Retry-After");
-                        } else {
-                            tracing::info!("refresh requested");
-                        }
-                        trigger = "request";
-                        tokio::select! {
-                            () = tokio::time::sleep_until(earliest) => {}
-                            () = &mut shutdown => return,
-                        }
-                        break;
+            match self.wait_next(delay, outcome, &mut requests, &mut shutdown).await {
+                Some(ended_by) => trigger = ended_by,
+                None => return,
+            }
+        }
+    }
+
+    /// Waits `delay` before the next round; `None` when `shutdown` completed meanwhile, else
+    /// what ended the wait (`schedule` or `request`). An operator trigger (SIGHUP, POST
+    /// /refresh) may cut the wait short, but never below [`MIN_TRIGGER_SPACING`] after the last
+    /// attempt nor before a server's Retry-After. A late snapshot restore that finishes
+    /// meanwhile is installed.
+    async fn wait_next<F: std::future::Future<Output = ()>>(
+        &mut self,
+        delay: Duration,
+        outcome: LastOutcome,
+        requests: &mut tokio::sync::watch::Receiver<u64>,
+        shutdown: &mut std::pin::Pin<&mut F>,
+    ) -> Option<&'static str> {
+        let attempt_end = tokio::time::Instant::now();
+        let floor = match outcome {
+            LastOutcome::Failed { retry_after: Some(ra), .. } => ra.max(MIN_TRIGGER_SPACING),
+            _ => MIN_TRIGGER_SPACING,
+        };
+        let wake = tokio::time::Instant::now() + delay;
+        loop {
+            tokio::select! {
+                () = tokio::time::sleep_until(wake) => return Some("schedule"),
+                Ok(()) = requests.changed() => {
+                    let earliest = attempt_end + floor.min(delay);
+                    if tokio::time::Instant::now() < earliest {
+                        tracing::info!(wait_secs = (earliest - tokio::time::Instant::now()).as_secs(),
+                            "refresh requested; waiting for the minimum spacing / Retry-After");
+                    } else {
+                        tracing::info!("refresh requested");
                     }
-                    // A late snapshot restore finished: install it and keep waiting.
-                    late = wait_late(&mut self.late_restore), if self.late_restore.is_some() => {
-                        if let Some((joined, at)) = late {
-                            self.finish_late(joined, at);
-                        }
+                    tokio::select! {
+                        () = tokio::time::sleep_until(earliest) => {}
+                        () = shutdown.as_mut() => return None,
                     }
-                    () = &mut shutdown => return,
+                    return Some("request");
                 }
+                // A late snapshot restore finished: install it and keep waiting.
+                late = wait_late(&mut self.late_restore), if self.late_restore.is_some() => {
+                    if let Some((joined, at)) = late {
+                        self.finish_late(joined, at);
+                    }
+                }
+                () = shutdown.as_mut() => return None,
             }
         }
     }
 
     /// True when the mirror listener is on: the served BLOB keeps its bytes and CRLs.
     fn publishing(&self) -> bool {
-        self.config.mirror_listen.is_some()
+        matches!(self.target, Target::Primary) && self.config.mirror_listen.is_some()
     }
 
     fn verify_options(&self) -> BlobVerifyOptions {
-        let mut opts = BlobVerifyOptions::new(self.config.roots.clone());
-        opts.max_blob_bytes = self.config.max_blob_bytes;
-        opts.crls.extend(self.config.crl_files.iter().cloned());
+        let mut opts = BlobVerifyOptions::new(self.params.roots.clone());
+        opts.max_blob_bytes = self.params.max_blob_bytes;
+        opts.crls.extend(self.params.crl_files.iter().cloned());
         if self.config.danger.skip_revocation {
             opts.revocation = RevocationMode::DangerSkip;
         }
