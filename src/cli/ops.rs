@@ -165,6 +165,23 @@ fn info_json(i: &GetMetadataInfoResponse) -> Value {
         "jws_alg": i.jws_alg,
         "revocation_checked": i.revocation_checked,
         "danger_clock": ts(i.danger_clock.as_ref()),
+        "blob_sources": i.blob_sources.iter().map(|b| json!({
+            "name": b.name,
+            "loaded": b.loaded,
+            "no": b.no,
+            "next_update": b.next_update,
+            "stale": b.stale,
+            "entry_count": b.entry_count,
+            "verified_at": ts(b.verified_at.as_ref()),
+            "served": b.served,
+            "serve_until": ts(b.serve_until.as_ref()),
+            "last_error": b.last_error,
+            "last_refresh_at": ts(b.last_refresh_at.as_ref()),
+            "last_success_at": ts(b.last_success_at.as_ref()),
+            "consecutive_failures": b.consecutive_failures,
+            "next_refresh_at": ts(b.next_refresh_at.as_ref()),
+            "roots_sha256": b.roots_sha256,
+        })).collect::<Vec<_>>(),
     })
 }
 
@@ -200,6 +217,27 @@ fn info_text(i: &GetMetadataInfoResponse) -> String {
         opt(i.last_refresh_at.as_ref()),
         opt(i.next_refresh_at.as_ref())
     ));
+    for b in &i.blob_sources {
+        let held = if b.loaded {
+            format!(
+                "no {} ({} entries), next update {}{}",
+                b.no,
+                b.entry_count,
+                b.next_update,
+                if b.stale { " (STALE)" } else { "" }
+            )
+        } else {
+            "nothing held yet".to_string()
+        };
+        let served = if b.served { "served" } else { "NOT served" };
+        out.push(format!("blob source {}: {held}, {served}", b.name));
+        if !b.last_error.is_empty() {
+            out.push(format!(
+                "blob source {}: last refresh failed ({} in a row): {}",
+                b.name, b.consecutive_failures, b.last_error
+            ));
+        }
+    }
     if let Some(clock) = ts(i.danger_clock.as_ref()) {
         out.push(format!("DANGER: danger_clock: everything is judged at {clock}, not now"));
     }

@@ -101,8 +101,9 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     let mut extra_refreshers = Vec::new();
     for (index, source) in config.blob_sources.iter().enumerate() {
         let dir = config.state_dir.join("sources").join(&source.name);
-        let (state, _) = StateDir::open(&dir)
-            .with_context(|| format!("state directory {} (blob_source {})", dir.display(), source.name))?;
+        let (state, _) = StateDir::open(&dir).with_context(|| {
+            format!("state directory {} (blob_source {})", dir.display(), source.name)
+        })?;
         let fetcher = Fetcher::new(&config.fetch).map_err(anyhow::Error::msg)?;
         if let Some(extra) =
             Refresher::for_blob_source(config.clone(), shared.clone(), fetcher, Some(state), index)

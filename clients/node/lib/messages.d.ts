@@ -283,6 +283,26 @@ export interface GetMetadataInfoResponse {
   legalHeaderSha256: string;
   acceptedLegalHeaderSha256: string;
   legalHeaderChanged: boolean;
+  blobSources: BlobSourceInfo[];
+}
+
+export interface BlobSourceInfo {
+  $typeName: "mdsd.v1.BlobSourceInfo";
+  name: string;
+  loaded: boolean;
+  no: bigint;
+  nextUpdate: string;
+  stale: boolean;
+  entryCount: number;
+  verifiedAt: Timestamp | undefined;
+  served: boolean;
+  serveUntil: Timestamp | undefined;
+  lastError: string;
+  lastRefreshAt: Timestamp | undefined;
+  lastSuccessAt: Timestamp | undefined;
+  consecutiveFailures: number;
+  nextRefreshAt: Timestamp | undefined;
+  rootsSha256: string[];
 }
 
 export interface PasskeyProvidersInfo {

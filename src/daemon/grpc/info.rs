@@ -1,5 +1,6 @@
 //! GetMetadataInfo: what is served (the BLOB, its anchor, staleness, quarantine), how the last
-//! refresh went, the passkey profiles and the passkey-provider names in force.
+//! refresh went, the passkey profiles, the passkey-provider names in force and the further
+//! BLOB sources.
 
 use super::super::proto::GetMetadataInfoResponse;
 use super::super::state::legal_header_sha256;
@@ -18,6 +19,8 @@ pub(super) async fn handle(svc: &Service) -> Result<GetMetadataInfoResponse, Api
         info.legal_header_sha256 = legal_header_sha256(&loaded.blob);
         info.legal_header_changed = svc.shared.legal_header_changed(&loaded.blob) == Some(true);
     }
+    info.blob_sources =
+        svc.shared.blob_sources.all().iter().map(|s| convert::blob_source_info(s, now)).collect();
     info.accepted_legal_header_sha256 =
         svc.shared.accepted_legal_header.get().cloned().unwrap_or_default();
     Ok(info)
