@@ -100,7 +100,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     // CRL cache, rollback floor) under state_dir/sources/<name>, restored likewise.
     let mut extra_refreshers = Vec::new();
     for (index, source) in config.blob_sources.iter().enumerate() {
-        let dir = config.state_dir.join("sources").join(&source.name);
+        let dir = config.blob_source_state_dir(&source.name);
         let (state, _) = StateDir::open(&dir).with_context(|| {
             format!("state directory {} (blob_source {})", dir.display(), source.name)
         })?;

@@ -63,6 +63,12 @@ pub struct Config {
 }
 
 impl Config {
+    /// The state directory of further BLOB source `name`: `state_dir/sources/<name>` (its
+    /// snapshot, CRL cache and so its rollback floor).
+    pub fn blob_source_state_dir(&self, name: &str) -> PathBuf {
+        self.state_dir.join("sources").join(name)
+    }
+
     /// The `danger_*` switches that are on, by name, for the start-up WARN log.
     pub fn dangers(&self) -> Vec<&'static str> {
         let mut on = Vec::new();

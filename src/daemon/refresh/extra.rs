@@ -135,6 +135,13 @@ impl Refresher {
         });
     }
 
+    /// Stops serving a further source's BLOB once it is stale beyond its grace at `now` (the
+    /// loop does this after every round, and wakes when the grace ends); nothing for the MDS
+    /// BLOB, whose staleness the request path judges.
+    pub fn expire_stale(&mut self, now: OffsetDateTime) {
+        self.serve_extra(now, false);
+    }
+
     /// When this source's entries stop being served if nothing newer arrives.
     fn extra_serve_until(&self) -> Option<OffsetDateTime> {
         let Target::Extra(extra) = &self.target else { return None };
@@ -190,7 +197,7 @@ impl Refresher {
                     LastOutcome::Failed { consecutive: failures, retry_after: e.retry_after() }
                 }
             };
-            self.serve_extra(self.shared.now(), false);
+            self.expire_stale(self.shared.now());
             seed = splitmix64(seed);
             let next_update = self.held().map(|h| h.blob.next_update);
             let now = self.shared.now();
