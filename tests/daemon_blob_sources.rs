@@ -272,6 +272,14 @@ async fn daemon_serves_a_further_source_and_keeps_it_when_it_fails() {
     assert!(s.served && s.loaded && s.consecutive_failures >= 1);
     assert_eq!(s.no, 5);
     assert!(info.last_error.is_empty(), "the MDS BLOB's refresh: {}", info.last_error);
+    // The one trigger reached both loops: the MDS was asked again too.
+    for _ in 0..200 {
+        if mds.server.seen(BLOB_PATH).len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(mds.server.seen(BLOB_PATH).len(), 2, "the MDS BLOB's loop missed the trigger");
     assert_eq!(lookup(&mut api, CONFORMANCE_ONLY).await.description, "conformance only");
     assert_eq!(lookup(&mut api, MDS_ONLY).await.description, "mds only");
     let text = running.shared.render_metrics(now());
