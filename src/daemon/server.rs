@@ -318,9 +318,11 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     }
     tasks.push(tokio::spawn(refresher.run(stopped(shutdown_rx.clone()))));
     // Each further source's snapshot is served before start() returns, too (its restore ran
-    // beside the MDS BLOB's); then its own refresh loop starts.
+    // beside the MDS BLOB's); then its own refresh loop starts. One RESTORE_WAIT for them all.
+    let deadline = tokio::time::Instant::now() + RESTORE_WAIT;
     for (name, mut extra, restoring) in extra_refreshers {
-        match extra.finish_restore_within(restoring, RESTORE_WAIT).await {
+        let wait = deadline.saturating_duration_since(tokio::time::Instant::now());
+        match extra.finish_restore_within(restoring, wait).await {
             Ok(Some(no)) => tracing::info!(blob_source = %name, no,
                 "further BLOB source: restored from its state directory"),
             Ok(None) => tracing::info!(blob_source = %name,
