@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod advice;
+pub mod blob_sources;
 pub mod config;
 pub mod fetch;
 pub mod files;

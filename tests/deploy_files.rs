@@ -171,9 +171,19 @@ async fn alert_rules_and_dashboard_query_metrics_the_daemon_exports() {
     let mut raw = env.raw_config();
     raw.danger_serve_stale = Some(true);
     raw.config_file = Some(config_file);
+    // A further BLOB source (the same test BLOB under the same root, by another name), for the
+    // `mdsd_blob_source_*` families.
+    raw.blob_source = vec![mdsd::daemon::config::RawBlobSource {
+        name: Some("deploy-check".into()),
+        url: raw.mds_url.clone(),
+        mds_roots: raw.mds_roots.clone(),
+        ..Default::default()
+    }];
     let running = mdsd::daemon::server::start(raw.check().unwrap()).await.unwrap();
     let started = std::time::Instant::now();
-    while running.shared.current().is_none() {
+    while running.shared.current().is_none()
+        || running.shared.blob_sources.all().iter().any(|s| s.last_refresh_at.is_none())
+    {
         assert!(started.elapsed() < std::time::Duration::from_secs(20), "no BLOB loaded");
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }

@@ -27,6 +27,16 @@ pub fn check(args: &CheckArgs) -> ExitCode {
             for (i, source) in config.sources.iter().enumerate() {
                 let _ = writeln!(out, "BLOB source [{i}]: {source}");
             }
+            for extra in &config.blob_sources {
+                let urls: Vec<String> = extra.urls.iter().map(ToString::to_string).collect();
+                let _ = writeln!(
+                    out,
+                    "further BLOB source {}: {} ({} pinned roots)",
+                    extra.name,
+                    urls.join(", "),
+                    extra.roots.len()
+                );
+            }
             let _ = writeln!(out, "gRPC listen: {}", config.listen);
             for danger in config.dangers() {
                 let _ = writeln!(out, "DANGER: {danger} is on");

@@ -177,6 +177,23 @@ fn info_json(i: &GetMetadataInfoResponse) -> Value {
             "loaded_at": ts(o.loaded_at.as_ref()),
             "last_reload_at": ts(o.last_reload_at.as_ref()),
         })),
+        "blob_sources": i.blob_sources.iter().map(|b| json!({
+            "name": b.name,
+            "loaded": b.loaded,
+            "no": b.no,
+            "next_update": b.next_update,
+            "stale": b.stale,
+            "entry_count": b.entry_count,
+            "verified_at": ts(b.verified_at.as_ref()),
+            "served": b.served,
+            "serve_until": ts(b.serve_until.as_ref()),
+            "last_error": b.last_error,
+            "last_refresh_at": ts(b.last_refresh_at.as_ref()),
+            "last_success_at": ts(b.last_success_at.as_ref()),
+            "consecutive_failures": b.consecutive_failures,
+            "next_refresh_at": ts(b.next_refresh_at.as_ref()),
+            "roots_sha256": b.roots_sha256,
+        })).collect::<Vec<_>>(),
     })
 }
 
@@ -224,6 +241,27 @@ fn info_text(i: &GetMetadataInfoResponse) -> String {
         }
         if !o.last_reload_error.is_empty() {
             out.push(format!("  last reload refused: {}", o.last_reload_error));
+        }
+    }
+    for b in &i.blob_sources {
+        let held = if b.loaded {
+            format!(
+                "no {} ({} entries), next update {}{}",
+                b.no,
+                b.entry_count,
+                b.next_update,
+                if b.stale { " (STALE)" } else { "" }
+            )
+        } else {
+            "nothing held yet".to_string()
+        };
+        let served = if b.served { "served" } else { "NOT served" };
+        out.push(format!("blob source {}: {held}, {served}", b.name));
+        if !b.last_error.is_empty() {
+            out.push(format!(
+                "blob source {}: last refresh failed ({} in a row): {}",
+                b.name, b.consecutive_failures, b.last_error
+            ));
         }
     }
     if let Some(clock) = ts(i.danger_clock.as_ref()) {

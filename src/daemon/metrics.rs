@@ -18,6 +18,10 @@ use time::OffsetDateTime;
 use crate::attestation::Verifier;
 use crate::mds::VerifiedBlob;
 
+mod blob_sources;
+
+pub use blob_sources::BlobSourceMetrics;
+
 type Labels = Vec<(&'static str, String)>;
 
 /// Every metric mdsd exports, registered once.
@@ -59,6 +63,8 @@ pub struct Metrics {
     /// Passkey-provider names, the legal header and the watch events (issue #15), registered
     /// together.
     metadata_extras: MetadataExtras,
+    /// The further BLOB sources (`[[blob_source]]`), by name.
+    pub blob_sources: BlobSourceMetrics,
 }
 
 /// `mdsd_build_info` and the seconds left before the served state can no longer be trusted.
@@ -183,6 +189,7 @@ impl Metrics {
             verifier: Mutex::new(None),
             ops: OpsClocks::default(),
             metadata_extras: MetadataExtras::default(),
+            blob_sources: BlobSourceMetrics::default(),
         };
         if let Ok(mut r) = m.registry.lock() {
             r.register("blob_no", "Serial number (no) of the BLOB being served", m.blob_no.clone());
@@ -320,6 +327,7 @@ impl Metrics {
             );
             m.ops.register(&mut r);
             m.metadata_extras.register(&mut r);
+            m.blob_sources.register(&mut r);
         }
         m
     }

@@ -4,20 +4,27 @@
 //! accepted BLOB and swaps the trust store whole. A failure never replaces a good store.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use thiserror::Error;
 use time::{Date, OffsetDateTime, Time};
 
-use super::config::{BlobSource, Config, RefreshConfig};
+use super::config::{BlobSource, Config, CrlMirror, RefreshConfig};
 use super::fetch::{BlobFetch, FetchError, Fetcher, MAX_AUX_BYTES};
-use super::mirror::{crls_for_chain, Published};
-use super::snapshot_file::{Snapshot, SnapshotError, SnapshotVerifyError, StateDir};
+use super::mirror::Published;
+use super::snapshot_file::{Snapshot, StateDir};
 use super::state::{blob_digest, Loaded, Shared};
 use crate::mds::{check_x5u_origin, inspect, BlobError, BlobVerifyOptions, VerifiedBlob};
-use crate::x509::{certs_from_pem_or_der, Cert, Crl, RevocationMode};
+use crate::x509::{certs_from_pem_or_der, Cert, Crl, RevocationMode, TrustAnchor};
 
+mod extra;
+mod restore;
 mod sources;
+
+use restore::{wait_late, RestoreTask};
+pub use restore::{PendingRestore, RestoreError, RESTORE_WAIT};
+#[cfg(test)]
+use restore::{RestoreResult, Restored};
 
 use sources::SourceFailures;
 
@@ -137,17 +144,43 @@ impl RefreshError {
     }
 }
 
-/// The refresh loop's own state: the rollback floor and the last ETag of each source.
+/// What a refresher fetches and verifies against: the MDS BLOB's settings (`mds_url`,
+/// `mds_roots`, ...) or those of one further BLOB source (`[[blob_source]]`).
+#[derive(Debug, Clone)]
+struct SourceParams {
+    /// Mirrors of the one BLOB, tried in order within a round (never empty).
+    urls: Vec<BlobSource>,
+    roots: Vec<TrustAnchor>,
+    crl_files: Vec<Arc<Crl>>,
+    crl_mirror: Option<CrlMirror>,
+    max_blob_bytes: usize,
+}
+
+/// Where an accepted BLOB goes.
+#[derive(Debug)]
+enum Target {
+    /// The MDS BLOB: installed whole as the served BLOB ([`Shared::install`]).
+    Primary,
+    /// A further BLOB source: its entries served beside the MDS BLOB's, in its own slot
+    /// ([`Shared::set_extra_entries`]).
+    Extra(extra::ExtraTarget),
+}
+
+/// The refresh loop's own state: the rollback floor and the last ETag of each source. One per
+/// BLOB: the MDS BLOB's ([`Refresher::new`]) and one per further BLOB source
+/// ([`Refresher::for_blob_source`]), each with its own floor, state directory and schedule.
 #[derive(Debug)]
 pub struct Refresher {
     config: Arc<Config>,
+    params: Arc<SourceParams>,
+    target: Target,
     shared: Arc<Shared>,
     fetcher: Fetcher,
     state: Option<StateDir>,
     /// `no` of the last accepted BLOB (from the snapshot at start-up): nothing older or equal
     /// is accepted (MDS3 §3.2 step 6).
     floor: Option<u64>,
-    /// The last ETag seen from each source (`config.sources`, same order): conditional GETs
+    /// The last ETag seen from each source (`params.urls`, same order): conditional GETs
     /// are per source, a mirror's tag means nothing to the MDS.
     etags: Vec<Option<String>>,
     /// A snapshot restore that outlived [`RESTORE_WAIT`]: installed by [`Refresher::run`] when
@@ -162,8 +195,53 @@ impl Refresher {
         fetcher: Fetcher,
         state: Option<StateDir>,
     ) -> Refresher {
-        let etags = vec![None; config.sources.len()];
-        Refresher { config, shared, fetcher, state, floor: None, etags, late_restore: None }
+        let params = Arc::new(SourceParams {
+            urls: config.sources.clone(),
+            roots: config.roots.clone(),
+            crl_files: config.crl_files.clone(),
+            crl_mirror: config.crl_mirror.clone(),
+            max_blob_bytes: config.max_blob_bytes,
+        });
+        Refresher::with_target(config, params, Target::Primary, shared, fetcher, state)
+    }
+
+    fn with_target(
+        config: Arc<Config>,
+        params: Arc<SourceParams>,
+        target: Target,
+        shared: Arc<Shared>,
+        fetcher: Fetcher,
+        state: Option<StateDir>,
+    ) -> Refresher {
+        let etags = vec![None; params.urls.len()];
+        Refresher {
+            config,
+            params,
+            target,
+            shared,
+            fetcher,
+            state,
+            floor: None,
+            etags,
+            late_restore: None,
+        }
+    }
+
+    /// The BLOB this refresher last accepted and still holds: the served MDS BLOB, or a
+    /// further source's last good BLOB (kept while it fails, even once past its grace).
+    fn held(&self) -> Option<Arc<Loaded>> {
+        match &self.target {
+            Target::Primary => self.shared.current(),
+            Target::Extra(extra) => extra.held.clone(),
+        }
+    }
+
+    /// Serves an accepted BLOB at `now`.
+    fn accept(&mut self, loaded: Loaded, now: OffsetDateTime) {
+        match &self.target {
+            Target::Primary => self.shared.install(loaded, now),
+            Target::Extra(_) => self.accept_extra(loaded, now),
+        }
     }
 
     /// The rollback floor currently enforced.
@@ -171,151 +249,18 @@ impl Refresher {
         self.floor
     }
 
-    /// Loads the snapshot from the state directory, verifies it again at `now`, and serves it
-    /// when it passes. A checksum-valid snapshot sets the rollback floor even when it no longer
-    /// verifies (e.g. its CRLs expired while mdsd was down): mdsd wrote it only after a full
-    /// verification, and forgetting the floor would let an older BLOB be replayed.
-    ///
-    /// The file is read once; its checksum is computed on a second thread while the BLOB is
-    /// verified in place, and nothing is served (nor the floor set) unless the checksum passed.
-    pub async fn restore(&mut self, now: OffsetDateTime) -> Result<Option<u64>, RestoreError> {
-        let pending = self.start_restore(now);
-        self.finish_restore(pending).await
-    }
-
-    /// Starts [`Refresher::restore`]'s reading and verification on a thread of its own, so
-    /// that it overlaps the rest of the start-up; [`Refresher::finish_restore`] installs the
-    /// result.
-    pub fn start_restore(&self, now: OffsetDateTime) -> PendingRestore {
-        let Some(state) = self.state.clone() else { return PendingRestore(None) };
-        let max = self.config.max_blob_bytes;
-        let opts = self.verify_options();
-        let publish = self.publishing();
-        let (done, task) = tokio::sync::oneshot::channel();
-        // A thread of its own rather than the blocking pool: a read stuck in the kernel (a hung
-        // network filesystem) must not hold up the runtime's shutdown, which waits for the pool.
-        let spawned = std::thread::Builder::new().name("mdsd-restore".into()).spawn(move || {
-            let _ = done.send(restore_snapshot(&state, max, opts, now, publish));
-        });
-        if let Err(e) = spawned {
-            // The sender went with the closure: finish_restore reports RestoreError::Task.
-            tracing::error!(error = %e, "could not start the snapshot restore thread");
-        }
-        PendingRestore(Some((task, now)))
-    }
-
-    /// Waits for a restore started by [`Refresher::start_restore`]; sets the floor and serves
-    /// the BLOB as [`Refresher::restore`] describes.
-    pub async fn finish_restore(
-        &mut self,
-        pending: PendingRestore,
-    ) -> Result<Option<u64>, RestoreError> {
-        let Some((task, now)) = pending.0 else { return Ok(None) };
-        let restored = task.await.map_err(|_| RestoreError::Task(RESTORE_LOST.into()))?;
-        self.apply_restored(restored, now)
-    }
-
-    /// As [`Refresher::finish_restore`], waiting at most `wait`. A restore still running then
-    /// (the state directory's I/O is stuck: a hung network filesystem, a failing disk) is kept:
-    /// [`Refresher::run`] starts its rounds at once, without the snapshot's rollback floor, and
-    /// installs the snapshot (floor, and its BLOB unless a newer one is served by then) when it
-    /// finishes. Answers [`RestoreError::StillRunning`] in that case.
-    pub async fn finish_restore_within(
-        &mut self,
-        pending: PendingRestore,
-        wait: Duration,
-    ) -> Result<Option<u64>, RestoreError> {
-        let Some((mut task, now)) = pending.0 else { return Ok(None) };
-        match tokio::time::timeout(wait, &mut task).await {
-            Ok(joined) => {
-                let restored = joined.map_err(|_| RestoreError::Task(RESTORE_LOST.into()))?;
-                self.apply_restored(restored, now)
-            }
-            Err(_) => {
-                self.late_restore = Some((task, now));
-                Err(RestoreError::StillRunning { waited: wait })
-            }
-        }
-    }
-
-    /// Sets the floor from a restored snapshot and serves its BLOB when it verified again and
-    /// nothing as new is served already (a round may have run while a late restore was stuck).
-    fn apply_restored(
-        &mut self,
-        restored: Result<Option<Restored>, SnapshotError>,
-        now: OffsetDateTime,
-    ) -> Result<Option<u64>, RestoreError> {
-        let Some(restored) = restored? else { return Ok(None) };
-        self.floor = self.floor.max(Some(restored.no));
-        let verified = restored.verified?;
-        let no = verified.no;
-        if self.shared.current().is_some_and(|current| current.blob.no >= no) {
-            return Ok(Some(no));
-        }
-        // The stored ETag belongs to the source the BLOB came from.
-        if let Some(i) = self.config.sources.iter().position(|s| s.to_string() == restored.source) {
-            if let Some(slot) = self.etags.get_mut(i) {
-                slot.clone_from(&restored.etag);
-            }
-        }
-        let loaded = Loaded {
-            blob: verified,
-            blob_sha256: restored.blob_sha256,
-            source: restored.source,
-            restored: true,
-            fetched_at: restored.fetched_at,
-            verified_at: now,
-            etag: restored.etag,
-            published: restored.published.map(Arc::new),
-        };
-        self.shared.install(loaded, now);
-        Ok(Some(no))
-    }
-
-    /// Installs a late restore (see [`Refresher::finish_restore_within`]) that has finished;
-    /// returns at once otherwise.
-    fn poll_late_restore(&mut self) {
-        let Some((task, now)) = self.late_restore.as_mut() else { return };
-        let joined = match task.try_recv() {
-            Err(tokio::sync::oneshot::error::TryRecvError::Empty) => return,
-            Ok(restored) => Ok(restored),
-            Err(tokio::sync::oneshot::error::TryRecvError::Closed) => Err(RESTORE_LOST),
-        };
-        let now = *now;
-        self.late_restore = None;
-        self.finish_late(joined, now);
-    }
-
-    fn finish_late(&mut self, joined: Result<RestoreResult, &str>, now: OffsetDateTime) {
-        let outcome = joined
-            .map_err(|e| RestoreError::Task(e.to_string()))
-            .and_then(|restored| self.apply_restored(restored, now));
-        let serving = self.shared.current().map(|c| c.blob.no);
-        match outcome {
-            Ok(Some(no)) => tracing::info!(
-                no,
-                serving = %serving.map_or_else(|| "nothing".to_string(), |n| n.to_string()),
-                floor = %self.floor.map_or_else(|| "none".to_string(), |n| n.to_string()),
-                "late snapshot restore finished: rollback floor set (its BLOB served unless a \
-                 newer one is)"
-            ),
-            Ok(None) => tracing::info!("late snapshot restore finished: no snapshot"),
-            Err(e) => e.log(),
-        }
-    }
-
-    /// Fetches and verifies the BLOB from one source (`index` in `config.sources`).
+    /// Fetches and verifies the BLOB from one source (`index` in `params.urls`).
     pub(super) async fn refresh_from(
         &mut self,
         index: usize,
         source: &BlobSource,
         now: OffsetDateTime,
     ) -> Result<LastOutcome, RefreshError> {
-        let served = self.shared.current().is_some();
+        let served = self.held().is_some();
         let etag = if served { self.etags.get(index).and_then(|e| e.as_deref()) } else { None };
         let fetched = self
             .fetcher
-            .fetch_blob(source, etag, self.config.max_blob_bytes)
+            .fetch_blob(source, etag, self.params.max_blob_bytes)
             .await
             .map_err(RefreshError::Fetch)?;
         let (bytes, etag, fetched_at) = match fetched {
@@ -324,7 +269,7 @@ impl Refresher {
         };
         // Same bytes as served: nothing to do (file sources, servers without ETag).
         let digest = blob_digest(&bytes);
-        if self.shared.current().is_some_and(|current| current.blob_sha256 == digest) {
+        if self.held().is_some_and(|current| current.blob_sha256 == digest) {
             self.set_etag(index, etag);
             return Ok(LastOutcome::Unchanged);
         }
@@ -363,11 +308,11 @@ impl Refresher {
             // Certificates whose issuer has a current operator CRL file need no distribution
             // point fetch (offline and air-gapped sites: no fetch, no warning).
             let (covered, to_fetch) =
-                super::advice::split_by_operator_crls(&chain, &self.config.crl_files, now);
+                super::advice::split_by_operator_crls(&chain, &self.params.crl_files, now);
             self.shared.metrics.crl("file", covered);
             let crls = self
                 .fetcher
-                .fetch_crls(&to_fetch, self.config.crl_mirror.as_ref(), self.state.as_ref(), now)
+                .fetch_crls(&to_fetch, self.params.crl_mirror.as_ref(), self.state.as_ref(), now)
                 .await;
             self.shared.metrics.crl("cache", crls.cache_hits);
             self.shared.metrics.crl("download", crls.crls.len().saturating_sub(crls.cache_hits));
@@ -388,7 +333,7 @@ impl Refresher {
         // MDS3 §3.2 step 6 and the rest: the core decides. The floor refuses anything older
         // than the last accepted BLOB; when that BLOB is not being served (its snapshot no
         // longer verified, e.g. stale CRLs after downtime), the same `no` is welcome again.
-        let serving_no = self.shared.current().map(|c| c.blob.no);
+        let serving_no = self.held().map(|c| c.blob.no);
         opts.last_accepted_no = rollback_reference(self.floor, serving_no);
         // Phase 2. The bytes go to the verifier and come back (no copy of the BLOB).
         let (bytes, verified): (Vec<u8>, Result<VerifiedBlob, BlobError>) =
@@ -477,7 +422,9 @@ impl Refresher {
         };
         self.floor = Some(verified.no);
         self.set_etag(index, etag.clone());
-        super::advice::log_accepted(&verified, self.shared.policy(), now);
+        if let Target::Primary = self.target {
+            super::advice::log_accepted(&verified, self.shared.policy(), now);
+        }
         let loaded = Loaded {
             blob: verified,
             blob_sha256: digest,
@@ -488,13 +435,17 @@ impl Refresher {
             etag,
             published,
         };
-        self.shared.install(loaded, now);
+        self.accept(loaded, now);
         Ok(LastOutcome::Updated)
     }
 
     /// Runs refresh rounds until `shutdown` completes. The first round starts at once.
     pub async fn run(mut self, shutdown: impl std::future::Future<Output = ()>) {
+        if let Target::Extra(_) = self.target {
+            return self.run_extra(shutdown).await;
+        }
         tokio::pin!(shutdown);
+        let mut requests = self.shared.refresh_requests();
         let mut seed = initial_seed();
         let mut failures: u32 = 0;
         // What started the round (logged with its outcome): the schedule or an operator request.
@@ -555,223 +506,73 @@ impl Refresher {
                 at,
                 &self.config,
             );
-            trigger = "schedule";
-            // An operator trigger (SIGHUP, POST /refresh) may cut the wait short, but never
-            // below MIN_TRIGGER_SPACING after the last attempt nor before a server's Retry-After.
-            let attempt_end = tokio::time::Instant::now();
-            let floor = match outcome {
-                LastOutcome::Failed { retry_after: Some(ra), .. } => ra.max(MIN_TRIGGER_SPACING),
-                _ => MIN_TRIGGER_SPACING,
-            };
-            let wake = tokio::time::Instant::now() + delay;
-            loop {
-                tokio::select! {
-                    () = tokio::time::sleep_until(wake) => break,
-                    () = self.shared.refresh_requested() => {
-                        let earliest = attempt_end + floor.min(delay);
-                        if tokio::time::Instant::now() < earliest {
-                            tracing::info!(wait_secs = (earliest - tokio::time::Instant::now()).as_secs(),
-                                "refresh requested; waiting for the minimum spacing / Retry-After");
-                        } else {
-                            tracing::info!("refresh requested");
-                        }
-                        trigger = "request";
-                        tokio::select! {
-                            () = tokio::time::sleep_until(earliest) => {}
-                            () = &mut shutdown => return,
-                        }
-                        break;
+            match self.wait_next(delay, outcome, &mut requests, &mut shutdown).await {
+                Some(ended_by) => trigger = ended_by,
+                None => return,
+            }
+        }
+    }
+
+    /// Waits `delay` before the next round; `None` when `shutdown` completed meanwhile, else
+    /// what ended the wait (`schedule` or `request`). An operator trigger (SIGHUP, POST
+    /// /refresh) may cut the wait short, but never below [`MIN_TRIGGER_SPACING`] after the last
+    /// attempt nor before a server's Retry-After. A late snapshot restore that finishes
+    /// meanwhile is installed.
+    async fn wait_next<F: std::future::Future<Output = ()>>(
+        &mut self,
+        delay: Duration,
+        outcome: LastOutcome,
+        requests: &mut tokio::sync::watch::Receiver<u64>,
+        shutdown: &mut std::pin::Pin<&mut F>,
+    ) -> Option<&'static str> {
+        let attempt_end = tokio::time::Instant::now();
+        let floor = match outcome {
+            LastOutcome::Failed { retry_after: Some(ra), .. } => ra.max(MIN_TRIGGER_SPACING),
+            _ => MIN_TRIGGER_SPACING,
+        };
+        let wake = tokio::time::Instant::now() + delay;
+        loop {
+            tokio::select! {
+                () = tokio::time::sleep_until(wake) => return Some("schedule"),
+                Ok(()) = requests.changed() => {
+                    let earliest = attempt_end + floor.min(delay);
+                    if tokio::time::Instant::now() < earliest {
+                        tracing::info!(wait_secs = (earliest - tokio::time::Instant::now()).as_secs(),
+                            "refresh requested; waiting for the minimum spacing / Retry-After");
+                    } else {
+                        tracing::info!("refresh requested");
                     }
-                    // A late snapshot restore finished: install it and keep waiting.
-                    late = wait_late(&mut self.late_restore), if self.late_restore.is_some() => {
-                        if let Some((joined, at)) = late {
-                            self.finish_late(joined, at);
-                        }
+                    tokio::select! {
+                        () = tokio::time::sleep_until(earliest) => {}
+                        () = shutdown.as_mut() => return None,
                     }
-                    () = &mut shutdown => return,
+                    return Some("request");
                 }
+                // A late snapshot restore finished: install it and keep waiting.
+                late = wait_late(&mut self.late_restore), if self.late_restore.is_some() => {
+                    if let Some((joined, at)) = late {
+                        self.finish_late(joined, at);
+                    }
+                }
+                () = shutdown.as_mut() => return None,
             }
         }
     }
 
     /// True when the mirror listener is on: the served BLOB keeps its bytes and CRLs.
     fn publishing(&self) -> bool {
-        self.config.mirror_listen.is_some()
+        matches!(self.target, Target::Primary) && self.config.mirror_listen.is_some()
     }
 
     fn verify_options(&self) -> BlobVerifyOptions {
-        let mut opts = BlobVerifyOptions::new(self.config.roots.clone());
-        opts.max_blob_bytes = self.config.max_blob_bytes;
-        opts.crls.extend(self.config.crl_files.iter().cloned());
+        let mut opts = BlobVerifyOptions::new(self.params.roots.clone());
+        opts.max_blob_bytes = self.params.max_blob_bytes;
+        opts.crls.extend(self.params.crl_files.iter().cloned());
         if self.config.danger.skip_revocation {
             opts.revocation = RevocationMode::DangerSkip;
         }
         opts
     }
-}
-
-/// How long start-up, and so the first refresh round, waits for the snapshot restore. Reading
-/// and verifying a snapshot takes well under a second (cold start: 49–65 ms for a 16 MB BLOB,
-/// BENCHMARKS.md); only a stuck state directory (a hung network filesystem, a failing disk)
-/// takes longer, and then the daemon goes on without it ([`Refresher::finish_restore_within`]).
-pub const RESTORE_WAIT: Duration = Duration::from_secs(10);
-
-/// A restore running on its own thread ([`Refresher::start_restore`]); `None` without a state
-/// directory.
-#[derive(Debug)]
-pub struct PendingRestore(Option<(RestoreTask, OffsetDateTime)>);
-
-type RestoreResult = Result<Option<Restored>, SnapshotError>;
-type RestoreTask = tokio::sync::oneshot::Receiver<RestoreResult>;
-
-/// What a restore whose thread ended without an answer (a panic) reports.
-const RESTORE_LOST: &str = "the restore thread ended without a result";
-
-/// Waits for the late restore in `slot` and takes it out; `None` when there is none.
-async fn wait_late(
-    slot: &mut Option<(RestoreTask, OffsetDateTime)>,
-) -> Option<(Result<RestoreResult, &'static str>, OffsetDateTime)> {
-    let (task, _) = slot.as_mut()?;
-    let joined = task.await.map_err(|_| RESTORE_LOST);
-    slot.take().map(|(_, now)| (joined, now))
-}
-
-/// Why the snapshot in the state directory is not served.
-#[derive(Debug, Error)]
-pub enum RestoreError {
-    /// Unreadable, not a regular file, corrupt, or too large: nothing served, no floor set.
-    #[error(transparent)]
-    Read(#[from] SnapshotError),
-    /// Read and checksum-valid, but its BLOB did not verify again: not served, but its `no`
-    /// is the rollback floor.
-    #[error(transparent)]
-    Verify(#[from] SnapshotVerifyError),
-    /// Still running after [`RESTORE_WAIT`]: the refresh loop goes on without it and installs
-    /// it when it finishes.
-    #[error(
-        "the snapshot restore is still running after {} s (state directory I/O stuck?)",
-        .waited.as_secs()
-    )]
-    StillRunning { waited: Duration },
-    /// The restore thread could not be started, or ended without a result (a panic).
-    #[error("snapshot restore: {0}")]
-    Task(String),
-}
-
-impl RestoreError {
-    /// Logs why the snapshot is not served: ERROR when the state directory needs an operator
-    /// (a planted non-regular file, stuck I/O), WARN otherwise (damaged or no longer verifying:
-    /// the next download replaces it).
-    pub fn log(&self) {
-        match self {
-            RestoreError::Read(SnapshotError::NotRegular { path, kind }) => tracing::error!(
-                path = %path.display(), file_type = kind.as_str(), error = %self,
-                "snapshot refused: not a regular file; not served, waiting for the first download"
-            ),
-            RestoreError::StillRunning { waited } => tracing::error!(
-                waited_secs = waited.as_secs(), error = %self,
-                "snapshot restore still running; refreshing without it (no rollback floor until \
-                 it finishes, then it is installed)"
-            ),
-            _ => {
-                tracing::warn!(error = %self, "snapshot not usable; waiting for the first download")
-            }
-        }
-    }
-}
-
-/// A snapshot read back at start-up whose checksum passed; `verified` says whether its BLOB
-/// verified again.
-#[derive(Debug)]
-struct Restored {
-    no: u64,
-    source: String,
-    fetched_at: OffsetDateTime,
-    etag: Option<String>,
-    blob_sha256: [u8; 32],
-    verified: Result<VerifiedBlob, SnapshotVerifyError>,
-    /// What the mirror publishes (when on and the BLOB verified again).
-    published: Option<Published>,
-}
-
-/// Reads the snapshot once and verifies its BLOB in place (with any newer cached CRLs for its
-/// chain) while a second thread checks the file's SHA-256 trailer (and hashes the BLOB when an
-/// older file did not record its digest). `Err` when the file is unreadable or corrupt.
-fn restore_snapshot(
-    state: &StateDir,
-    max_blob_bytes: usize,
-    mut opts: BlobVerifyOptions,
-    now: OffsetDateTime,
-    publish: bool,
-) -> Result<Option<Restored>, SnapshotError> {
-    let started = Instant::now();
-    let Some(file) = state.read_snapshot(max_blob_bytes)? else { return Ok(None) };
-    let read = started.elapsed();
-    // The BLOB read once, in place (phase 1); newer CRLs from the cache for its chain help when
-    // the snapshot's own have expired.
-    let inspected = file.inspect(&opts.inspect_limits());
-    if let Ok(inspected) = &inspected {
-        for url in inspected.crl_distribution_points() {
-            if let Some(crl) =
-                state.load_cached_crl(url).and_then(|b| Crl::from_pem_or_der(&b).ok())
-            {
-                opts.crls.push(Arc::new(crl));
-            }
-        }
-    }
-    let recorded = file.blob_sha256();
-    let check = || -> Result<([u8; 32], Duration), SnapshotError> {
-        let t = Instant::now();
-        file.check_checksum()?;
-        let digest = recorded.unwrap_or_else(|| blob_digest(file.blob()));
-        Ok((digest, t.elapsed()))
-    };
-    let (checked, verified, verify_time) = std::thread::scope(|s| {
-        let summer =
-            std::thread::Builder::new().name("mdsd-snapshot-sum".into()).spawn_scoped(s, check);
-        let t = Instant::now();
-        let verified = match &inspected {
-            Ok(inspected) => file.verify_inspected(inspected, &opts, now),
-            // Refused by phase 1: the full check reports it (after the stored evidence).
-            Err(_) => file.verify(&opts, now),
-        };
-        let verify_time = t.elapsed();
-        // Without a second thread (or if it failed), the checksum runs here.
-        let checked = match summer {
-            Ok(handle) => handle.join().unwrap_or_else(|_| check()),
-            Err(_) => check(),
-        };
-        (checked, verified, verify_time)
-    });
-    let (blob_sha256, checksum_time) = checked?;
-    let published = match &verified {
-        Ok(v) if publish => Some(Published::new(
-            file.blob().to_vec(),
-            blob_sha256,
-            v.no,
-            v.next_update,
-            crls_for_chain(&v.chain, file.crls().chain(opts.crls.iter().map(|c| c.der()))),
-        )),
-        _ => None,
-    };
-    tracing::info!(
-        bytes = file.blob().len(),
-        read_ms = read.as_secs_f64() * 1e3,
-        verify_ms = verify_time.as_secs_f64() * 1e3,
-        checksum_ms = checksum_time.as_secs_f64() * 1e3,
-        digest_recorded = recorded.is_some(),
-        total_ms = started.elapsed().as_secs_f64() * 1e3,
-        "snapshot read and verified"
-    );
-    Ok(Some(Restored {
-        no: file.no(),
-        source: file.source().to_string(),
-        fetched_at: file.fetched_at(),
-        etag: file.etag().map(str::to_string),
-        blob_sha256,
-        verified,
-        published,
-    }))
 }
 
 /// The `last_accepted_no` to verify against: the floor while a BLOB at (or above) it is served;
@@ -798,6 +599,7 @@ fn initial_seed() -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Instant;
     use time::macros::{date, datetime};
 
     const H: u64 = 3600;

@@ -110,6 +110,22 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     let mut refresher = Refresher::new(config.clone(), shared.clone(), fetcher, Some(state));
     // Reading and verifying the snapshot starts now, beside the rest of the start-up.
     let restoring = refresher.start_restore(shared.now());
+    // The further BLOB sources: one refresher each, with its own state directory (snapshot,
+    // CRL cache, rollback floor) under state_dir/sources/<name>, restored likewise.
+    let mut extra_refreshers = Vec::new();
+    for (index, source) in config.blob_sources.iter().enumerate() {
+        let dir = config.blob_source_state_dir(&source.name);
+        let (state, _) = StateDir::open(&dir).with_context(|| {
+            format!("state directory {} (blob_source {})", dir.display(), source.name)
+        })?;
+        let fetcher = Fetcher::new(&config.fetch).map_err(anyhow::Error::msg)?;
+        if let Some(extra) =
+            Refresher::for_blob_source(config.clone(), shared.clone(), fetcher, Some(state), index)
+        {
+            let restoring = extra.start_restore(shared.now());
+            extra_refreshers.push((source.name.clone(), extra, restoring));
+        }
+    }
 
     let verifier = Arc::new(Verifier::new(VerifierOptions {
         extra_anchors: config.attestation_roots.clone(),
@@ -322,8 +338,27 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         Some(watch_state),
         stopped(shutdown_rx.clone()),
     )));
+    // Each further source's snapshot is served before start() returns, too (its restore ran
+    // beside the MDS BLOB's); then its own refresh loop starts. One RESTORE_WAIT for them all.
+    let deadline = tokio::time::Instant::now() + RESTORE_WAIT;
+    for (name, mut extra, restoring) in extra_refreshers {
+        let wait = deadline.saturating_duration_since(tokio::time::Instant::now());
+        match extra.finish_restore_within(restoring, wait).await {
+            Ok(Some(no)) => tracing::info!(blob_source = %name, no,
+                "further BLOB source: restored from its state directory"),
+            Ok(None) => tracing::info!(blob_source = %name,
+                "further BLOB source: no snapshot in its state directory yet"),
+            Err(e) => {
+                tracing::warn!(blob_source = %name, "further BLOB source: snapshot not restored");
+                e.log();
+            }
+        }
+        tasks.push(tokio::spawn(extra.run(stopped(shutdown_rx.clone()))));
+    }
     let sources: Vec<String> = config.sources.iter().map(ToString::to_string).collect();
-    tracing::info!(sources = %sources.join(", "), roots = config.roots.len(),
+    let blob_sources: Vec<&str> = config.blob_sources.iter().map(|s| s.name.as_str()).collect();
+    tracing::info!(sources = %sources.join(", "), blob_sources = %blob_sources.join(", "),
+        roots = config.roots.len(),
         builtin_roots = config.roots_builtin, state_dir = %config.state_dir.display(), "mdsd started");
     Ok(Running { grpc_addr, admin_addr, mirror_addr, shared, policy, shutdown: shutdown_tx, tasks })
 }

@@ -8,8 +8,9 @@ use std::time::Duration;
 
 use arc_swap::ArcSwapOption;
 use time::{OffsetDateTime, Time};
-use tokio::sync::{watch, Notify};
+use tokio::sync::watch;
 
+use super::blob_sources::BlobSourceBoard;
 use super::metrics::Metrics;
 use super::mirror::Published;
 use super::passkey_providers::PasskeyProviders;
@@ -85,7 +86,9 @@ pub struct Shared {
     status: Mutex<RefreshStatus>,
     policy: StalePolicy,
     changed: watch::Sender<u64>,
-    refresh_now: Notify,
+    /// Counts operator refresh requests: every refresh loop (the MDS BLOB's and each further
+    /// source's) watches it.
+    refresh_now: watch::Sender<u64>,
     pub metrics: Arc<Metrics>,
     /// Status-change events for WatchStatusChanges: one per installed BLOB that replaced
     /// another, one per effective date that changed a status of the BLOB served.
@@ -104,6 +107,8 @@ pub struct Shared {
     /// The operator's metadata statements in force (`metadata_statements`), served in their
     /// extra-entries slot.
     pub statements: super::statements::Statements,
+    /// The further BLOB sources' status (GetMetadataInfo).
+    pub blob_sources: BlobSourceBoard,
 }
 
 /// Where a set of extra entries is served among the others: lower `order` first (its entries
@@ -124,7 +129,7 @@ impl Shared {
             status: Mutex::new(RefreshStatus::default()),
             policy,
             changed: watch::channel(0).0,
-            refresh_now: Notify::new(),
+            refresh_now: watch::channel(0).0,
             metrics,
             watch: WatchHub::default(),
             clock: None,
@@ -132,6 +137,7 @@ impl Shared {
             accepted_legal_header: std::sync::OnceLock::new(),
             extra: Mutex::new(BTreeMap::new()),
             statements: super::statements::Statements::default(),
+            blob_sources: BlobSourceBoard::default(),
         }
     }
 
@@ -335,19 +341,24 @@ impl Shared {
         self.changed.subscribe()
     }
 
-    /// Asks the refresh loop to refresh now (SIGHUP, admin endpoint).
+    /// Asks every refresh loop to refresh now (SIGHUP, admin endpoint).
     pub fn trigger_refresh(&self) {
-        self.refresh_now.notify_one();
+        self.refresh_now.send_modify(|n| *n = n.wrapping_add(1));
     }
 
-    /// Completes when a refresh was triggered.
-    pub async fn refresh_requested(&self) {
-        self.refresh_now.notified().await;
+    /// The refresh requests made from now on ([`Shared::trigger_refresh`]): `changed()`
+    /// completes once per request (or run of requests) not yet seen. One per refresh loop.
+    pub fn refresh_requests(&self) -> watch::Receiver<u64> {
+        self.refresh_now.subscribe()
     }
 
     /// The metrics text exposition at `now`, with the gauges that depend on the BLOB served.
     pub fn render_metrics(&self, now: OffsetDateTime) -> String {
         let current = self.current();
+        // The further sources' staleness at `now`.
+        for status in self.blob_sources.all() {
+            self.metrics.blob_sources.set(&status, now);
+        }
         self.metrics.render(current.as_deref().map(|l| (&l.blob, l.fetched_at)), now)
     }
 

@@ -291,6 +291,7 @@ export interface GetMetadataInfoResponse {
   acceptedLegalHeaderSha256: string;
   legalHeaderChanged: boolean;
   operatorStatements: OperatorStatementsInfo | undefined;
+  blobSources: BlobSourceInfo[];
 }
 
 export interface OperatorStatementsInfo {
@@ -308,6 +309,25 @@ export interface OperatorStatement {
   description: string;
   shadowed: boolean;
   shadowedKeys: string[];
+}
+
+export interface BlobSourceInfo {
+  $typeName: "mdsd.v1.BlobSourceInfo";
+  name: string;
+  loaded: boolean;
+  no: bigint;
+  nextUpdate: string;
+  stale: boolean;
+  entryCount: number;
+  verifiedAt: Timestamp | undefined;
+  served: boolean;
+  serveUntil: Timestamp | undefined;
+  lastError: string;
+  lastRefreshAt: Timestamp | undefined;
+  lastSuccessAt: Timestamp | undefined;
+  consecutiveFailures: number;
+  nextRefreshAt: Timestamp | undefined;
+  rootsSha256: string[];
 }
 
 export interface PasskeyProvidersInfo {

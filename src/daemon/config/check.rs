@@ -282,6 +282,16 @@ impl RawConfig {
             }
         };
 
+        let blob_sources = super::blob_sources::check_blob_sources(
+            &self.blob_source,
+            &super::blob_sources::Defaults {
+                max_blob_bytes: self.max_blob_bytes.map(|b| b.0),
+                stale_grace,
+            },
+            &mut anchor_sources,
+            &mut errs,
+        );
+
         let danger_clock = self.danger_clock.as_deref().and_then(|s| {
             parse_rfc3339(s).map_err(|e| errs.push(format!("danger_clock: {e}"))).ok()
         });
@@ -294,6 +304,18 @@ impl RawConfig {
                          (mds_url = a path or file:// URL), not {url}: a pinned clock must never \
                          judge live metadata"
                     ));
+                }
+            }
+            for source in &blob_sources {
+                for url in &source.urls {
+                    if let BlobSource::Url(url) = url {
+                        errs.push(format!(
+                            "danger_clock: only allowed when every BLOB source is a local file \
+                             (blob_source {} url = a path or file:// URL), not {url}: a pinned \
+                             clock must never judge live metadata",
+                            source.name
+                        ));
+                    }
                 }
             }
         }
@@ -331,6 +353,7 @@ impl RawConfig {
                 passkey_providers,
                 accepted_legal_header_sha256,
                 policy,
+                blob_sources,
                 config_file: self.config_file.clone(),
                 danger: Danger {
                     skip_revocation: self.danger_skip_revocation.unwrap_or(false),

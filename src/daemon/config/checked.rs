@@ -55,6 +55,9 @@ pub struct Config {
     pub passkey_providers: Option<BlobSource>,
     /// SHA-256 (lowercase hex) of the legalHeader the operator accepted; `None`: not checked.
     pub accepted_legal_header_sha256: Option<String>,
+    /// Further BLOB sources (`[[blob_source]]`), in configuration order: each verified on its
+    /// own against its own roots; their entries are served after the MDS BLOB's own.
+    pub blob_sources: Vec<super::ExtraBlobSource>,
     /// Passkey profiles, checked; `None` when no `[policy]` section is configured.
     pub policy: Option<Arc<PolicySet>>,
     /// The config file read at start-up, if any: its `[policy]` section is reloaded on SIGHUP
@@ -64,6 +67,12 @@ pub struct Config {
 }
 
 impl Config {
+    /// The state directory of further BLOB source `name`: `state_dir/sources/<name>` (its
+    /// snapshot, CRL cache and so its rollback floor).
+    pub fn blob_source_state_dir(&self, name: &str) -> PathBuf {
+        self.state_dir.join("sources").join(name)
+    }
+
     /// The `danger_*` switches that are on, by name, for the start-up WARN log.
     pub fn dangers(&self) -> Vec<&'static str> {
         let mut on = Vec::new();

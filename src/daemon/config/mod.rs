@@ -8,8 +8,9 @@
 //! One job per file: `raw` (the settings as given, and how sources layer), `check` (raw →
 //! checked, every error at once), `checked` (the [`Config`] and its parts), `files` (operator
 //! files: regular files only, size-capped; anchors and TLS material), `duration` (the duration
-//! syntax).
+//! syntax), `blob_sources` (the further BLOB sources, `[[blob_source]]`).
 
+mod blob_sources;
 mod check;
 mod checked;
 mod duration;
@@ -20,6 +21,7 @@ mod size;
 
 use std::fmt;
 
+pub use blob_sources::{ExtraBlobSource, RawBlobSource, MAX_BLOB_SOURCES};
 pub use check::MAX_SOURCES;
 pub use checked::{
     AdminControl, AnchorSource, BlobSource, Config, CrlMirror, Danger, FetchConfig, GrpcLimits,

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use super::blob_sources::RawBlobSource;
 use super::files::{read_capped, MAX_CONFIG_FILE_BYTES};
 use super::size::ByteSize;
 use super::ConfigErrors;
@@ -212,6 +213,10 @@ pub struct RawConfig {
     /// `user_groups`.
     #[arg(skip)]
     pub policy: Option<PolicyConfig>,
+    /// Further BLOB sources, each with its own pinned roots (TOML `[[blob_source]]` tables
+    /// only; see docs/config.md, "Further BLOB sources").
+    #[arg(skip)]
+    pub blob_source: Vec<RawBlobSource>,
     /// The config file this came from (set by [`RawConfig::from_toml_file`]): watched and
     /// re-read for `[policy]` reloads (SIGHUP, file change).
     #[arg(skip)]
@@ -220,7 +225,7 @@ pub struct RawConfig {
 }
 
 /// A TOML string or array of strings (`mds_url = "…"` or `mds_url = ["…", "…"]`).
-fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+pub(super) fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum OneOrMany {
@@ -351,6 +356,7 @@ impl RawConfig {
                 .accepted_legal_header_sha256
                 .or(self.accepted_legal_header_sha256),
             policy: over.policy.or(self.policy),
+            blob_source: list(self.blob_source, over.blob_source),
             config_file: over.config_file.or(self.config_file),
         }
     }
@@ -358,7 +364,9 @@ impl RawConfig {
 
 /// One error for one key: `key KEY: MESSAGE`, an unknown key with the closest known one.
 fn key_error(key: &str, message: &str) -> String {
-    if message.starts_with("unknown field") {
+    // An unknown key inside a table (`[[blob_source]]`) is reported as serde words it.
+    let nested = message.split('`').nth(1).is_some_and(|unknown| unknown != key);
+    if message.starts_with("unknown field") && !nested {
         // serde lists the known keys in backquotes after the unknown one.
         let closest = message
             .split('`')

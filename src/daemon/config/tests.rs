@@ -527,3 +527,127 @@ fn danger_clock_needs_a_local_file_source() {
     let errors = with(Some(blob.to_str().unwrap()), "yesterday").check().unwrap_err().errors;
     assert!(errors[0].starts_with("danger_clock: \"yesterday\" is not an RFC 3339 time"));
 }
+
+/// `[[blob_source]]` tables: each checked with its own roots (required: the built-in ones are
+/// never used for it), URLs as `mds_url` takes them, defaults from the top-level keys.
+#[test]
+fn blob_sources_are_read_with_their_own_roots() {
+    let root = testdata("blobs/webauthn-framework__MDS3ROOT.crt");
+    let crl = testdata("blobs/vertx-web_FIDO2TCK__conformance_MDS3_MDSROOT.crl");
+    let text = format!(
+        r#"
+        max_blob_bytes = "2MiB"
+        stale_grace = "3d"
+        [[blob_source]]
+        name = "conformance"
+        url = ["http://conformance.example/mds3/", "/srv/conformance.jwt"]
+        mds_roots = [{root:?}]
+        crl_files = [{crl:?}]
+        crl_mirror = "/srv/crl"
+        [[blob_source]]
+        name = "lab-2"
+        url = "https://lab.example/blob"
+        mds_roots = [{root:?}]
+        max_blob_bytes = "1MiB"
+        stale_grace = "1d"
+        "#,
+        root = root.display().to_string(),
+        crl = crl.display().to_string(),
+    );
+    let config = RawConfig::from_toml_str(&text).unwrap().check().unwrap();
+    assert_eq!(config.blob_sources.len(), 2);
+    let [a, b] = [&config.blob_sources[0], &config.blob_sources[1]];
+    assert_eq!(a.name, "conformance");
+    assert_eq!(
+        a.urls,
+        [
+            BlobSource::Url("http://conformance.example/mds3/".parse().unwrap()),
+            BlobSource::File("/srv/conformance.jwt".into())
+        ]
+    );
+    assert_eq!(a.roots.len(), 1);
+    assert!(a.roots[0].label.starts_with("blob source conformance root: "), "{}", a.roots[0].label);
+    // Not the built-in GlobalSign pins, which the MDS BLOB still uses.
+    assert!(config.roots_builtin);
+    assert!(a.roots.iter().all(|r| config.roots.iter().all(|m| m.cert.der() != r.cert.der())));
+    assert_eq!(a.crl_files.len(), 1);
+    assert_eq!(a.crl_mirror, Some(CrlMirror::Dir("/srv/crl".into())));
+    assert_eq!((a.max_blob_bytes, a.stale_grace), (2 << 20, Duration::from_secs(3 * DAY)));
+    assert_eq!((b.max_blob_bytes, b.stale_grace), (1 << 20, Duration::from_secs(DAY)));
+    assert_eq!(a.roots_sha256(), [a.roots[0].cert.sha256_hex()]);
+    // The primary source is untouched.
+    assert_eq!(config.sources, [BlobSource::Url(DEFAULT_MDS_URL.parse().unwrap())]);
+}
+
+/// Every problem of every `[[blob_source]]` at once, each naming its source and key.
+#[test]
+fn blob_source_errors_name_the_source_and_key() {
+    let root = testdata("blobs/webauthn-framework__MDS3ROOT.crt").display().to_string();
+    let text = format!(
+        r#"
+        [[blob_source]]
+        name = "conformance"
+        url = "gopher://x"
+        mds_roots = ["/nonexistent/root.pem"]
+        stale_grace = "soon"
+        [[blob_source]]
+        name = "conformance"
+        url = "/srv/a.jwt"
+        mds_roots = [{root:?}]
+        [[blob_source]]
+        name = "Bad_Name"
+        url = "/srv/b.jwt"
+        [[blob_source]]
+        url = "/srv/c.jwt"
+        mds_roots = [{root:?}]
+        max_blob_bytes = 0
+        "#
+    );
+    let errors = RawConfig::from_toml_str(&text).unwrap().check().unwrap_err().errors;
+    for expected in [
+        "blob_source conformance: url: \"gopher://x\": scheme gopher",
+        "blob_source conformance: mds_roots: /nonexistent/root.pem:",
+        "blob_source conformance: stale_grace:",
+        "blob_source conformance: name: used by another blob_source",
+        "blob_source Bad_Name: name: \"Bad_Name\" may hold only a-z, 0-9 and -",
+        "blob_source Bad_Name: mds_roots: missing",
+        "blob_source [3]: name: missing",
+        "blob_source [3]: max_blob_bytes: must be greater than 0",
+    ] {
+        assert!(errors.iter().any(|e| e.starts_with(expected)), "{expected}: {errors:#?}");
+    }
+    assert_eq!(errors.len(), 8, "{errors:#?}");
+
+    // Unknown keys inside a table are errors too; more than 8 sources are refused.
+    let errors =
+        RawConfig::from_toml_str("[[blob_source]]\nname = \"a\"\nroots = []\n").unwrap_err();
+    assert!(errors.contains("key blob_source: unknown field `roots`"), "{errors}");
+    let many: String = (0..=MAX_BLOB_SOURCES)
+        .map(|i| {
+            format!("[[blob_source]]\nname = \"s{i}\"\nurl = \"/s{i}\"\nmds_roots = [{root:?}]\n")
+        })
+        .collect();
+    let errors = RawConfig::from_toml_str(&many).unwrap().check().unwrap_err().errors;
+    assert_eq!(errors, ["blob_source: 9 sources, more than 8"]);
+}
+
+/// `danger_clock` needs every source local, the further ones included.
+#[test]
+fn danger_clock_needs_every_blob_source_local() {
+    let blob = testdata("blobs/s1r-J_fido-mds3__2024-12-02__blob.jwt").display().to_string();
+    let root = testdata("blobs/webauthn-framework__MDS3ROOT.crt").display().to_string();
+    let text = |url: &str| {
+        format!(
+            "mds_url = {blob:?}\ndanger_clock = \"2024-09-03T12:00:00Z\"\n[[blob_source]]\n\
+             name = \"conformance\"\nurl = {url:?}\nmds_roots = [{root:?}]\n"
+        )
+    };
+    assert!(RawConfig::from_toml_str(&text(&blob)).unwrap().check().is_ok());
+    let errors = RawConfig::from_toml_str(&text("https://conformance.example/"))
+        .unwrap()
+        .check()
+        .unwrap_err()
+        .errors;
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert!(errors[0].starts_with("danger_clock: only allowed when every BLOB source is a local file (blob_source conformance"), "{errors:#?}");
+}

@@ -1,5 +1,6 @@
 //! GetMetadataInfo: what is served (the BLOB, its anchor, staleness, quarantine), how the last
-//! refresh went, the passkey profiles and the passkey-provider names in force.
+//! refresh went, the passkey profiles, the passkey-provider names in force and the further
+//! BLOB sources.
 
 use super::super::proto::GetMetadataInfoResponse;
 use super::super::state::legal_header_sha256;
@@ -22,6 +23,8 @@ pub(super) async fn handle(svc: &Service) -> Result<GetMetadataInfoResponse, Api
         &svc.shared.statements.status(),
         current.as_ref().map(|l| &*l.blob.store),
     );
+    info.blob_sources =
+        svc.shared.blob_sources.all().iter().map(|s| convert::blob_source_info(s, now)).collect();
     info.accepted_legal_header_sha256 =
         svc.shared.accepted_legal_header.get().cloned().unwrap_or_default();
     Ok(info)

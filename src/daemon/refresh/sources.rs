@@ -14,28 +14,37 @@ impl Refresher {
     /// BLOB is still current; a failing source, or one with nothing newer once the served BLOB
     /// is past its nextUpdate, hands over to the next.
     pub async fn refresh_once(&mut self, now: OffsetDateTime) -> Result<LastOutcome, RefreshError> {
-        let config = self.config.clone();
-        let several = config.sources.len() > 1;
+        let params = self.params.clone();
+        let several = params.urls.len() > 1;
+        // Per-mirror metrics (`mdsd_source_fetches_total`) are the MDS BLOB's; a further
+        // source reports its rounds under its own name.
+        let primary = matches!(self.target, super::Target::Primary);
+        let metrics = self.shared.metrics.clone();
+        let metric = |index: usize, host: &str, result: &str, step: &str| {
+            if primary {
+                metrics.source_fetch(index, host, result, step);
+            }
+        };
         let mut failures = Vec::new();
         let mut unchanged = false;
-        for (index, source) in config.sources.iter().enumerate() {
+        for (index, source) in params.urls.iter().enumerate() {
             let host = source.host_label();
             match self.refresh_from(index, source, now).await {
                 Ok(LastOutcome::Updated) => {
-                    self.shared.metrics.source_fetch(index, &host, "updated", "");
+                    metric(index, &host, "updated", "");
                     if several {
                         tracing::info!(source = index, %host, "BLOB updated from this source");
                     }
                     return Ok(LastOutcome::Updated);
                 }
                 Ok(_) => {
-                    self.shared.metrics.source_fetch(index, &host, "unchanged", "");
-                    let stale = self.shared.current().is_some_and(|c| c.blob.is_stale(now));
+                    metric(index, &host, "unchanged", "");
+                    let stale = self.held().is_some_and(|c| c.blob.is_stale(now));
                     if !stale {
                         return Ok(LastOutcome::Unchanged);
                     }
                     unchanged = true;
-                    if index + 1 < config.sources.len() {
+                    if index + 1 < params.urls.len() {
                         tracing::info!(source = index, %host,
                             "nothing newer from this source and the served BLOB is past \
                              nextUpdate; trying the next source");
@@ -43,10 +52,10 @@ impl Refresher {
                 }
                 Err(e) => {
                     let step = e.step();
-                    self.shared.metrics.source_fetch(index, &host, "failed", &step);
+                    metric(index, &host, "failed", &step);
                     if several {
                         tracing::warn!(source = index, %host, error = %e, %step,
-                            next = index + 1 < config.sources.len(), "BLOB source failed");
+                            next = index + 1 < params.urls.len(), "BLOB source failed");
                     }
                     failures.push((index, source.to_string(), e));
                 }

@@ -1,6 +1,7 @@
 //! Proto ↔ core conversion, in one place: request checks (each failure names its field) and
 //! core values to responses. Split by RPC; the helpers several RPCs share are here.
 
+mod blob_sources;
 mod chain;
 mod credentials;
 mod lookup;
@@ -18,6 +19,7 @@ use crate::attestation::{AuthenticatorSummary, EntryKey, Reason};
 use crate::limits::{self, Limit};
 use crate::trust_store::{AuthenticatorStatus, Origin};
 
+pub use blob_sources::blob_source_info;
 pub use chain::{chain_request, chain_response};
 pub use credentials::{authentication_request, credential_check, credentials, stored_credential};
 pub use lookup::{authenticator, lookup_key, page_token, parse_page_token};

@@ -410,7 +410,7 @@ class QuarantinedEntry(_message.Message):
     def __init__(self, index: _Optional[int] = ..., id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class GetMetadataInfoResponse(_message.Message):
-    __slots__ = ("loaded", "no", "next_update", "source", "fetched_at", "verified_at", "anchor", "entry_count", "quarantined", "stale", "serve_until", "last_error", "last_refresh_at", "next_refresh_at", "jws_alg", "revocation_checked", "legal_header", "entry_warnings", "unknown_fields", "unknown_statuses", "policy", "danger_clock", "passkey_providers", "legal_header_sha256", "accepted_legal_header_sha256", "legal_header_changed", "operator_statements")
+    __slots__ = ("loaded", "no", "next_update", "source", "fetched_at", "verified_at", "anchor", "entry_count", "quarantined", "stale", "serve_until", "last_error", "last_refresh_at", "next_refresh_at", "jws_alg", "revocation_checked", "legal_header", "entry_warnings", "unknown_fields", "unknown_statuses", "policy", "danger_clock", "passkey_providers", "legal_header_sha256", "accepted_legal_header_sha256", "legal_header_changed", "operator_statements", "blob_sources")
     class UnknownFieldsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -452,6 +452,7 @@ class GetMetadataInfoResponse(_message.Message):
     ACCEPTED_LEGAL_HEADER_SHA256_FIELD_NUMBER: _ClassVar[int]
     LEGAL_HEADER_CHANGED_FIELD_NUMBER: _ClassVar[int]
     OPERATOR_STATEMENTS_FIELD_NUMBER: _ClassVar[int]
+    BLOB_SOURCES_FIELD_NUMBER: _ClassVar[int]
     loaded: bool
     no: int
     next_update: str
@@ -479,7 +480,8 @@ class GetMetadataInfoResponse(_message.Message):
     accepted_legal_header_sha256: str
     legal_header_changed: bool
     operator_statements: OperatorStatementsInfo
-    def __init__(self, loaded: _Optional[bool] = ..., no: _Optional[int] = ..., next_update: _Optional[str] = ..., source: _Optional[str] = ..., fetched_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., verified_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., anchor: _Optional[_Union[TrustAnchor, _Mapping]] = ..., entry_count: _Optional[int] = ..., quarantined: _Optional[_Iterable[_Union[QuarantinedEntry, _Mapping]]] = ..., stale: _Optional[bool] = ..., serve_until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_error: _Optional[str] = ..., last_refresh_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., next_refresh_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., jws_alg: _Optional[str] = ..., revocation_checked: _Optional[bool] = ..., legal_header: _Optional[str] = ..., entry_warnings: _Optional[_Iterable[_Union[EntryWarning, _Mapping]]] = ..., unknown_fields: _Optional[_Mapping[str, int]] = ..., unknown_statuses: _Optional[_Mapping[str, int]] = ..., policy: _Optional[_Union[PolicyInfo, _Mapping]] = ..., danger_clock: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., passkey_providers: _Optional[_Union[PasskeyProvidersInfo, _Mapping]] = ..., legal_header_sha256: _Optional[str] = ..., accepted_legal_header_sha256: _Optional[str] = ..., legal_header_changed: _Optional[bool] = ..., operator_statements: _Optional[_Union[OperatorStatementsInfo, _Mapping]] = ...) -> None: ...
+    blob_sources: _containers.RepeatedCompositeFieldContainer[BlobSourceInfo]
+    def __init__(self, loaded: _Optional[bool] = ..., no: _Optional[int] = ..., next_update: _Optional[str] = ..., source: _Optional[str] = ..., fetched_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., verified_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., anchor: _Optional[_Union[TrustAnchor, _Mapping]] = ..., entry_count: _Optional[int] = ..., quarantined: _Optional[_Iterable[_Union[QuarantinedEntry, _Mapping]]] = ..., stale: _Optional[bool] = ..., serve_until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_error: _Optional[str] = ..., last_refresh_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., next_refresh_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., jws_alg: _Optional[str] = ..., revocation_checked: _Optional[bool] = ..., legal_header: _Optional[str] = ..., entry_warnings: _Optional[_Iterable[_Union[EntryWarning, _Mapping]]] = ..., unknown_fields: _Optional[_Mapping[str, int]] = ..., unknown_statuses: _Optional[_Mapping[str, int]] = ..., policy: _Optional[_Union[PolicyInfo, _Mapping]] = ..., danger_clock: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., passkey_providers: _Optional[_Union[PasskeyProvidersInfo, _Mapping]] = ..., legal_header_sha256: _Optional[str] = ..., accepted_legal_header_sha256: _Optional[str] = ..., legal_header_changed: _Optional[bool] = ..., operator_statements: _Optional[_Union[OperatorStatementsInfo, _Mapping]] = ..., blob_sources: _Optional[_Iterable[_Union[BlobSourceInfo, _Mapping]]] = ...) -> None: ...
 
 class OperatorStatementsInfo(_message.Message):
     __slots__ = ("statements", "last_reload_error", "loaded_at", "last_reload_at")
@@ -506,6 +508,40 @@ class OperatorStatement(_message.Message):
     shadowed: bool
     shadowed_keys: _containers.RepeatedScalarFieldContainer[str]
     def __init__(self, file: _Optional[str] = ..., keys: _Optional[_Iterable[str]] = ..., description: _Optional[str] = ..., shadowed: _Optional[bool] = ..., shadowed_keys: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class BlobSourceInfo(_message.Message):
+    __slots__ = ("name", "loaded", "no", "next_update", "stale", "entry_count", "verified_at", "served", "serve_until", "last_error", "last_refresh_at", "last_success_at", "consecutive_failures", "next_refresh_at", "roots_sha256")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    LOADED_FIELD_NUMBER: _ClassVar[int]
+    NO_FIELD_NUMBER: _ClassVar[int]
+    NEXT_UPDATE_FIELD_NUMBER: _ClassVar[int]
+    STALE_FIELD_NUMBER: _ClassVar[int]
+    ENTRY_COUNT_FIELD_NUMBER: _ClassVar[int]
+    VERIFIED_AT_FIELD_NUMBER: _ClassVar[int]
+    SERVED_FIELD_NUMBER: _ClassVar[int]
+    SERVE_UNTIL_FIELD_NUMBER: _ClassVar[int]
+    LAST_ERROR_FIELD_NUMBER: _ClassVar[int]
+    LAST_REFRESH_AT_FIELD_NUMBER: _ClassVar[int]
+    LAST_SUCCESS_AT_FIELD_NUMBER: _ClassVar[int]
+    CONSECUTIVE_FAILURES_FIELD_NUMBER: _ClassVar[int]
+    NEXT_REFRESH_AT_FIELD_NUMBER: _ClassVar[int]
+    ROOTS_SHA256_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    loaded: bool
+    no: int
+    next_update: str
+    stale: bool
+    entry_count: int
+    verified_at: _timestamp_pb2.Timestamp
+    served: bool
+    serve_until: _timestamp_pb2.Timestamp
+    last_error: str
+    last_refresh_at: _timestamp_pb2.Timestamp
+    last_success_at: _timestamp_pb2.Timestamp
+    consecutive_failures: int
+    next_refresh_at: _timestamp_pb2.Timestamp
+    roots_sha256: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, name: _Optional[str] = ..., loaded: _Optional[bool] = ..., no: _Optional[int] = ..., next_update: _Optional[str] = ..., stale: _Optional[bool] = ..., entry_count: _Optional[int] = ..., verified_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., served: _Optional[bool] = ..., serve_until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_error: _Optional[str] = ..., last_refresh_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_success_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., consecutive_failures: _Optional[int] = ..., next_refresh_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., roots_sha256: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class PasskeyProvidersInfo(_message.Message):
     __slots__ = ("source", "names", "sha256", "loaded_at", "configured", "last_error", "last_attempt_at", "source_empty", "skipped")
