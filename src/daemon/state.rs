@@ -141,11 +141,18 @@ impl Shared {
         }
     }
 
-    /// Serves `entries` in `slot` from now on, replacing what that slot held (empty: the slot
-    /// is removed). The BLOB being served is re-indexed with every slot's entries at once; the
+    /// Serves `entries` in `slot` from `now` on, replacing what that slot held (empty: the slot
+    /// is removed); the entries whose status this changes are published to [`Shared::watch`]
+    /// (a SourceChanged event). The BLOB being served is re-indexed with every slot's entries at once; the
     /// BLOB's own entries are unchanged and keep every key they claim
     /// ([`TrustStore::with_extra`](crate::trust_store::TrustStore::with_extra)).
-    pub fn set_extra_entries(&self, slot: ExtraSlot, entries: Vec<Arc<Entry>>) {
+    pub fn set_extra_entries(
+        &self,
+        slot: ExtraSlot,
+        entries: Vec<Arc<Entry>>,
+        now: OffsetDateTime,
+    ) {
+        let mut published = Vec::new();
         if let Ok(mut extra) = self.extra.lock() {
             if entries.is_empty() {
                 extra.remove(&slot);
@@ -153,13 +160,21 @@ impl Shared {
                 extra.insert(slot, entries.into());
             }
             // Re-indexed under the lock, so that two sources updating at once both end up
-            // served.
+            // served; the status changes this brings are published (SourceChanged) under the
+            // hub's lock (lock order: extra entries, then the hub, as in `install`).
             if let Some(current) = self.current() {
                 let mut loaded = (*current).clone();
                 loaded.blob.store = Arc::new(loaded.blob.store.with_extra(flatten(&extra)));
-                self.current.store(Some(Arc::new(loaded)));
+                let store = loaded.blob.store.clone();
+                let loaded = Arc::new(loaded);
+                published = self.watch.replace_entries(&store, now, || {
+                    self.current
+                        .swap(Some(loaded))
+                        .map(|previous| (previous.blob.store.clone(), previous.blob.no))
+                });
             }
         }
+        self.published(&published);
         self.notify();
     }
 
@@ -480,7 +495,7 @@ mod tests {
         let s = shared(7, false);
         let slot = ExtraSlot { order: 1, name: "statements".into() };
         // Set before any BLOB: kept for the first install.
-        s.set_extra_entries(slot.clone(), entries.clone());
+        s.set_extra_entries(slot.clone(), entries.clone(), datetime!(2026-01-01 00:00 UTC));
         s.install(loaded("2026-01-10"), datetime!(2026-01-01 00:00 UTC));
         let served = |s: &Shared| s.current().unwrap().blob.store.by_aaguid(&aaguid).is_some();
         assert!(served(&s));
@@ -489,9 +504,35 @@ mod tests {
         s.install(newer, datetime!(2026-01-02 00:00 UTC));
         assert!(served(&s));
         assert_eq!(s.current().unwrap().blob.store.blob_entries().len(), 0);
-        s.set_extra_entries(slot, Vec::new());
+        // The two installs published one NewBlob event (9 → 10, no status change).
+        let all = |s: &Shared| s.watch.subscribe(super::super::watch::Since::Sequence(0), Some(10));
+        assert_eq!(all(&s).unwrap().0.len(), 1);
+        // The slot emptied: the entry is gone, told as a SourceChanged event at that instant.
+        s.set_extra_entries(slot.clone(), Vec::new(), datetime!(2026-01-03 00:00 UTC));
         assert!(!served(&s));
         assert_eq!(s.current().unwrap().blob.no, 10);
+        let events = all(&s).unwrap().0;
+        assert_eq!(events.len(), 2);
+        let e = &events[1];
+        assert_eq!(
+            (e.cause, e.no, e.previous_no),
+            (super::super::watch::ChangeCause::SourceChanged, 10, 10)
+        );
+        assert_eq!(e.installed_at, datetime!(2026-01-03 00:00 UTC));
+        assert_eq!(e.changes.len(), 1);
+        assert_eq!(e.changes[0].kind, crate::changes::ChangeKind::Removed);
+        assert_eq!(e.changes[0].aaguid, Some(aaguid));
+        // Back again: Added. Setting the same entries once more changes nothing: no event.
+        s.set_extra_entries(slot.clone(), entries.clone(), datetime!(2026-01-04 00:00 UTC));
+        s.set_extra_entries(slot, entries, datetime!(2026-01-05 00:00 UTC));
+        let events = all(&s).unwrap().0;
+        assert_eq!(events.len(), 3);
+        assert_eq!(events[2].changes[0].kind, crate::changes::ChangeKind::Added);
+        let metrics = s.render_metrics(datetime!(2026-01-05 00:00 UTC));
+        assert!(
+            metrics.contains(r#"mdsd_watch_events_total{cause="source_changed"} 2"#),
+            "{metrics}"
+        );
     }
 
     #[test]

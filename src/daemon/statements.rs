@@ -173,7 +173,7 @@ impl Statements {
             status.entries = entries.clone();
             status.loaded_at = Some(now);
         }
-        shared.set_extra_entries(statements_slot(), entries);
+        shared.set_extra_entries(statements_slot(), entries, now);
         if let Some(current) = shared.current() {
             warn_shadowed(&current.blob.store);
         }

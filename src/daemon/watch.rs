@@ -37,6 +37,9 @@ pub enum ChangeCause {
     NewBlob,
     /// Status reports of the BLOB served became effective by their date.
     EffectiveDate,
+    /// Entries served beside the BLOB changed: a further BLOB source installed a newer BLOB or
+    /// stopped being served, or the operator's metadata statements were reloaded.
+    SourceChanged,
 }
 
 impl ChangeCause {
@@ -45,6 +48,7 @@ impl ChangeCause {
         match self {
             ChangeCause::NewBlob => "new_blob",
             ChangeCause::EffectiveDate => "effective_date",
+            ChangeCause::SourceChanged => "source_changed",
         }
     }
 }
@@ -201,6 +205,29 @@ impl WatchHub {
                     advance(&mut inner, now);
                 }
             }
+        }
+        out
+    }
+
+    /// The entries served beside the BLOB change at `now` (a further source, the operator's
+    /// statements): under the hub's lock, `swap` replaces the served store and returns the one
+    /// replaced with its `no`. The statuses of the replaced store that became effective since
+    /// the last instant published go first (as in [`WatchHub::install`]), then the changes
+    /// between the two stores at `now` as one SourceChanged event (`no` = `previous_no` = the
+    /// BLOB served), when there are any.
+    pub fn replace_entries(
+        &self,
+        new: &TrustStore,
+        now: OffsetDateTime,
+        swap: impl FnOnce() -> Option<(Arc<TrustStore>, u64)>,
+    ) -> Vec<Arc<ChangeEvent>> {
+        let mut inner = self.lock();
+        let Some((old, no)) = swap() else { return Vec::new() };
+        let mut out: Vec<_> = self.catch_up(&mut inner, &old, no, now).into_iter().collect();
+        let changes = diff_status(&old, new, now);
+        if !changes.is_empty() {
+            out.push(self.publish(&mut inner, ChangeCause::SourceChanged, no, no, changes, now));
+            advance(&mut inner, now);
         }
         out
     }

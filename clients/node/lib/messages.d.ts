@@ -28,8 +28,9 @@ export declare const ChangeCause: {
   readonly CHANGE_CAUSE_UNSPECIFIED: 0;
   readonly NEW_BLOB: 1;
   readonly EFFECTIVE_DATE: 2;
+  readonly SOURCE_CHANGED: 3;
 };
-export type ChangeCause = 0 | 1 | 2;
+export type ChangeCause = 0 | 1 | 2 | 3;
 
 export declare const ChangeKind: {
   readonly CHANGE_KIND_UNSPECIFIED: 0;

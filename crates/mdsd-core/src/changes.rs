@@ -34,16 +34,17 @@ pub struct StatusChange {
 
 /// The entries whose current status at `now` differs between `old` and `new`, plus entries
 /// added and removed, in `new`'s order (removed ones last, in `old`'s order). Entries are
-/// matched by AAGUID, else AAID, else their first attestation certificate key identifier.
-/// Only refresh-caused changes: both stores are read at the same `now`.
+/// matched by AAGUID, else AAID, else their first attestation certificate key identifier; of
+/// several entries with one identity only the first counts, as lookups find the first (a
+/// further source's or an operator's entry for a model the MDS BLOB lists is never served,
+/// so it never makes a change). Only refresh-caused changes: both stores are read at the same
+/// `now`.
 pub fn diff_status(old: &TrustStore, new: &TrustStore, now: OffsetDateTime) -> Vec<StatusChange> {
     let status = |e: &Entry| e.current_status(now).map(|r| (r.status.clone(), r.effective_date));
-    let old_by_key: HashMap<String, &Arc<Entry>> =
-        old.entries().iter().filter_map(|e| identity(e).map(|k| (k, e))).collect();
+    let old_by_key: HashMap<String, &Arc<Entry>> = first_by_identity(old).collect();
     let mut seen = HashSet::new();
     let mut out = Vec::new();
-    for entry in new.entries() {
-        let Some(key) = identity(entry) else { continue };
+    for (key, entry) in first_by_identity(new) {
         let new_status = status(entry);
         match old_by_key.get(&key) {
             Some(previous) => {
@@ -56,23 +57,31 @@ pub fn diff_status(old: &TrustStore, new: &TrustStore, now: OffsetDateTime) -> V
         }
         seen.insert(key);
     }
-    for entry in old.entries() {
-        match identity(entry) {
-            Some(key) if !seen.contains(&key) => {
-                seen.insert(key);
-                out.push(change(ChangeKind::Removed, entry, status(entry), None));
-            }
-            _ => {}
+    for (key, entry) in first_by_identity(old) {
+        if !seen.contains(&key) {
+            out.push(change(ChangeKind::Removed, entry, status(entry), None));
         }
     }
     out
+}
+
+/// The entries of `store` with an identity, each identity with its first entry only (in the
+/// store's order), as lookups find them.
+fn first_by_identity(store: &TrustStore) -> impl Iterator<Item = (String, &Arc<Entry>)> {
+    let mut seen = HashSet::new();
+    store
+        .entries()
+        .iter()
+        .filter_map(|e| identity(e).map(|k| (k, e)))
+        .filter(move |(k, _)| seen.insert(k.clone()))
 }
 
 /// The entries of `store` whose current status at `to` differs from their current status at
 /// `from` (kind [`ChangeKind::StatusChanged`], in the store's order): the changes that status
 /// reports dated between the two instants bring without a new BLOB. `old_status` is the status
 /// at `from`, `new_status` and `effective_date` those at `to`. Only the two end points are
-/// compared: a status that changed and changed back in between is no change.
+/// compared: a status that changed and changed back in between is no change. Of several entries
+/// with one identity only the first counts (as in [`diff_status`]).
 pub fn diff_status_over(
     store: &TrustStore,
     from: OffsetDateTime,
@@ -80,7 +89,7 @@ pub fn diff_status_over(
 ) -> Vec<StatusChange> {
     let status = |e: &Entry, at| e.current_status(at).map(|r| (r.status.clone(), r.effective_date));
     let mut out = Vec::new();
-    for entry in store.entries() {
+    for (_, entry) in first_by_identity(store) {
         let (old, new) = (status(entry, from), status(entry, to));
         if old.as_ref().map(|s| &s.0) != new.as_ref().map(|s| &s.0) {
             out.push(change(ChangeKind::StatusChanged, entry, old, new));
@@ -202,6 +211,34 @@ mod tests {
         ]);
         assert!(diff_status(&old, &store(4, vec![fido2(A, future), fido2(B, certified())]), now)
             .is_empty());
+    }
+
+    /// Entries of another source for a model the BLOB lists are never served, so they never
+    /// make a change: neither between two stores nor when one of their reports comes into
+    /// effect. (Matched last-wins, the shadowed entry would have been compared in place of the
+    /// served one.)
+    #[test]
+    fn shadowed_entries_make_no_changes() {
+        let now = datetime!(2026-01-01 00:00 UTC);
+        let blob = store(1, vec![fido2(A, certified())]);
+        let shadowed: Vec<Arc<Entry>> = store(9, vec![fido2(A, revoked_on("2026-06-01"))])
+            .entries()
+            .iter()
+            .map(|e| {
+                let origin = crate::trust_store::Origin::Blob { source: "lab".into() };
+                Arc::new(Entry::clone(e).with_origin(origin))
+            })
+            .collect();
+        let merged = blob.with_extra(shadowed.clone());
+        assert!(diff_status(&blob, &merged, now).is_empty());
+        assert!(diff_status(&merged, &blob, now).is_empty());
+        assert!(diff_status_over(&merged, now, datetime!(2026-07-01 00:00 UTC)).is_empty());
+        // Unshadowed (the BLOB no longer lists A), the same entry is served and counts.
+        let alone = store(2, Vec::new()).with_extra(shadowed);
+        assert_eq!(diff_status_over(&alone, now, datetime!(2026-07-01 00:00 UTC)).len(), 1);
+        let d = diff_status(&merged, &alone, datetime!(2026-07-01 00:00 UTC));
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!(d[0].new_status, Some(AuthenticatorStatus::Revoked));
     }
 
     fn revoked_on(date: &str) -> serde_json::Value {

@@ -98,7 +98,7 @@ impl Refresher {
                     .iter()
                     .map(|e| Arc::new(Entry::clone(e).with_origin(origin.clone())))
                     .collect();
-                self.shared.set_extra_entries(extra.slot.clone(), entries);
+                self.shared.set_extra_entries(extra.slot.clone(), entries, now);
             }
             (held, false, true) => {
                 // A BLOB accepted already past its grace replaces what was served, too.
@@ -106,7 +106,7 @@ impl Refresher {
                     no = held.as_ref().map_or(0, |h| h.blob.no),
                     "further BLOB source: stale beyond its stale_grace; its entries are no \
                      longer served (the MDS BLOB is, as before) until a newer BLOB arrives");
-                self.shared.set_extra_entries(extra.slot.clone(), Vec::new());
+                self.shared.set_extra_entries(extra.slot.clone(), Vec::new(), now);
             }
             _ => {}
         }

@@ -10,7 +10,7 @@
 //! magic   "MDSD-WATCH-HISTORY\n"       19 bytes
 //! version u32 = 1
 //! body    u32 length + JSON {"sequence", "effective_through"? (RFC 3339), "events": [{
-//!           "sequence", "cause" ("new_blob" | "effective_date"), "no", "previous_no",
+//!           "sequence", "cause" ("new_blob" | "effective_date" | "source_changed"), "no", "previous_no",
 //!           "installed_at" (RFC 3339), "changes": [{"kind" ("status_changed" | "added" |
 //!           "removed"), "aaguid"?, "key_identifiers", "aaid"?, "description"?, "old_status"?,
 //!           "new_status"?, "effective_date"? (YYYY-MM-DD)}]}]}
@@ -217,6 +217,7 @@ impl FileEvent {
         let cause = match self.cause.as_str() {
             "new_blob" => ChangeCause::NewBlob,
             "effective_date" => ChangeCause::EffectiveDate,
+            "source_changed" => ChangeCause::SourceChanged,
             other => return Err(format!("unknown cause {other:?}")),
         };
         let mut changes = Vec::with_capacity(self.changes.len());

@@ -9,6 +9,7 @@ pub fn change_cause(c: crate::daemon::watch::ChangeCause) -> proto::ChangeCause 
     match c {
         ChangeCause::NewBlob => proto::ChangeCause::NewBlob,
         ChangeCause::EffectiveDate => proto::ChangeCause::EffectiveDate,
+        ChangeCause::SourceChanged => proto::ChangeCause::SourceChanged,
     }
 }
 

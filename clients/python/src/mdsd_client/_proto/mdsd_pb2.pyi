@@ -34,6 +34,7 @@ class ChangeCause(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     CHANGE_CAUSE_UNSPECIFIED: _ClassVar[ChangeCause]
     NEW_BLOB: _ClassVar[ChangeCause]
     EFFECTIVE_DATE: _ClassVar[ChangeCause]
+    SOURCE_CHANGED: _ClassVar[ChangeCause]
 
 class ChangeKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -54,6 +55,7 @@ OPERATOR_STATEMENT: OriginKind
 CHANGE_CAUSE_UNSPECIFIED: ChangeCause
 NEW_BLOB: ChangeCause
 EFFECTIVE_DATE: ChangeCause
+SOURCE_CHANGED: ChangeCause
 CHANGE_KIND_UNSPECIFIED: ChangeKind
 STATUS_CHANGED: ChangeKind
 ADDED: ChangeKind
