@@ -562,7 +562,8 @@ impl MetadataExtras {
         r.register(
             "watch_events",
             "WatchStatusChanges events published, by cause (new_blob: a BLOB installed in place \
-             of another; effective_date: status reports of the BLOB served became effective)",
+             of another; effective_date: status reports of the BLOB served became effective; \
+             source_changed: a further BLOB source or the operator's statements changed)",
             self.watch_events.clone(),
         );
         r.register(
