@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
+use mdsd::changes::ChangeKind;
 use mdsd::daemon::config::{Config, RawBlobSource};
 use mdsd::daemon::fetch::Fetcher;
 use mdsd::daemon::metrics::Metrics;
@@ -23,6 +24,7 @@ use mdsd::daemon::refresh::{LastOutcome, RefreshError, Refresher};
 use mdsd::daemon::server::start;
 use mdsd::daemon::snapshot_file::{StateDir, SNAPSHOT_FILE};
 use mdsd::daemon::state::{Shared, StalePolicy};
+use mdsd::daemon::watch::{ChangeCause, Since};
 use mdsd::mds::BlobError;
 use mdsd::trust_store::Origin;
 use mdsd_test_support::http::Route;
@@ -103,6 +105,22 @@ fn served(shared: &Shared, aaguid: &str) -> Option<(String, Origin)> {
     Some((e.description().unwrap_or_default().to_string(), e.origin().clone()))
 }
 
+/// (cause, kind and AAGUID of each change) of every event the hub holds.
+fn events(shared: &Shared) -> Vec<(ChangeCause, Vec<(ChangeKind, String)>)> {
+    let no = shared.current().map(|l| l.blob.no);
+    let (held, _) = shared.watch.subscribe(Since::Sequence(0), no).unwrap();
+    held.iter()
+        .map(|e| {
+            let changes = e
+                .changes
+                .iter()
+                .map(|c| (c.kind, c.aaguid.map(|a| a.to_string()).unwrap_or_default()))
+                .collect();
+            (e.cause, changes)
+        })
+        .collect()
+}
+
 fn conformance_origin() -> Origin {
     Origin::Blob { source: NAME.into() }
 }
@@ -135,6 +153,11 @@ async fn each_source_has_its_own_roots_floor_and_grace() {
     );
     // (e) Both carry BOTH: the MDS BLOB's entry answers.
     assert_eq!(served(&shared, BOTH), Some(("mds copy".into(), Origin::Mds)));
+    // Subscribers are told of the entries the source added (not of BOTH: shadowed, not
+    // served).
+    let w3c = vector("w3c-packed-es256")["aaguid"].as_str().unwrap().to_string();
+    let added = vec![(ChangeKind::Added, CONFORMANCE_ONLY.to_string()), (ChangeKind::Added, w3c)];
+    assert_eq!(events(&shared), [(ChangeCause::SourceChanged, added)]);
     assert_eq!(served(&shared, MDS_ONLY), Some(("mds only".into(), Origin::Mds)));
     assert_eq!(shared.current().unwrap().blob.no, 10);
     // The MDS BLOB's rollback floor is its own.
@@ -158,6 +181,8 @@ async fn each_source_has_its_own_roots_floor_and_grace() {
         served(&shared, CONFORMANCE_ONLY),
         Some(("conformance only".into(), conformance_origin()))
     );
+    // What was served before the restart, restored: nothing to announce.
+    assert_eq!(events(&shared), []);
     conformance.serve_blob(3, conformance.blob(3, in_days(30), vec![]));
     let err = extra.refresh_once(now()).await.unwrap_err();
     assert_eq!(err, RefreshError::Verify(BlobError::RollbackRefused { stored: 5, offered: 3 }));
@@ -174,6 +199,10 @@ async fn each_source_has_its_own_roots_floor_and_grace() {
     assert!(!shared.blob_sources.all()[0].served);
     assert_eq!(served(&shared, CONFORMANCE_ONLY), None);
     assert!(served(&shared, MDS_ONLY).is_some());
+    let w3c = vector("w3c-packed-es256")["aaguid"].as_str().unwrap().to_string();
+    let removed =
+        vec![(ChangeKind::Removed, CONFORMANCE_ONLY.to_string()), (ChangeKind::Removed, w3c)];
+    assert_eq!(events(&shared), [(ChangeCause::SourceChanged, removed)]);
     extra.expire_stale(now() + time::Duration::days(35));
     assert_eq!(served(&shared, CONFORMANCE_ONLY), None);
     conformance.serve_blob(6, conformance.blob(6, in_days(30), conformance_entries()));

@@ -143,14 +143,31 @@ impl Shared {
 
     /// Serves `entries` in `slot` from `now` on, replacing what that slot held (empty: the slot
     /// is removed); the entries whose status this changes are published to [`Shared::watch`]
-    /// (a SourceChanged event). The BLOB being served is re-indexed with every slot's entries at once; the
-    /// BLOB's own entries are unchanged and keep every key they claim
+    /// (a SourceChanged event). The BLOB being served is re-indexed with every slot's entries
+    /// at once; the BLOB's own entries are unchanged and keep every key they claim
     /// ([`TrustStore::with_extra`](crate::trust_store::TrustStore::with_extra)).
     pub fn set_extra_entries(
         &self,
         slot: ExtraSlot,
         entries: Vec<Arc<Entry>>,
         now: OffsetDateTime,
+    ) {
+        self.replace_extra(slot, entries, now, true);
+    }
+
+    /// As [`Shared::set_extra_entries`] for entries restored from the state directory at
+    /// start-up: what was served before the restart, so no event is published (subscribers were
+    /// told when those entries first came).
+    pub fn restore_extra_entries(&self, slot: ExtraSlot, entries: Vec<Arc<Entry>>) {
+        self.replace_extra(slot, entries, OffsetDateTime::UNIX_EPOCH, false);
+    }
+
+    fn replace_extra(
+        &self,
+        slot: ExtraSlot,
+        entries: Vec<Arc<Entry>>,
+        now: OffsetDateTime,
+        publish: bool,
     ) {
         let mut published = Vec::new();
         if let Ok(mut extra) = self.extra.lock() {
@@ -167,11 +184,15 @@ impl Shared {
                 loaded.blob.store = Arc::new(loaded.blob.store.with_extra(flatten(&extra)));
                 let store = loaded.blob.store.clone();
                 let loaded = Arc::new(loaded);
-                published = self.watch.replace_entries(&store, now, || {
-                    self.current
-                        .swap(Some(loaded))
-                        .map(|previous| (previous.blob.store.clone(), previous.blob.no))
-                });
+                if publish {
+                    published = self.watch.replace_entries(&store, now, || {
+                        self.current
+                            .swap(Some(loaded))
+                            .map(|previous| (previous.blob.store.clone(), previous.blob.no))
+                    });
+                } else {
+                    self.current.store(Some(loaded));
+                }
             }
         }
         self.published(&published);

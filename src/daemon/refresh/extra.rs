@@ -98,7 +98,12 @@ impl Refresher {
                     .iter()
                     .map(|e| Arc::new(Entry::clone(e).with_origin(origin.clone())))
                     .collect();
-                self.shared.set_extra_entries(extra.slot.clone(), entries, now);
+                if held.restored {
+                    // What was served before the restart: no change to announce.
+                    self.shared.restore_extra_entries(extra.slot.clone(), entries);
+                } else {
+                    self.shared.set_extra_entries(extra.slot.clone(), entries, now);
+                }
             }
             (held, false, true) => {
                 // A BLOB accepted already past its grace replaces what was served, too.
