@@ -27,6 +27,7 @@ use mdsd::daemon::state::{Shared, StalePolicy};
 use mdsd::daemon::watch::{ChangeCause, Since};
 use mdsd::mds::BlobError;
 use mdsd::trust_store::Origin;
+use mdsd_test_support::grpc::client;
 use mdsd_test_support::http::Route;
 use mdsd_test_support::mds_env::{in_days, MdsEnv, BLOB_PATH};
 use mdsd_test_support::vectors::vector_json as vector;
@@ -214,11 +215,6 @@ async fn each_source_has_its_own_roots_floor_and_grace() {
     assert_eq!(extra.floor(), Some(7));
     assert_eq!(served(&shared, CONFORMANCE_ONLY), None);
     assert!(!shared.blob_sources.all()[0].served);
-}
-
-async fn client(running: &mdsd::daemon::server::Running) -> AttestationServiceClient<Channel> {
-    let url = format!("http://{}", running.grpc_addr.unwrap());
-    AttestationServiceClient::new(Channel::from_shared(url).unwrap().connect().await.unwrap())
 }
 
 async fn lookup(api: &mut AttestationServiceClient<Channel>, aaguid: &str) -> Authenticator {

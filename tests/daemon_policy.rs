@@ -17,7 +17,8 @@ use mdsd::daemon::proto::{
     GetMetadataInfoRequest, RegisteredCredential, VerifyRegistrationRequest,
     WatchStatusChangesRequest,
 };
-use mdsd::daemon::server::{start, Running};
+use mdsd::daemon::server::start;
+use mdsd_test_support::grpc::{client, wait_for_no};
 use mdsd_test_support::mds_env::{self, in_days, MdsEnv};
 use mdsd_test_support::vectors::vector_json as vector;
 use mdsd_test_support::{b64, blob, pki, shared};
@@ -74,22 +75,6 @@ fn credential(aaguid: &str, fingerprints: &[String], id: &[u8]) -> RegisteredCre
         credential_id: id.to_vec(),
         ..Default::default()
     }
-}
-
-async fn client(running: &Running) -> AttestationServiceClient<Channel> {
-    let url = format!("http://{}", running.grpc_addr.unwrap());
-    AttestationServiceClient::new(Channel::from_shared(url).unwrap().connect().await.unwrap())
-}
-
-async fn wait_for_no(api: &mut AttestationServiceClient<Channel>, no: u64) {
-    for _ in 0..200 {
-        let info = api.get_metadata_info(GetMetadataInfoRequest {}).await.unwrap().into_inner();
-        if info.loaded && info.no == no {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("BLOB no {no} never served");
 }
 
 async fn http_get(addr: std::net::SocketAddr, path: &str) -> String {

@@ -11,11 +11,12 @@ use std::time::Duration;
 use mdsd::daemon::config::RawConfig;
 use mdsd::daemon::proto::attestation_service_client::AttestationServiceClient;
 use mdsd::daemon::proto::{
-    registered_credential, ChangeCause, ChangeKind, CheckCredentialsRequest,
-    GetMetadataInfoRequest, RegisteredCredential, StatusChangeEvent, WatchStatusChangesRequest,
+    registered_credential, ChangeCause, ChangeKind, CheckCredentialsRequest, RegisteredCredential,
+    StatusChangeEvent, WatchStatusChangesRequest,
 };
-use mdsd::daemon::server::{start, Running};
+use mdsd::daemon::server::start;
 use mdsd_test_support::blob;
+use mdsd_test_support::grpc::{client, wait_for_no};
 use mdsd_test_support::mds_env::{in_days, MdsEnv};
 use serde_json::{json, Value};
 use time::{Date, OffsetDateTime};
@@ -52,22 +53,6 @@ fn config(env: &MdsEnv, path: &std::path::Path, at: OffsetDateTime) -> RawConfig
     raw.mds_url = vec![path.display().to_string()];
     raw.danger_clock = Some(rfc3339(at));
     raw
-}
-
-async fn client(running: &Running) -> AttestationServiceClient<Channel> {
-    let url = format!("http://{}", running.grpc_addr.unwrap());
-    AttestationServiceClient::new(Channel::from_shared(url).unwrap().connect().await.unwrap())
-}
-
-async fn wait_for_no(api: &mut AttestationServiceClient<Channel>, no: u64) {
-    for _ in 0..200 {
-        let info = api.get_metadata_info(GetMetadataInfoRequest {}).await.unwrap().into_inner();
-        if info.loaded && info.no == no {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("BLOB no {no} never served");
 }
 
 async fn next_event(stream: &mut tonic::Streaming<StatusChangeEvent>) -> StatusChangeEvent {

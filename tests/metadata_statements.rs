@@ -7,24 +7,22 @@
 
 use std::path::Path;
 use std::process::Command;
-use std::time::Duration;
 
 use mdsd::daemon::config::RawConfig;
-use mdsd::daemon::proto::attestation_service_client::AttestationServiceClient;
 use mdsd::daemon::proto::get_authenticator_request::Key;
 use mdsd::daemon::proto::{
     registered_credential, CheckCredentialsRequest, GetAuthenticatorRequest,
     GetMetadataInfoRequest, OriginKind, RegisteredCredential, Verdict, VerifyRegistrationRequest,
     VerifyRegistrationResponse,
 };
-use mdsd::daemon::server::{start, Running};
+use mdsd::daemon::server::start;
 use mdsd::daemon::statements::Statements;
 use mdsd_test_support::attestation::{self as gen, EntrySpec, Fmt, Made, Opts};
 use mdsd_test_support::b64_std;
+use mdsd_test_support::grpc::{client, wait_for_no};
 use mdsd_test_support::mds_env::{in_days, MdsEnv};
 use mdsd_test_support::pki::Issued;
 use serde_json::{json, Value};
-use tonic::transport::Channel;
 use uuid::Uuid;
 
 /// The private model: not in any BLOB.
@@ -114,22 +112,6 @@ attestation_enforcement = "registration_only"
 passkey_types = ["device_bound"]
 metadata_origins = ["mds", "operator"]
 "#;
-
-async fn client(running: &Running) -> AttestationServiceClient<Channel> {
-    let url = format!("http://{}", running.grpc_addr.unwrap());
-    AttestationServiceClient::new(Channel::from_shared(url).unwrap().connect().await.unwrap())
-}
-
-async fn wait_for_no(api: &mut AttestationServiceClient<Channel>, no: u64) {
-    for _ in 0..200 {
-        let info = api.get_metadata_info(GetMetadataInfoRequest {}).await.unwrap().into_inner();
-        if info.loaded && info.no == no {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("BLOB no {no} never served");
-}
 
 async fn http_get(addr: std::net::SocketAddr, path: &str) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};

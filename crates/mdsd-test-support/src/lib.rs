@@ -8,6 +8,7 @@
 //! | [`blob`] | MDS3 payloads and compact-JWS BLOBs signed by the test PKI |
 //! | [`big_blob`] | the ≥ 16 MiB benchmark BLOB made from the real 2024-12 entries |
 //! | [`http`] | a tiny HTTP/1.1 server on 127.0.0.1:0 standing in for the MDS and CRL distribution points |
+//! | `grpc` (feature `daemon`) | a gRPC client of an in-process daemon; waiting until it serves a BLOB `no` |
 //! | `mds_env` (feature `daemon`) | a test MDS (PKI, CRLs, BLOBs on the mock server) and a daemon `Config` pointing at it |
 //! | [`shared`] | the real data in `../shared/testdata`: paths, reads, BLOB trust stores, the attestation roots |
 //! | [`vectors`] | the 130 real attestation vectors of `attestations/vectors.json` |
@@ -36,6 +37,8 @@ macro_rules! shared_testdata_literal {
 pub mod attestation;
 pub mod big_blob;
 pub mod blob;
+#[cfg(feature = "daemon")]
+pub mod grpc;
 pub mod http;
 #[cfg(feature = "daemon")]
 pub mod mds_env;
