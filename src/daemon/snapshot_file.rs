@@ -503,6 +503,23 @@ pub struct StateDir {
     lock: Option<Arc<StateLock>>,
 }
 
+impl SnapshotError {
+    /// A file of the state directory that could not be read (not "not found": callers tell
+    /// that apart first).
+    pub(crate) fn reading(path: PathBuf, e: ReadError) -> SnapshotError {
+        match e {
+            ReadError::TooLarge { max } => SnapshotError::TooLarge {
+                path,
+                what: "file",
+                size: max.saturating_add(1),
+                max,
+            },
+            ReadError::NotRegular(kind) => SnapshotError::NotRegular { path, kind },
+            ReadError::Io(source) => SnapshotError::Io { path, source },
+        }
+    }
+}
+
 impl StateDir {
     /// The daemon's way in: creates the directory if needed, takes its exclusive lock (a second
     /// process on the same directory gets [`SnapshotError::Lock`], naming the directory and the
@@ -573,14 +590,7 @@ impl StateDir {
         match read_regular(&path, max, Symlinks::Refuse) {
             Ok(bytes) => SnapshotFile::parse(bytes, &path, max_blob_bytes).map(Some),
             Err(e) if e.is_not_found() => Ok(None),
-            Err(ReadError::TooLarge { max }) => Err(SnapshotError::TooLarge {
-                path,
-                what: "file",
-                size: max.saturating_add(1),
-                max,
-            }),
-            Err(ReadError::NotRegular(kind)) => Err(SnapshotError::NotRegular { path, kind }),
-            Err(ReadError::Io(source)) => Err(SnapshotError::Io { path, source }),
+            Err(e) => Err(SnapshotError::reading(path, e)),
         }
     }
 

@@ -25,7 +25,7 @@ use time::{Date, OffsetDateTime};
 
 use super::{write_atomic, Reader, SnapshotError, StateDir};
 use crate::changes::{ChangeKind, StatusChange};
-use crate::daemon::files::{read_regular, ReadError, Symlinks};
+use crate::daemon::files::{read_regular, Symlinks};
 use crate::daemon::watch::{ChangeCause, ChangeEvent, HistoryState, HISTORY};
 use crate::trust_store::AuthenticatorStatus;
 
@@ -48,14 +48,7 @@ impl StateDir {
         match read_regular(&path, MAX_HISTORY_BYTES as u64, Symlinks::Refuse) {
             Ok(bytes) => decode_history(&bytes, &path).map(Some),
             Err(e) if e.is_not_found() => Ok(None),
-            Err(ReadError::TooLarge { max }) => Err(SnapshotError::TooLarge {
-                path,
-                what: "file",
-                size: max.saturating_add(1),
-                max,
-            }),
-            Err(ReadError::NotRegular(kind)) => Err(SnapshotError::NotRegular { path, kind }),
-            Err(ReadError::Io(source)) => Err(SnapshotError::Io { path, source }),
+            Err(e) => Err(SnapshotError::reading(path, e)),
         }
     }
 
