@@ -14,6 +14,7 @@ use mdsd::daemon::proto::{
     ListAuthenticatorsRequest, ValidateAttestationChainRequest, Verdict, VerifyRegistrationRequest,
 };
 use mdsd::daemon::server::{start, Running};
+use mdsd_test_support::http::http_get;
 use mdsd_test_support::mds_env::{self, in_days, MdsEnv, BLOB_PATH};
 use mdsd_test_support::policy::TWO_PROFILES_TOML;
 use mdsd_test_support::vectors::vector_json as vector;
@@ -452,19 +453,6 @@ async fn reflection_file_of(addr: std::net::SocketAddr, symbol: &str) -> Option<
         }
         _ => None,
     }
-}
-
-async fn http_get(addr: std::net::SocketAddr, path: &str) -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut conn = tokio::net::TcpStream::connect(addr).await.unwrap();
-    conn.write_all(
-        format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes(),
-    )
-    .await
-    .unwrap();
-    let mut out = String::new();
-    conn.read_to_string(&mut out).await.unwrap();
-    out
 }
 
 /// Past nextUpdate: served (flagged stale) within the grace period; after it, fail closed with

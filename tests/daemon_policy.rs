@@ -19,6 +19,7 @@ use mdsd::daemon::proto::{
 };
 use mdsd::daemon::server::start;
 use mdsd_test_support::grpc::{client, wait_for_no};
+use mdsd_test_support::http::http_get;
 use mdsd_test_support::mds_env::{self, in_days, MdsEnv};
 use mdsd_test_support::vectors::vector_json as vector;
 use mdsd_test_support::{b64, blob, pki, shared};
@@ -75,19 +76,6 @@ fn credential(aaguid: &str, fingerprints: &[String], id: &[u8]) -> RegisteredCre
         credential_id: id.to_vec(),
         ..Default::default()
     }
-}
-
-async fn http_get(addr: std::net::SocketAddr, path: &str) -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut conn = tokio::net::TcpStream::connect(addr).await.unwrap();
-    conn.write_all(
-        format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes(),
-    )
-    .await
-    .unwrap();
-    let mut out = String::new();
-    conn.read_to_string(&mut out).await.unwrap();
-    out
 }
 
 fn codes(check: &mdsd::daemon::proto::CredentialCheck) -> Vec<&str> {

@@ -17,6 +17,7 @@ use mdsd::daemon::proto::{
 use mdsd::daemon::server::start;
 use mdsd_test_support::blob;
 use mdsd_test_support::grpc::{client, wait_for_no};
+use mdsd_test_support::http::http_get;
 use mdsd_test_support::mds_env::{in_days, MdsEnv};
 use serde_json::{json, Value};
 use time::{Date, OffsetDateTime};
@@ -104,19 +105,6 @@ async fn check(
     let req =
         CheckCredentialsRequest { credentials: vec![credential(aaguid)], ..Default::default() };
     api.check_credentials(req).await.unwrap().into_inner().results.remove(0)
-}
-
-async fn http_get(addr: std::net::SocketAddr, path: &str) -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut conn = tokio::net::TcpStream::connect(addr).await.unwrap();
-    conn.write_all(
-        format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes(),
-    )
-    .await
-    .unwrap();
-    let mut out = String::new();
-    conn.read_to_string(&mut out).await.unwrap();
-    out
 }
 
 /// The "must show": BLOB 21 revokes model A from D (3 days ahead) and model B from D2

@@ -20,6 +20,7 @@ use mdsd::daemon::statements::Statements;
 use mdsd_test_support::attestation::{self as gen, EntrySpec, Fmt, Made, Opts};
 use mdsd_test_support::b64_std;
 use mdsd_test_support::grpc::{client, wait_for_no};
+use mdsd_test_support::http::http_get;
 use mdsd_test_support::mds_env::{in_days, MdsEnv};
 use mdsd_test_support::pki::Issued;
 use serde_json::{json, Value};
@@ -112,16 +113,6 @@ attestation_enforcement = "registration_only"
 passkey_types = ["device_bound"]
 metadata_origins = ["mds", "operator"]
 "#;
-
-async fn http_get(addr: std::net::SocketAddr, path: &str) -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut conn = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let request = format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
-    conn.write_all(request.as_bytes()).await.unwrap();
-    let mut out = String::new();
-    conn.read_to_string(&mut out).await.unwrap();
-    out
-}
 
 fn write_json(path: &Path, value: &Value) {
     std::fs::write(path, serde_json::to_vec_pretty(value).unwrap()).unwrap();

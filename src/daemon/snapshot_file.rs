@@ -508,12 +508,9 @@ impl SnapshotError {
     /// that apart first).
     pub(crate) fn reading(path: PathBuf, e: ReadError) -> SnapshotError {
         match e {
-            ReadError::TooLarge { max } => SnapshotError::TooLarge {
-                path,
-                what: "file",
-                size: max.saturating_add(1),
-                max,
-            },
+            ReadError::TooLarge { max } => {
+                SnapshotError::TooLarge { path, what: "file", size: max.saturating_add(1), max }
+            }
             ReadError::NotRegular(kind) => SnapshotError::NotRegular { path, kind },
             ReadError::Io(source) => SnapshotError::Io { path, source },
         }

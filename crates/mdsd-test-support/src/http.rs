@@ -146,3 +146,17 @@ fn plain(code: u16, headers: &[(String, String)], body: &[u8]) -> Vec<u8> {
     r.extend_from_slice(body);
     r
 }
+
+/// A plain HTTP/1.1 GET of `path` at `addr` (the daemon's admin or mirror listener), the whole
+/// response as text: status line, headers and body.
+pub async fn http_get(addr: SocketAddr, path: &str) -> String {
+    let mut conn = tokio::net::TcpStream::connect(addr).await.unwrap();
+    conn.write_all(
+        format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes(),
+    )
+    .await
+    .unwrap();
+    let mut out = String::new();
+    conn.read_to_string(&mut out).await.unwrap();
+    out
+}
