@@ -16,9 +16,9 @@ use mdsd::policy::{
 };
 use mdsd::trust_store::{AuthenticatorStatus, Origin, TrustStore};
 use mdsd_test_support::attestation as gen;
+use mdsd_test_support::policy as policy_support;
 use mdsd_test_support::shared::{self, BLOB_2024_12};
-use mdsd_test_support::vectors::vectors;
-use mdsd_test_support::{at as time, b64, t};
+use mdsd_test_support::{at as time, t};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -78,34 +78,7 @@ fn store() -> &'static Arc<TrustStore> {
 /// Registration facts of a real vector: verified by the core against the 2024-12 BLOB at the
 /// vector's time (2024-06-01 when it has none), ceremony checks included.
 fn vector_facts(id: &str) -> RegistrationFacts {
-    vector_facts_with(id, &VerifierOptions::default(), Some(store()))
-}
-
-/// As [`vector_facts`] with chosen verifier options and store (also for the facts).
-fn vector_facts_with(
-    id: &str,
-    options: &VerifierOptions,
-    store: Option<&TrustStore>,
-) -> RegistrationFacts {
-    let v = vectors().iter().find(|v| v.id == id).unwrap();
-    let ao = b64(&v.attestation_object);
-    let cd = b64(&v.client_data_json);
-    let exp = Expectations {
-        rp_id: v.rp_id.clone(),
-        origins: v.origin.iter().cloned().collect(),
-        challenge: v.challenge_b64url.as_deref().map(b64),
-        top_origins: None,
-        require_user_presence: false,
-        require_user_verification: false,
-    };
-    let at = time(v.valid_at.as_deref().unwrap_or("2024-06-01T00:00:00Z"));
-    let input = RegistrationInput {
-        attestation_object: &ao,
-        client_data_json: &cd,
-        expectations: Some(&exp),
-    };
-    let result = Verifier::new(options.clone()).verify_registration(&input, store, at);
-    RegistrationFacts::from_attestation(&result, at)
+    policy_support::vector_facts(id, &VerifierOptions::default(), Some(store()))
 }
 
 /// A valid packed attestation that claims the YubiKey 5 FIPS AAGUID with BE=0 but is signed by
@@ -1368,7 +1341,7 @@ fn apple_anonymous_attestation_trusted_by_an_operator_anchor_does_not_satisfy_en
     // operator configured (Apple is not in the MDS).
     let options =
         VerifierOptions { extra_anchors: shared::attestation_anchors(), ..Default::default() };
-    let facts = vector_facts_with(
+    let facts = policy_support::vector_facts(
         "py_webauthn-apple-verify-attestation-apple-passkey",
         &options,
         Some(store()),
@@ -1422,7 +1395,7 @@ fn u2f_key_trusted_by_key_identifier_has_the_nil_aaguid() {
 fn facts_without_a_store_use_the_core_summary() {
     // No trust store at all: nothing is trusted through metadata, nothing is known about the
     // model, and enforcement refuses.
-    let facts = vector_facts_with(YUBIKEY, &VerifierOptions::default(), None);
+    let facts = policy_support::vector_facts(YUBIKEY, &VerifierOptions::default(), None);
     assert_eq!(facts.trust, AttestationTrust::Untrusted);
     assert!(facts.metadata.is_none());
     let set = policy(SEED_CONFIG);

@@ -7,15 +7,15 @@
 use std::collections::BTreeSet;
 use std::sync::{Arc, OnceLock};
 
-use mdsd::attestation::{Expectations, Fact, Flags, RegistrationInput, Verifier};
+use mdsd::attestation::{Fact, Flags, VerifierOptions};
 use mdsd::policy::{
     AttestationTrust, AuthenticationFacts, ConfigError, Decision, DefaultScope,
     MetadataCapabilities, PolicyConfig, PolicySet, RegistrationFacts,
 };
 use mdsd::trust_store::{Origin, TrustStore};
+use mdsd_test_support::at as time;
+use mdsd_test_support::policy::vector_facts;
 use mdsd_test_support::shared::{self, BLOB_2024_12};
-use mdsd_test_support::vectors::vectors;
-use mdsd_test_support::{at as time, b64};
 
 /// YubiKey 5 FIPS Series with NFC, packed, trusted through MDS, UV=1, BE=0.
 const YUBIKEY: &str = "java-webauthn-server-packed-RealExamples-YubikeyFips5Nfc";
@@ -45,25 +45,7 @@ fn store() -> &'static Arc<TrustStore> {
 }
 
 fn facts(id: &str) -> RegistrationFacts {
-    let v = vectors().iter().find(|v| v.id == id).unwrap();
-    let ao = b64(&v.attestation_object);
-    let cd = b64(&v.client_data_json);
-    let exp = Expectations {
-        rp_id: v.rp_id.clone(),
-        origins: v.origin.iter().cloned().collect(),
-        challenge: v.challenge_b64url.as_deref().map(b64),
-        top_origins: None,
-        require_user_presence: false,
-        require_user_verification: false,
-    };
-    let at = time(v.valid_at.as_deref().unwrap_or("2024-06-01T00:00:00Z"));
-    let input = RegistrationInput {
-        attestation_object: &ao,
-        client_data_json: &cd,
-        expectations: Some(&exp),
-    };
-    let result = Verifier::default().verify_registration(&input, Some(store()), at);
-    RegistrationFacts::from_attestation(&result, at)
+    vector_facts(id, &VerifierOptions::default(), Some(store()))
 }
 
 fn policy(toml_text: &str) -> PolicySet {
