@@ -522,43 +522,15 @@ async fn stale_grace_then_fail_closed() {
 /// configured client CA gets through.
 #[tokio::test]
 async fn tls_and_mtls() {
-    use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
     use tonic::transport::{Certificate, ClientTlsConfig, Identity};
 
     let env = MdsEnv::start("e2e-tls").await;
     env.serve_blob(9, env.blob(9, in_days(30), vec![w3c_entry("FIDO_CERTIFIED_L1")]));
-    let ca = |cn: &str| {
-        let key = KeyPair::generate().unwrap();
-        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
-        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        params.distinguished_name.push(rcgen::DnType::CommonName, cn);
-        (params.self_signed(&key).unwrap(), key)
-    };
-    let leaf = |name: &str, issuer: &(rcgen::Certificate, KeyPair)| {
-        let key = KeyPair::generate().unwrap();
-        let cert = CertificateParams::new(vec![name.to_string()])
-            .unwrap()
-            .signed_by(&key, &issuer.0, &issuer.1)
-            .unwrap();
-        (cert.pem(), key.serialize_pem())
-    };
-    let server_ca = ca("mdsd test server CA");
-    let client_ca = ca("mdsd test client CA");
-    let (server_cert, server_key) = leaf("localhost", &server_ca);
-    let (client_cert, client_key) = leaf("relying-party", &client_ca);
-    let write = |name: &str, pem: &str| {
-        let path = env.dir.join(name);
-        std::fs::write(&path, pem).unwrap();
-        path
-    };
-    let mut raw = env.raw_config();
-    raw.tls_cert = Some(write("server.pem", &server_cert));
-    raw.tls_key = Some(write("server.key", &server_key));
-    raw.tls_client_ca = Some(write("client-ca.pem", &client_ca.0.pem()));
+    let (raw, pems) = env.mtls_raw_config();
     let running = start(raw.check().unwrap()).await.unwrap();
     let url = format!("https://localhost:{}", running.grpc_addr.unwrap().port());
     let tls = ClientTlsConfig::new()
-        .ca_certificate(Certificate::from_pem(server_ca.0.pem()))
+        .ca_certificate(Certificate::from_pem(&pems.server_ca_pem))
         .domain_name("localhost");
 
     // No client certificate: the handshake or the first call fails.
@@ -572,7 +544,7 @@ async fn tls_and_mtls() {
     };
     assert!(refused, "a client without a certificate got through mTLS");
 
-    let with_cert = tls.identity(Identity::from_pem(client_cert, client_key));
+    let with_cert = tls.identity(Identity::from_pem(&pems.client_cert, &pems.client_key));
     let channel =
         Channel::from_shared(url).unwrap().tls_config(with_cert).unwrap().connect().await.unwrap();
     let mut h = HealthClient::new(channel.clone());

@@ -104,33 +104,7 @@ async fn unix_socket_target() {
 #[tokio::test]
 async fn mtls_target() {
     use mdsd_client::Tls;
-    use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
-
-    let ca = |cn: &str| {
-        let key = KeyPair::generate().unwrap();
-        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
-        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        params.distinguished_name.push(rcgen::DnType::CommonName, cn);
-        (params.self_signed(&key).unwrap(), key)
-    };
-    let leaf = |name: &str, issuer: &(rcgen::Certificate, KeyPair)| {
-        let key = KeyPair::generate().unwrap();
-        let cert = CertificateParams::new(vec![name.to_string()])
-            .unwrap()
-            .signed_by(&key, &issuer.0, &issuer.1)
-            .unwrap();
-        (cert.pem(), key.serialize_pem())
-    };
-    let (server_ca, client_ca) = (ca("server CA"), ca("client CA"));
-    let (server_cert, server_key) = leaf("localhost", &server_ca);
-    let (client_cert, client_key) = leaf("relying-party", &client_ca);
-
     let env = MdsEnv::start("client-rs-mtls").await;
-    let write = |name: &str, pem: &str| {
-        let path = env.dir.join(name);
-        std::fs::write(&path, pem).unwrap();
-        path
-    };
     let v = vector("w3c-packed-es256");
     env.serve_blob(
         5,
@@ -140,16 +114,13 @@ async fn mtls_target() {
             vec![blob::fido2_entry(v["aaguid"].as_str().unwrap(), "FIDO_CERTIFIED_L1")],
         ),
     );
-    let mut raw = env.raw_config();
-    raw.tls_cert = Some(write("server.pem", &server_cert));
-    raw.tls_key = Some(write("server.key", &server_key));
-    raw.tls_client_ca = Some(write("client-ca.pem", &client_ca.0.pem()));
+    let (raw, pems) = env.mtls_raw_config();
     let running = start(raw.check().unwrap()).await.unwrap();
     let target = format!("127.0.0.1:{}", running.grpc_addr.unwrap().port());
 
     let tls = Tls {
-        ca_pem: server_ca.0.pem().into_bytes(),
-        identity: Some((client_cert.into_bytes(), client_key.into_bytes())),
+        ca_pem: pems.server_ca_pem.into_bytes(),
+        identity: Some((pems.client_cert.into_bytes(), pems.client_key.into_bytes())),
         server_name: Some("localhost".into()),
     };
     let options = Options { tls: Some(tls.clone()), ..Options::default() };

@@ -93,6 +93,55 @@ impl MdsEnv {
     pub fn state_dir(&self) -> PathBuf {
         self.dir.join("state")
     }
+
+    /// [`MdsEnv::raw_config`] serving gRPC over mutual TLS: a server certificate for
+    /// `localhost` and a client CA, each from a fresh CA of its own (files in the scratch
+    /// directory), with what a client needs to connect.
+    pub fn mtls_raw_config(&self) -> (RawConfig, MtlsClient) {
+        let (server_ca, client_ca) = (tls_ca("mdsd test server CA"), tls_ca("mdsd test client CA"));
+        let (server_cert, server_key) = tls_leaf("localhost", &server_ca);
+        let (client_cert, client_key) = tls_leaf("relying-party", &client_ca);
+        let write = |name: &str, pem: &str| {
+            let path = self.dir.join(name);
+            std::fs::write(&path, pem).unwrap();
+            path
+        };
+        let mut raw = self.raw_config();
+        raw.tls_cert = Some(write("server.pem", &server_cert));
+        raw.tls_key = Some(write("server.key", &server_key));
+        raw.tls_client_ca = Some(write("client-ca.pem", &client_ca.0.pem()));
+        let client = MtlsClient { server_ca_pem: server_ca.0.pem(), client_cert, client_key };
+        (raw, client)
+    }
+}
+
+/// What a client of [`MdsEnv::mtls_raw_config`] needs (PEM): the CA of the server's
+/// certificate (for `localhost`), and its own certificate and key.
+pub struct MtlsClient {
+    pub server_ca_pem: String,
+    pub client_cert: String,
+    pub client_key: String,
+}
+
+/// A self-signed CA for TLS tests.
+fn tls_ca(cn: &str) -> (rcgen::Certificate, rcgen::KeyPair) {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
+    let key = KeyPair::generate().unwrap();
+    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params.distinguished_name.push(rcgen::DnType::CommonName, cn);
+    (params.self_signed(&key).unwrap(), key)
+}
+
+/// A TLS end-entity certificate for DNS name `name` issued by `issuer`: (certificate PEM, key
+/// PEM).
+fn tls_leaf(name: &str, issuer: &(rcgen::Certificate, rcgen::KeyPair)) -> (String, String) {
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = rcgen::CertificateParams::new(vec![name.to_string()])
+        .unwrap()
+        .signed_by(&key, &issuer.0, &issuer.1)
+        .unwrap();
+    (cert.pem(), key.serialize_pem())
 }
 
 /// The scratch directory goes with the environment (kept when the test failed, to look at).
