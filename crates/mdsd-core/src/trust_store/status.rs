@@ -236,7 +236,7 @@ impl Entry {
                 match &report.certificate {
                     Some(compromised) => {
                         if let Some(hit) =
-                            attestation_chain.iter().find(|c| c.der() == compromised.der())
+                            attestation_chain.iter().find(|c| c.sha256() == compromised.sha256())
                         {
                             return refuse(
                                 akc,

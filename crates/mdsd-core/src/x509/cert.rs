@@ -120,7 +120,7 @@ impl Cert {
         let agree = algorithms_agree(der);
         let mut cert = Cert {
             der: der.to_vec(),
-            sha256: crypto::sha256(der),
+            sha256: canonical_sha256(der),
             version: tbs.version().0.saturating_add(1),
             tbs: tbs.as_ref().to_vec(),
             serial: tbs.raw_serial().to_vec(),
@@ -193,7 +193,13 @@ impl Cert {
     pub fn der(&self) -> &[u8] {
         &self.der
     }
-    /// SHA-256 of the DER encoding (the fingerprint used for pins and reports).
+    /// SHA-256 of the DER encoding (the fingerprint used for pins and reports, and the
+    /// certificate's identity wherever two are compared). Taken with the signature BIT
+    /// STRING's unused-bits octet as 0, which is the DER itself for every well-formed
+    /// certificate: that octet is outside the signed bytes and the parser hands over the same
+    /// signature whatever it says (early Yubico U2F attestation certificates really declare 2),
+    /// so one signed certificate has one identity however that octet is set — an edited copy
+    /// cannot pass for another certificate, e.g. to escape a compromised batch certificate.
     pub fn sha256(&self) -> &[u8; 32] {
         &self.sha256
     }
@@ -329,6 +335,37 @@ fn parse_x509(der: &[u8], deep: bool) -> Result<X509Certificate<'_>, CertError> 
         return Err(CertError::TrailingBytes { count: rest.len() });
     }
     Ok(x509)
+}
+
+/// [`Cert::sha256`]: SHA-256 of `der` with the unused-bits octet of its signature BIT STRING
+/// (the outer SEQUENCE's last member, so the octet at `len - content`) taken as 0.
+fn canonical_sha256(der: &[u8]) -> [u8; 32] {
+    use asn1_rs::{Any, FromDer as _};
+    let unused_at = || -> Option<usize> {
+        let (_, signed) = Any::from_der(der).ok()?;
+        let mut rest = signed.data;
+        let mut last = None;
+        while !rest.is_empty() {
+            let (next, member) = Any::from_der(rest).ok()?;
+            last = Some(member);
+            rest = next;
+        }
+        let signature = last?;
+        // `signed.data` ends where `der` ends (trailing bytes are refused before this).
+        (signature.header.tag() == asn1_rs::Tag::BitString)
+            .then(|| der.len().checked_sub(signature.data.len()))
+            .flatten()
+    };
+    match unused_at() {
+        Some(at) if der.get(at).is_some_and(|&b| b != 0) => {
+            let mut canonical = der.to_vec();
+            if let Some(octet) = canonical.get_mut(at) {
+                *octet = 0;
+            }
+            crypto::sha256(&canonical)
+        }
+        _ => crypto::sha256(der),
+    }
 }
 
 /// Whether the outer signatureAlgorithm of a signed structure (certificate or CRL) is the same
