@@ -186,6 +186,76 @@ fn every_real_certificate_parses() {
     assert!(failures.is_empty(), "{} of {count} failed:\n{}", failures.len(), failures.join("\n"));
 }
 
+/// Every certificate in ../shared/testdata — attestation statements, root files, BLOB signing
+/// chains and the attestation roots of every BLOB (real, conformance, test) — whole and
+/// corrupted.
+fn real_certificates() -> Vec<(String, Vec<u8>)> {
+    let mut all = attestation_vector_certs();
+    for name in files_in("attestations/roots") {
+        for cert in certs_from_pem_or_der(&read(&format!("attestations/roots/{name}"))).unwrap() {
+            all.push((name.clone(), cert.der().to_vec()));
+        }
+    }
+    for name in files_in("blobs").into_iter().filter(|n| n.ends_with(".jwt")) {
+        let (header, payload) = jws_parts(&format!("blobs/{name}"));
+        all.extend(header_x5c(&header).into_iter().map(|der| (format!("{name} x5c"), der)));
+        for entry in payload["entries"].as_array().into_iter().flatten() {
+            let roots = entry["metadataStatement"]["attestationRootCertificates"].as_array();
+            for root in roots.into_iter().flatten().filter_map(Value::as_str) {
+                let text: String = root.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+                if let Ok(der) = STANDARD.decode(text) {
+                    all.push((format!("{name} root"), der));
+                }
+            }
+        }
+    }
+    all.sort_by(|a, b| a.1.cmp(&b.1));
+    all.dedup_by(|a, b| a.1 == b.1);
+    all
+}
+
+/// `Cert::check_frame` (the load-time check of a BLOB's attestation roots) against the full
+/// parse: on every real certificate they agree (so no real root's report moves from load to
+/// first use: the conformance BLOB's root dated 29 February 2017 is refused by both), and on
+/// corruptions of them the frame check refuses only what the full parse refuses (a root left
+/// out at load would never have been usable).
+#[test]
+fn the_frame_check_refuses_only_what_the_full_parse_refuses() {
+    let certs = real_certificates();
+    assert!(certs.len() > 250, "only {} distinct real certificates", certs.len());
+    let (mut both_refuse, mut corruptions, mut frame_refused) = (0, 0, 0);
+    for (n, (name, der)) in certs.iter().enumerate() {
+        let full = Cert::from_der(der).is_ok();
+        assert_eq!(Cert::check_frame(der).is_ok(), full, "{name}: {}", hex::encode(der));
+        both_refuse += usize::from(!full);
+        // Header bytes, the end, truncations, and positions spread over the certificate.
+        let mut cases: Vec<Vec<u8>> =
+            [2, der.len() / 3, der.len() - 1].iter().map(|&cut| der[..cut].to_vec()).collect();
+        let spread = (0..24).map(|k| (k * 7919 + n * 104_729) % der.len());
+        for (k, i) in (0..8).chain(der.len() - 8..der.len()).chain(spread).enumerate() {
+            let mut bad = der.clone();
+            bad[i] ^= [0x01, 0x80, 0xff][k % 3];
+            cases.push(bad);
+        }
+        for bad in cases {
+            corruptions += 1;
+            if Cert::check_frame(&bad).is_err() {
+                frame_refused += 1;
+                assert!(Cert::from_der(&bad).is_err(), "{name}: {}", hex::encode(&bad));
+            }
+        }
+    }
+    eprintln!(
+        "{} certificates ({both_refuse} refused by both), {corruptions} corruptions, \
+         {frame_refused} refused by the frame check",
+        certs.len()
+    );
+    // The conformance roots with a date that does not exist, and the Feitian string of two
+    // certificates.
+    assert!(both_refuse >= 2, "{both_refuse}");
+    assert!(frame_refused * 4 > corruptions, "{frame_refused} of {corruptions}");
+}
+
 #[test]
 fn generated_certificates_parse_with_all_fields() {
     use mdsd_test_support::pki::{self, KeyAlg, Spec};

@@ -7,6 +7,7 @@
 
 mod cert;
 mod crl;
+mod frame;
 mod path;
 
 pub use cert::{BasicConstraints, Cert, CertError, Extension, KeyUsage};

@@ -50,7 +50,7 @@ pub use statement::{
 
 use entry::{parse_entry_read, EntryRead, Refused};
 use members::{optional, parse_date, required, Members};
-use roots::RootsCache;
+use roots::{RootCheck, RootsCache};
 
 /// Bounds on the work a payload may cause.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -249,8 +249,9 @@ impl Top<'_> {
         let mut quarantined = Vec::new();
         let mut warnings = Vec::new();
         let mut entries = Vec::with_capacity(self.entries.len());
-        // Real BLOBs repeat attestation roots across entries: each distinct one is parsed once.
-        let mut roots_cache = RootsCache::new(limits.max_certs_per_entry);
+        // Real BLOBs repeat attestation roots across entries: each distinct one is decoded and
+        // checked once, as far as its frame (parsed in full on first use).
+        let mut roots_cache = RootsCache::new(limits.max_certs_per_entry, RootCheck::Frame);
         // Each entry's text and, when a pass has read them already, its members.
         let read: Box<dyn Iterator<Item = (&str, Option<EntryRead<'_>>)>> = match self.entries {
             TopEntries::Raw(raw) => {

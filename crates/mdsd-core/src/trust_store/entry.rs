@@ -44,16 +44,18 @@ pub struct Entry {
 }
 
 /// An attestation root kept as DER and parsed into a [`Cert`] on first use, once: one instance
-/// is shared by every entry of a BLOB that lists the same root. The loader has checked the DER
-/// with [`Cert::check_der`], so the parse succeeds (a root that does not is left out, with a
-/// warning in the log, as it would have been at load).
+/// is shared by every entry of a BLOB that lists the same root. The loader has checked the DER:
+/// a BLOB's roots as far as their frame ([`Cert::check_frame`], which on every real root agrees
+/// with the full parse), a statement file's in full ([`Cert::check_der`]). A root whose full
+/// parse still fails is left out on first use, with a warning in the log: a missing root can
+/// only make fewer chains trusted.
 pub(crate) struct LazyCert {
     der: Vec<u8>,
     cert: OnceLock<Option<Arc<Cert>>>,
 }
 
 impl LazyCert {
-    /// DER that [`Cert::check_der`] accepted.
+    /// DER that [`Cert::check_frame`] or [`Cert::check_der`] accepted.
     pub(crate) fn new(der: Vec<u8>) -> LazyCert {
         LazyCert { der, cert: OnceLock::new() }
     }

@@ -185,8 +185,9 @@ impl Cert {
     /// Whether [`Cert::from_der`] accepts `der`, with the same error when it does not, at a
     /// fraction of the cost: the same parse without reading the extensions' contents (which
     /// never makes a certificate unparsable: x509-parser keeps an extension it cannot read as
-    /// `ParseError`) and without building the owned fields. For data parsed later, on first use
-    /// (the attestation roots of a BLOB).
+    /// `ParseError`) and without building the owned fields. For data parsed later, on first use,
+    /// whose every error should be known now (the roots of an operator's statement file; a
+    /// BLOB's roots take the cheaper [`Cert::check_frame`]).
     pub fn check_der(der: &[u8]) -> Result<(), CertError> {
         parse_x509(der, false).map(|_| ())
     }

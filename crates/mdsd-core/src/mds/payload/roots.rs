@@ -1,6 +1,6 @@
 //! An entry's `attestationRootCertificates`: decoded tolerantly (whitespace, concatenated
 //! certificates, undecodable roots left out with a note), within the per-entry certificate
-//! budget, each distinct string of a payload decoded once.
+//! budget, each distinct string of a payload decoded once and checked as [`RootCheck`] says.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -20,6 +20,17 @@ use crate::x509::{Cert, CertError};
 /// and a root that does not decode or parse is left out with a note (a missing root can only
 /// make fewer chains trusted). Only the certificate budget is an error (it quarantines the
 /// entry).
+/// How much of a root is checked at load (the rest on first use, see [`LazyCert`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum RootCheck {
+    /// [`Cert::check_frame`]: a BLOB's roots (signed by the MDS, hundreds of them; the full
+    /// parse of the 166 distinct roots of the 2024-12 BLOB was a tenth of its ingest).
+    Frame,
+    /// [`Cert::check_der`], as complete as the parse on first use: an operator's statement files
+    /// (a handful of roots, whose author wants every error at load).
+    Full,
+}
+
 #[derive(Debug, Clone)]
 pub(super) struct RootsDecoded {
     whitespace: bool,
@@ -40,7 +51,7 @@ enum RootsOutcome {
 }
 
 impl RootsDecoded {
-    pub(super) fn decode(text: &str, max_certs: usize) -> RootsDecoded {
+    pub(super) fn decode(text: &str, max_certs: usize, check: RootCheck) -> RootsDecoded {
         // Only ASCII whitespace is dropped, so a byte filter is exact.
         let whitespace = has_ascii_whitespace(text.as_bytes());
         let compact: Cow<'_, [u8]> = if whitespace {
@@ -66,9 +77,13 @@ impl RootsDecoded {
             .into_iter()
             .take(max_certs)
             .map(|piece| {
-                // Checked now (a root that does not parse is reported at load), parsed into a
-                // `Cert` on first use.
-                Cert::check_der(&piece).map(|()| Arc::new(LazyCert::new(piece)))
+                // Checked now (a root refused here is reported at load), parsed into a `Cert`
+                // on first use.
+                let checked = match check {
+                    RootCheck::Frame => Cert::check_frame(&piece),
+                    RootCheck::Full => Cert::check_der(&piece),
+                };
+                checked.map(|()| Arc::new(LazyCert::new(piece)))
             })
             .collect();
         RootsDecoded { whitespace, outcome: RootsOutcome::Pieces { split, certs, more } }
@@ -114,12 +129,14 @@ impl RootsDecoded {
 pub(super) struct RootsCache<'a> {
     decoded: HashMap<RootText<'a>, RootsDecoded, BuildHasherDefault<RootHasher>>,
     max_certs: usize,
+    check: RootCheck,
 }
 
 impl<'a> RootsCache<'a> {
-    /// An empty cache; each string yields at most `max_certs` certificates.
-    pub(super) fn new(max_certs: usize) -> RootsCache<'a> {
-        RootsCache { decoded: HashMap::default(), max_certs }
+    /// An empty cache; each string yields at most `max_certs` certificates, each checked as
+    /// `check` says.
+    pub(super) fn new(max_certs: usize, check: RootCheck) -> RootsCache<'a> {
+        RootsCache { decoded: HashMap::default(), max_certs, check }
     }
     /// How many distinct strings were decoded.
     #[cfg(test)]
@@ -138,7 +155,7 @@ impl<'a> RootsCache<'a> {
         if let Some(decoded) = self.decoded.get(&key) {
             return decoded.apply(budget, roots, note);
         }
-        let decoded = RootsDecoded::decode(&key.0, self.max_certs);
+        let decoded = RootsDecoded::decode(&key.0, self.max_certs, self.check);
         let result = decoded.apply(budget, roots, note);
         self.decoded.insert(key, decoded);
         result

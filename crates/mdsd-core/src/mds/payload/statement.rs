@@ -18,7 +18,7 @@ use thiserror::Error;
 use super::entry::{parse_entry_general, Refused};
 use super::error::{EntryError, EntryNote, MemberError, RootNote};
 use super::members::Members;
-use super::roots::RootsCache;
+use super::roots::{RootCheck, RootsCache};
 use super::{PayloadLimits, UnknownCounts};
 use crate::limits::{METADATA_STATEMENT_BYTES, METADATA_STATEMENT_FILES};
 use crate::trust_store::{Entry, EntryBuildError, Origin, RawJson};
@@ -210,7 +210,7 @@ fn parse(json: &[u8], file: &str) -> Result<LocalStatement, StatementProblem> {
     let raw_json = RawJson::shared(&wrapped, 0..wrapped.len())
         .unwrap_or_else(|| RawJson::owned(wrapped.as_str()));
     let limits = PayloadLimits::default();
-    let mut roots_cache = RootsCache::new(limits.max_certs_per_entry);
+    let mut roots_cache = RootsCache::new(limits.max_certs_per_entry, RootCheck::Full);
     let mut unknown = UnknownCounts::default();
     let mut notes = Vec::new();
     let (entry, _) = parse_entry_general(

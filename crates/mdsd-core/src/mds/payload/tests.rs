@@ -13,10 +13,11 @@ use super::entry::{
     STATEMENT_READ,
 };
 use super::members::{listed, Members};
-use super::roots::{CertBudget, RootsCache, RootsDecoded};
+use super::roots::{CertBudget, RootCheck, RootsCache, RootsDecoded};
 use super::status::{ReportMembers, STATUS_REPORT_FIELDS};
 use super::*;
 use crate::trust_store::{LazyCert, RawJson};
+use crate::x509::Cert;
 
 /// The payload of a real BLOB in ../shared/testdata/blobs.
 #[allow(clippy::disallowed_methods)] // test data: the only file the core reads, in tests
@@ -38,7 +39,7 @@ const REAL: [&str; 4] = [
 /// entry) or the general path only.
 fn outcome(raw: &RawValue, fast: bool) -> String {
     let limits = PayloadLimits::default();
-    let mut cache = RootsCache::new(limits.max_certs_per_entry);
+    let mut cache = RootsCache::new(limits.max_certs_per_entry, RootCheck::Frame);
     let (mut unknown, mut notes) = (UnknownCounts::default(), Vec::new());
     let raw_json = RawJson::owned(raw.get());
     let result = if fast {
@@ -61,7 +62,7 @@ fn both(raw: &RawValue) -> String {
 /// [`outcome`] of an entry from the members the one pass read.
 fn one_pass<'a>(text: &'a str, read: EntryRead<'a>) -> String {
     let limits = PayloadLimits::default();
-    let mut cache = RootsCache::new(limits.max_certs_per_entry);
+    let mut cache = RootsCache::new(limits.max_certs_per_entry, RootCheck::Frame);
     let (mut unknown, mut notes) = (UnknownCounts::default(), Vec::new());
     let raw_json = RawJson::owned(text);
     let result =
@@ -386,7 +387,7 @@ fn roots_cache_gives_the_same_certificates_and_notes_per_entry() {
     let roots = crate::mds::builtin_roots();
     let b64 = STANDARD.encode(roots[0].cert.der());
     let two = STANDARD.encode([roots[0].cert.der(), roots[1].cert.der()].concat());
-    let mut cache = RootsCache::new(3);
+    let mut cache = RootsCache::new(3, RootCheck::Frame);
     for text in [format!(" {b64}"), two.clone(), "%%".into(), format!(" {b64}"), two.clone()] {
         let text: Cow<'_, str> = Cow::Owned(text);
         let mut notes = Vec::new();
@@ -396,7 +397,7 @@ fn roots_cache_gives_the_same_certificates_and_notes_per_entry() {
         let mut fresh_notes = Vec::new();
         let mut fresh = Vec::new();
         let mut fresh_budget = CertBudget::new(3);
-        RootsDecoded::decode(&text, 3)
+        RootsDecoded::decode(&text, 3, RootCheck::Frame)
             .apply(&mut fresh_budget, &mut fresh, &mut |n| fresh_notes.push(n))
             .unwrap();
         assert_eq!(notes, fresh_notes);
@@ -509,4 +510,47 @@ fn entry_strings_share_the_payload() {
     assert!(!within(entry.description().unwrap(), entry.raw_json()));
     assert!(within(entry.key_scope().unwrap(), entry.raw_json()));
     assert!(within(entry.aaid().unwrap(), entry.raw_json()));
+}
+
+/// A corruption of a pinned root that [`Cert::check_frame`] accepts and [`Cert::from_der`]
+/// refuses (inside the names or the key, which only the full parse reads).
+pub(super) fn frame_only_corruption() -> Vec<u8> {
+    let good = crate::mds::builtin_roots()[0].cert.der().to_vec();
+    (0..good.len())
+        .flat_map(|i| {
+            [0x01u8, 0x80, 0xff].map(|flip| {
+                let mut bad = good.clone();
+                bad[i] ^= flip;
+                bad
+            })
+        })
+        .find(|bad| Cert::check_frame(bad).is_ok() && Cert::from_der(bad).is_err())
+        .unwrap()
+}
+
+/// A BLOB's roots are checked at load as far as their frame ([`RootCheck::Frame`]); one that
+/// only the full parse refuses is kept, then left out on first use. Statement files check in
+/// full ([`RootCheck::Full`]): the same root is left out at load, with its note.
+#[test]
+fn blob_roots_are_checked_by_frame_and_parsed_on_first_use() {
+    let good = STANDARD.encode(crate::mds::builtin_roots()[0].cert.der());
+    let bad = STANDARD.encode(frame_only_corruption());
+    let read = |text: &str, check| {
+        let (mut roots, mut notes) = (Vec::new(), Vec::new());
+        RootsDecoded::decode(text, 3, check)
+            .apply(&mut CertBudget::new(3), &mut roots, &mut |n| notes.push(n))
+            .unwrap();
+        (roots, notes)
+    };
+    let (roots, notes) = read(&bad, RootCheck::Frame);
+    assert_eq!((roots.len(), notes.len()), (1, 0));
+    assert!(roots[0].get().is_none(), "left out on first use");
+    let (roots, notes) = read(&bad, RootCheck::Full);
+    assert!(roots.is_empty());
+    assert!(matches!(notes[..], [RootNote::NotACertificate(_)]), "{notes:?}");
+    // A sound root is kept by both and parses.
+    for check in [RootCheck::Frame, RootCheck::Full] {
+        let (roots, notes) = read(&good, check);
+        assert!(notes.is_empty() && roots[0].get().is_some());
+    }
 }

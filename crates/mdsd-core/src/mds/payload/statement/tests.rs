@@ -222,3 +222,14 @@ fn two_statements_for_one_model_and_too_many_files_are_refused() {
     let ok = parse_metadata_statements(&files[..1]).unwrap();
     assert_eq!(ok.len(), 1);
 }
+
+/// A root whose frame is sound but whose contents are not (a corruption only the full parse
+/// sees): a BLOB leaves such a root to first use, a statement file is refused at once.
+#[test]
+fn statement_roots_are_checked_in_full_at_load() {
+    let bad = crate::mds::payload::tests::frame_only_corruption();
+    let json =
+        statement(serde_json::json!({"attestationRootCertificates": [STANDARD.encode(bad)]}));
+    let p = problem(&json);
+    assert!(matches!(p, StatementProblem::RootNotACertificate { index: 0, .. }), "{p}");
+}
