@@ -157,10 +157,17 @@ fn check_cose(bytes: &[u8]) {
 }
 
 fn check_cert(bytes: &[u8]) {
-    if let Ok(c) = Cert::from_der(bytes) {
+    let full = Cert::from_der(bytes);
+    if let Ok(c) = &full {
         assert_eq!(c.der(), bytes);
         let _ = (c.fido_key_identifier(), c.signature_scheme(), c.subject(), c.issuer());
     }
+    // The load-time checks of attestation roots: the frame check is a necessary condition of
+    // the full parse (refuses only what it refuses), check_der decides exactly as it does.
+    if Cert::check_frame(bytes).is_err() {
+        assert!(full.is_err(), "frame refused what the full parse accepts: {}", hex::encode(bytes));
+    }
+    assert_eq!(Cert::check_der(bytes).is_ok(), full.is_ok(), "{}", hex::encode(bytes));
     let _ = certs_from_pem_or_der(bytes);
 }
 
