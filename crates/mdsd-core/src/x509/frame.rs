@@ -31,9 +31,9 @@ use super::cert::{CertError, MAX_CERT_LEN};
 use super::Cert;
 
 impl Cert {
-    /// Whether `der` has the frame of a certificate: within [`MAX_CERT_LEN`], a DER SEQUENCE
-    /// (nothing after it) holding tbsCertificate up to its validity, whose dates must be real
-    /// dates, then signatureAlgorithm and signatureValue. A necessary condition of
+    /// Whether `der` has the frame of a certificate: within 64 KiB (the bound of
+    /// [`Cert::from_der`]), a DER SEQUENCE (nothing after it) holding tbsCertificate up to its
+    /// validity, whose dates must be real dates, then signatureAlgorithm and signatureValue. A necessary condition of
     /// [`Cert::from_der`] at a fraction of its cost: what this refuses, `from_der` refuses; what
     /// it accepts may still fail `from_der` (on first use). See the module docs for each element.
     pub fn check_frame(der: &[u8]) -> Result<(), CertError> {
