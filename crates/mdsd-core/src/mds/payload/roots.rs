@@ -14,12 +14,6 @@ use super::error::{CertBudgetExceeded, RootNote};
 use crate::trust_store::LazyCert;
 use crate::x509::{Cert, CertError};
 
-/// One `attestationRootCertificates` string, decoded tolerantly (before the per-entry budget):
-/// ASCII whitespace is ignored (the 2024-12 BLOB has a root starting with a tab), several DER
-/// certificates concatenated in one string are split (the same BLOB's Feitian BioPass entry),
-/// and a root that does not decode or parse is left out with a note (a missing root can only
-/// make fewer chains trusted). Only the certificate budget is an error (it quarantines the
-/// entry).
 /// How much of a root is checked at load (the rest on first use, see [`LazyCert`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum RootCheck {
@@ -31,6 +25,12 @@ pub(super) enum RootCheck {
     Full,
 }
 
+/// One `attestationRootCertificates` string, decoded tolerantly (before the per-entry budget):
+/// ASCII whitespace is ignored (the 2024-12 BLOB has a root starting with a tab), several DER
+/// certificates concatenated in one string are split (the same BLOB's Feitian BioPass entry),
+/// and a root that does not decode or parse is left out with a note (a missing root can only
+/// make fewer chains trusted). Only the certificate budget is an error (it quarantines the
+/// entry).
 #[derive(Debug, Clone)]
 pub(super) struct RootsDecoded {
     whitespace: bool,
