@@ -88,7 +88,7 @@ impl TrustStore {
             map: &mut HashMap<K, usize>,
             key: K,
             index: usize,
-            name: impl FnOnce() -> String,
+            name: impl FnOnce(&K) -> String,
             duplicates: &mut Vec<DuplicateKey>,
         ) {
             match map.entry(key) {
@@ -98,7 +98,7 @@ impl TrustStore {
                 Slot::Occupied(slot) => {
                     if *slot.get() != index {
                         duplicates.push(DuplicateKey {
-                            key: name(),
+                            key: name(slot.key()),
                             kept: *slot.get(),
                             shadowed: index,
                         });
@@ -108,28 +108,22 @@ impl TrustStore {
         }
         for (index, entry) in entries.iter().enumerate() {
             if let Some(aaguid) = entry.aaguid {
-                claim(
-                    &mut by_aaguid,
-                    aaguid,
-                    index,
-                    || format!("aaguid:{aaguid}"),
-                    &mut duplicates,
-                );
+                claim(&mut by_aaguid, aaguid, index, |g| format!("aaguid:{g}"), &mut duplicates);
             }
             // Lowercase already when made by the builder.
             for key_id in &entry.key_identifiers {
-                let key_id = key_id.to_ascii_lowercase();
-                let name = || format!("key_identifier:{key_id}");
-                claim(&mut by_key_identifier, key_id.clone(), index, name, &mut duplicates);
-            }
-            if let Some(aaid) = entry.aaid() {
+                let name = |k: &String| format!("key_identifier:{k}");
                 claim(
-                    &mut by_aaid,
-                    aaid.to_string(),
+                    &mut by_key_identifier,
+                    key_id.to_ascii_lowercase(),
                     index,
-                    || format!("aaid:{aaid}"),
+                    name,
                     &mut duplicates,
                 );
+            }
+            if let Some(aaid) = entry.aaid() {
+                let name = |a: &String| format!("aaid:{a}");
+                claim(&mut by_aaid, aaid.to_string(), index, name, &mut duplicates);
             }
         }
         TrustStore {

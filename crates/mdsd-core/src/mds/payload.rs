@@ -279,7 +279,7 @@ impl Top<'_> {
                     merge(&mut unknown, entry_unknown);
                     warnings.extend(notes.into_iter().map(|note| EntryWarning {
                         index,
-                        id: id.clone(),
+                        id: id.text(),
                         note,
                     }));
                     entries.push(entry);

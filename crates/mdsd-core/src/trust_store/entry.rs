@@ -291,15 +291,7 @@ impl Entry {
         key_identifiers: Vec<String>,
         raw_json: RawJson,
     ) -> Result<EntryBuilder, EntryBuildError> {
-        let mut seen = HashSet::with_capacity(key_identifiers.len());
-        let key_identifiers: Vec<String> = key_identifiers
-            .into_iter()
-            .map(|mut k| {
-                k.make_ascii_lowercase();
-                k
-            })
-            .filter(|k| seen.insert(k.clone()))
-            .collect();
+        let key_identifiers = lowercase_once(key_identifiers);
         if aaguid.is_none() && aaid.is_none() && key_identifiers.is_empty() {
             return Err(EntryBuildError::NoIdentifier);
         }
@@ -324,6 +316,31 @@ impl Entry {
             },
         })
     }
+}
+
+/// Key identifiers lowercased, each listed once, in the order of their first appearance. A
+/// short list (real entries list one to a few) is searched as it is built, without a set and
+/// without copying any identifier.
+fn lowercase_once(key_identifiers: Vec<String>) -> Vec<String> {
+    const SHORT: usize = 16;
+    let mut once = Vec::with_capacity(key_identifiers.len());
+    if key_identifiers.len() <= SHORT {
+        for mut k in key_identifiers {
+            k.make_ascii_lowercase();
+            if !once.contains(&k) {
+                once.push(k);
+            }
+        }
+    } else {
+        let mut seen = HashSet::with_capacity(key_identifiers.len());
+        for mut k in key_identifiers {
+            k.make_ascii_lowercase();
+            if seen.insert(k.clone()) {
+                once.push(k);
+            }
+        }
+    }
+    once
 }
 
 impl EntryBuilder {

@@ -343,3 +343,26 @@ fn extra_entries_never_shadow_the_blob_and_are_replaced_whole() {
     assert!(again.by_aaguid(&Uuid::from_u128(2)).is_none());
     assert!(again.duplicates().is_empty());
 }
+
+/// Key identifiers are lowercased and each listed once, in the order of first appearance, on
+/// both ways the builder dedupes (a short list searched as built, a long one through a set).
+#[test]
+fn key_identifiers_are_lowercased_and_listed_once_in_order() {
+    for len in [0, 1, 2, 3, 16, 17, 40] {
+        // Every third identifier repeats an earlier one in upper case.
+        let ids: Vec<String> = (0..len)
+            .map(|i| if i % 3 == 2 { format!("AB{:02X}", i / 3) } else { format!("ab{i:02x}") })
+            .collect();
+        let mut want: Vec<String> = Vec::new();
+        for id in &ids {
+            let id = id.to_ascii_lowercase();
+            if !want.contains(&id) {
+                want.push(id);
+            }
+        }
+        assert!(len < 3 || want.len() < len, "the list has repeats");
+        let built =
+            Entry::identified(Some(Uuid::from_u128(1)), None, ids, RawJson::owned("{}")).unwrap();
+        assert_eq!(built.build().key_identifiers(), want, "{len} identifiers");
+    }
+}

@@ -81,6 +81,36 @@ pub(super) struct Refused {
     pub(super) reason: EntryError,
 }
 
+/// What identifies an entry in reports (`aaguid:…`, `aaid:…` or `key_identifiers:…`, the
+/// payload's text as it stands), written out only when a report names the entry: most entries
+/// have neither a warning nor a defect.
+#[derive(Clone, PartialEq, Eq)]
+pub(super) enum EntryId<'a> {
+    Unknown,
+    Aaguid(Cow<'a, str>),
+    Aaid(Cow<'a, str>),
+    /// Written out already: the list moves into the entry.
+    KeyIdentifiers(String),
+}
+
+impl EntryId<'_> {
+    /// The text reports show.
+    pub(super) fn text(&self) -> Option<String> {
+        match self {
+            EntryId::Unknown => None,
+            EntryId::Aaguid(aaguid) => Some(format!("aaguid:{aaguid}")),
+            EntryId::Aaid(aaid) => Some(format!("aaid:{aaid}")),
+            EntryId::KeyIdentifiers(text) => Some(text.clone()),
+        }
+    }
+}
+
+impl std::fmt::Debug for EntryId<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.text().fmt(f)
+    }
+}
+
 /// [`parse_entry_read`] on an entry's raw value, as the two-pass reader reads it.
 #[cfg(test)]
 pub(super) fn parse_entry<'a>(
@@ -90,7 +120,7 @@ pub(super) fn parse_entry<'a>(
     roots_cache: &mut RootsCache<'a>,
     unknown: &mut UnknownCounts,
     warnings: &mut Vec<EntryNote>,
-) -> Result<(Entry, Option<String>), Refused> {
+) -> Result<(Entry, EntryId<'a>), Refused> {
     let read = two_pass::entry(raw.get());
     parse_entry_read(raw.get(), read, raw_json, limits, roots_cache, unknown, warnings)
 }
@@ -116,7 +146,7 @@ pub(super) fn parse_entry_read<'a>(
     roots_cache: &mut RootsCache<'a>,
     unknown: &mut UnknownCounts,
     warnings: &mut Vec<EntryNote>,
-) -> Result<(Entry, Option<String>), Refused> {
+) -> Result<(Entry, EntryId<'a>), Refused> {
     // Fast path: a pass that kept only the members read below (see `two_pass` and `scan`).
     // Anything it does not handle (not an object, a duplicate member, a member of an
     // unexpected type) goes the general way, which gives the same result and the exact error.
@@ -148,7 +178,7 @@ pub(super) fn parse_entry_general<'a>(
     roots_cache: &mut RootsCache<'a>,
     unknown: &mut UnknownCounts,
     warnings: &mut Vec<EntryNote>,
-) -> Result<(Entry, Option<String>), Refused> {
+) -> Result<(Entry, EntryId<'a>), Refused> {
     let fail = |reason: EntryError| Refused { id: None, reason };
     let members: Members<'_> = serde_json::from_str(text)
         .map_err(|e| fail(EntryError::NotAnObject { reason: e.to_string() }))?;
@@ -207,28 +237,33 @@ pub(super) fn entry_from_fields<'a>(
     roots_cache: &mut RootsCache<'a>,
     unknown: &mut UnknownCounts,
     warnings: &mut Vec<EntryNote>,
-) -> Result<(Entry, Option<String>), Refused> {
-    let fail = |id: &Option<String>, reason: EntryError| Refused { id: id.clone(), reason };
-    let member = |id: &Option<String>, e: MemberError| fail(id, EntryError::Member(e));
+) -> Result<(Entry, EntryId<'a>), Refused> {
+    let fail = |id: &EntryId<'_>, reason: EntryError| Refused { id: id.text(), reason };
+    let member = |id: &EntryId<'_>, e: MemberError| fail(id, EntryError::Member(e));
+    let unknown_id = EntryId::Unknown;
     let mut statement = statement;
     // Identifiers: the entry's own, else the statement's (they are the same in real BLOBs).
     let (s_aaguid, s_aaid, s_key_ids) = match statement.as_mut() {
         Some(s) => (take(&mut s.aaguid), take(&mut s.aaid), take(&mut s.key_identifiers)),
         None => Default::default(),
     };
-    let aaguid_text = entry.aaguid.or(s_aaguid).get("aaguid").map_err(|e| member(&None, e))?;
-    let aaid = entry.aaid.or(s_aaid).get("aaid").map_err(|e| member(&None, e))?;
+    let aaguid_text =
+        entry.aaguid.or(s_aaguid).get("aaguid").map_err(|e| member(&unknown_id, e))?;
+    let aaid = entry.aaid.or(s_aaid).get("aaid").map_err(|e| member(&unknown_id, e))?;
     let key_ids: Option<Vec<String>> = entry
         .key_identifiers
         .or(s_key_ids)
         .get("attestationCertificateKeyIdentifiers")
-        .map_err(|e| member(&None, e))?
+        .map_err(|e| member(&unknown_id, e))?
         .map(|ids| ids.into_iter().map(Cow::into_owned).collect());
-    let id = aaguid_text
-        .as_ref()
-        .map(|g| format!("aaguid:{g}"))
-        .or_else(|| aaid.as_ref().map(|a| format!("aaid:{a}")))
-        .or_else(|| key_ids.as_ref().map(|k| format!("key_identifiers:{}", k.join(","))));
+    let id = match (&aaguid_text, &aaid, &key_ids) {
+        (Some(aaguid), _, _) => EntryId::Aaguid(aaguid.clone()),
+        (None, Some(aaid), _) => EntryId::Aaid(aaid.clone()),
+        (None, None, Some(k)) => {
+            EntryId::KeyIdentifiers(format!("key_identifiers:{}", k.join(",")))
+        }
+        (None, None, None) => EntryId::Unknown,
+    };
 
     let aaguid =
         match &aaguid_text {

@@ -554,3 +554,68 @@ fn blob_roots_are_checked_by_frame_and_parsed_on_first_use() {
         assert!(notes.is_empty() && roots[0].get().is_some());
     }
 }
+
+/// Reports name an entry by its aaguid, else its aaid, else its key identifiers, as the payload
+/// writes them; the fast path (which writes the name out only when a report needs it) and the
+/// general path give the same names, for a refused entry and for one loaded with a warning.
+#[test]
+fn reports_name_the_entry_by_aaguid_else_aaid_else_key_identifiers() {
+    let bad_date = r#"[{"status":"FIDO_CERTIFIED","effectiveDate":"2024-13-01"}]"#;
+    let refused = [
+        (
+            r#"{"aaguid":"not-a-uuid","aaid":"FFFF#0001","statusReports":[]}"#.to_string(),
+            Some("aaguid:not-a-uuid"),
+        ),
+        (r#"{"aaguid":"\u0041-escaped","statusReports":[]}"#.to_string(), Some("aaguid:A-escaped")),
+        (
+            format!(
+                r#"{{"aaid":"FFFF#0001","attestationCertificateKeyIdentifiers":["AB"],"statusReports":{bad_date}}}"#
+            ),
+            Some("aaid:FFFF#0001"),
+        ),
+        (
+            format!(
+                r#"{{"attestationCertificateKeyIdentifiers":["AB","cd"],"statusReports":{bad_date}}}"#
+            ),
+            Some("key_identifiers:AB,cd"),
+        ),
+        (
+            format!(r#"{{"metadataStatement":{{"aaid":"EEEE#0002"}},"statusReports":{bad_date}}}"#),
+            Some("aaid:EEEE#0002"),
+        ),
+        (format!(r#"{{"statusReports":{bad_date}}}"#), None),
+    ];
+    let limits = PayloadLimits::default();
+    for (text, want) in &refused {
+        let raw: &RawValue = serde_json::from_str(text).unwrap();
+        for fast in [true, false] {
+            let mut cache = RootsCache::new(limits.max_certs_per_entry, RootCheck::Frame);
+            let (mut unknown, mut notes) = (UnknownCounts::default(), Vec::new());
+            let raw_json = RawJson::owned(text);
+            let result = if fast {
+                parse_entry(raw, raw_json, &limits, &mut cache, &mut unknown, &mut notes)
+            } else {
+                parse_entry_general(text, raw_json, &limits, &mut cache, &mut unknown, &mut notes)
+            };
+            let Err(Refused { id, .. }) = result else { panic!("{text}: loaded") };
+            assert_eq!(id.as_deref(), *want, "{text} (fast path: {fast})");
+        }
+    }
+    // Loaded with a warning (a root that is not base64): the warning names the entry.
+    let warned = r#"{"attestationCertificateKeyIdentifiers":["AB"],"aaid":"FFFF#0001",
+        "metadataStatement":{"attestationRootCertificates":["not-base64!"]},"statusReports":[]}"#;
+    let raw: &RawValue = serde_json::from_str(warned).unwrap();
+    for fast in [true, false] {
+        let mut cache = RootsCache::new(limits.max_certs_per_entry, RootCheck::Frame);
+        let (mut unknown, mut notes) = (UnknownCounts::default(), Vec::new());
+        let raw_json = RawJson::owned(warned);
+        let result = if fast {
+            parse_entry(raw, raw_json, &limits, &mut cache, &mut unknown, &mut notes)
+        } else {
+            parse_entry_general(warned, raw_json, &limits, &mut cache, &mut unknown, &mut notes)
+        };
+        let (_, id) = result.unwrap();
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert_eq!(id.text().as_deref(), Some("aaid:FFFF#0001"), "fast path: {fast}");
+    }
+}
