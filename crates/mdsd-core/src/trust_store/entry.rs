@@ -324,20 +324,16 @@ impl Entry {
 fn lowercase_once(key_identifiers: Vec<String>) -> Vec<String> {
     const SHORT: usize = 16;
     let mut once = Vec::with_capacity(key_identifiers.len());
-    if key_identifiers.len() <= SHORT {
-        for mut k in key_identifiers {
-            k.make_ascii_lowercase();
-            if !once.contains(&k) {
-                once.push(k);
-            }
-        }
-    } else {
-        let mut seen = HashSet::with_capacity(key_identifiers.len());
-        for mut k in key_identifiers {
-            k.make_ascii_lowercase();
-            if seen.insert(k.clone()) {
-                once.push(k);
-            }
+    let mut seen =
+        (key_identifiers.len() > SHORT).then(|| HashSet::with_capacity(key_identifiers.len()));
+    for mut k in key_identifiers {
+        k.make_ascii_lowercase();
+        let fresh = match &mut seen {
+            Some(seen) => seen.insert(k.clone()),
+            None => !once.contains(&k),
+        };
+        if fresh {
+            once.push(k);
         }
     }
     once

@@ -84,7 +84,6 @@ pub(super) struct Refused {
 /// What identifies an entry in reports (`aaguid:…`, `aaid:…` or `key_identifiers:…`, the
 /// payload's text as it stands), written out only when a report names the entry: most entries
 /// have neither a warning nor a defect.
-#[derive(Clone, PartialEq, Eq)]
 pub(super) enum EntryId<'a> {
     Unknown,
     Aaguid(Cow<'a, str>),
