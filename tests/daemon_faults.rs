@@ -694,13 +694,20 @@ async fn state_dir_full_or_read_only_keeps_the_old_snapshot_intact() {
     env.serve_blob(21, big);
     running.shared.trigger_refresh();
     wait_for(&running, 21).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The watch history (2000 new entries) does not fit either; it is written off the refresh
+    // loop, so wait for that write to have failed, and not be tried again in a loop.
+    let history_failures = || metric(&running, "mdsd_watch_history_write_failures_total");
+    let started = Instant::now();
+    while history_failures() < 1.0 {
+        assert!(started.elapsed() < Duration::from_secs(30), "the history write never failed");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     assert_eq!(snapshot(&env.state_dir()), Some(20));
     assert_eq!(listing(&env.state_dir()), before, "a temp file was left on the full disk");
     assert!(running.shared.status().last_error.is_none());
-    // The operator is told: the failed write is counted.
-    let metrics = running.shared.render_metrics(time::OffsetDateTime::now_utc());
-    assert!(metrics.contains("mdsd_snapshot_write_failures_total 1"), "{metrics}");
+    // The operator is told: the failed writes are counted.
+    assert_eq!(metric(&running, "mdsd_snapshot_write_failures_total"), 1.0);
+    assert_eq!(history_failures(), 1.0, "retried while nothing changed");
 
     // Read-only: same outcome.
     fs.remount("ro");

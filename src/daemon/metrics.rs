@@ -55,6 +55,7 @@ pub struct Metrics {
     policy_reloads: Family<Labels, Counter>,
     admin_control: Family<Labels, Counter>,
     snapshot_write_failures: Counter,
+    watch_history_write_failures: Counter,
     chain_cache_hits: Counter,
     chain_cache_misses: Counter,
     chain_cache_entries: Gauge,
@@ -183,6 +184,7 @@ impl Metrics {
             policy_reloads: Family::default(),
             admin_control: Family::default(),
             snapshot_write_failures: Counter::default(),
+            watch_history_write_failures: Counter::default(),
             chain_cache_hits: Counter::default(),
             chain_cache_misses: Counter::default(),
             chain_cache_entries: Gauge::default(),
@@ -309,6 +311,13 @@ impl Metrics {
                 "Accepted BLOBs that could not be persisted to the state directory (served anyway; \
                  a restart would fall back to the previous snapshot)",
                 m.snapshot_write_failures.clone(),
+            );
+            r.register(
+                "watch_history_write_failures",
+                "WatchStatusChanges history writes to the state directory that failed (kept in \
+                 memory and retried at the next change; a restart replays from the last one \
+                 written)",
+                m.watch_history_write_failures.clone(),
             );
             r.register(
                 "chain_cache_hits",
@@ -441,6 +450,11 @@ impl Metrics {
     /// Records one accepted BLOB whose snapshot could not be written (disk full, read-only).
     pub fn snapshot_write_failed(&self) {
         self.snapshot_write_failures.inc();
+    }
+
+    /// Records one watch history write that failed (disk full, read-only).
+    pub fn watch_history_write_failed(&self) {
+        self.watch_history_write_failures.inc();
     }
 
     pub fn set_danger(&self, name: &'static str) {

@@ -14,7 +14,9 @@ use std::time::Duration;
 
 use time::OffsetDateTime;
 use tokio::task::JoinHandle;
+use tokio::time::Instant;
 
+use super::super::metrics::Metrics;
 use super::super::snapshot_file::{SnapshotError, StateDir};
 use super::super::state::Shared;
 use super::HistoryState;
@@ -27,6 +29,9 @@ pub const MAX_SLEEP: Duration = Duration::from_secs(300);
 const MIN_SLEEP: Duration = Duration::from_millis(10);
 /// How long shutdown waits for the last history write.
 const FINAL_WRITE_WAIT: Duration = Duration::from_secs(5);
+/// After a failed write (disk full, read-only), how long before the same history is tried
+/// again when nothing changed meanwhile (a change is tried at once).
+const RETRY_AFTER: Duration = Duration::from_secs(60);
 
 /// Runs until `stop`: the effective-date check at every wake (boundary, BLOB installed, clock
 /// moved), then the history write when it changed. `state`: where the history is kept
@@ -34,7 +39,7 @@ const FINAL_WRITE_WAIT: Duration = Duration::from_secs(5);
 pub async fn run(shared: Arc<Shared>, state: Option<StateDir>, stop: impl Future<Output = ()>) {
     tokio::pin!(stop);
     let mut changes = shared.subscribe();
-    let mut writer = state.map(Writer::new);
+    let mut writer = state.map(|dir| Writer::new(dir, Arc::clone(&shared.metrics)));
     loop {
         let now = shared.now();
         shared.publish_effective_dates(now);
@@ -42,10 +47,12 @@ pub async fn run(shared: Arc<Shared>, state: Option<StateDir>, stop: impl Future
             w.start(&shared);
         }
         let wait = next_wait(&shared, now);
+        let retry = writer.as_ref().and_then(Writer::retry_at);
         tokio::select! {
             r = changes.changed() => if r.is_err() { break },
             () = sleep_or_pending(wait) => {}
             () = write_done(&mut writer) => {}
+            () = retry_due(retry) => {}
             () = &mut stop => break,
         }
     }
@@ -84,19 +91,33 @@ type Write = JoinHandle<Result<usize, SnapshotError>>;
 /// Writes the history when its generation moved, one write at a time, on the blocking pool.
 struct Writer {
     dir: StateDir,
+    /// Counts the failed writes (`mdsd_watch_history_write_failures_total`).
+    metrics: Arc<Metrics>,
     /// The generation on disk (0: what was read at start-up, or nothing).
     written: u64,
     in_flight: Option<(u64, usize, Write)>,
+    /// The generation whose write failed last, and when it may be tried again: without it a
+    /// full disk would be written to in a loop.
+    failed: Option<(u64, Instant)>,
 }
 
 impl Writer {
-    fn new(dir: StateDir) -> Writer {
-        Writer { dir, written: 0, in_flight: None }
+    fn new(dir: StateDir, metrics: Arc<Metrics>) -> Writer {
+        Writer { dir, metrics, written: 0, in_flight: None, failed: None }
     }
 
-    /// Starts a write of the current history unless one is running or nothing changed.
+    /// Starts a write of the current history unless one is running, nothing changed, or the
+    /// same history failed to be written less than [`RETRY_AFTER`] ago.
     fn start(&mut self, shared: &Shared) {
-        if self.in_flight.is_some() || shared.watch.generation() == self.written {
+        let generation = shared.watch.generation();
+        if generation == self.written {
+            self.failed = None;
+            return;
+        }
+        if self.in_flight.is_some() {
+            return;
+        }
+        if self.failed.is_some_and(|(g, retry_at)| g == generation && Instant::now() < retry_at) {
             return;
         }
         let (generation, state) = shared.watch.state();
@@ -115,22 +136,44 @@ impl Writer {
         match result {
             Ok(Ok(written)) => {
                 self.written = generation;
+                self.failed = None;
                 if written < held {
                     tracing::warn!(held, written, path = %self.dir.watch_history_path().display(),
                         "the watch history is larger than the file may be: the oldest events \
                          were left out of it (replay after a restart starts later)");
                 }
             }
-            Ok(Err(e)) => tracing::warn!(error = %e,
-                "the watch history could not be written (kept in memory; retried at the next \
-                 change)"),
-            Err(e) => tracing::warn!(error = %e, "the watch history write task failed"),
+            Ok(Err(e)) => {
+                self.failed_write(generation);
+                tracing::warn!(error = %e, retry_secs = RETRY_AFTER.as_secs(),
+                    "the watch history could not be written (kept in memory; retried at the next \
+                     change, or after retry_secs)");
+            }
+            Err(e) => {
+                self.failed_write(generation);
+                tracing::warn!(error = %e, "the watch history write task failed");
+            }
         }
     }
 
-    /// Waits for the running write, then writes what changed since.
+    /// When a failed write is due to be tried again (`None`: none failed, or a write runs).
+    fn retry_at(&self) -> Option<Instant> {
+        match (&self.in_flight, self.failed) {
+            (None, Some((_, at))) => Some(at),
+            _ => None,
+        }
+    }
+
+    fn failed_write(&mut self, generation: u64) {
+        self.metrics.watch_history_write_failed();
+        self.failed = Some((generation, Instant::now() + RETRY_AFTER));
+    }
+
+    /// Waits for the running write, then writes what changed since (once more after a
+    /// failure: the disk may have been freed meanwhile).
     async fn finish(&mut self, shared: &Shared) {
         self.done().await;
+        self.failed = None;
         self.start(shared);
         self.done().await;
     }
@@ -141,6 +184,14 @@ async fn write_done(writer: &mut Option<Writer>) {
     match writer.as_mut() {
         Some(w) if w.in_flight.is_some() => w.done().await,
         _ => std::future::pending().await,
+    }
+}
+
+/// Completes at `retry_at`; never without it.
+async fn retry_due(retry_at: Option<Instant>) {
+    match retry_at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
     }
 }
 
@@ -209,5 +260,33 @@ mod tests {
         let system = shared(None);
         assert!(!system.set_pinned_clock(pinned));
         assert_eq!(system.pinned_clock(), None);
+    }
+
+    /// A write that fails (here: the state directory is gone) is counted and not retried in a
+    /// loop: once when it fails, once more at shutdown — not again while nothing changes.
+    #[tokio::test]
+    async fn a_failed_history_write_is_counted_and_not_retried_in_a_loop() {
+        let at = datetime!(2026-12-01 00:00 UTC);
+        let s = Arc::new(shared(Some(at)));
+        install(&s, at);
+        assert!(s.watch.generation() > 0, "there is a history to write");
+        let path = std::env::temp_dir().join(format!("mdsd-watch-task-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).unwrap();
+        let (dir, _) = StateDir::open(&path).unwrap();
+        std::fs::remove_dir_all(&path).unwrap();
+
+        let failures = |s: &Shared| {
+            let text = s.render_metrics(at);
+            let line = text
+                .lines()
+                .find(|l| l.starts_with("mdsd_watch_history_write_failures_total "))
+                .unwrap()
+                .to_owned();
+            line.rsplit(' ').next().unwrap().parse::<u64>().unwrap()
+        };
+        // A second of wall time: a loop would fail thousands of times in it.
+        run(s.clone(), Some(dir), tokio::time::sleep(Duration::from_secs(1))).await;
+        assert_eq!(failures(&s), 2);
     }
 }
