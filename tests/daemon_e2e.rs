@@ -79,7 +79,12 @@ async fn daemon_end_to_end() {
     // No BLOB yet: the daemon starts, is not ready, and says why.
     let running = start(env.config()).await.unwrap();
     let (mut api, mut h) = client(&running).await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // The first round (a 404) has ended once it left its error.
+    let started = std::time::Instant::now();
+    while running.shared.status().last_error.is_none() {
+        assert!(started.elapsed() < Duration::from_secs(30), "the first round never ended");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     assert_eq!(health(&mut h, "").await, ServingStatus::NotServing);
     assert_eq!(health(&mut h, "mdsd.v1.AttestationService").await, ServingStatus::NotServing);
     let err = api.verify_registration(registration(PACKED_ES256)).await.unwrap_err();
