@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use mdsd::daemon::server::{start, Running};
 use mdsd::daemon::snapshot_file::StateDir;
 use mdsd_test_support::mds_env::{self, in_days, MdsEnv};
-use mdsd_test_support::{blob, free_port, http, now, pki};
+use mdsd_test_support::{blob, free_port, http, metric_value, now, pki};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tonic::transport::Channel;
@@ -376,12 +376,7 @@ async fn wait_for(running: &Running, no: u64) {
 
 /// A metric's value: the first sample line starting with `prefix` (name and labels).
 fn metric(running: &Running, prefix: &str) -> f64 {
-    let metrics = running.shared.render_metrics(now());
-    let line = metrics
-        .lines()
-        .find(|l| l.starts_with(prefix))
-        .unwrap_or_else(|| panic!("{prefix} missing in {metrics}"));
-    line.rsplit(' ').next().unwrap().parse().unwrap()
+    metric_value(&running.shared.render_metrics(now()), prefix)
 }
 
 /// Starts the daemon on `raw` and waits until it serves BLOB `no`; returns it with a gRPC

@@ -15,8 +15,8 @@
 //! | [`policy`] | the README's two passkey profiles as a `[policy]` TOML section |
 //!
 //! And, at the top level: [`b64`] / [`b64url`] / [`b64_std`] (base64 both ways), [`t`] and
-//! [`at`] (times), [`now`] (the wall clock, for tests of the daemon, which reads it) and
-//! [`free_port`].
+//! [`at`] (times), [`now`] (the wall clock, for tests of the daemon, which reads it),
+//! [`free_port`] and [`metric_value`] (one sample of the daemon's Prometheus text).
 //!
 //! Nothing generated is stored: keys, certificates and BLOBs are fresh on every run, except the
 //! committed test-only RSA key `data/rsa2048.pk8.pem` (see [`pki`]).
@@ -118,6 +118,17 @@ pub fn free_port() -> u16 {
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .unwrap_or_else(|e| panic!("no free port on 127.0.0.1: {e}"))
+}
+
+/// The value of the first sample in Prometheus exposition `text` whose line starts with
+/// `prefix` (a metric name with its trailing space, or a name and the start of its labels).
+/// Panics, showing `text`, when there is none or its value is not a number.
+pub fn metric_value(text: &str, prefix: &str) -> f64 {
+    text.lines()
+        .find(|l| l.starts_with(prefix))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no numeric sample {prefix:?} in:\n{text}"))
 }
 
 #[cfg(test)]

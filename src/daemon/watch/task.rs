@@ -202,6 +202,7 @@ fn store(dir: &StateDir, state: &HistoryState) -> Result<usize, SnapshotError> {
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
+    use mdsd_test_support::metric_value;
     use time::macros::datetime;
 
     use super::*;
@@ -276,17 +277,10 @@ mod tests {
         let (dir, _) = StateDir::open(&path).unwrap();
         std::fs::remove_dir_all(&path).unwrap();
 
-        let failures = |s: &Shared| {
-            let text = s.render_metrics(at);
-            let line = text
-                .lines()
-                .find(|l| l.starts_with("mdsd_watch_history_write_failures_total "))
-                .unwrap()
-                .to_owned();
-            line.rsplit(' ').next().unwrap().parse::<u64>().unwrap()
-        };
         // A second of wall time: a loop would fail thousands of times in it.
         run(s.clone(), Some(dir), tokio::time::sleep(Duration::from_secs(1))).await;
-        assert_eq!(failures(&s), 2);
+        let failures =
+            metric_value(&s.render_metrics(at), "mdsd_watch_history_write_failures_total ");
+        assert_eq!(failures, 2.0);
     }
 }
